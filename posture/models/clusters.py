@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from posture import crypto
+
+
+class ConnectionMode(models.TextChoices):
+    SNAPSHOT = "snapshot", "Snapshot upload"
+    KUBECONFIG = "kubeconfig", "Kubeconfig"
+    TOKEN = "token", "API URL and bearer token"
+    IN_CLUSTER = "in_cluster", "In-cluster service account"
+    AGENT = "agent", "Agent push"
+
+
+class ClusterQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The clusters a user may see: their teams' (everything for superusers)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(team__memberships__user=user)
+
+
+class Cluster(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="clusters")
+    description = models.CharField(max_length=300, blank=True)
+    connection_mode = models.CharField(
+        max_length=16, choices=ConnectionMode.choices, default=ConnectionMode.SNAPSHOT
+    )
+    api_url = models.URLField(blank=True)
+    ca_bundle = models.TextField(blank=True)  # a CA certificate is public; stored as is
+    kube_context = models.CharField(max_length=200, blank=True)
+    # Fernet ciphertext of the kubeconfig or bearer token. Write-only: nothing
+    # renders it; read it through get_credentials() where a collector needs it.
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    scan_interval_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(5)],
+        help_text="Scan automatically this often; empty means only on demand.",
+    )
+    check_settings = models.JSONField(default=dict, blank=True)
+    last_scan = models.ForeignKey(
+        "posture.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClusterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_encrypted)
+
+    def set_credentials(self, plaintext: str) -> None:
+        self.credentials_encrypted = crypto.encrypt(plaintext) if plaintext else ""
+
+    def get_credentials(self) -> str:
+        return crypto.decrypt(self.credentials_encrypted) if self.credentials_encrypted else ""
+
+
+def _snapshot_path(instance: "Snapshot", filename: str) -> str:
+    return f"snapshots/cluster-{instance.cluster_id}/{instance.sha256[:16]}.snapshot"
+
+
+class Snapshot(models.Model):
+    """An uploaded (or agent-pushed) dump of a cluster's objects, scanned like a live read."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        AGENT = "agent", "Agent"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="snapshots")
+    file = models.FileField(upload_to=_snapshot_path)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.UPLOAD)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.sha256[:12]} of {self.cluster}"

@@ -1,0 +1,9 @@
+"""The check catalogue. Importing a family module registers its checks."""
+
+from posture.scanning.checks.registry import CheckRegistry, registry
+
+
+def load_catalogue() -> CheckRegistry:
+    from posture.scanning.checks import workloads  # noqa: F401 - registers on import
+
+    return registry

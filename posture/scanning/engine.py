@@ -1,0 +1,171 @@
+"""Run the checks over an inventory: pure, no ORM, no I/O.
+
+The engine decides which subjects each check sees, counts evaluations, applies
+exemptions from ``rampart.dev/ignore`` annotations (counted, never dropped),
+and marks checks whose inputs could not be read as not assessed.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from posture.scanning.checks import load_catalogue
+from posture.scanning.checks.registry import Check, CheckRegistry, Severity, Target
+from posture.scanning.inventory import Inventory, Resource
+
+logger = logging.getLogger(__name__)
+
+IGNORE_ANNOTATION = "rampart.dev/ignore"
+IGNORE_REASON_ANNOTATION = "rampart.dev/ignore-reason"
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """Per deployment or per cluster: which checks run and how."""
+
+    disabled: frozenset[str] = frozenset()
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # e.g. {"secret_max_age_days": 90}
+
+    def severity_of(self, check: Check) -> Severity:
+        return self.severity_overrides.get(check.id, check.severity)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may look at besides its subject."""
+
+    inventory: Inventory
+    options: dict
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One failed evaluation, identified by the object it is about."""
+
+    check_id: str
+    severity: Severity
+    category: str
+    kind: str
+    namespace: str
+    name: str
+    container: str
+    message: str
+    path: str
+    value: object
+    exempt_reason: str | None = None
+
+    @property
+    def object_key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
+
+    def as_dict(self) -> dict:
+        return {
+            "check_id": self.check_id,
+            "severity": str(self.severity),
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "container": self.container,
+            "message": self.message,
+            "path": self.path,
+        }
+
+
+@dataclass
+class ScanResults:
+    findings: list[Result] = field(default_factory=list)
+    exempted: list[Result] = field(default_factory=list)
+    evaluated: Counter = field(default_factory=Counter)  # check id -> subjects evaluated
+    exempted_evaluations: Counter = field(default_factory=Counter)  # check id -> subjects exempted
+    not_assessed: dict[str, str] = field(default_factory=dict)  # check id -> why
+    coverage_gaps: dict[str, str] = field(default_factory=dict)  # kind -> why it could not be read
+    errors: list[str] = field(default_factory=list)
+    checks: dict[str, Check] = field(default_factory=dict)  # the checks that ran, by id
+
+
+def subjects_for(check: Check, inventory: Inventory) -> Iterable[Resource | Inventory]:
+    if check.target == Target.WORKLOAD:
+        return inventory.workloads
+    if check.target == Target.CLUSTER:
+        return (inventory,)
+    return inventory.of_kind(str(check.target))
+
+
+def _ignored_checks(resource: Resource) -> tuple[set[str], str]:
+    raw = resource.annotations.get(IGNORE_ANNOTATION)
+    if not isinstance(raw, str) or not raw.strip():
+        return set(), ""
+    ids = {item.strip() for item in raw.split(",") if item.strip()}
+    reason = resource.annotations.get(IGNORE_REASON_ANNOTATION)
+    return ids, reason.strip() if isinstance(reason, str) and reason.strip() else "no reason given"
+
+
+def run(
+    inventory: Inventory,
+    checks: CheckRegistry | Iterable[Check] | None = None,
+    settings: CheckSettings | None = None,
+) -> ScanResults:
+    settings = settings or CheckSettings()
+    if checks is None:
+        checks = load_catalogue()
+    context = Context(inventory=inventory, options=settings.options)
+    gaps = inventory.coverage_gaps
+    results = ScanResults(coverage_gaps=dict(gaps))
+
+    for check in checks:
+        if check.id in settings.disabled:
+            continue
+        results.checks[check.id] = check
+        blocked = [kind for kind in (*check.requires, *check.kinds) if kind in gaps]
+        if any(kind in gaps for kind in check.requires) or (check.kinds and len(blocked) == len(check.kinds)):
+            results.not_assessed[check.id] = "; ".join(f"{kind}: {gaps[kind]}" for kind in blocked)
+            continue
+        _run_check(check, settings.severity_of(check), inventory, context, results)
+    return results
+
+
+def _run_check(check: Check, severity: Severity, inventory, context: Context, results: ScanResults) -> None:
+    evaluate = check.evaluate
+    evaluated = 0
+    exempted = 0
+    for subject in subjects_for(check, inventory):
+        evaluated += 1
+        try:
+            failures = list(evaluate(subject, context))
+        except Exception:
+            # A bug in one check must not sink the scan; it is logged with the
+            # object so that it can be reproduced.
+            logger.exception("check %s failed on %r", check.id, subject)
+            results.errors.append(f"check {check.id} could not evaluate {subject!r}")
+            continue
+        if isinstance(subject, Resource):
+            kind, namespace, name = subject.kind, subject.namespace, subject.name
+            ignored, reason = _ignored_checks(subject)
+        else:
+            kind, namespace, name = "Cluster", "", ""
+            ignored, reason = set(), ""
+        exempt = check.id in ignored
+        if exempt:
+            exempted += 1
+        target = results.exempted if exempt else results.findings
+        for failure in failures:
+            target.append(
+                Result(
+                    check_id=check.id,
+                    severity=severity,
+                    category=str(check.category),
+                    kind=kind,
+                    namespace=namespace,
+                    name=name,
+                    container=failure.container,
+                    message=failure.message,
+                    path=failure.path,
+                    value=failure.value,
+                    exempt_reason=reason if exempt else None,
+                )
+            )
+    results.evaluated[check.id] += evaluated
+    if exempted:
+        results.exempted_evaluations[check.id] += exempted

@@ -1,0 +1,243 @@
+"""Cluster and scan state changes. The only code that moves a Scan between states.
+
+Functions take model instances and plain values (never requests or forms), so
+that the UI, the API, Celery tasks and management commands share them.
+"""
+
+import hashlib
+import json
+import logging
+import time
+from datetime import datetime, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from findings.ingest import ingest
+from findings.summary import summarize
+from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
+from posture.models.scans import ScanPhase
+from posture.scanning import engine
+from posture.scanning.collectors import snapshot as snapshot_collector
+from posture.scanning.collectors.errors import CollectionError
+from posture.scanning.inventory import Inventory
+
+logger = logging.getLogger(__name__)
+
+
+class ScanAlreadyActive(Exception):
+    pass
+
+
+class SnapshotRejected(Exception):
+    """An upload that cannot be used; the message is for the user."""
+
+
+# --- Snapshots ----------------------------------------------------------------
+
+
+def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.Source.UPLOAD) -> Snapshot:
+    """Validate and keep an uploaded snapshot. Nothing is written if it is unusable."""
+    limit = settings.RAMPART_MAX_SNAPSHOT_BYTES
+    if len(data) > limit:
+        raise SnapshotRejected(f"the snapshot is larger than the {limit // (1024 * 1024)} MiB limit")
+    try:
+        parsed = snapshot_collector.read_bytes(data, "upload", max_bytes=limit)
+    except snapshot_collector.SnapshotTooLarge as exc:
+        raise SnapshotRejected(f"the snapshot is {exc}") from None
+    if not parsed.objects:
+        reason = parsed.errors[0].reason if parsed.errors else "no Kubernetes objects found"
+        raise SnapshotRejected(f"the snapshot holds no readable Kubernetes objects ({reason})")
+    digest = hashlib.sha256(data).hexdigest()
+    record = Snapshot(cluster=cluster, sha256=digest, size=len(data), uploaded_by=user, source=source)
+    record.file.save(f"{digest}.snapshot", ContentFile(data), save=False)
+    record.save()
+    return record
+
+
+# --- Starting scans -------------------------------------------------------------
+
+
+def start_scan(
+    cluster: Cluster,
+    *,
+    trigger: str = ScanTrigger.MANUAL,
+    snapshot: Snapshot | None = None,
+    at: datetime | None = None,
+    enqueue: bool = True,
+) -> Scan:
+    """Queue a scan. Refused while another scan of the cluster is queued or running.
+
+    ``at`` and ``enqueue=False`` are for recording history (seed_demo), where
+    the caller runs the scan itself with run_scan(now=...).
+    """
+    try:
+        with transaction.atomic():
+            scan = Scan.objects.create(
+                cluster=cluster, trigger=trigger, snapshot=snapshot, created_at=at or timezone.now()
+            )
+    except IntegrityError:
+        raise ScanAlreadyActive(f"a scan of {cluster.name} is already queued or running") from None
+    if enqueue:
+        from posture.tasks import run_scan_task
+
+        transaction.on_commit(lambda: run_scan_task.delay(scan.pk))
+    return scan
+
+
+# --- Running scans --------------------------------------------------------------
+
+
+def _claim(scan_id: int, now: datetime) -> bool:
+    # A conditional UPDATE: if two workers receive the same task, one wins.
+    claimed = Scan.objects.filter(pk=scan_id, status=ScanStatus.QUEUED).update(
+        status=ScanStatus.RUNNING, started_at=now, phase=ScanPhase.COLLECTING
+    )
+    return claimed == 1
+
+
+def _progress(scan: Scan, **fields) -> None:
+    Scan.objects.filter(pk=scan.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(scan, name, value)
+
+
+def _fail(scan: Scan, reason: str, now: datetime | None = None) -> None:
+    Scan.objects.filter(pk=scan.pk, status__in=ScanStatus.active()).update(
+        status=ScanStatus.FAILED, error=reason[:500], finished_at=now or timezone.now(), phase=ScanPhase.DONE
+    )
+
+
+def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
+    """Collect, check, store. Returns the finished scan, or None if it was not ours to run."""
+    if now is None:
+        clock = timezone.now
+    else:  # a historical scan: its own timeline, real durations
+        started = time.monotonic()
+        clock = lambda: now + timedelta(seconds=time.monotonic() - started)  # noqa: E731
+    if not _claim(scan_id, clock()):
+        logger.info("scan %s already claimed or finished; skipping", scan_id)
+        return None
+    scan = Scan.objects.select_related("cluster", "snapshot").get(pk=scan_id)
+    try:
+        inventory = collect(scan)
+        _progress(
+            scan,
+            phase=ScanPhase.CHECKING,
+            objects_collected=inventory.counts_by_kind(),
+            coverage_gaps=inventory.coverage_gaps,
+            server_version=_version_string(inventory.server_version),
+        )
+        results = engine.run(inventory, settings=check_settings_for(scan.cluster))
+        _progress(scan, phase=ScanPhase.STORING)
+        _store(scan, results, clock())
+    except CollectionError as exc:
+        logger.warning("scan %s of cluster %s failed: %s", scan.pk, scan.cluster_id, exc)
+        _fail(scan, str(exc), clock())
+    except SoftTimeLimitExceeded:
+        logger.warning("scan %s of cluster %s hit its time limit", scan.pk, scan.cluster_id)
+        _fail(scan, f"the scan took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped", clock())
+    except Exception:
+        logger.exception("scan %s of cluster %s failed unexpectedly", scan.pk, scan.cluster_id)
+        _fail(scan, "internal error while scanning; the details are in Rampart's logs", clock())
+    scan.refresh_from_db()
+    return scan
+
+
+def _store(scan: Scan, results: engine.ScanResults, now: datetime) -> None:
+    # One transaction: the scan's findings, history and summary land together or not at all.
+    with transaction.atomic():
+        stats = ingest(scan, results, now=now)
+        summarize(scan, results)
+        scan.new_count, scan.resolved_count, scan.reopened_count = stats.new, stats.resolved, stats.reopened
+        scan.not_assessed = results.not_assessed
+        scan.status = ScanStatus.PARTIAL if results.coverage_gaps else ScanStatus.SUCCEEDED
+        scan.phase = ScanPhase.DONE
+        scan.finished_at = now
+        scan.save()
+        Cluster.objects.filter(pk=scan.cluster_id).update(last_scan=scan)
+
+
+def _version_string(version: dict | None) -> str:
+    if not version:
+        return ""
+    return str(version.get("gitVersion") or f"{version.get('major', '')}.{version.get('minor', '')}")[:64]
+
+
+def check_settings_for(cluster: Cluster) -> engine.CheckSettings:
+    raw = cluster.check_settings or {}
+    return engine.CheckSettings(
+        disabled=frozenset(raw.get("disabled", ())),
+        options=dict(raw.get("options", {})),
+    )
+
+
+def collect(scan: Scan) -> Inventory:
+    mode = scan.cluster.connection_mode
+    if mode in (ConnectionMode.SNAPSHOT, ConnectionMode.AGENT):
+        return _collect_snapshot(scan)
+    raise CollectionError(f"connection mode {ConnectionMode(mode).label!r} is not supported by this version")
+
+
+def _collect_snapshot(scan: Scan) -> Inventory:
+    snapshot = scan.snapshot or scan.cluster.snapshots.first()
+    if snapshot is None:
+        raise CollectionError("no snapshot has been uploaded for this cluster yet")
+    if scan.snapshot_id is None:
+        _progress(scan, snapshot=snapshot)
+    try:
+        with snapshot.file.open("rb") as handle:
+            data = handle.read()
+    except OSError:
+        logger.exception("snapshot %s of cluster %s cannot be read", snapshot.pk, scan.cluster_id)
+        raise CollectionError("the snapshot file cannot be read from storage") from None
+    parsed = snapshot_collector.read_bytes(data, f"snapshot {snapshot.sha256[:12]}")
+    if not parsed.objects:
+        raise CollectionError("the snapshot holds no readable Kubernetes objects")
+    _progress(scan, collection_errors=[error.as_dict() for error in parsed.errors])
+    return Inventory.from_objects(parsed.objects, source=f"snapshot {snapshot.sha256[:12]}")
+
+
+# --- Schedules ------------------------------------------------------------------
+
+SCHEDULE_TASK = "posture.tasks.scheduled_scan_task"
+
+
+def schedule_name(cluster: Cluster) -> str:
+    return f"rampart:scan-cluster:{cluster.pk}"
+
+
+def sync_schedule(cluster: Cluster) -> None:
+    """Make Celery beat's database schedule match the cluster's interval."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    if not cluster.scan_interval_minutes:
+        PeriodicTask.objects.filter(name=schedule_name(cluster)).delete()
+        return
+    interval, _ = IntervalSchedule.objects.get_or_create(
+        every=cluster.scan_interval_minutes, period=IntervalSchedule.MINUTES
+    )
+    PeriodicTask.objects.update_or_create(
+        name=schedule_name(cluster),
+        defaults={
+            "task": SCHEDULE_TASK,
+            "interval": interval,
+            "crontab": None,
+            "args": json.dumps([cluster.pk]),
+            "queue": "scans",
+            "enabled": True,
+        },
+    )
+
+
+def save_cluster(cluster: Cluster, *, credentials: str | None = None) -> Cluster:
+    """Create or update a cluster and its schedule. ``credentials=None`` keeps the stored ones."""
+    with transaction.atomic():
+        if credentials is not None:
+            cluster.set_credentials(credentials)
+        cluster.save()
+        sync_schedule(cluster)
+    return cluster

@@ -1,0 +1,26 @@
+"""Thin Celery tasks: take ids, hand off to services."""
+
+import logging
+
+from celery import shared_task
+
+from posture import services
+from posture.models import Cluster, ScanTrigger
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="posture.tasks.run_scan_task", queue="scans")
+def run_scan_task(scan_id: int) -> None:
+    services.run_scan(scan_id)
+
+
+@shared_task(name="posture.tasks.scheduled_scan_task", queue="scans")
+def scheduled_scan_task(cluster_id: int) -> None:
+    cluster = Cluster.objects.filter(pk=cluster_id).first()
+    if cluster is None:
+        return
+    try:
+        services.start_scan(cluster, trigger=ScanTrigger.SCHEDULE)
+    except services.ScanAlreadyActive:
+        logger.info("scheduled scan of cluster %s skipped: one is already active", cluster_id)
