@@ -10,12 +10,12 @@ from posture.models import Cluster, ScanTrigger
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="posture.tasks.run_scan_task", queue="scans")
+@shared_task(name="posture.tasks.run_scan_task")
 def run_scan_task(scan_id: int) -> None:
     services.run_scan(scan_id)
 
 
-@shared_task(name="posture.tasks.scheduled_scan_task", queue="scans")
+@shared_task(name="posture.tasks.scheduled_scan_task")
 def scheduled_scan_task(cluster_id: int) -> None:
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is None:

@@ -1,0 +1,60 @@
+# Rampart: every day-to-day command. `make run` and `make test` are the README's first two lines.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The tests run against real services; these are the local development defaults.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: install run demo test test-fast lint format bench audit lock check-deploy clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# One target installs everything, from the hashed lock.
+install: $(BIN)/activate
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null || $(BIN)/pip install --quiet --no-deps -e .
+
+# The embedded default: SQLite in .data/, tasks in-process, demo data with 30 days of history.
+run: install
+	DEBUG=1 RAMPART_HTTPS=0 $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=1 RAMPART_HTTPS=0 $(BIN)/python manage.py seed_demo
+	@echo "Rampart is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	DEBUG=1 RAMPART_HTTPS=0 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+audit: install
+	$(BIN)/pip-audit --strict --disable-pip -r requirements.lock $$(sed -e '/^#/d' -e 's/^/--ignore-vuln /' .ci/pip-audit-ignore.txt 2>/dev/null)
+
+check-deploy: install
+	DEBUG=0 SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9') \
+		ALLOWED_HOSTS=rampart.example.com DATABASE_URL=$(TEST_DATABASE_URL) \
+		RAMPART_ENCRYPTION_KEYS=$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m bench
+
+# Regenerate the hashed locks after changing pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock -q
+
+clean:
+	rm -rf .data .pytest_cache .ruff_cache

@@ -1,0 +1,39 @@
+import pytest
+
+from accounts.models import Role
+from tests.factories import make_cluster, make_team, make_user
+
+
+@pytest.fixture
+def team(db):
+    return make_team("Payments")
+
+
+@pytest.fixture
+def other_team(db):
+    return make_team("Search")
+
+
+@pytest.fixture
+def viewer(team):
+    return make_user(team, Role.VIEWER, username="vera")
+
+
+@pytest.fixture
+def engineer(team):
+    return make_user(team, Role.ENGINEER, username="erin")
+
+
+@pytest.fixture
+def admin_user(team):
+    return make_user(team, Role.ADMIN, username="ada")
+
+
+@pytest.fixture
+def outsider(other_team):
+    return make_user(other_team, Role.ADMIN, username="otto")
+
+
+@pytest.fixture
+def cluster(team):
+    return make_cluster(team, name="prod-eu")

@@ -1,0 +1,73 @@
+"""Small builders for test data. Plain functions; no factory library needed."""
+
+import itertools
+
+import orjson
+import yaml
+from django.contrib.auth import get_user_model
+
+from accounts.models import Membership, Role, Team
+from posture import services
+from posture.models import Cluster, ConnectionMode
+
+_counter = itertools.count(1)
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+def make_team(name: str | None = None) -> Team:
+    n = next(_counter)
+    name = name or f"team-{n}"
+    return Team.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+
+
+def make_user(team: Team | None = None, role: str = Role.VIEWER, username: str | None = None, **extra):
+    user = get_user_model().objects.create_user(
+        username=username or f"user{next(_counter)}", password=TEST_PASSWORD, **extra
+    )
+    if team is not None:
+        Membership.objects.create(team=team, user=user, role=role)
+    return user
+
+
+def make_cluster(team: Team, name: str | None = None, **fields) -> Cluster:
+    fields.setdefault("connection_mode", ConnectionMode.SNAPSHOT)
+    return services.save_cluster(Cluster(name=name or f"cluster-{next(_counter)}", team=team, **fields))
+
+
+def deployment(name="web", namespace="shop", *, hardened=False, privileged=False, containers=None) -> dict:
+    """A Deployment; ``hardened`` passes the four security-context checks."""
+    security = (
+        {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False}
+        if hardened else {}
+    )
+    if privileged:
+        security["privileged"] = True
+    container = {"name": name, "image": f"registry.example.com/{name}:1.0"}
+    if security:
+        container["securityContext"] = security
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": containers or [container]}},
+        },
+    }
+
+
+def as_yaml(*objects: dict) -> bytes:
+    return yaml.safe_dump_all(objects, sort_keys=False).encode()
+
+
+def as_json_list(*objects: dict) -> bytes:
+    return orjson.dumps({"apiVersion": "v1", "kind": "List", "items": list(objects)})
+
+
+def scan_snapshot(cluster: Cluster, data: bytes, now=None):
+    """Upload a snapshot and run its scan in this process; returns the finished scan."""
+    snapshot = services.store_snapshot(cluster, data)
+    scan = services.start_scan(cluster, snapshot=snapshot, enqueue=False, at=now)
+    return services.run_scan(scan.pk, now=now)

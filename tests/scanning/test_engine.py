@@ -1,0 +1,97 @@
+from posture.scanning import engine
+from posture.scanning.checks.registry import CheckRegistry, Category, Failure, Severity, Target
+from posture.scanning.inventory import Inventory
+from tests.factories import deployment
+
+
+def _pod(name, owner=None, namespace="shop"):
+    metadata = {"name": name, "namespace": namespace}
+    if owner:
+        metadata["ownerReferences"] = [{"kind": owner[0], "name": owner[1], "controller": True}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
+            "spec": {"containers": [{"name": "app", "image": "app:1", "securityContext": {"privileged": True}}]}}
+
+
+def _privileged_results(*objects):
+    results = engine.run(Inventory.from_objects(objects))
+    return [r for r in results.findings if r.check_id == "privileged-container"], results
+
+
+def test_a_pod_owned_by_a_deployment_is_reported_once_through_the_deployment():
+    replica_set = {
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "web-7d9", "namespace": "shop",
+                     "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": True}]},
+        "spec": {"template": {"spec": {"containers": [{"name": "web", "securityContext": {"privileged": True}}]}}},
+    }
+    found, results = _privileged_results(
+        deployment("web", privileged=True), replica_set, _pod("web-7d9-abc", owner=("ReplicaSet", "web-7d9"))
+    )
+    assert [(r.kind, r.name) for r in found] == [("Deployment", "web")]
+    assert results.evaluated["privileged-container"] == 1
+
+
+def test_a_pod_whose_owner_was_not_collected_stands_for_itself():
+    found, _ = _privileged_results(_pod("orphan", owner=("ReplicaSet", "gone")))
+    assert [(r.kind, r.name) for r in found] == [("Pod", "orphan")]
+
+
+def test_cronjob_pod_templates_are_evaluated():
+    cronjob = {
+        "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": "ops"},
+        "spec": {"jobTemplate": {"spec": {"template": {"spec": {
+            "containers": [{"name": "job", "securityContext": {"privileged": True}}]}}}}},
+    }
+    found, _ = _privileged_results(cronjob)
+    assert found[0].path == "spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged"
+
+
+def test_an_ignore_annotation_exempts_the_object_but_the_exemption_is_counted():
+    exempted = deployment("cni", privileged=True)
+    exempted["metadata"]["annotations"] = {
+        "rampart.dev/ignore": "privileged-container",
+        "rampart.dev/ignore-reason": "the CNI plugin programs the host network",
+    }
+    found, results = _privileged_results(exempted, deployment("web", privileged=True))
+    assert [r.name for r in found] == ["web"]
+    assert [(r.name, r.exempt_reason) for r in results.exempted] == [
+        ("cni", "the CNI plugin programs the host network")
+    ]
+    assert results.exempted_evaluations["privileged-container"] == 1
+    assert results.evaluated["privileged-container"] == 2
+
+
+def _registry_with(check_func, requires=()):
+    registry = CheckRegistry()
+    registry.register(
+        id="test-check", title="Test", category=Category.NETWORK, severity=Severity.LOW,
+        target=Target.WORKLOAD, requires=requires, description="d", remediation="r",
+    )(check_func)
+    return registry
+
+
+def test_a_check_whose_required_kind_could_not_be_read_is_not_assessed():
+    registry = _registry_with(lambda w, ctx: [Failure("x")], requires=("NetworkPolicy",))
+    inventory = Inventory.from_objects([deployment("web")], coverage_gaps={"NetworkPolicy": "forbidden"})
+    results = engine.run(inventory, checks=registry)
+    assert results.findings == []
+    assert results.not_assessed == {"test-check": "NetworkPolicy: forbidden"}
+
+
+def test_a_check_that_crashes_on_one_object_does_not_stop_the_others(caplog):
+    def flaky(workload, ctx):
+        if workload.name == "bad":
+            raise KeyError("boom")
+        return [Failure("found")]
+
+    results = engine.run(Inventory.from_objects([deployment("bad"), deployment("good")]), checks=_registry_with(flaky))
+    assert [r.name for r in results.findings] == ["good"]
+    assert len(results.errors) == 1
+    assert "test-check" in caplog.text
+
+
+def test_disabled_checks_do_not_run():
+    settings = engine.CheckSettings(disabled=frozenset({"privileged-container"}))
+    results = engine.run(Inventory.from_objects([deployment("web", privileged=True)]), settings=settings)
+    assert "privileged-container" not in results.evaluated
+    assert not any(r.check_id == "privileged-container" for r in results.findings)

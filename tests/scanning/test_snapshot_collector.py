@@ -1,0 +1,78 @@
+import gzip
+
+import orjson
+import pytest
+
+from posture.scanning.collectors.snapshot import SnapshotError, SnapshotTooLarge, read_bytes, read_paths
+from tests.factories import as_json_list, as_yaml, deployment
+
+
+def test_it_reads_every_document_of_a_multi_document_yaml_file():
+    snapshot = read_bytes(as_yaml(deployment("a"), deployment("b"), deployment("c")), "app.yaml")
+    assert [obj["metadata"]["name"] for obj in snapshot.objects] == ["a", "b", "c"]
+    assert snapshot.errors == []
+
+
+def test_it_reads_a_kubectl_list_document():
+    snapshot = read_bytes(as_json_list(deployment("a"), deployment("b")), "dump.json")
+    assert [obj["kind"] for obj in snapshot.objects] == ["Deployment", "Deployment"]
+
+
+def test_it_gives_kind_and_api_version_to_items_of_an_api_list_that_lack_them():
+    api_list = {
+        "apiVersion": "apps/v1",
+        "kind": "DeploymentList",
+        "items": [{"metadata": {"name": "web", "namespace": "shop"}, "spec": {}}],
+    }
+    snapshot = read_bytes(orjson.dumps(api_list), "deployments.json")
+    assert snapshot.objects[0]["kind"] == "Deployment"
+    assert snapshot.objects[0]["apiVersion"] == "apps/v1"
+
+
+def test_it_reads_gzip_compressed_snapshots():
+    snapshot = read_bytes(gzip.compress(as_json_list(deployment("a"))), "dump.json.gz")
+    assert len(snapshot.objects) == 1
+
+
+def test_it_reports_a_malformed_document_by_number_and_reads_the_rest():
+    data = as_yaml(deployment("a")) + b"---\nkind: [unclosed\n---\n" + as_yaml(deployment("c"))
+    snapshot = read_bytes(data, "mixed.yaml")
+    assert [obj["metadata"]["name"] for obj in snapshot.objects] == ["a", "c"]
+    assert len(snapshot.errors) == 1
+    assert snapshot.errors[0].file == "mixed.yaml"
+    assert snapshot.errors[0].document == 2
+    assert "invalid YAML" in snapshot.errors[0].reason
+
+
+def test_it_skips_documents_that_are_not_kubernetes_objects():
+    snapshot = read_bytes(b"just: config\n---\n- a\n- list\n---\n" + as_yaml(deployment("a")), "x.yaml")
+    assert len(snapshot.objects) == 1
+    assert snapshot.skipped == 2
+    assert snapshot.errors == []
+
+
+def test_it_reports_a_binary_file_instead_of_parsing_it():
+    snapshot = read_bytes(b"\x7fELF\x00\x00\x01binary", "ls")
+    assert snapshot.objects == []
+    assert "binary" in snapshot.errors[0].reason
+
+
+def test_it_refuses_a_gzip_bomb_beyond_the_limit():
+    bomb = gzip.compress(b" " * (3 * 1024 * 1024))
+    with pytest.raises(SnapshotTooLarge):
+        read_bytes(bomb, "bomb.gz", max_bytes=1024 * 1024)
+
+
+def test_it_reads_directories_recursively_and_only_manifest_files(tmp_path):
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "a.yaml").write_bytes(as_yaml(deployment("a")))
+    (tmp_path / "nested" / "b.json").write_bytes(as_json_list(deployment("b")))
+    (tmp_path / "README.md").write_text("# not a manifest")
+    snapshot = read_paths([tmp_path])
+    assert sorted(obj["metadata"]["name"] for obj in snapshot.objects) == ["a", "b"]
+    assert snapshot.files == 2
+
+
+def test_a_missing_path_is_an_error_for_the_user(tmp_path):
+    with pytest.raises(SnapshotError, match="no such file"):
+        read_paths([tmp_path / "missing.yaml"])

@@ -1,0 +1,21 @@
+"""Test settings: the production settings module, with test-only environment defaults.
+
+DATABASE_URL and REDIS_URL come from the environment (make test points them at
+the local PostgreSQL and Redis); tasks run eagerly unless a test starts a real
+worker (see tests/e2e).
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijklmnop")
+os.environ.setdefault("RAMPART_ENCRYPTION_KEYS", "3mOeFbpSJ8Ie6ecRYNwIzyDYuS_Jpwke8HMQX5bQ1HU=")
+os.environ.setdefault("RAMPART_HTTPS", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("RAMPART_DATA_DIR", tempfile.mkdtemp(prefix="rampart-test-"))
+
+from posture.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
+CELERY_TASK_ALWAYS_EAGER = True
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min"}}  # noqa: F405
