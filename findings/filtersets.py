@@ -25,6 +25,8 @@ class FindingFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(name__icontains=value) | Q(namespace__icontains=value) | Q(check_id__icontains=value)
+            Q(name__icontains=value)
+            | Q(namespace__icontains=value)
+            | Q(check_id__icontains=value)
             | Q(message__icontains=value)
         )

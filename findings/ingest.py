@@ -5,8 +5,8 @@ the caller's transaction so that a scan's findings are stored all or none.
 """
 
 import datetime
-import math
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -73,11 +73,21 @@ def ingest(scan, results: ScanResults, *, now: datetime.datetime) -> IngestStats
         batch_size=BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["cluster", "fingerprint"],
-        update_fields=["severity", "category", "message", "evidence", "last_seen_at", "last_seen_scan", "updated_at"],
+        update_fields=[
+            "severity",
+            "category",
+            "message",
+            "evidence",
+            "last_seen_at",
+            "last_seen_scan",
+            "updated_at",
+        ],
     )
     stats.new = sum(1 for key in seen if key not in existing)
 
-    returned = [existing[key][0] for key in seen if key in existing and existing[key][1] == FindingStatus.RESOLVED]
+    returned = [
+        existing[key][0] for key in seen if key in existing and existing[key][1] == FindingStatus.RESOLVED
+    ]
     stats.reopened = triage.reopen_returned(returned, scan=scan, now=now)
 
     live = set(FindingStatus.live())

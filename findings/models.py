@@ -109,7 +109,9 @@ class FindingEvent(models.Model):
     from_value = models.CharField(max_length=150, blank=True)
     to_value = models.CharField(max_length=150, blank=True)
     reason = models.TextField(blank=True)
-    scan = models.ForeignKey("posture.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    scan = models.ForeignKey(
+        "posture.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["at", "id"]
@@ -120,7 +122,9 @@ class FindingEvent(models.Model):
 
 class Comment(models.Model):
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body = models.TextField(max_length=10_000)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -77,7 +77,11 @@ def compute_score(results: ScanResults, false_positives: set[tuple[str, str, str
 
     score = None if weighted_total == 0 else round(100.0 * (1 - weighted_failed / weighted_total), 1)
     compliance = {
-        name: {"controls": total, "passing": passing, "percent": round(100.0 * passing / total, 1) if total else None}
+        name: {
+            "controls": total,
+            "passing": passing,
+            "percent": round(100.0 * passing / total, 1) if total else None,
+        }
         for name, (total, passing) in controls.items()
     }
     return Score(score=score, grade=grade_for(score), framework_compliance=compliance)

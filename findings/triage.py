@@ -54,7 +54,9 @@ def change_status(
     if to_status not in S.values:
         raise TransitionRefused(f"unknown status {to_status!r}")
     if (finding.status, to_status) not in USER_TRANSITIONS:
-        raise TransitionRefused(f"a finding that is {_label(finding.status)} cannot become {_label(to_status)}")
+        raise TransitionRefused(
+            f"a finding that is {_label(finding.status)} cannot become {_label(to_status)}"
+        )
     if to_status in REASON_REQUIRED and not reason:
         raise TransitionRefused(f"marking a finding {_label(to_status)} needs a reason")
     if to_status == S.RISK_ACCEPTED:
@@ -84,7 +86,9 @@ def _apply(finding: Finding, to_status: str, *, actor, reason: str, now: datetim
     finding.status_reason = reason
     finding.risk_accepted_until = until
     finding.resolved_at = now if to_status == S.RESOLVED else None
-    finding.save(update_fields=["status", "status_reason", "risk_accepted_until", "resolved_at", "updated_at"])
+    finding.save(
+        update_fields=["status", "status_reason", "risk_accepted_until", "resolved_at", "updated_at"]
+    )
     FindingEvent.objects.create(
         finding=finding,
         at=now,
@@ -107,8 +111,12 @@ def assign(finding: Finding, assignee, *, actor, now: datetime | None = None) ->
         finding.assignee = assignee
         finding.save(update_fields=["assignee", "updated_at"])
         FindingEvent.objects.create(
-            finding=finding, at=now, actor=actor, action=FindingEvent.Action.ASSIGNED,
-            from_value=before, to_value=after,
+            finding=finding,
+            at=now,
+            actor=actor,
+            action=FindingEvent.Action.ASSIGNED,
+            from_value=before,
+            to_value=after,
         )
     return finding
 
@@ -119,7 +127,11 @@ def assign(finding: Finding, assignee, *, actor, now: datetime | None = None) ->
 def resolve_unseen(finding_ids: Iterable[int], *, scan, now: datetime) -> int:
     """Live findings that a complete scan no longer sees become resolved."""
     return _bulk_system_change(
-        finding_ids, S.RESOLVED, scan=scan, now=now, reason="no longer seen by a complete scan",
+        finding_ids,
+        S.RESOLVED,
+        scan=scan,
+        now=now,
+        reason="no longer seen by a complete scan",
         extra={"resolved_at": now, "risk_accepted_until": None},
     )
 
@@ -127,7 +139,11 @@ def resolve_unseen(finding_ids: Iterable[int], *, scan, now: datetime) -> int:
 def reopen_returned(finding_ids: Iterable[int], *, scan, now: datetime) -> int:
     """Resolved findings that a scan sees again are open again, history kept."""
     return _bulk_system_change(
-        finding_ids, S.OPEN, scan=scan, now=now, reason="seen again after it was resolved",
+        finding_ids,
+        S.OPEN,
+        scan=scan,
+        now=now,
+        reason="seen again after it was resolved",
         extra={"resolved_at": None},
     )
 
@@ -142,7 +158,11 @@ def expire_risk_acceptances(now: datetime | None = None) -> int:
             .values_list("id", flat=True)
         )
         return _bulk_system_change(
-            ids, S.OPEN, scan=None, now=now, reason="risk acceptance expired",
+            ids,
+            S.OPEN,
+            scan=None,
+            now=now,
+            reason="risk acceptance expired",
             extra={"risk_accepted_until": None},
         )
 
@@ -154,15 +174,23 @@ def _bulk_system_change(finding_ids, to_status, *, scan, now, reason, extra) -> 
     changed = 0
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        before = list(Finding.objects.filter(id__in=chunk).exclude(status=to_status).values_list("id", "status"))
+        before = list(
+            Finding.objects.filter(id__in=chunk).exclude(status=to_status).values_list("id", "status")
+        )
         Finding.objects.filter(id__in=[fid for fid, _ in before]).update(
             status=to_status, status_reason=reason, updated_at=now, **extra
         )
         FindingEvent.objects.bulk_create(
             [
                 FindingEvent(
-                    finding_id=fid, at=now, actor=None, action=FindingEvent.Action.STATUS,
-                    from_value=from_status, to_value=to_status, reason=reason, scan=scan,
+                    finding_id=fid,
+                    at=now,
+                    actor=None,
+                    action=FindingEvent.Action.STATUS,
+                    from_value=from_status,
+                    to_value=to_status,
+                    reason=reason,
+                    scan=scan,
                 )
                 for fid, from_status in before
             ],

@@ -21,5 +21,7 @@ def encryption_keys_check(app_configs, **kwargs):
         try:
             Fernet(key.encode())
         except (ValueError, TypeError):
-            return [Error(f"RAMPART_ENCRYPTION_KEYS: key {index} is not a valid Fernet key.", id="rampart.E002")]
+            return [
+                Error(f"RAMPART_ENCRYPTION_KEYS: key {index} is not a valid Fernet key.", id="rampart.E002")
+            ]
     return []

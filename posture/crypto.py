@@ -33,7 +33,9 @@ def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise CredentialsUnreadable("stored credentials cannot be decrypted with the configured keys") from None
+        raise CredentialsUnreadable(
+            "stored credentials cannot be decrypted with the configured keys"
+        ) from None
 
 
 def rotate(token: str) -> str:
@@ -41,4 +43,6 @@ def rotate(token: str) -> str:
     try:
         return fernet().rotate(token.encode()).decode()
     except InvalidToken:
-        raise CredentialsUnreadable("stored credentials cannot be decrypted with the configured keys") from None
+        raise CredentialsUnreadable(
+            "stored credentials cannot be decrypted with the configured keys"
+        ) from None

@@ -11,11 +11,34 @@ import random
 
 NAMESPACES = ["payments", "checkout", "catalog", "identity", "search", "data", "monitoring", "ingress"]
 APPS = [
-    "api", "web", "worker", "gateway", "cart", "orders", "billing", "ledger", "auth", "profile", "inventory",
-    "pricing", "recommend", "notify", "mailer", "export", "reports", "scheduler", "cache", "indexer",
+    "api",
+    "web",
+    "worker",
+    "gateway",
+    "cart",
+    "orders",
+    "billing",
+    "ledger",
+    "auth",
+    "profile",
+    "inventory",
+    "pricing",
+    "recommend",
+    "notify",
+    "mailer",
+    "export",
+    "reports",
+    "scheduler",
+    "cache",
+    "indexer",
 ]
-DATABASES = [("postgres", "postgres:16.4", 5432), ("redis", "redis:7.2", 6379), ("mysql", "mysql:8.4", 3306),
-             ("mongodb", "mongo:7.0", 27017), ("elasticsearch", "elasticsearch:8.15.0", 9200)]
+DATABASES = [
+    ("postgres", "postgres:16.4", 5432),
+    ("redis", "redis:7.2", 6379),
+    ("mysql", "mysql:8.4", 3306),
+    ("mongodb", "mongo:7.0", 27017),
+    ("elasticsearch", "elasticsearch:8.15.0", 9200),
+]
 REGISTRY = "registry.example.com/shop"
 
 
@@ -96,23 +119,42 @@ def _workload(index: int, namespace: str, day: int) -> list[dict]:
     if kind != "DaemonSet":
         spec["replicas"] = 1 + index % 3
     objects = [
-        {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": app, "namespace": namespace, "labels": labels},
-         "spec": spec},
+        {
+            "apiVersion": "apps/v1",
+            "kind": kind,
+            "metadata": {"name": app, "namespace": namespace, "labels": labels},
+            "spec": spec,
+        },
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": app, "namespace": namespace}},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{app}-config", "namespace": namespace},
-         "data": {"LOG_FORMAT": "json", "FEATURE_FLAGS": "checkout-v2"}},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{app}-config", "namespace": namespace},
+            "data": {"LOG_FORMAT": "json", "FEATURE_FLAGS": "checkout-v2"},
+        },
     ]
     exposed = database is not None and not _hardened(index, "db-exposure", day)
     service_type = "LoadBalancer" if exposed or index % 13 == 5 else "ClusterIP"
     objects.append(
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": app, "namespace": namespace},
-         "spec": {"type": service_type, "selector": labels, "ports": [{"port": port, "targetPort": port}]}}
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": app, "namespace": namespace},
+            "spec": {"type": service_type, "selector": labels, "ports": [{"port": port, "targetPort": port}]},
+        }
     )
     # Secrets are collected as metadata only; their age drives the rotation check.
     objects.append(
-        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-         "metadata": {"name": f"{app}-credentials", "namespace": namespace,
-                      "creationTimestamp": f"2026-0{1 + index % 9}-1{index % 10}T08:00:00Z"}}
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {
+                "name": f"{app}-credentials",
+                "namespace": namespace,
+                "creationTimestamp": f"2026-0{1 + index % 9}-1{index % 10}T08:00:00Z",
+            },
+        }
     )
     return objects
 
@@ -124,46 +166,95 @@ def _namespace_objects(namespace: str, index: int, day: int) -> list[dict]:
     objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}}]
     if _hardened(index, "default-deny", day):
         objects.append(
-            {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-             "metadata": {"name": "default-deny", "namespace": namespace},
-             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": "default-deny", "namespace": namespace},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            }
         )
     objects.append(
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-         "metadata": {"name": f"{namespace}-deployer", "namespace": namespace},
-         "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "patch"]},
-                   *([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]
-                     if not _hardened(index, "rbac-secrets", day) else [])]}
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": f"{namespace}-deployer", "namespace": namespace},
+            "rules": [
+                {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "patch"]},
+                *(
+                    [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]
+                    if not _hardened(index, "rbac-secrets", day)
+                    else []
+                ),
+            ],
+        }
     )
     objects.append(
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-         "metadata": {"name": f"{namespace}-deployer", "namespace": namespace},
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{namespace}-deployer"},
-         "subjects": [{"kind": "Group", "name": f"team-{namespace}", "apiGroup": "rbac.authorization.k8s.io"}]}
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": f"{namespace}-deployer", "namespace": namespace},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": f"{namespace}-deployer",
+            },
+            "subjects": [
+                {"kind": "Group", "name": f"team-{namespace}", "apiGroup": "rbac.authorization.k8s.io"}
+            ],
+        }
     )
     return objects
 
 
 def _cluster_objects(day: int) -> list[dict]:
     objects = [
-        {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-         "metadata": {"name": "storefront", "namespace": "ingress",
-                      "annotations": {"nginx.ingress.kubernetes.io/limit-rps": "20"} if day > 10 else {}},
-         "spec": {"ingressClassName": "nginx",
-                  **({"tls": [{"hosts": ["shop.example.com"], "secretName": "shop-tls"}]} if day > 5 else {}),
-                  "rules": [{"host": "shop.example.com", "http": {"paths": [
-                      {"path": "/", "pathType": "Prefix",
-                       "backend": {"service": {"name": "web", "port": {"number": 8080}}}}]}}]}},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-         "metadata": {"name": "ci-deployer-admin"},
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-         "subjects": [{"kind": "ServiceAccount", "name": "ci-deployer", "namespace": "identity"}]},
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {
+                "name": "storefront",
+                "namespace": "ingress",
+                "annotations": {"nginx.ingress.kubernetes.io/limit-rps": "20"} if day > 10 else {},
+            },
+            "spec": {
+                "ingressClassName": "nginx",
+                **({"tls": [{"hosts": ["shop.example.com"], "secretName": "shop-tls"}]} if day > 5 else {}),
+                "rules": [
+                    {
+                        "host": "shop.example.com",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": "web", "port": {"number": 8080}}},
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "ci-deployer-admin"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "ci-deployer", "namespace": "identity"}],
+        },
     ]
     if day < 20:
         objects.append(
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-             "metadata": {"name": "legacy-operator"},
-             "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": "legacy-operator"},
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+            }
         )
     return objects
 
@@ -173,8 +264,10 @@ def generate_cluster(workloads: int = 40, day: int = 29, seed: int = 0) -> list[
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     # About fifty workloads a namespace, as in a real multi-team cluster.
     count = max(len(NAMESPACES), workloads // 50)
-    namespaces = [NAMESPACES[i % len(NAMESPACES)] + (f"-{i // len(NAMESPACES)}" if i >= len(NAMESPACES) else "")
-                  for i in range(count)]
+    namespaces = [
+        NAMESPACES[i % len(NAMESPACES)] + (f"-{i // len(NAMESPACES)}" if i >= len(NAMESPACES) else "")
+        for i in range(count)
+    ]
     objects: list[dict] = []
     for index, namespace in enumerate(namespaces):
         objects.extend(_namespace_objects(namespace, index, day))

@@ -28,5 +28,7 @@ class SnapshotUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         limit = settings.RAMPART_MAX_SNAPSHOT_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The snapshot is larger than the {limit // (1024 * 1024)} MiB limit.")
+            raise forms.ValidationError(
+                f"The snapshot is larger than the {limit // (1024 * 1024)} MiB limit."
+            )
         return upload

@@ -139,7 +139,11 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
         _fail(scan, str(exc), clock())
     except SoftTimeLimitExceeded:
         logger.warning("scan %s of cluster %s hit its time limit", scan.pk, scan.cluster_id)
-        _fail(scan, f"the scan took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped", clock())
+        _fail(
+            scan,
+            f"the scan took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped",
+            clock(),
+        )
     except Exception:
         logger.exception("scan %s of cluster %s failed unexpectedly", scan.pk, scan.cluster_id)
         _fail(scan, "internal error while scanning; the details are in Rampart's logs", clock())

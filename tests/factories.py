@@ -39,7 +39,8 @@ def deployment(name="web", namespace="shop", *, hardened=False, privileged=False
     """A Deployment; ``hardened`` passes the four security-context checks."""
     security = (
         {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False}
-        if hardened else {}
+        if hardened
+        else {}
     )
     if privileged:
         security["privileged"] = True

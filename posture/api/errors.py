@@ -22,7 +22,7 @@ def api_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
-        logger.exception("unhandled API error", exc_info=exc)
+        logger.error("unhandled API error", exc_info=exc)
         return Response(
             {"error": {"code": "server_error", "message": "Internal error. It has been logged."}},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,

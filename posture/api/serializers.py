@@ -9,11 +9,31 @@ class ScanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scan
         fields = [
-            "id", "cluster", "trigger", "status", "phase", "created_at", "started_at", "finished_at",
-            "duration_seconds", "error", "server_version", "objects_collected", "coverage_gaps",
-            "not_assessed", "findings_count", "counts_by_severity", "counts_by_category",
-            "new_count", "resolved_count", "reopened_count", "accepted_risk_count", "exempted_count",
-            "score", "grade", "framework_compliance",
+            "id",
+            "cluster",
+            "trigger",
+            "status",
+            "phase",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "error",
+            "server_version",
+            "objects_collected",
+            "coverage_gaps",
+            "not_assessed",
+            "findings_count",
+            "counts_by_severity",
+            "counts_by_category",
+            "new_count",
+            "resolved_count",
+            "reopened_count",
+            "accepted_risk_count",
+            "exempted_count",
+            "score",
+            "grade",
+            "framework_compliance",
         ]
         read_only_fields = fields
 
@@ -26,7 +46,17 @@ class ClusterSerializer(serializers.ModelSerializer):
     class Meta:
         model = Cluster
         fields = [
-            "id", "name", "team", "description", "connection_mode", "api_url", "kube_context",
-            "scan_interval_minutes", "has_credentials", "last_scan", "created_at", "updated_at",
+            "id",
+            "name",
+            "team",
+            "description",
+            "connection_mode",
+            "api_url",
+            "kube_context",
+            "scan_interval_minutes",
+            "has_credentials",
+            "last_scan",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields

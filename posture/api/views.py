@@ -28,7 +28,9 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             scan = services.start_scan(cluster, trigger=ScanTrigger.MANUAL)
         except services.ScanAlreadyActive as exc:
-            return Response({"error": {"code": "conflict", "message": str(exc)}}, status=status.HTTP_409_CONFLICT)
+            return Response(
+                {"error": {"code": "conflict", "message": str(exc)}}, status=status.HTTP_409_CONFLICT
+            )
         return Response(ScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -37,7 +37,9 @@ class Cluster(models.Model):
     # renders it; read it through get_credentials() where a collector needs it.
     credentials_encrypted = models.TextField(blank=True, editable=False)
     scan_interval_minutes = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(5)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5)],
         help_text="Scan automatically this often; empty means only on demand.",
     )
     check_settings = models.JSONField(default=dict, blank=True)

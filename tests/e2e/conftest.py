@@ -18,7 +18,9 @@ def _database_url() -> str:
     db = connection.settings_dict
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 @pytest.fixture
@@ -60,10 +62,27 @@ def start_worker(tmp_path: Path, *, extra_env: dict | None = None) -> Worker:
     }
     log = tmp_path / f"worker-{time.monotonic_ns()}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "posture", "worker", "-Q", "scans,maintenance",
-         "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=INFO",
-         f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "posture",
+            "worker",
+            "-Q",
+            "scans,maintenance",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+            f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     worker = Worker(process, log)
     deadline = time.monotonic() + 30

@@ -40,5 +40,6 @@ def test_a_real_worker_scans_a_snapshot_cluster_and_tracks_findings_across_scans
     assert not Finding.objects.filter(cluster=cluster).exclude(status=FindingStatus.RESOLVED).exists()
 
     broken_again = scan_in_worker(cluster, BROKEN, celery_worker)
-    assert broken_again.reopened_count == 7 and broken_again.new_count == 0
+    assert broken_again.reopened_count == 7
+    assert broken_again.new_count == 0
     assert Finding.objects.filter(cluster=cluster, status=FindingStatus.OPEN).count() == 7

@@ -27,7 +27,8 @@ def test_a_rescan_of_an_unchanged_cluster_creates_no_new_findings(cluster):
     first = scan_snapshot(cluster, BROKEN)
     second = scan_snapshot(cluster, BROKEN)
     assert Finding.objects.filter(cluster=cluster).count() == 7
-    assert second.new_count == 0 and second.resolved_count == 0
+    assert second.new_count == 0
+    assert second.resolved_count == 0
     finding = Finding.objects.get(cluster=cluster, check_id="privileged-container")
     assert finding.first_seen_scan_id == first.pk
     assert finding.last_seen_scan_id == second.pk
@@ -37,16 +38,24 @@ def test_a_finding_no_longer_seen_by_a_complete_scan_is_resolved_with_history(cl
     scan_snapshot(cluster, BROKEN)
     fixed = scan_snapshot(cluster, FIXED)
     assert fixed.resolved_count == 7
-    assert set(Finding.objects.filter(cluster=cluster).values_list("status", flat=True)) == {FindingStatus.RESOLVED}
+    assert set(Finding.objects.filter(cluster=cluster).values_list("status", flat=True)) == {
+        FindingStatus.RESOLVED
+    }
     event = FindingEvent.objects.filter(finding__check_id="privileged-container").get()
-    assert (event.from_value, event.to_value, event.actor, event.scan_id) == ("open", "resolved", None, fixed.pk)
+    assert (event.from_value, event.to_value, event.actor, event.scan_id) == (
+        "open",
+        "resolved",
+        None,
+        fixed.pk,
+    )
 
 
 def test_a_resolved_finding_that_returns_is_reopened_not_duplicated(cluster):
     scan_snapshot(cluster, BROKEN)
     scan_snapshot(cluster, FIXED)
     again = scan_snapshot(cluster, BROKEN)
-    assert again.reopened_count == 7 and again.new_count == 0
+    assert again.reopened_count == 7
+    assert again.new_count == 0
     assert Finding.objects.filter(cluster=cluster).count() == 7
     finding = Finding.objects.get(cluster=cluster, check_id="privileged-container")
     assert finding.status == FindingStatus.OPEN
@@ -62,8 +71,13 @@ def test_triage_decisions_survive_rescans(cluster, engineer):
 
     scan_snapshot(cluster, BROKEN)
     finding = Finding.objects.get(cluster=cluster, check_id="privileged-container")
-    triage.change_status(finding, FindingStatus.RISK_ACCEPTED, actor=engineer, reason="vendor appliance",
-                         until=timezone.now() + timedelta(days=30))
+    triage.change_status(
+        finding,
+        FindingStatus.RISK_ACCEPTED,
+        actor=engineer,
+        reason="vendor appliance",
+        until=timezone.now() + timedelta(days=30),
+    )
     scan_snapshot(cluster, BROKEN)
     finding.refresh_from_db()
     assert finding.status == FindingStatus.RISK_ACCEPTED
@@ -71,7 +85,9 @@ def test_triage_decisions_survive_rescans(cluster, engineer):
 
 
 def test_the_same_object_twice_in_a_snapshot_is_one_finding(cluster):
-    scan = scan_snapshot(cluster, as_yaml(deployment("web", privileged=True), deployment("web", privileged=True)))
+    scan = scan_snapshot(
+        cluster, as_yaml(deployment("web", privileged=True), deployment("web", privileged=True))
+    )
     assert Finding.objects.filter(cluster=cluster, check_id="privileged-container").count() == 1
     assert scan.status == ScanStatus.SUCCEEDED
 
@@ -79,4 +95,7 @@ def test_the_same_object_twice_in_a_snapshot_is_one_finding(cluster):
 def test_evidence_records_the_path_and_the_offending_value(cluster):
     scan_snapshot(cluster, BROKEN)
     finding = Finding.objects.get(cluster=cluster, check_id="privileged-container")
-    assert finding.evidence == {"path": "spec.template.spec.containers[0].securityContext.privileged", "value": True}
+    assert finding.evidence == {
+        "path": "spec.template.spec.containers[0].securityContext.privileged",
+        "value": True,
+    }

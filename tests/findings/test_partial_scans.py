@@ -31,7 +31,9 @@ def test_a_partial_scan_does_not_resolve_findings_on_kinds_it_could_not_read(clu
 
 def test_a_partial_scan_still_resolves_findings_on_kinds_it_read(cluster, monkeypatch):
     scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
-    inventory = Inventory.from_objects([deployment("web", hardened=True)], coverage_gaps={"CronJob": "forbidden"})
+    inventory = Inventory.from_objects(
+        [deployment("web", hardened=True)], coverage_gaps={"CronJob": "forbidden"}
+    )
     scan = run_with_inventory(cluster, monkeypatch, inventory)
     assert scan.status == ScanStatus.PARTIAL
     assert scan.resolved_count == 4

@@ -33,7 +33,9 @@ def kwargs_for(to_status):
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), sorted(triage.USER_TRANSITIONS))
-def test_every_allowed_user_transition_changes_status_and_writes_history(finding, engineer, from_status, to_status):
+def test_every_allowed_user_transition_changes_status_and_writes_history(
+    finding, engineer, from_status, to_status
+):
     put_in(finding, from_status)
     triage.change_status(finding, to_status, actor=engineer, **kwargs_for(to_status))
     finding.refresh_from_db()
@@ -46,7 +48,9 @@ REFUSED = [(a, b) for a in ALL for b in ALL if (a, b) not in triage.USER_TRANSIT
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), REFUSED)
-def test_every_other_user_transition_is_refused_and_leaves_no_trace(finding, engineer, from_status, to_status):
+def test_every_other_user_transition_is_refused_and_leaves_no_trace(
+    finding, engineer, from_status, to_status
+):
     put_in(finding, from_status)
     with pytest.raises(triage.TransitionRefused):
         triage.change_status(finding, to_status, actor=engineer, **kwargs_for(to_status))
@@ -57,7 +61,9 @@ def test_every_other_user_transition_is_refused_and_leaves_no_trace(finding, eng
 
 def test_accepting_a_risk_needs_a_reason(finding, engineer):
     with pytest.raises(triage.TransitionRefused, match="needs a reason"):
-        triage.change_status(finding, S.RISK_ACCEPTED, actor=engineer, until=timezone.now() + timedelta(days=1))
+        triage.change_status(
+            finding, S.RISK_ACCEPTED, actor=engineer, until=timezone.now() + timedelta(days=1)
+        )
 
 
 def test_accepting_a_risk_needs_a_future_expiry_within_the_maximum(finding, engineer, settings):
@@ -67,8 +73,9 @@ def test_accepting_a_risk_needs_a_future_expiry_within_the_maximum(finding, engi
     with pytest.raises(triage.TransitionRefused, match="future"):
         triage.change_status(finding, S.RISK_ACCEPTED, actor=engineer, reason="r", until=timezone.now())
     with pytest.raises(triage.TransitionRefused, match="at most 90 days"):
-        triage.change_status(finding, S.RISK_ACCEPTED, actor=engineer, reason="r",
-                             until=timezone.now() + timedelta(days=91))
+        triage.change_status(
+            finding, S.RISK_ACCEPTED, actor=engineer, reason="r", until=timezone.now() + timedelta(days=91)
+        )
 
 
 def test_a_false_positive_needs_a_reason(finding, engineer):
@@ -77,14 +84,19 @@ def test_a_false_positive_needs_a_reason(finding, engineer):
 
 
 def test_an_expired_risk_acceptance_returns_to_open_by_the_system(finding, engineer):
-    triage.change_status(finding, S.RISK_ACCEPTED, actor=engineer, reason="r",
-                         until=timezone.now() + timedelta(days=1))
+    triage.change_status(
+        finding, S.RISK_ACCEPTED, actor=engineer, reason="r", until=timezone.now() + timedelta(days=1)
+    )
     assert triage.expire_risk_acceptances(now=timezone.now() + timedelta(days=2)) == 1
     finding.refresh_from_db()
     assert finding.status == S.OPEN
     last = finding.events.last()
     assert (last.actor, last.from_value, last.to_value, last.reason) == (
-        None, "risk_accepted", "open", "risk acceptance expired")
+        None,
+        "risk_accepted",
+        "open",
+        "risk acceptance expired",
+    )
 
 
 def test_assigning_records_who_and_to_whom(finding, engineer, viewer):

@@ -1,5 +1,5 @@
 from posture.scanning import engine
-from posture.scanning.checks.registry import CheckRegistry, Category, Failure, Severity, Target
+from posture.scanning.checks.registry import Category, CheckRegistry, Failure, Severity, Target
 from posture.scanning.inventory import Inventory
 from tests.factories import deployment
 
@@ -8,8 +8,12 @@ def _pod(name, owner=None, namespace="shop"):
     metadata = {"name": name, "namespace": namespace}
     if owner:
         metadata["ownerReferences"] = [{"kind": owner[0], "name": owner[1], "controller": True}]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
-            "spec": {"containers": [{"name": "app", "image": "app:1", "securityContext": {"privileged": True}}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": {"containers": [{"name": "app", "image": "app:1", "securityContext": {"privileged": True}}]},
+    }
 
 
 def _privileged_results(*objects):
@@ -19,10 +23,16 @@ def _privileged_results(*objects):
 
 def test_a_pod_owned_by_a_deployment_is_reported_once_through_the_deployment():
     replica_set = {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": "web-7d9", "namespace": "shop",
-                     "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": True}]},
-        "spec": {"template": {"spec": {"containers": [{"name": "web", "securityContext": {"privileged": True}}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": "web-7d9",
+            "namespace": "shop",
+            "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": True}],
+        },
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "web", "securityContext": {"privileged": True}}]}}
+        },
     }
     found, results = _privileged_results(
         deployment("web", privileged=True), replica_set, _pod("web-7d9-abc", owner=("ReplicaSet", "web-7d9"))
@@ -38,9 +48,18 @@ def test_a_pod_whose_owner_was_not_collected_stands_for_itself():
 
 def test_cronjob_pod_templates_are_evaluated():
     cronjob = {
-        "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": "ops"},
-        "spec": {"jobTemplate": {"spec": {"template": {"spec": {
-            "containers": [{"name": "job", "securityContext": {"privileged": True}}]}}}}},
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly", "namespace": "ops"},
+        "spec": {
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {"containers": [{"name": "job", "securityContext": {"privileged": True}}]}
+                    }
+                }
+            }
+        },
     }
     found, _ = _privileged_results(cronjob)
     assert found[0].path == "spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged"
@@ -64,8 +83,14 @@ def test_an_ignore_annotation_exempts_the_object_but_the_exemption_is_counted():
 def _registry_with(check_func, requires=()):
     registry = CheckRegistry()
     registry.register(
-        id="test-check", title="Test", category=Category.NETWORK, severity=Severity.LOW,
-        target=Target.WORKLOAD, requires=requires, description="d", remediation="r",
+        id="test-check",
+        title="Test",
+        category=Category.NETWORK,
+        severity=Severity.LOW,
+        target=Target.WORKLOAD,
+        requires=requires,
+        description="d",
+        remediation="r",
     )(check_func)
     return registry
 
@@ -84,7 +109,9 @@ def test_a_check_that_crashes_on_one_object_does_not_stop_the_others(caplog):
             raise KeyError("boom")
         return [Failure("found")]
 
-    results = engine.run(Inventory.from_objects([deployment("bad"), deployment("good")]), checks=_registry_with(flaky))
+    results = engine.run(
+        Inventory.from_objects([deployment("bad"), deployment("good")]), checks=_registry_with(flaky)
+    )
     assert [r.name for r in results.findings] == ["good"]
     assert len(results.errors) == 1
     assert "test-check" in caplog.text

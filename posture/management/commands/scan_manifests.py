@@ -23,10 +23,15 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH", help="a file, or a directory read recursively")
+        parser.add_argument(
+            "paths", nargs="+", metavar="PATH", help="a file, or a directory read recursively"
+        )
         parser.add_argument("--format", choices=["json", "table"], default="table")
         parser.add_argument(
-            "--fail-on", choices=SEVERITY_CHOICES, default=None, metavar="SEVERITY",
+            "--fail-on",
+            choices=SEVERITY_CHOICES,
+            default=None,
+            metavar="SEVERITY",
             help="exit 1 if a finding of this severity or worse exists (" + ", ".join(SEVERITY_CHOICES) + ")",
         )
 
@@ -74,7 +79,9 @@ class Command(BaseCommand):
             rows.append((r.severity.upper(), r.check_id, obj, r.container or "-", r.message))
         widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
         for row in rows:
-            self.stdout.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+            self.stdout.write(
+                "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+            )
         evaluated = sum(results.evaluated.values())
         self.stdout.write(
             f"\n{len(findings)} findings from {evaluated} evaluations of {len(results.checks)} checks; "

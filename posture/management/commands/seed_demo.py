@@ -57,8 +57,12 @@ class Command(BaseCommand):
         team = Team.objects.get(slug="platform")
         with transaction.atomic():
             cluster = services.save_cluster(
-                Cluster(name=DEMO_CLUSTER, team=team, connection_mode=ConnectionMode.SNAPSHOT,
-                        description="Generated demo: an online shop with eight teams' namespaces")
+                Cluster(
+                    name=DEMO_CLUSTER,
+                    team=team,
+                    connection_mode=ConnectionMode.SNAPSHOT,
+                    description="Generated demo: an online shop with eight teams' namespaces",
+                )
             )
         start = timezone.now().replace(hour=3, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
         for day in range(days):
@@ -69,4 +73,6 @@ class Command(BaseCommand):
                 cluster, trigger=ScanTrigger.SCHEDULE, snapshot=snapshot, at=at, enqueue=False
             )
             scan = services.run_scan(scan.pk, now=at)
-            self.stdout.write(f"  day {day + 1:>2}: {scan.status}, score {scan.score}, {scan.findings_count} findings")
+            self.stdout.write(
+                f"  day {day + 1:>2}: {scan.status}, score {scan.score}, {scan.findings_count} findings"
+            )

@@ -73,7 +73,9 @@ def read_paths(paths: Iterable[str | Path], max_bytes: int | None = None) -> Sna
     return snapshot
 
 
-def read_bytes(data: bytes, name: str, snapshot: Snapshot | None = None, max_bytes: int | None = None) -> Snapshot:
+def read_bytes(
+    data: bytes, name: str, snapshot: Snapshot | None = None, max_bytes: int | None = None
+) -> Snapshot:
     """Parse one file's content into ``snapshot`` (a new one unless given)."""
     snapshot = snapshot if snapshot is not None else Snapshot()
     snapshot.files += 1
@@ -178,7 +180,11 @@ def _add_document(document, snapshot: Snapshot) -> None:
                 snapshot.skipped += 1
                 continue
             if item_kind and "kind" not in item:
-                item = {**item, "kind": item_kind, "apiVersion": item.get("apiVersion", document.get("apiVersion"))}
+                item = {
+                    **item,
+                    "kind": item_kind,
+                    "apiVersion": item.get("apiVersion", document.get("apiVersion")),
+                }
             _add_document(item, snapshot)
         return
     if not isinstance(document.get("apiVersion"), str):

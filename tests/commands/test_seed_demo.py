@@ -1,0 +1,26 @@
+import pytest
+from django.core.management import call_command
+
+from findings.models import Finding
+from posture.models import Cluster, ScanStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_a_cluster_with_a_history_of_scans(capsys):
+    call_command("seed_demo", days=5, workloads=20)
+    cluster = Cluster.objects.get(name="demo-shop-prod")
+    scans = list(cluster.scans.order_by("created_at"))
+    assert len(scans) == 5
+    assert {scan.status for scan in scans} == {ScanStatus.SUCCEEDED}
+    assert scans[0].created_at.date() < scans[-1].created_at.date()
+    assert cluster.last_scan == scans[-1]
+    assert Finding.objects.filter(cluster=cluster).exists()
+    assert "Log in as 'admin' with password" in capsys.readouterr().out
+
+
+def test_seed_demo_is_idempotent(capsys):
+    call_command("seed_demo", days=2, workloads=10)
+    call_command("seed_demo", days=2, workloads=10)
+    assert Cluster.objects.get(name="demo-shop-prod").scans.count() == 2
+    assert "already exists" in capsys.readouterr().out

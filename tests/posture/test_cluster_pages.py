@@ -1,0 +1,145 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from findings.models import Finding
+from posture.models import Cluster, Scan, ScanStatus
+from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_cluster_list_shows_the_teams_clusters_with_their_grade(client, viewer, cluster):
+    scan_snapshot(cluster, as_yaml(deployment("web", hardened=True)))
+    client.force_login(viewer)
+    response = client.get(reverse("posture:cluster-list"))
+    assert response.status_code == 200
+    assert "prod-eu" in response.text
+    assert 'class="grade grade-a"' in response.text
+
+
+def test_the_cluster_list_hides_other_teams_clusters(client, viewer, other_team):
+    make_cluster(other_team, name="secret-cluster")
+    client.force_login(viewer)
+    assert "secret-cluster" not in client.get(reverse("posture:cluster-list")).text
+
+
+def test_an_empty_cluster_list_tells_an_admin_how_to_start(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get(reverse("posture:cluster-list"))
+    assert "No clusters yet" in response.text
+    assert reverse("posture:cluster-create") in response.text
+
+
+def test_the_cluster_list_does_not_query_per_cluster(client, viewer, team, django_assert_max_num_queries):
+    for n in range(8):
+        scan_snapshot(make_cluster(team, name=f"c{n}"), as_yaml(deployment("web")))
+    client.force_login(viewer)
+    with django_assert_max_num_queries(8):
+        client.get(reverse("posture:cluster-list"))
+
+
+def test_another_teams_cluster_is_not_found(client, outsider, cluster):
+    client.force_login(outsider)
+    assert client.get(reverse("posture:cluster-detail", args=[cluster.pk])).status_code == 404
+
+
+def test_an_admin_registers_a_snapshot_cluster(client, admin_user, team):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("posture:cluster-create"),
+        {
+            "name": "staging",
+            "team": team.pk,
+            "connection_mode": "snapshot",
+            "scan_interval_minutes": 60,
+        },
+    )
+    cluster = Cluster.objects.get(name="staging")
+    assert response.status_code == 302
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name=f"rampart:scan-cluster:{cluster.pk}")
+    assert (task.interval.every, task.interval.period, task.task) == (
+        60,
+        "minutes",
+        "posture.tasks.scheduled_scan_task",
+    )
+
+
+def test_a_viewer_cannot_register_clusters(client, viewer):
+    client.force_login(viewer)
+    assert client.get(reverse("posture:cluster-create")).status_code == 403
+
+
+def test_uploading_a_snapshot_scans_it(client, engineer, cluster, django_capture_on_commit_callbacks):
+    client.force_login(engineer)
+    upload = SimpleUploadedFile("dump.yaml", as_yaml(deployment("web", privileged=True)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("posture:cluster-snapshot", args=[cluster.pk]), {"file": upload}, follow=True
+        )
+    assert "Snapshot uploaded; scan queued." in response.text
+    scan = Scan.objects.get(cluster=cluster)
+    assert scan.status == ScanStatus.SUCCEEDED
+    assert Finding.objects.filter(cluster=cluster, check_id="privileged-container").exists()
+
+
+def test_a_corrupt_upload_is_refused_with_a_reason_and_nothing_is_stored(client, engineer, cluster):
+    client.force_login(engineer)
+    upload = SimpleUploadedFile("dump.yaml", b"\x00\x01\x02 not yaml at all")
+    response = client.post(
+        reverse("posture:cluster-snapshot", args=[cluster.pk]), {"file": upload}, follow=True
+    )
+    assert "Snapshot rejected: the snapshot holds no readable Kubernetes objects" in response.text
+    assert "Traceback" not in response.text
+    assert not cluster.snapshots.exists()
+    assert not Scan.objects.filter(cluster=cluster).exists()
+
+
+def test_an_oversized_upload_is_refused(client, engineer, cluster, settings):
+    settings.RAMPART_MAX_SNAPSHOT_BYTES = 2048
+    client.force_login(engineer)
+    upload = SimpleUploadedFile("dump.yaml", b"#" * 4096)
+    response = client.post(
+        reverse("posture:cluster-snapshot", args=[cluster.pk]), {"file": upload}, follow=True
+    )
+    assert "larger than the" in response.text
+    assert not cluster.snapshots.exists()
+
+
+def test_scan_now_is_refused_while_a_scan_is_active(client, engineer, cluster):
+    Scan.objects.create(cluster=cluster, status=ScanStatus.RUNNING, created_at="2026-11-26T00:00:00Z")
+    client.force_login(engineer)
+    response = client.post(reverse("posture:cluster-scan", args=[cluster.pk]), follow=True)
+    assert "already queued or running" in response.text
+    assert Scan.objects.filter(cluster=cluster).count() == 1
+
+
+def test_a_viewer_cannot_start_a_scan(client, viewer, cluster):
+    client.force_login(viewer)
+    assert client.post(reverse("posture:cluster-scan", args=[cluster.pk])).status_code == 403
+
+
+def test_a_scan_without_a_snapshot_fails_with_a_reason(
+    client, engineer, cluster, django_capture_on_commit_callbacks
+):
+    client.force_login(engineer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("posture:cluster-scan", args=[cluster.pk]))
+    scan = Scan.objects.get(cluster=cluster)
+    assert scan.status == ScanStatus.FAILED
+    assert scan.error == "no snapshot has been uploaded for this cluster yet"
+    response = client.get(reverse("posture:cluster-detail", args=[cluster.pk]))
+    assert "no snapshot has been uploaded for this cluster yet" in response.text
+
+
+def test_the_scans_partial_is_served_to_htmx_polling(client, viewer, cluster):
+    Scan.objects.create(cluster=cluster, status=ScanStatus.RUNNING, created_at="2026-11-26T00:00:00Z")
+    client.force_login(viewer)
+    response = client.get(
+        reverse("posture:cluster-detail", args=[cluster.pk]), headers={"HX-Request": "true"}
+    )
+    assert response.text.lstrip().startswith('<div id="scans"')
+    assert 'hx-trigger="every 2s"' in response.text
+    assert "<html" not in response.text
