@@ -15,10 +15,13 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# One target installs everything, from the hashed lock.
-install: $(BIN)/activate
+# One target installs everything, from the hashed lock (again only when the lock changes).
+install: $(VENV)/.installed
+
+$(VENV)/.installed: $(BIN)/activate requirements-dev.lock pyproject.toml
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null || $(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . >/dev/null 2>&1 || $(BIN)/pip install --quiet --no-deps -e .
+	touch $@
 
 # The embedded default: SQLite in .data/, tasks in-process, demo data with 30 days of history.
 run: install
@@ -40,7 +43,7 @@ format: install
 	$(BIN)/ruff format .
 
 audit: install
-	$(BIN)/pip-audit --strict --disable-pip -r requirements.lock $$(sed -e '/^#/d' -e 's/^/--ignore-vuln /' .ci/pip-audit-ignore.txt 2>/dev/null)
+	.ci/audit
 
 check-deploy: install
 	DEBUG=0 SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9') \
