@@ -4,12 +4,14 @@
 writes a kubeconfig that reaches it.
 """
 
+from tests.fakekube.api import DEFAULT_VERSION, FakeApi, status_body
 from tests.fakekube.pki import CertificateAuthority, KeyPair
-from tests.fakekube.server import DEFAULT_TOKEN, DEFAULT_VERSION, FakeKube, RecordedRequest, status_body
+from tests.fakekube.server import DEFAULT_TOKEN, FakeKube, RecordedRequest
 
 __all__ = [
     "DEFAULT_TOKEN",
     "DEFAULT_VERSION",
+    "FakeApi",
     "CertificateAuthority",
     "FakeKube",
     "KeyPair",
