@@ -30,7 +30,7 @@ _VERIFY_REASONS = {
     9: "the server's certificate is not valid yet (check the clocks)",
     10: "the server's certificate has expired",
     18: "the server's certificate is self-signed and is not the CA bundle Rampart was given",
-    19: "the server's certificate chain ends in a CA that is not in the CA bundle Rampart was given",
+    19: "the server's certificate is not signed by the CA bundle Rampart was given",
     20: "the server's certificate is not signed by the CA bundle Rampart was given",
     21: "the server's certificate is not signed by the CA bundle Rampart was given",
 }
@@ -132,9 +132,20 @@ class Transport:
             if isinstance(cause, ssl.SSLCertVerificationError):
                 return f"TLS verification of {where} failed: {self._verify_reason(cause, host)}", False
         for cause in causes:
+            if isinstance(cause, urllib3_errors.NameResolutionError | socket.gaierror):
+                return (
+                    f"cannot reach the API server at {where}: the host name {host!r} does not resolve",
+                    False,
+                )
+            if isinstance(cause, ConnectionRefusedError):
+                return f"cannot reach the API server at {where}: connection refused", False
+        for cause in causes:
             if isinstance(cause, urllib3_errors.ProxyError):
                 return f"cannot reach the API server at {where} through the proxy", False
         for cause in causes:
+            # NewConnectionError subclasses ConnectTimeoutError; its real cause was handled above.
+            if isinstance(cause, urllib3_errors.NewConnectionError):
+                continue
             if isinstance(cause, urllib3_errors.ConnectTimeoutError):
                 return f"cannot reach the API server at {where}: no answer within {self.timeout:g} s", True
             if isinstance(cause, (urllib3_errors.ReadTimeoutError, socket.timeout, TimeoutError)):
@@ -145,14 +156,6 @@ class Transport:
                     f"the TLS handshake with {where} failed ({_ssl_reason(cause)}); check that the URL "
                     "is the API server's https:// address"
                 ), False
-        for cause in causes:
-            if isinstance(cause, urllib3_errors.NameResolutionError | socket.gaierror):
-                return (
-                    f"cannot reach the API server at {where}: the host name {host!r} does not resolve",
-                    False,
-                )
-            if isinstance(cause, ConnectionRefusedError):
-                return f"cannot reach the API server at {where}: connection refused", False
         for cause in causes:
             if isinstance(cause, urllib3_errors.ProtocolError | ConnectionResetError):
                 return f"the API server at {where} closed the connection without answering", False
