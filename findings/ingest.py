@@ -7,16 +7,15 @@ the caller's transaction so that a scan's findings are stored all or none.
 import datetime
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from findings import triage
+from findings import exceptions, ownership, sla, triage, upsert
 from findings.fingerprints import fingerprint
 from findings.models import Finding, FindingStatus
 from posture.scanning.engine import Result, ScanResults
 
 MAX_EVIDENCE_CHARS = 500
-BATCH_SIZE = 2000
 
 
 @dataclass
@@ -25,6 +24,13 @@ class IngestStats:
     new: int = 0
     resolved: int = 0
     reopened: int = 0
+    accepted_by_rules: int = 0
+
+
+def _text(value: str, limit: int | None = None) -> str:
+    # PostgreSQL text cannot hold NUL; a hostile manifest must not fail the scan.
+    value = value.replace("\x00", "")
+    return value if limit is None or len(value) <= limit else value[:limit] + "…"
 
 
 def evidence_value(value):
@@ -36,19 +42,37 @@ def evidence_value(value):
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     if isinstance(value, list | dict):
-        text = json.dumps(value, default=str, sort_keys=True)
-        return value if len(text) <= MAX_EVIDENCE_CHARS else text[:MAX_EVIDENCE_CHARS] + "…"
-    text = str(value)
-    return text if len(text) <= MAX_EVIDENCE_CHARS else text[:MAX_EVIDENCE_CHARS] + "…"
+        text = _text(json.dumps(value, default=str, sort_keys=True))
+        return json.loads(text) if len(text) <= MAX_EVIDENCE_CHARS else text[:MAX_EVIDENCE_CHARS] + "…"
+    return _text(str(value), MAX_EVIDENCE_CHARS)
 
 
-def _unique_by_fingerprint(results: Iterable[Result]) -> dict[str, Result]:
-    # The same object twice in one snapshot yields the same fingerprint: keep one.
-    unique: dict[str, Result] = {}
-    for result in results:
-        key = fingerprint(result.check_id, result.kind, result.namespace, result.name, result.container)
-        unique.setdefault(key, result)
-    return unique
+def _staged(results: Iterable[Result], now: datetime.datetime) -> Iterator[upsert.StagedFinding]:
+    # The same object twice in one snapshot yields the same fingerprint: keep the first.
+    seen: set[str] = set()
+    due = {}
+    for r in results:
+        key = fingerprint(r.check_id, r.kind, r.namespace, r.name, r.container)
+        if key in seen:
+            continue
+        seen.add(key)
+        severity = str(r.severity)
+        if severity not in due:
+            due[severity] = sla.due_at(severity, now)
+        yield upsert.StagedFinding(
+            fingerprint=key,
+            check_id=r.check_id,
+            severity=severity,
+            category=r.category,
+            kind=_text(r.kind, 64),
+            namespace=_text(r.namespace, 253),
+            name=_text(r.name, 253),
+            container=_text(r.container, 253),
+            message=_text(r.message, 2000),
+            evidence={"path": _text(r.path, 1000), "value": evidence_value(r.value)},
+            labels={_text(str(k), 253): _text(str(v), 253) for k, v in (r.labels or {}).items()},
+            due_at=due[severity],
+        )
 
 
 def ingest(scan, results: ScanResults, *, now: datetime.datetime) -> IngestStats:
@@ -59,66 +83,20 @@ def ingest(scan, results: ScanResults, *, now: datetime.datetime) -> IngestStats
     never resolves findings that depend on it.
     """
     cluster = scan.cluster
-    seen = _unique_by_fingerprint(results.findings)
-    existing = {
-        key: (finding_id, status, check_id, kind)
-        for key, finding_id, status, check_id, kind in Finding.objects.filter(cluster=cluster)
-        .values_list("fingerprint", "id", "status", "check_id", "kind")
-        .iterator(chunk_size=BATCH_SIZE)
-    }
-    stats = IngestStats(seen=len(seen))
+    merged = upsert.merge(scan, _staged(results.findings, now), now=now)
+    stats = IngestStats(seen=len(merged.seen_ids), new=len(merged.new_ids))
+    of_cluster = Finding.objects.filter(cluster=cluster)
 
-    Finding.objects.bulk_create(
-        (_new_row(scan, key, result, now) for key, result in seen.items()),
-        batch_size=BATCH_SIZE,
-        update_conflicts=True,
-        unique_fields=["cluster", "fingerprint"],
-        update_fields=[
-            "severity",
-            "category",
-            "message",
-            "evidence",
-            "last_seen_at",
-            "last_seen_scan",
-            "updated_at",
-        ],
-    )
-    stats.new = sum(1 for key in seen if key not in existing)
+    stats.reopened = triage.reopen_returned(of_cluster.filter(last_seen_scan=scan), scan=scan, now=now)
 
-    returned = [
-        existing[key][0] for key in seen if key in existing and existing[key][1] == FindingStatus.RESOLVED
-    ]
-    stats.reopened = triage.reopen_returned(returned, scan=scan, now=now)
-
-    live = set(FindingStatus.live())
     assessed = set(results.checks) - set(results.not_assessed)
-    gaps = set(results.coverage_gaps)
-    gone = [
-        finding_id
-        for key, (finding_id, status, check_id, kind) in existing.items()
-        if status in live and key not in seen and check_id in assessed and kind not in gaps
-    ]
-    stats.resolved = triage.resolve_unseen(gone, scan=scan, now=now)
-    return stats
-
-
-def _new_row(scan, key: str, r: Result, now: datetime.datetime) -> Finding:
-    return Finding(
-        cluster=scan.cluster,
-        fingerprint=key,
-        check_id=r.check_id,
-        severity=str(r.severity),
-        category=r.category,
-        kind=r.kind,
-        namespace=r.namespace,
-        name=r.name,
-        container=r.container,
-        message=r.message,
-        evidence={"path": r.path, "value": evidence_value(r.value)},
-        status=FindingStatus.OPEN,
-        first_seen_at=now,
-        last_seen_at=now,
-        first_seen_scan=scan,
-        last_seen_scan=scan,
-        updated_at=now,
+    gone = (
+        of_cluster.filter(status__in=FindingStatus.live(), check_id__in=assessed)
+        .exclude(last_seen_scan=scan)
+        .exclude(kind__in=list(results.coverage_gaps))
     )
+    stats.resolved = triage.resolve_unseen(gone, scan=scan, now=now)
+
+    ownership.assign_new(cluster, scan)
+    stats.accepted_by_rules = exceptions.apply_rules(cluster, scan=scan, now=now)
+    return stats

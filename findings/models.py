@@ -32,6 +32,8 @@ class Finding(models.Model):
         acknowledged    open             user
         acknowledged    risk_accepted    user     reason and expiry
         acknowledged    false_positive   user     reason
+        open            risk_accepted    system   an active exception rule matches (linked to the rule)
+        acknowledged    risk_accepted    system   an active exception rule matches
         risk_accepted   open             user     (reopen) or system when the acceptance expires
         false_positive  open             user     (reopen)
         any live        resolved         system   a complete scan no longer sees it
@@ -52,14 +54,18 @@ class Finding(models.Model):
     container = models.CharField(max_length=253, blank=True)
     message = models.TextField()
     evidence = models.JSONField(default=dict, blank=True)  # {"path": ..., "value": ...}
+    labels = models.JSONField(default=dict, blank=True)  # the object's labels, for exception rules
 
     status = models.CharField(max_length=16, choices=FindingStatus.choices, default=FindingStatus.OPEN)
     status_reason = models.TextField(blank=True)
     risk_accepted_until = models.DateTimeField(null=True, blank=True)
+    exception_rule = models.ForeignKey(
+        "findings.ExceptionRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
     )
-    due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)  # from the severity's SLA (findings/sla.py)
 
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
@@ -133,3 +139,76 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"comment by {self.author} on {self.finding_id}"
+
+
+class ExceptionRuleQuerySet(models.QuerySet):
+    def for_user(self, user):
+        from posture.models import Cluster
+
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from accounts.models import Team
+
+        teams = Team.objects.filter(memberships__user=user)
+        return self.filter(
+            models.Q(cluster__in=Cluster.objects.for_user(user)) | models.Q(cluster__isnull=True, team__in=teams)
+        )
+
+    def active(self, now):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class ExceptionRule(models.Model):
+    """A decision to accept a class of findings until a date, with a reason and an owner.
+
+    Matching findings (open or acknowledged) become risk_accepted, linked to the
+    rule, until the rule's expiry; then they return to open. Empty scope fields
+    match everything; patterns are shell-style globs (``team-*``).
+    """
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="exception_rules")
+    cluster = models.ForeignKey(
+        "posture.Cluster", null=True, blank=True, on_delete=models.CASCADE, related_name="exception_rules"
+    )  # empty: every cluster of the team
+    namespace_pattern = models.CharField(max_length=253, blank=True)
+    name_pattern = models.CharField(max_length=253, blank=True)
+    label_selector = models.JSONField(default=dict, blank=True)  # {"app": "legacy"}: all must match
+    check_ids = models.JSONField(default=list, blank=True)  # empty: every check
+    reason = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    match_count = models.PositiveIntegerField(default=0)
+    last_matched_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExceptionRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"exception #{self.pk}: {self.reason[:60]}"
+
+
+class NamespaceOwnership(models.Model):
+    """Namespaces (by glob) belong to a team; new findings there go to its default assignee."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="namespace_ownerships")
+    cluster = models.ForeignKey(
+        "posture.Cluster", null=True, blank=True, on_delete=models.CASCADE, related_name="namespace_ownerships"
+    )  # empty: every cluster
+    namespace_pattern = models.CharField(max_length=253)
+    default_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    priority = models.PositiveSmallIntegerField(default=100, help_text="Lower wins when several patterns match.")
+
+    class Meta:
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.namespace_pattern} → {self.team}"

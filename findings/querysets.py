@@ -16,3 +16,7 @@ class FindingQuerySet(models.QuerySet):
         from findings.models import FindingStatus
 
         return self.filter(status__in=[FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED])
+
+    def overdue(self, now):
+        """Open or acknowledged findings past their SLA due date."""
+        return self.open().filter(due_at__lt=now)

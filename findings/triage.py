@@ -1,21 +1,26 @@
 """The only code that writes Finding.status (see the table in Finding's docstring).
 
-Functions take model instances and plain values, never requests or forms, and
-record every change as a FindingEvent in the same transaction.
+Functions take model instances, querysets and plain values — never requests or
+forms — and record every change as a FindingEvent in the same transaction.
+Bulk changes are two set-based statements (history INSERT ... SELECT, then
+UPDATE), so thousands of findings change in one request.
 """
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from findings import sla
 from findings.models import Finding, FindingEvent, FindingStatus
 
 S = FindingStatus
 
-# (from, to) pairs a user may make. System transitions are separate functions.
+# (from, to) pairs a user may make. System transitions are the functions below.
 USER_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
     {
         (S.OPEN, S.ACKNOWLEDGED),
@@ -32,11 +37,42 @@ REASON_REQUIRED = frozenset({S.RISK_ACCEPTED, S.FALSE_POSITIVE})
 
 
 class TransitionRefused(ValueError):
-    """A user asked for a change the transition table does not allow; the message says why."""
+    """A change the transition table does not allow; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    changed: int
+    refused: int  # findings whose current status does not allow the change
 
 
 def _label(status: str) -> str:
     return S(status).label.lower()
+
+
+def _validate_request(to_status: str, reason: str, until: datetime | None, now: datetime) -> None:
+    if to_status not in S.values:
+        raise TransitionRefused(f"unknown status {to_status!r}")
+    if to_status == S.RESOLVED:
+        raise TransitionRefused("only a complete scan that no longer sees a finding can resolve it")
+    if to_status in REASON_REQUIRED and not reason:
+        raise TransitionRefused(f"marking a finding {_label(to_status)} needs a reason")
+    if to_status == S.RISK_ACCEPTED:
+        if until is None:
+            raise TransitionRefused("accepting a risk needs an expiry date")
+        if until <= now:
+            raise TransitionRefused("the risk acceptance must expire in the future")
+        maximum = settings.RAMPART_MAX_RISK_ACCEPTANCE_DAYS
+        if until - now > timedelta(days=maximum):
+            raise TransitionRefused(f"a risk can be accepted for at most {maximum} days")
+
+
+def _fields_for(to_status: str, reason: str, until: datetime | None, now: datetime) -> dict:
+    fields = {"status": to_status, "status_reason": reason, "updated_at": now}
+    fields["risk_accepted_until"] = until if to_status == S.RISK_ACCEPTED else None
+    if to_status != S.RISK_ACCEPTED:
+        fields["exception_rule"] = None
+    return fields
 
 
 def change_status(
@@ -48,153 +84,175 @@ def change_status(
     until: datetime | None = None,
     now: datetime | None = None,
 ) -> Finding:
-    """A user's status change, validated against the table."""
+    """One user's status change on one finding."""
     now = now or timezone.now()
     reason = (reason or "").strip()
-    if to_status not in S.values:
-        raise TransitionRefused(f"unknown status {to_status!r}")
+    _validate_request(to_status, reason, until, now)
     if (finding.status, to_status) not in USER_TRANSITIONS:
-        raise TransitionRefused(
-            f"a finding that is {_label(finding.status)} cannot become {_label(to_status)}"
-        )
-    if to_status in REASON_REQUIRED and not reason:
-        raise TransitionRefused(f"marking a finding {_label(to_status)} needs a reason")
-    if to_status == S.RISK_ACCEPTED:
-        _validate_acceptance(until, now)
-    else:
-        until = None
-    with transaction.atomic():
-        _apply(finding, to_status, actor=actor, reason=reason, now=now, until=until)
+        raise TransitionRefused(f"a finding that is {_label(finding.status)} cannot become {_label(to_status)}")
+    outcome = bulk_change_status(
+        Finding.objects.filter(pk=finding.pk), to_status, actor=actor, reason=reason, until=until, now=now
+    )
+    if outcome.changed != 1:  # someone changed it in the meantime
+        raise TransitionRefused("the finding changed while you were editing it; reload and try again")
+    finding.refresh_from_db()
     return finding
 
 
-def _validate_acceptance(until: datetime | None, now: datetime) -> None:
-    if until is None:
-        raise TransitionRefused("accepting a risk needs an expiry date")
-    if until <= now:
-        raise TransitionRefused("the risk acceptance must expire in the future")
-    maximum = timedelta(days=settings.RAMPART_MAX_RISK_ACCEPTANCE_DAYS)
-    if until - now > maximum:
-        raise TransitionRefused(
-            f"a risk can be accepted for at most {settings.RAMPART_MAX_RISK_ACCEPTANCE_DAYS} days"
-        )
-
-
-def _apply(finding: Finding, to_status: str, *, actor, reason: str, now: datetime, until=None, scan=None):
-    from_status = finding.status
-    finding.status = to_status
-    finding.status_reason = reason
-    finding.risk_accepted_until = until
-    finding.resolved_at = now if to_status == S.RESOLVED else None
-    finding.save(
-        update_fields=["status", "status_reason", "risk_accepted_until", "resolved_at", "updated_at"]
-    )
-    FindingEvent.objects.create(
-        finding=finding,
-        at=now,
-        actor=actor,
-        action=FindingEvent.Action.STATUS,
-        from_value=from_status,
-        to_value=to_status,
-        reason=reason,
-        scan=scan,
-    )
-
-
-def assign(finding: Finding, assignee, *, actor, now: datetime | None = None) -> Finding:
+def bulk_change_status(
+    findings: QuerySet,
+    to_status: str,
+    *,
+    actor,
+    reason: str = "",
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> BulkOutcome:
+    """A user's status change on many findings; those that may not make it are counted, not changed."""
     now = now or timezone.now()
-    before = finding.assignee.get_username() if finding.assignee_id else ""
-    after = assignee.get_username() if assignee else ""
-    if before == after:
-        return finding
+    reason = (reason or "").strip()
+    _validate_request(to_status, reason, until, now)
+    allowed_from = [from_status for from_status, to in USER_TRANSITIONS if to == to_status]
     with transaction.atomic():
-        finding.assignee = assignee
-        finding.save(update_fields=["assignee", "updated_at"])
-        FindingEvent.objects.create(
-            finding=finding,
-            at=now,
+        total = findings.count()
+        changed = _record_and_update(
+            findings.filter(status__in=allowed_from),
+            to_status,
             actor=actor,
-            action=FindingEvent.Action.ASSIGNED,
-            from_value=before,
-            to_value=after,
+            reason=reason,
+            now=now,
+            fields=_fields_for(to_status, reason, until, now),
         )
-    return finding
+    return BulkOutcome(changed=changed, refused=total - changed)
 
 
-# --- System transitions, in bulk: called by the ingest inside its transaction ---
+def assign(findings: QuerySet, assignee, *, actor, now: datetime | None = None) -> int:
+    """Assign (or unassign, with None) many findings; writes a history row for each change."""
+    now = now or timezone.now()
+    to_value = assignee.get_username() if assignee else ""
+    changing = findings.exclude(assignee=assignee) if assignee else findings.filter(assignee__isnull=False)
+    with transaction.atomic():
+        _insert_events(
+            changing,
+            old_value="assignee__username",
+            action=FindingEvent.Action.ASSIGNED,
+            to_value=to_value,
+            actor=actor,
+            reason="",
+            scan=None,
+            now=now,
+        )
+        return changing.update(assignee=assignee, updated_at=now)
 
 
-def resolve_unseen(finding_ids: Iterable[int], *, scan, now: datetime) -> int:
-    """Live findings that a complete scan no longer sees become resolved."""
-    return _bulk_system_change(
-        finding_ids,
+# --- System transitions, set-based; the ingest calls them inside its transaction ---
+
+
+def resolve_unseen(findings: QuerySet, *, scan, now: datetime) -> int:
+    """Live findings that a complete-enough scan no longer sees become resolved."""
+    return _record_and_update(
+        findings.filter(status__in=S.live()),
         S.RESOLVED,
+        actor=None,
         scan=scan,
         now=now,
         reason="no longer seen by a complete scan",
-        extra={"resolved_at": now, "risk_accepted_until": None},
+        fields={"status": S.RESOLVED, "status_reason": "", "resolved_at": now, "updated_at": now,
+                "risk_accepted_until": None, "exception_rule": None},
     )
 
 
-def reopen_returned(finding_ids: Iterable[int], *, scan, now: datetime) -> int:
-    """Resolved findings that a scan sees again are open again, history kept."""
-    return _bulk_system_change(
-        finding_ids,
-        S.OPEN,
+def reopen_returned(findings: QuerySet, *, scan, now: datetime) -> int:
+    """Resolved findings that a scan sees again are open again, with a new due date; history kept."""
+    returned = findings.filter(status=S.RESOLVED)
+    count = 0
+    for severity in returned.values_list("severity", flat=True).distinct():
+        count += _record_and_update(
+            returned.filter(severity=severity),
+            S.OPEN,
+            actor=None,
+            scan=scan,
+            now=now,
+            reason="seen again after it was resolved",
+            fields={"status": S.OPEN, "status_reason": "", "resolved_at": None, "updated_at": now,
+                    "due_at": sla.due_at(severity, now)},
+        )
+    return count
+
+
+def accept_by_rule(findings: QuerySet, rule, *, scan=None, now: datetime) -> int:
+    """Open or acknowledged findings that an active exception rule matches."""
+    reason = f"exception rule #{rule.pk}: {rule.reason}"
+    return _record_and_update(
+        findings.filter(status__in=[S.OPEN, S.ACKNOWLEDGED]),
+        S.RISK_ACCEPTED,
+        actor=None,
         scan=scan,
         now=now,
-        reason="seen again after it was resolved",
-        extra={"resolved_at": None},
+        reason=reason,
+        fields={"status": S.RISK_ACCEPTED, "status_reason": reason, "risk_accepted_until": rule.expires_at,
+                "exception_rule": rule, "updated_at": now},
+    )
+
+
+def release_rule(rule, *, actor, now: datetime) -> int:
+    """A revoked exception rule gives its findings back: they return to open."""
+    return _record_and_update(
+        Finding.objects.filter(status=S.RISK_ACCEPTED, exception_rule=rule),
+        S.OPEN,
+        actor=actor,
+        scan=None,
+        now=now,
+        reason=f"exception rule #{rule.pk} was revoked",
+        fields={"status": S.OPEN, "status_reason": "", "risk_accepted_until": None, "exception_rule": None,
+                "updated_at": now},
     )
 
 
 def expire_risk_acceptances(now: datetime | None = None) -> int:
-    """Accepted risks whose expiry has passed return to open."""
+    """Accepted risks (by hand or by an exception rule) whose expiry has passed return to open."""
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
-            Finding.objects.select_for_update()
-            .filter(status=S.RISK_ACCEPTED, risk_accepted_until__lte=now)
-            .values_list("id", flat=True)
-        )
-        return _bulk_system_change(
-            ids,
+        return _record_and_update(
+            Finding.objects.filter(status=S.RISK_ACCEPTED, risk_accepted_until__lte=now),
             S.OPEN,
+            actor=None,
             scan=None,
             now=now,
             reason="risk acceptance expired",
-            extra={"risk_accepted_until": None},
+            fields={"status": S.OPEN, "status_reason": "", "risk_accepted_until": None, "exception_rule": None,
+                    "updated_at": now},
         )
 
 
-def _bulk_system_change(finding_ids, to_status, *, scan, now, reason, extra) -> int:
-    ids = list(finding_ids)
-    if not ids:
-        return 0
-    changed = 0
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        before = list(
-            Finding.objects.filter(id__in=chunk).exclude(status=to_status).values_list("id", "status")
-        )
-        Finding.objects.filter(id__in=[fid for fid, _ in before]).update(
-            status=to_status, status_reason=reason, updated_at=now, **extra
-        )
-        FindingEvent.objects.bulk_create(
-            [
-                FindingEvent(
-                    finding_id=fid,
-                    at=now,
-                    actor=None,
-                    action=FindingEvent.Action.STATUS,
-                    from_value=from_status,
-                    to_value=to_status,
-                    reason=reason,
-                    scan=scan,
-                )
-                for fid, from_status in before
-            ],
-            batch_size=2000,
-        )
-        changed += len(before)
-    return changed
+def _record_and_update(findings: QuerySet, to_status, *, actor, now, reason, fields, scan=None) -> int:
+    changing = findings.exclude(status=to_status)
+    _insert_events(
+        changing,
+        old_value="status",
+        action=FindingEvent.Action.STATUS,
+        to_value=to_status,
+        actor=actor,
+        reason=reason,
+        scan=scan,
+        now=now,
+    )
+    return changing.update(**fields)
+
+
+def _insert_events(findings: QuerySet, *, old_value: str, action, to_value, actor, reason, scan, now) -> None:
+    """INSERT ... SELECT one history row per finding, ``old_value`` naming the field that changes."""
+    rows = findings.order_by().annotate(event_finding=F("id"), event_old=F(old_value))
+    try:
+        select_sql, select_params = rows.values("event_finding", "event_old").query.sql_with_params()
+    except EmptyResultSet:  # e.g. filtered on an empty list: nothing can match
+        return
+    table = FindingEvent._meta.db_table
+    # Table name from the model; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {table} (finding_id, at, actor_id, action, from_value, to_value, reason, scan_id) "  # noqa: S608
+        f"SELECT q.event_finding, %s, %s, %s, COALESCE(q.event_old, ''), %s, %s, %s FROM ({select_sql}) AS q"
+    )
+    params = [now, actor.pk if actor else None, action, to_value, reason, scan.pk if scan else None, *select_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

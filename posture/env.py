@@ -55,3 +55,28 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_int_mapping(name: str, default: dict[str, int]) -> dict[str, int]:
+    """``critical=7,high=30`` → {"critical": 7, "high": 30}, over the default."""
+    raw = env_str(name)
+    if raw is None or not raw.strip():
+        return dict(default)
+    result = dict(default)
+    for item in raw.split(","):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in default:
+            raise ImproperlyConfigured(f"{name}: expected key=number pairs with keys {sorted(default)}, got {item!r}")
+        try:
+            result[key] = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {key} must be a whole number of days, got {value!r}") from None
+    return result
+
+
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    try:
+        return [int(item) for item in env_list(name, [str(d) for d in default])]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be comma-separated whole numbers") from None

@@ -5,7 +5,6 @@ that the UI, the API, Celery tasks and management commands share them.
 """
 
 import hashlib
-import json
 import logging
 import time
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from findings.ingest import ingest
 from findings.summary import summarize
+from posture import schedules
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.scans import ScanPhase
 from posture.scanning import engine
@@ -123,7 +123,7 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
         return None
     scan = Scan.objects.select_related("cluster", "snapshot").get(pk=scan_id)
     try:
-        inventory = collect(scan)
+        inventory = _collect_with_retries(scan)
         _progress(
             scan,
             phase=ScanPhase.CHECKING,
@@ -171,6 +171,20 @@ def _version_string(version: dict | None) -> str:
     return str(version.get("gitVersion") or f"{version.get('major', '')}.{version.get('minor', '')}")[:64]
 
 
+def _collect_with_retries(scan: Scan) -> Inventory:
+    """Transient connection errors are retried with exponential backoff before the scan fails."""
+    delays = settings.RAMPART_SCAN_RETRY_DELAYS
+    for attempt, delay in enumerate([*delays, None], start=1):
+        try:
+            return collect(scan)
+        except CollectionError as exc:
+            if not exc.transient or delay is None:
+                raise
+            logger.warning("scan %s: attempt %s failed (%s); retrying in %s s", scan.pk, attempt, exc, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def check_settings_for(cluster: Cluster) -> engine.CheckSettings:
     raw = cluster.check_settings or {}
     return engine.CheckSettings(
@@ -205,43 +219,69 @@ def _collect_snapshot(scan: Scan) -> Inventory:
     return Inventory.from_objects(parsed.objects, source=f"snapshot {snapshot.sha256[:12]}")
 
 
-# --- Schedules ------------------------------------------------------------------
-
-SCHEDULE_TASK = "posture.tasks.scheduled_scan_task"
-
-
-def schedule_name(cluster: Cluster) -> str:
-    return f"rampart:scan-cluster:{cluster.pk}"
-
-
-def sync_schedule(cluster: Cluster) -> None:
-    """Make Celery beat's database schedule match the cluster's interval."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    if not cluster.scan_interval_minutes:
-        PeriodicTask.objects.filter(name=schedule_name(cluster)).delete()
-        return
-    interval, _ = IntervalSchedule.objects.get_or_create(
-        every=cluster.scan_interval_minutes, period=IntervalSchedule.MINUTES
-    )
-    PeriodicTask.objects.update_or_create(
-        name=schedule_name(cluster),
-        defaults={
-            "task": SCHEDULE_TASK,
-            "interval": interval,
-            "crontab": None,
-            "args": json.dumps([cluster.pk]),
-            "queue": "scans",
-            "enabled": True,
-        },
-    )
-
-
 def save_cluster(cluster: Cluster, *, credentials: str | None = None) -> Cluster:
     """Create or update a cluster and its schedule. ``credentials=None`` keeps the stored ones."""
     with transaction.atomic():
         if credentials is not None:
             cluster.set_credentials(credentials)
         cluster.save()
-        sync_schedule(cluster)
+        schedules.sync_schedule(cluster)
     return cluster
+
+
+# --- Housekeeping (periodic) -----------------------------------------------------
+
+
+def reap_stale_scans(now: datetime | None = None) -> int:
+    """Fail scans whose worker died (killed, out of memory, machine lost) or that no worker took.
+
+    A running scan past the hard time limit (plus a grace period) cannot still be
+    running: Celery would have killed it. Its transaction was rolled back with
+    the worker, so no findings of it exist; it only needs a final status.
+    """
+    now = now or timezone.now()
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + settings.RAMPART_REAPER_GRACE_SECONDS)
+    lost = Scan.objects.filter(status=ScanStatus.RUNNING, started_at__lt=now - limit).update(
+        status=ScanStatus.FAILED,
+        phase=ScanPhase.DONE,
+        finished_at=now,
+        error="the worker running this scan stopped (killed, out of memory or lost); nothing from it was stored",
+    )
+    queued_limit = timedelta(seconds=settings.RAMPART_QUEUED_SCAN_TIMEOUT)
+    stuck = Scan.objects.filter(status=ScanStatus.QUEUED, created_at__lt=now - queued_limit).update(
+        status=ScanStatus.FAILED,
+        phase=ScanPhase.DONE,
+        finished_at=now,
+        error=f"no worker started this scan within {settings.RAMPART_QUEUED_SCAN_TIMEOUT // 60} minutes; "
+        "check that Celery workers consume the 'scans' queue",
+    )
+    if lost or stuck:
+        logger.warning("reaper failed %s lost and %s never-started scans", lost, stuck)
+    return lost + stuck
+
+
+def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
+    """Drop per-scan detail older than the retention period; keep the summary rows trends read.
+
+    Removed: snapshot files (except each cluster's newest), the per-namespace and
+    per-document breakdowns of old scans, and findings resolved before the cutoff
+    (with their history). Kept: every scan's status, counts, score and compliance.
+    """
+    from findings.models import Finding, FindingStatus
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.RAMPART_RETENTION_DAYS)
+    newest = {cluster.pk: cluster.snapshots.values_list("pk", flat=True).first() for cluster in Cluster.objects.all()}
+    old_snapshots = Snapshot.objects.filter(uploaded_at__lt=cutoff).exclude(pk__in=[pk for pk in newest.values() if pk])
+    snapshots = 0
+    for snapshot in old_snapshots.iterator():
+        snapshot.file.delete(save=False)
+        snapshot.delete()
+        snapshots += 1
+    scans = (
+        Scan.objects.filter(created_at__lt=cutoff)
+        .exclude(counts_by_namespace={}, collection_errors=[])
+        .update(counts_by_namespace={}, collection_errors=[])
+    )
+    findings, _ = Finding.objects.filter(status=FindingStatus.RESOLVED, resolved_at__lt=cutoff).delete()
+    return {"snapshots": snapshots, "scans": scans, "findings": findings}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from posture.env import env_bool, env_int, env_list, env_str
+from posture.env import env_bool, env_int, env_int_list, env_int_mapping, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("RAMPART_DATA_DIR", str(BASE_DIR / ".data")))
@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "posture.request_id.RequestIdMiddleware",  # first: every response and log line gets the id
     "django.middleware.security.SecurityMiddleware",
     "posture.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -176,6 +177,29 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; object-src 'none'"
 )
 
+# --- Accounts and authentication ----------------------------------------------
+# Who must use a second factor (TOTP): "none", "admins" (superusers, staff and
+# team admins) or "all". Those users enrol right after their password step and
+# are not logged in until they have. The local demo sets "none".
+RAMPART_MFA_REQUIRED = (env_str("RAMPART_MFA_REQUIRED", "admins") or "admins").strip().lower()
+if RAMPART_MFA_REQUIRED not in {"none", "admins", "all"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"RAMPART_MFA_REQUIRED must be none, admins or all, got {RAMPART_MFA_REQUIRED!r}"
+    )
+# The name authenticator apps show beside the account.
+RAMPART_MFA_ISSUER = env_str("RAMPART_MFA_ISSUER", "Rampart") or "Rampart"
+# Failed logins: a username (existing or not) is locked after this many
+# failures within the window; a client address after the larger number.
+RAMPART_LOGIN_MAX_FAILURES = env_int("RAMPART_LOGIN_MAX_FAILURES", 5, minimum=1)
+RAMPART_LOGIN_IP_MAX_FAILURES = env_int("RAMPART_LOGIN_IP_MAX_FAILURES", 30, minimum=1)
+RAMPART_LOGIN_FAILURE_WINDOW_SECONDS = env_int("RAMPART_LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
+RAMPART_LOGIN_LOCKOUT_SECONDS = env_int("RAMPART_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# How many proxies append to X-Forwarded-For in front of Rampart; the client
+# address is read that many entries from the right (0: the socket's peer).
+RAMPART_PROXY_HOPS = env_int("RAMPART_PROXY_HOPS", 1 if SECURE_PROXY_SSL_HEADER else 0, minimum=0)
+
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -231,16 +255,38 @@ CACHES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "posture.request_id.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
 # --- Findings -----------------------------------------------------------------
 RAMPART_MAX_RISK_ACCEPTANCE_DAYS = env_int("RAMPART_MAX_RISK_ACCEPTANCE_DAYS", 365, minimum=1)
+# Days to fix a finding, by severity, counted from when it was first seen (or reopened).
+RAMPART_SLA_DAYS = env_int_mapping(
+    "RAMPART_SLA_DAYS", {"critical": 7, "high": 30, "medium": 90, "low": 180, "info": 365}
+)
+# Per-scan detail (snapshot files, per-scan breakdowns) older than this is pruned;
+# the summary rows that trends read are kept.
+RAMPART_RETENTION_DAYS = env_int("RAMPART_RETENTION_DAYS", 400, minimum=7)
+# Three queues so that workers on several machines can share the load:
+# scans (heavy, long), maintenance (reaper, expiry, retention), notifications.
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "posture.tasks.run_scan_task": {"queue": "scans"},
     "posture.tasks.scheduled_scan_task": {"queue": "scans"},
+    "notifications.*": {"queue": "notifications"},
 }
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-scans": {"task": "posture.tasks.reap_stale_scans_task", "schedule": 300.0},
+    "expire-risk-acceptances": {"task": "findings.tasks.expire_risk_acceptances_task", "schedule": 900.0},
+    "prune-old-detail": {"task": "posture.tasks.prune_old_detail_task", "schedule": 86400.0},
+}
+# Transient collection errors are retried after these delays (seconds), then the scan fails.
+RAMPART_SCAN_RETRY_DELAYS = env_int_list("RAMPART_SCAN_RETRY_DELAYS", [2, 8, 30])
+RAMPART_REAPER_GRACE_SECONDS = env_int("RAMPART_REAPER_GRACE_SECONDS", 60, minimum=0)
+RAMPART_QUEUED_SCAN_TIMEOUT = env_int("RAMPART_QUEUED_SCAN_TIMEOUT", 3600, minimum=60)

@@ -24,3 +24,13 @@ def scheduled_scan_task(cluster_id: int) -> None:
         services.start_scan(cluster, trigger=ScanTrigger.SCHEDULE)
     except services.ScanAlreadyActive:
         logger.info("scheduled scan of cluster %s skipped: one is already active", cluster_id)
+
+
+@shared_task(name="posture.tasks.reap_stale_scans_task")
+def reap_stale_scans_task() -> int:
+    return services.reap_stale_scans()
+
+
+@shared_task(name="posture.tasks.prune_old_detail_task")
+def prune_old_detail_task() -> dict:
+    return services.prune_old_detail()

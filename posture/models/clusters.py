@@ -42,6 +42,10 @@ class Cluster(models.Model):
         validators=[MinValueValidator(5)],
         help_text="Scan automatically this often; empty means only on demand.",
     )
+    scan_cron = models.CharField(
+        max_length=100, blank=True,
+        help_text="Or a cron expression (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'.",
+    )
     check_settings = models.JSONField(default=dict, blank=True)
     last_scan = models.ForeignKey(
         "posture.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

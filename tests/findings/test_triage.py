@@ -100,6 +100,6 @@ def test_an_expired_risk_acceptance_returns_to_open_by_the_system(finding, engin
 
 
 def test_assigning_records_who_and_to_whom(finding, engineer, viewer):
-    triage.assign(finding, viewer, actor=engineer)
+    triage.assign(Finding.objects.filter(pk=finding.pk), viewer, actor=engineer)
     event = FindingEvent.objects.get(finding=finding)
     assert (event.action, event.from_value, event.to_value, event.actor) == ("assigned", "", "vera", engineer)

@@ -1,0 +1,45 @@
+"""Exception rules and namespace ownership: creating and ending them. Triage itself is in triage.py."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from findings import exceptions, triage
+from findings.models import ExceptionRule
+
+
+class RuleRefused(ValueError):
+    """The rule cannot be created as asked; the message is for the user."""
+
+
+def create_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = None) -> tuple[ExceptionRule, int]:
+    """Save a new rule and apply it at once to the findings it covers; returns (rule, findings accepted)."""
+    now = now or timezone.now()
+    if not (rule.reason or "").strip():
+        raise RuleRefused("an exception needs a reason")
+    if rule.expires_at is None or rule.expires_at <= now:
+        raise RuleRefused("an exception must expire in the future")
+    maximum = settings.RAMPART_MAX_RISK_ACCEPTANCE_DAYS
+    if rule.expires_at - now > timedelta(days=maximum):
+        raise RuleRefused(f"an exception can last at most {maximum} days")
+    if rule.cluster_id and rule.cluster.team_id != rule.team_id:
+        raise RuleRefused("the cluster belongs to another team")
+    if not (rule.check_ids or rule.namespace_pattern or rule.name_pattern or rule.label_selector or rule.cluster_id):
+        raise RuleRefused("an exception must be narrower than everything: give a cluster, checks or a pattern")
+    rule.reason = rule.reason.strip()
+    rule.created_by = actor
+    with transaction.atomic():
+        rule.save()
+        accepted = exceptions.apply_rule(rule, now=now)
+    return rule, accepted
+
+
+def revoke_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = None) -> int:
+    """End a rule before its expiry; the findings it accepted return to open."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ExceptionRule.objects.filter(pk=rule.pk).update(revoked_at=now)
+        rule.revoked_at = now
+        return triage.release_rule(rule, actor=actor, now=now)
