@@ -43,7 +43,8 @@ class Finding(models.Model):
     when, from, to and why.
     """
 
-    cluster = models.ForeignKey("posture.Cluster", on_delete=models.CASCADE, related_name="findings")
+    # No index of its own: the unique (cluster, fingerprint) index serves cluster lookups.
+    cluster = models.ForeignKey("posture.Cluster", on_delete=models.CASCADE, related_name="findings", db_index=False)
     fingerprint = models.CharField(max_length=64)
     check_id = models.CharField(max_length=64, db_index=True)
     severity = models.CharField(max_length=10)

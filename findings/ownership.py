@@ -17,14 +17,15 @@ def owner_rules(cluster):
 
 def assign_new(cluster, scan) -> int:
     """Assign findings first seen by ``scan``; the first matching rule (by priority) wins."""
+    rules = [rule for rule in owner_rules(cluster) if rule.default_assignee and rule.default_assignee.is_active]
+    if not rules:
+        return 0
     new = Finding.objects.filter(cluster=cluster, first_seen_scan=scan, assignee__isnull=True)
-    namespaces = set(new.values_list("namespace", flat=True).distinct())
+    namespaces = set(new.order_by().values_list("namespace", flat=True).distinct())
     assigned = 0
-    for rule in owner_rules(cluster):
+    for rule in rules:
         if not namespaces:
             break
-        if rule.default_assignee is None or not rule.default_assignee.is_active:
-            continue
         pattern = re.compile(glob_to_regex(rule.namespace_pattern))
         owned = {namespace for namespace in namespaces if pattern.match(namespace)}
         if owned:

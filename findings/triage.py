@@ -166,7 +166,7 @@ def reopen_returned(findings: QuerySet, *, scan, now: datetime) -> int:
     """Resolved findings that a scan sees again are open again, with a new due date; history kept."""
     returned = findings.filter(status=S.RESOLVED)
     count = 0
-    for severity in returned.values_list("severity", flat=True).distinct():
+    for severity in returned.order_by().values_list("severity", flat=True).distinct():
         count += _record_and_update(
             returned.filter(severity=severity),
             S.OPEN,
