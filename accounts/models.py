@@ -101,3 +101,94 @@ class ApiToken(models.Model):
             expires_at=expires_at,
         )
         return token, f"{cls.PREFIX}{token_id}_{secret}"
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator (RFC 6238 TOTP). Unconfirmed until the user proves it with a first code.
+
+    The secret is Fernet ciphertext (posture.crypto, RAMPART_ENCRYPTION_KEYS);
+    ``rotate_keys`` re-encrypts it. ``last_used_step`` is the newest 30-second
+    step that was accepted: a code for that step or an older one is a replay.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
+    )
+    secret_encrypted = models.TextField(editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        state = "confirmed" if self.confirmed_at else "pending"
+        return f"authenticator of {self.user} ({state})"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for when the authenticator is lost; stored as a SHA-256 hash.
+
+    The codes carry 80 random bits, so a fast hash is enough (as for API tokens).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user}{' (used)' if self.used_at else ''}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins counted per key: ``user:<username>`` (whether or not it exists) or ``ip:<address>``.
+
+    Kept in the database rather than the cache so that every web process sees
+    the same counts and a restart does not unlock anybody.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures} failures"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, from where. Written through accounts.audit.record(); never edited.
+
+    ``actor`` is null for the system (scheduled jobs, commands) and for
+    anonymous attempts; ``actor_label`` keeps the username if the user is
+    later deleted. ``details`` never holds secrets (record() redacts them).
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["action", "at"], name="audit_action_at"),
+            models.Index(fields=["actor", "at"], name="audit_actor_at"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or 'system'} {self.action}"

@@ -1,9 +1,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accounts import views
+
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/verify/", views.LoginVerifyView.as_view(), name="login-verify"),
+    path("login/enrol/", views.LoginEnrolView.as_view(), name="login-enrol"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("security/", views.SecurityView.as_view(), name="security"),
+    path("security/mfa/enrol/", views.MfaEnrolView.as_view(), name="mfa-enrol"),
+    path("security/mfa/disable/", views.MfaDisableView.as_view(), name="mfa-disable"),
+    path("security/mfa/recovery-codes/", views.RecoveryCodesView.as_view(), name="mfa-recovery-codes"),
+    path("password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("tokens/", views.TokenListView.as_view(), name="token-list"),
+    path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
+    path("audit/", views.AuditEventListView.as_view(), name="audit-list"),
+    path("audit/export.csv", views.AuditEventExportView.as_view(), name="audit-export"),
 ]

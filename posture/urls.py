@@ -22,6 +22,14 @@ urlpatterns = [
     path("findings/", include("findings.urls")),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include(api_router.urls)),
+    # The admin signs in through Rampart's own login (throttling, second factor), never its own form.
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]
+
+# Error pages that show the request id to quote, and nothing else (posture/request_id.py).
+handler400 = "posture.request_id.bad_request"
+handler403 = "posture.request_id.permission_denied"
+handler404 = "posture.request_id.page_not_found"
+handler500 = "posture.request_id.server_error"

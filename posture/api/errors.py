@@ -12,6 +12,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from posture.request_id import current_request_id
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,7 +26,14 @@ def api_exception_handler(exc, context):
     if response is None:
         logger.error("unhandled API error", exc_info=exc)
         return Response(
-            {"error": {"code": "server_error", "message": "Internal error. It has been logged."}},
+            {
+                "error": {
+                    "code": "server_error",
+                    "message": "Internal error. It has been logged.",
+                    # What to quote in a report: the same id is in the logs and the X-Request-ID header.
+                    "request_id": current_request_id(),
+                }
+            },
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     body = {"code": getattr(exc, "default_code", "error"), "message": _message(exc)}

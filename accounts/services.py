@@ -1,0 +1,126 @@
+"""Account actions: the two login steps, passwords and API tokens.
+
+Functions take users and plain values (never requests or forms), check what
+must be checked, change state and write the audit log. The views own the
+session: which step of the login a browser is at, and the final login().
+"""
+
+import logging
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+
+from accounts import audit, clock, mfa, throttle
+from accounts.models import ApiToken
+
+logger = logging.getLogger("rampart.auth")
+
+# One message for an unknown user, a wrong password and an inactive account,
+# so the form never tells which usernames exist.
+INVALID_CREDENTIALS = "That username and password did not match. Check them and try again."
+# A lock is kept per username typed, whether or not it exists, so this message
+# reveals nothing either.
+LOCKED = "Too many failed attempts. Wait a while before you try again."
+INVALID_CODE = "That code did not work. Check your authenticator and try again."
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str, *, locked: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.locked = locked
+
+
+def check_password(username: str, password: str, *, ip: str | None, now=None):
+    """The first login step: returns the user, or raises LoginRefused.
+
+    A locked username or address is refused before the password is checked,
+    so a correct guess during a lockout is no signal.
+    """
+    now = now or clock.now()
+    username = username[:150]
+    if throttle.is_locked(username, ip, now=now):
+        audit.record("login.failed", ip=ip, at=now, username=username, reason="locked")
+        logger.warning("login refused (locked) for username=%r from %s", username, ip or "unknown address")
+        raise LoginRefused(LOCKED, locked=True)
+    # Django's user_login_failed signal writes the audit row and the log line
+    # for a failure here (accounts.audit); the password never reaches either.
+    user = authenticate(None, username=username, password=password)
+    if user is None:
+        _count_failure(username, ip, now)
+        raise LoginRefused(INVALID_CREDENTIALS)
+    return user
+
+
+def check_second_factor(user, *, code: str = "", recovery_code: str = "", ip: str | None, now=None) -> str:
+    """The second login step: returns "totp" or "recovery_code", or raises LoginRefused.
+
+    Failures count towards the same lockout as wrong passwords: five guesses
+    at a six-digit code are no threat.
+    """
+    now = now or clock.now()
+    username = user.get_username()
+    if throttle.is_locked(username, ip, now=now):
+        raise LoginRefused(LOCKED, locked=True)
+    if code and mfa.verify_totp(user, code, now=now):
+        return "totp"
+    if recovery_code and mfa.use_recovery_code(user, recovery_code, now=now):
+        return "recovery_code"
+    kind = "recovery_code" if recovery_code else "totp"
+    audit.record("login.mfa_failed", target=user, ip=ip, at=now, username=username, method=kind)
+    logger.warning("second factor failed for username=%r from %s", username, ip or "unknown address")
+    locked = _count_failure(username, ip, now)
+    if locked or throttle.is_locked(username, ip, now=now):
+        raise LoginRefused(LOCKED, locked=True)
+    raise LoginRefused(INVALID_CODE)
+
+
+def login_succeeded(user) -> None:
+    """After the last step passed and the session is logged in: the username starts afresh."""
+    throttle.reset(user.get_username())
+
+
+def _count_failure(username: str, ip: str | None, now) -> bool:
+    newly_locked = throttle.register_failure(username, ip, now=now)
+    for key in newly_locked:
+        scope, _, value = key.partition(":")
+        audit.record(
+            "login.locked", ip=ip, at=now, scope="username" if scope == "user" else "address", subject=value
+        )
+        logger.warning("login locked for %s %r", scope, value)
+    return bool(newly_locked)
+
+
+def change_password(user, new_password: str) -> None:
+    """Set a new password (already validated against AUTH_PASSWORD_VALIDATORS by the form)."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit.record("password.changed", actor=user, target=user)
+
+
+def create_token(user, name: str, scope: str, expires_at=None) -> tuple[ApiToken, str]:
+    """Issue a personal API token; the plaintext is returned once and never stored."""
+    with transaction.atomic():
+        token, plaintext = ApiToken.issue(user, name=name, scope=scope, expires_at=expires_at)
+        audit.record(
+            "token.created",
+            actor=user,
+            target=token,
+            token_id=token.token_id,
+            token_name=name,
+            scope=scope,
+            expires_at=expires_at,
+        )
+    return token, plaintext
+
+
+def revoke_token(token: ApiToken, *, actor, now=None) -> bool:
+    """Revoke a token now; returns False if it was already revoked."""
+    now = now or clock.now()
+    with transaction.atomic():
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+        if revoked:
+            token.revoked_at = now
+            audit.record("token.revoked", actor=actor, target=token, at=now, token_id=token.token_id)
+    return bool(revoked)
