@@ -68,10 +68,13 @@ def file_objects(paths: list[str]) -> list[dict]:
 
 
 def _write_private(path: Path, text: str) -> None:
+    # Written whole, then renamed: whoever waits for the file never reads half of it.
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)
+    os.replace(partial, path)
 
 
 def _print_request(request) -> None:

@@ -1,0 +1,82 @@
+"""The "Test connection" report: what Rampart can and cannot read, without raising."""
+
+from posture.scanning.collectors import live
+from tests.live.conftest import FAST_TIMEOUT, token_connection
+
+
+def _by_plural(report) -> dict[str, tuple[str, str]]:
+    return {access.plural: (access.status, access.reason) for access in report.resources}
+
+
+def test_the_report_says_per_resource_type_what_can_and_cannot_be_read(serve, objects):
+    kube = serve(
+        objects,
+        forbidden={"nodes"},
+        missing_groups={"networking.k8s.io"},
+        delays={"/apis/batch/v1/jobs": 30},
+        crd_groups={"external-secrets.io"},
+    )
+
+    report = live.test_connection(token_connection(kube), request_timeout=FAST_TIMEOUT)
+
+    assert report.ok
+    assert report.error == ""
+    assert report.server_version == "v1.31.4"
+    access = _by_plural(report)
+    assert access["pods"] == ("readable", "")
+    assert access["secrets"] == ("readable", "")
+    assert access["nodes"][0] == "forbidden"
+    assert 'cannot list resource "nodes"' in access["nodes"][1]
+    assert access["networkpolicies"] == (
+        "not_served",
+        "API group not served: networking.k8s.io is not available on this cluster",
+    )
+    assert access["jobs"] == ("timeout", "the API server did not answer within 1 s")
+    assert access["externalsecrets"] == ("readable", "")
+    assert access["sealedsecrets"] == ("not_installed", "its API group is not installed")
+    assert report.secret_managers == {"external-secrets.io": "External Secrets Operator"}
+    assert {a.plural for a in report.unreadable} == {"nodes", "networkpolicies", "ingresses", "jobs"}
+    assert report.as_dict()["resources"][0] == {
+        "kind": "Namespace",
+        "group": "",
+        "plural": "namespaces",
+        "status": "readable",
+        "reason": "",
+    }
+
+
+def test_the_report_reads_one_object_per_type_at_most(kube):
+    live.test_connection(token_connection(kube))
+
+    lists = [request for request in kube.requests if "limit" in request.query]
+    assert lists
+    assert {request.query["limit"] for request in lists} == {"1"}
+    assert not [request for request in lists if request.query.get("continue")]
+
+
+def test_the_report_explains_a_failure_instead_of_raising(kube):
+    report = live.test_connection(token_connection(kube, token="expired-token"))
+
+    assert not report.ok
+    assert report.error == (
+        "the API server rejected Rampart's credentials (401 Unauthorized): "
+        "the token is invalid or has expired"
+    )
+    assert report.resources == []
+
+
+def test_the_report_warns_when_tls_verification_is_disabled(kube):
+    config = kube.kubeconfig()
+    cluster = config["clusters"][0]["cluster"]
+    del cluster["certificate-authority-data"]
+    cluster["insecure-skip-tls-verify"] = True
+    import yaml
+
+    connection = live.connection_from("kubeconfig", credentials=yaml.safe_dump(config))
+    report = live.test_connection(connection)
+
+    assert report.ok
+    assert report.warnings == [
+        "TLS verification is disabled (insecure-skip-tls-verify): the token could be intercepted; "
+        "embed the cluster's CA instead"
+    ]
