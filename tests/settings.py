@@ -24,3 +24,8 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 RAMPART_SCAN_RETRY_DELAYS = [0, 0]  # retries without waiting
+# One test database per test process, so that several runs on one machine (developers,
+# benchmarks, CI) never drop each other's database.
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": os.environ.get("RAMPART_TEST_DATABASE_NAME") or f"test_rampart_{os.getpid()}"
+}
