@@ -21,26 +21,41 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
-from typing import NamedTuple
 
 import orjson
 
-from posture.scanning.collectors.connection import Connection, connection_from, open_api_client
+from posture.scanning.collectors.connection import (
+    Connection,
+    InvalidConnection,
+    connection_from,
+    open_api_client,
+)
 from posture.scanning.collectors.errors import CollectionError
+from posture.scanning.collectors.listing import PARTIAL_METADATA, Unreadable, read_all
+from posture.scanning.collectors.resources import (
+    RESOURCE_TYPES,
+    SECRET_MANAGER_GROUPS,
+    ResourceType,
+    required_rbac_rules,
+)
 from posture.scanning.collectors.transport import Transport, TransportError, describe_status
 from posture.scanning.inventory import Inventory
 
 __all__ = [
+    "PARTIAL_METADATA",
     "RESOURCE_TYPES",
     "SECRET_MANAGER_GROUPS",
+    "CollectionError",
     "Connection",
     "ConnectionReport",
+    "InvalidConnection",
     "LiveCollection",
     "ResourceAccess",
     "ResourceType",
     "collect",
     "collect_with_details",
     "connection_from",
+    "required_rbac_rules",
     "test_connection",
 ]
 
@@ -48,73 +63,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 500
 DEFAULT_REQUEST_TIMEOUT = 30.0
-DEFAULT_WORKERS = 4
-JSON = "application/json"
-# The only media type Secrets are requested in: object metadata, never data.
-PARTIAL_METADATA = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
-# Annotations that copy a whole object, values included (kubectl apply writes it).
-_VALUE_BEARING_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
-
-
-class ResourceType(NamedTuple):
-    group: str  # "" for the core group
-    version: str
-    plural: str
-    kind: str
-    namespaced: bool
-
-    @property
-    def group_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    def path(self, version: str | None = None) -> str:
-        version = version or self.version
-        return (
-            f"/apis/{self.group}/{version}/{self.plural}" if self.group else f"/api/{version}/{self.plural}"
-        )
-
-
-_T = ResourceType
-# Everything Rampart reads; the deploy ClusterRole must grant list on each.
-RESOURCE_TYPES: tuple[ResourceType, ...] = (
-    _T("", "v1", "namespaces", "Namespace", False),
-    _T("", "v1", "pods", "Pod", True),
-    _T("", "v1", "replicationcontrollers", "ReplicationController", True),
-    _T("", "v1", "services", "Service", True),
-    _T("", "v1", "configmaps", "ConfigMap", True),
-    _T("", "v1", "secrets", "Secret", True),  # metadata only
-    _T("", "v1", "serviceaccounts", "ServiceAccount", True),
-    _T("", "v1", "nodes", "Node", False),
-    _T("apps", "v1", "deployments", "Deployment", True),
-    _T("apps", "v1", "statefulsets", "StatefulSet", True),
-    _T("apps", "v1", "daemonsets", "DaemonSet", True),
-    _T("apps", "v1", "replicasets", "ReplicaSet", True),
-    _T("batch", "v1", "jobs", "Job", True),
-    _T("batch", "v1", "cronjobs", "CronJob", True),
-    _T("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True),
-    _T("networking.k8s.io", "v1", "ingresses", "Ingress", True),
-    _T("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
-    _T("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
-    _T("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
-    _T("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
-    # Secret managers' custom resources: read when the cluster serves their group.
-    _T("external-secrets.io", "v1", "externalsecrets", "ExternalSecret", True),
-    _T("external-secrets.io", "v1", "clusterexternalsecrets", "ClusterExternalSecret", False),
-    _T("external-secrets.io", "v1", "secretstores", "SecretStore", True),
-    _T("external-secrets.io", "v1", "clustersecretstores", "ClusterSecretStore", False),
-    _T("secrets.hashicorp.com", "v1beta1", "vaultstaticsecrets", "VaultStaticSecret", True),
-    _T("secrets.hashicorp.com", "v1beta1", "vaultdynamicsecrets", "VaultDynamicSecret", True),
-    _T("secrets.hashicorp.com", "v1beta1", "vaultauths", "VaultAuth", True),
-    _T("bitnami.com", "v1alpha1", "sealedsecrets", "SealedSecret", True),
-    _T("secrets-store.csi.x-k8s.io", "v1", "secretproviderclasses", "SecretProviderClass", True),
-)
-METADATA_ONLY = frozenset({("", "secrets")})
-SECRET_MANAGER_GROUPS: dict[str, str] = {
-    "external-secrets.io": "External Secrets Operator",
-    "secrets.hashicorp.com": "Vault Secrets Operator",
-    "bitnami.com": "Sealed Secrets",
-    "secrets-store.csi.x-k8s.io": "Secrets Store CSI Driver",
-}
+DEFAULT_WORKERS = 4  # resource types listed at the same time
 
 
 # --- results ---------------------------------------------------------------------------
@@ -183,15 +132,6 @@ class ConnectionReport:
         }
 
 
-class _Unreadable(Exception):
-    """One resource type could not be read; ``status`` as in ResourceAccess."""
-
-    def __init__(self, status: str, reason: str):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
 @dataclass
 class _Discovery:
     version: dict | None
@@ -241,13 +181,13 @@ def collect_with_details(
         objects_by_type: dict[ResourceType, list[dict]] = {}
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rampart-collect") as pool:
             futures = {
-                rtype: pool.submit(_read_all, transport, rtype, version, page_size) for rtype, version in plan
+                rtype: pool.submit(read_all, transport, rtype, version, page_size) for rtype, version in plan
             }
             try:
                 for rtype, future in futures.items():
                     try:
                         objects_by_type[rtype] = future.result()
-                    except _Unreadable as exc:
+                    except Unreadable as exc:
                         gaps[rtype.kind] = exc.reason
             except CollectionError:
                 for future in futures.values():
@@ -288,7 +228,7 @@ def collect_with_details(
 
 
 # Named for the UI's "Test connection" button, not a pytest test (hence PT028 and __test__).
-def test_connection(  # noqa: PT028
+def test_connection(
     connection: Connection,
     *,
     request_timeout: float = 10.0,  # noqa: PT028
@@ -311,15 +251,14 @@ def test_connection(  # noqa: PT028
             plan, gaps = _plan(resource_types, discovery)
             planned = dict(plan)
             for rtype in resource_types:
-                if rtype.kind in gaps:
-                    status = "timeout" if "did not answer" in gaps[rtype.kind] else "not_served"
-                    report.resources.append(_access(rtype, status, gaps[rtype.kind]))
+                if rtype.kind in gaps:  # discovery says its group or version is not served
+                    report.resources.append(_access(rtype, "not_served", gaps[rtype.kind]))
                 elif rtype not in planned:
                     report.resources.append(_access(rtype, "not_installed", "its API group is not installed"))
                 else:
                     try:
-                        _read_all(transport, rtype, planned[rtype], page_size=1, max_pages=1)
-                    except _Unreadable as exc:
+                        read_all(transport, rtype, planned[rtype], page_size=1, max_pages=1)
+                    except Unreadable as exc:
                         report.resources.append(_access(rtype, exc.status, exc.reason))
                     else:
                         report.resources.append(_access(rtype, "readable"))
@@ -443,119 +382,3 @@ def _plan(resource_types: tuple[ResourceType, ...], discovery: _Discovery):
         else:
             plan.append((rtype, rtype.version))
     return plan, gaps
-
-
-# --- listing -------------------------------------------------------------------------------
-
-
-def _read_all(
-    transport: Transport, rtype: ResourceType, version: str, page_size: int, max_pages: int | None = None
-) -> list[dict]:
-    """Every object of one type, page by page.
-
-    A continue token that expires (410 Gone) restarts the list from the start
-    once, still paged: one restart recovers from the usual cause (a slow
-    moment during an etcd compaction) without mixing objects from two
-    resource versions, and paging keeps memory flat on large clusters. A
-    second expiry becomes a coverage gap rather than an endless loop.
-    """
-    metadata_only = (rtype.group, rtype.plural) in METADATA_ONLY
-    accept = PARTIAL_METADATA if metadata_only else JSON
-    path = rtype.path(version)
-    api_version = f"{rtype.group}/{version}" if rtype.group else version
-    objects: list[dict] = []
-    token = ""
-    restarted = False
-    pages = 0
-    while True:
-        query = [("limit", page_size)] + ([("continue", token)] if token else [])
-        try:
-            response = transport.get(path, query, accept=accept)
-        except TransportError as exc:
-            raise _Unreadable("timeout" if exc.timeout else "error", exc.message) from None
-        transport.raise_if_unauthorized(response)
-        if response.status == 410 and token:
-            if restarted:
-                raise _Unreadable(
-                    "error",
-                    f"the list of {rtype.plural} expired twice while paging (410 Gone); "
-                    "the cluster's objects change faster than Rampart can page through them",
-                )
-            logger.info(
-                "%s: continue token for %s expired; restarting the list once", transport.api_url, path
-            )
-            restarted, token, objects, pages = True, "", [], 0
-            continue
-        if response.status != 200:
-            raise _status_unreadable(rtype, response, metadata_only)
-        try:
-            document = orjson.loads(response.body)
-        except orjson.JSONDecodeError:
-            raise _Unreadable("error", f"the API server sent an unreadable list of {rtype.plural}") from None
-        if not isinstance(document, dict) or not isinstance(document.get("items"), list):
-            raise _Unreadable("error", f"the API server sent an unreadable list of {rtype.plural}")
-        if metadata_only and document.get("kind") != "PartialObjectMetadataList":
-            # The server ignored the metadata-only request: drop everything it sent.
-            raise _Unreadable(
-                "error",
-                f"the API server cannot list {rtype.plural} as metadata only; they were "
-                "not read, so their values never reach Rampart",
-            )
-        if metadata_only:
-            objects.extend(_metadata_only(item, rtype, api_version) for item in document["items"])
-        else:
-            for item in document["items"]:
-                if isinstance(item, dict):
-                    item["kind"] = rtype.kind
-                    item["apiVersion"] = api_version
-                    objects.append(item)
-        pages += 1
-        next_token = (document.get("metadata") or {}).get("continue") or ""
-        if not next_token or (max_pages is not None and pages >= max_pages):
-            return objects
-        if next_token == token:
-            raise _Unreadable(
-                "error", f"the API server returned the same continue token twice for {rtype.plural}"
-            )
-        token = str(next_token)
-
-
-def _metadata_only(item: dict, rtype: ResourceType, api_version: str) -> dict:
-    metadata = dict(item.get("metadata") or {}) if isinstance(item, dict) else {}
-    metadata.pop("managedFields", None)
-    annotations = metadata.get("annotations")
-    if isinstance(annotations, dict) and any(key in annotations for key in _VALUE_BEARING_ANNOTATIONS):
-        # kubectl apply copies the whole Secret, values included, into this annotation.
-        metadata["annotations"] = {
-            k: v for k, v in annotations.items() if k not in _VALUE_BEARING_ANNOTATIONS
-        }
-    return {"apiVersion": api_version, "kind": rtype.kind, "metadata": metadata}
-
-
-def _status_unreadable(rtype: ResourceType, response, metadata_only: bool) -> _Unreadable:
-    status = response.status
-    detail = describe_status(response)
-    if status == 403:
-        message = _status_message(response)
-        # "pods is forbidden: User "x" cannot list ..." -> "forbidden: User "x" cannot list ..."
-        _, _, who = message.partition(" is forbidden: ")
-        return _Unreadable("forbidden", f"forbidden: {who or message or detail}")
-    if status == 404:
-        return _Unreadable(
-            "not_served", f"not served by this cluster ({rtype.group_version} {rtype.plural}: 404 Not Found)"
-        )
-    if status == 406 and metadata_only:
-        return _Unreadable(
-            "error",
-            f"the API server cannot list {rtype.plural} as metadata only (406 Not "
-            "Acceptable); they were not read, so their values never reach Rampart",
-        )
-    return _Unreadable("error", f"the API server answered {detail}")
-
-
-def _status_message(response) -> str:
-    try:
-        body = orjson.loads(response.body)
-    except orjson.JSONDecodeError:
-        return ""
-    return " ".join(str(body.get("message") or "").split())[:300] if isinstance(body, dict) else ""
