@@ -182,7 +182,7 @@ def check_token(value: str, label: str) -> str:
         raise InvalidConnection(f"{label} is empty")
     if len(token) > _MAX_TOKEN_LENGTH:
         raise InvalidConnection(f"{label} is too long to be a Kubernetes token")
-    if any(char.isspace() or not char.isprintable() for char in token):
+    if not token.isascii() or any(char.isspace() or not char.isprintable() for char in token):
         raise InvalidConnection(f"{label} must be one line without spaces (paste only the token itself)")
     return token
 
@@ -260,8 +260,6 @@ def open_api_client(connection: Connection, *, pool_size: int = 4) -> Iterator[A
         raise_on_status=False,
     )
     config.connection_pool_maxsize = pool_size
-    if not config.verify_ssl:
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     folder = None
     try:
         if connection.client_cert_pem:

@@ -188,6 +188,7 @@ def collect_with_details(
                     try:
                         objects_by_type[rtype] = future.result()
                     except Unreadable as exc:
+                        logger.warning("%s: %s not collected: %s", connection.api_url, rtype.kind, exc.reason)
                         gaps[rtype.kind] = exc.reason
             except CollectionError:
                 for future in futures.values():
