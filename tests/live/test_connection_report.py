@@ -1,5 +1,9 @@
 """The "Test connection" report: what Rampart can and cannot read, without raising."""
 
+import pytest
+import urllib3
+import yaml
+
 from posture.scanning.collectors import live
 from tests.live.conftest import FAST_TIMEOUT, token_connection
 
@@ -70,10 +74,10 @@ def test_the_report_warns_when_tls_verification_is_disabled(kube):
     cluster = config["clusters"][0]["cluster"]
     del cluster["certificate-authority-data"]
     cluster["insecure-skip-tls-verify"] = True
-    import yaml
 
     connection = live.connection_from("kubeconfig", credentials=yaml.safe_dump(config))
-    report = live.test_connection(connection)
+    with pytest.warns(urllib3.exceptions.InsecureRequestWarning):
+        report = live.test_connection(connection)
 
     assert report.ok
     assert report.warnings == [
