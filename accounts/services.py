@@ -47,7 +47,8 @@ def check_password(username: str, password: str, *, ip: str | None, now=None):
     # for a failure here (accounts.audit); the password never reaches either.
     user = authenticate(None, username=username, password=password)
     if user is None:
-        _count_failure(username, ip, now)
+        if _count_failure(username, ip, now):
+            raise LoginRefused(LOCKED, locked=True)
         raise LoginRefused(INVALID_CREDENTIALS)
     return user
 

@@ -1,0 +1,96 @@
+import pytest
+
+from accounts.models import AuditEvent
+from tests.accounts.conftest import START, enrol, is_logged_in, password_step
+from tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def fail(client, username, times, **extra):
+    for _ in range(times):
+        password_step(client, username, "wrong password", **extra)
+
+
+def test_five_failures_lock_the_account_even_against_the_right_password(client, viewer, clock):
+    fail(client, "vera", 5)
+    response = password_step(client, "vera", TEST_PASSWORD)
+    assert response.status_code == 200
+    assert "Too many failed attempts" in response.content.decode()
+    assert not is_logged_in(client)
+
+
+def test_four_failures_do_not_lock(client, viewer, clock):
+    fail(client, "vera", 4)
+    password_step(client, "vera", TEST_PASSWORD)
+    assert is_logged_in(client)
+
+
+def test_the_lock_lifts_after_the_lockout_period(client, viewer, clock):
+    fail(client, "vera", 5)
+    clock.advance(minutes=14, seconds=59)
+    password_step(client, "vera", TEST_PASSWORD)
+    assert not is_logged_in(client)
+    clock.advance(seconds=2)
+    password_step(client, "vera", TEST_PASSWORD)
+    assert is_logged_in(client)
+
+
+def test_failures_spread_beyond_the_window_do_not_add_up(client, viewer, clock):
+    fail(client, "vera", 4)
+    clock.advance(minutes=16)
+    fail(client, "vera", 4)
+    password_step(client, "vera", TEST_PASSWORD)
+    assert is_logged_in(client)
+
+
+def test_a_successful_login_resets_the_count(client, viewer, clock):
+    fail(client, "vera", 4)
+    password_step(client, "vera", TEST_PASSWORD)
+    assert is_logged_in(client)
+    client.post("/accounts/logout/")
+    fail(client, "vera", 4)
+    password_step(client, "vera", TEST_PASSWORD)
+    assert is_logged_in(client)
+
+
+def test_an_unknown_username_is_locked_exactly_like_a_real_one(client, viewer, clock):
+    fail(client, "nobody", 4)
+    fourth_unknown = password_step(client, "nobody", "wrong password")
+    fail(client, "vera", 4)
+    fourth_real = password_step(client, "vera", "wrong password")
+    assert _error(fourth_unknown) == _error(fourth_real)
+    assert "Too many failed attempts" in _error(fourth_real)
+
+
+def test_the_username_is_counted_whatever_its_case(client, viewer, clock):
+    fail(client, "VERA", 3)
+    fail(client, "Vera", 2)
+    password_step(client, "vera", TEST_PASSWORD)
+    assert not is_logged_in(client)
+
+
+def test_wrong_second_factor_codes_count_towards_the_lock(client, viewer, clock):
+    enrol(viewer, START)
+    clock.advance(minutes=1)
+    password_step(client, "vera")
+    for _ in range(4):
+        assert client.post("/accounts/login/verify/", {"code": "000000"}).status_code == 200
+    response = client.post("/accounts/login/verify/", {"code": "000000"})
+    assert response.url == "/accounts/login/"
+    assert not is_logged_in(client)
+    assert "Too many failed attempts" in _error(password_step(client, "vera"))
+
+
+def test_locking_is_audited_and_logged_without_the_password(client, viewer, clock, caplog):
+    fail(client, "vera", 5)
+    locked = AuditEvent.objects.get(action="login.locked")
+    assert locked.details == {"scope": "username", "subject": "vera"}
+    assert AuditEvent.objects.filter(action="login.failed").count() == 5
+    assert "wrong password" not in caplog.text
+    assert "login failed for username='vera'" in caplog.text
+    assert "login locked for user 'vera'" in caplog.text
+
+
+def _error(response) -> str:
+    return " ".join(str(e) for e in response.context["form"].non_field_errors())
