@@ -22,7 +22,7 @@ logger = logging.getLogger("rampart.audit")
 
 # A detail whose key looks like one of these is stored as "[redacted]": the
 # audit log is read by more people than the secrets it would otherwise leak.
-_SECRET_KEY = re.compile(r"pass|secret|token$|^token|otp|code$|credential|private|key$|plaintext", re.I)
+_SECRET_KEY = re.compile(r"pass|secret|token$|^token|^otp|code$|credential|private|key$|plaintext", re.I)
 _SAFE_KEYS = {"token_id", "token_name", "status_code", "check_key"}
 REDACTED = "[redacted]"
 
