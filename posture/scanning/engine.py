@@ -9,15 +9,17 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from posture.scanning.checks import load_catalogue
-from posture.scanning.checks.registry import Check, CheckRegistry, Severity, Target
+from posture.scanning.checks.registry import Check, CheckRegistry, Failure, NotAssessed, Severity, Target
 from posture.scanning.inventory import Inventory, Resource
 
 logger = logging.getLogger(__name__)
 
 IGNORE_ANNOTATION = "rampart.dev/ignore"
 IGNORE_REASON_ANNOTATION = "rampart.dev/ignore-reason"
+MAX_MERGED_MESSAGES = 5
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,16 @@ class CheckSettings:
 
 @dataclass(frozen=True)
 class Context:
-    """What a check may look at besides its subject."""
+    """What a check may look at besides its subject.
+
+    ``now`` is the scan's clock, so that checks about age (a Secret not rotated,
+    a Kubernetes version past its end of life) never read the system clock and
+    a historical scan judges by its own date.
+    """
 
     inventory: Inventory
     options: dict
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class Result:
     path: str
     value: object
     exempt_reason: str | None = None
+    labels: dict = field(default_factory=dict, compare=False)  # the object's labels, for exception rules
 
     @property
     def object_key(self) -> tuple[str, str, str]:
@@ -87,10 +96,16 @@ class ScanResults:
 
 def subjects_for(check: Check, inventory: Inventory) -> Iterable[Resource | Inventory]:
     if check.target == Target.WORKLOAD:
-        return inventory.workloads
-    if check.target == Target.CLUSTER:
+        subjects = inventory.workloads
+    elif check.target == Target.CLUSTER:
         return (inventory,)
-    return inventory.of_kind(str(check.target))
+    elif check.target == Target.RESOURCES:
+        subjects = inventory.objects_of(check.kinds)
+    else:
+        subjects = inventory.objects_of((str(check.target),))
+    if check.applies is not None:
+        return [subject for subject in subjects if check.applies(subject)]
+    return subjects
 
 
 def _ignored_checks(resource: Resource) -> tuple[set[str], str]:
@@ -102,38 +117,61 @@ def _ignored_checks(resource: Resource) -> tuple[set[str], str]:
     return ids, reason.strip() if isinstance(reason, str) and reason.strip() else "no reason given"
 
 
+def _exemptions(inventory: Inventory) -> dict[int, tuple[set[str], str]]:
+    # Read once per scan, by object identity: few objects carry the annotation,
+    # and the lookup then costs one dict probe per evaluation.
+    found = {}
+    for resource in inventory.resources:
+        annotations = resource.metadata.get("annotations")
+        if isinstance(annotations, dict) and IGNORE_ANNOTATION in annotations:
+            ids, reason = _ignored_checks(resource)
+            if ids:
+                found[id(resource)] = (ids, reason)
+    return found
+
+
 def run(
     inventory: Inventory,
     checks: CheckRegistry | Iterable[Check] | None = None,
     settings: CheckSettings | None = None,
+    *,
+    now: datetime | None = None,
 ) -> ScanResults:
     settings = settings or CheckSettings()
     if checks is None:
         checks = load_catalogue()
-    context = Context(inventory=inventory, options=settings.options)
+    context = Context(inventory=inventory, options=settings.options, now=now or datetime.now(UTC))
     gaps = inventory.coverage_gaps
     results = ScanResults(coverage_gaps=dict(gaps))
+    exemptions = _exemptions(inventory)
 
     for check in checks:
         if check.id in settings.disabled:
             continue
         results.checks[check.id] = check
-        blocked = [kind for kind in (*check.requires, *check.kinds) if kind in gaps]
+        blocked = [kind for kind in dict.fromkeys((*check.requires, *check.kinds)) if kind in gaps]
         if any(kind in gaps for kind in check.requires) or (check.kinds and len(blocked) == len(check.kinds)):
             results.not_assessed[check.id] = "; ".join(f"{kind}: {gaps[kind]}" for kind in blocked)
             continue
-        _run_check(check, settings.severity_of(check), inventory, context, results)
+        _run_check(check, settings.severity_of(check), inventory, context, results, exemptions)
     return results
 
 
-def _run_check(check: Check, severity: Severity, inventory, context: Context, results: ScanResults) -> None:
+def _run_check(
+    check: Check, severity: Severity, inventory, context: Context, results: ScanResults, exemptions: dict
+) -> None:
     evaluate = check.evaluate
     evaluated = 0
     exempted = 0
+    no_exemption = (set(), "")
     for subject in subjects_for(check, inventory):
         evaluated += 1
         try:
             failures = list(evaluate(subject, context))
+        except NotAssessed as exc:
+            results.not_assessed[check.id] = str(exc)
+            evaluated -= 1
+            continue
         except Exception:
             # A bug in one check must not sink the scan; it is logged with the
             # object so that it can be reproduced.
@@ -141,14 +179,20 @@ def _run_check(check: Check, severity: Severity, inventory, context: Context, re
             results.errors.append(f"check {check.id} could not evaluate {subject!r}")
             continue
         if isinstance(subject, Resource):
-            kind, namespace, name = subject.kind, subject.namespace, subject.name
-            ignored, reason = _ignored_checks(subject)
+            ignored, reason = exemptions.get(id(subject), no_exemption)
         else:
-            kind, namespace, name = "Cluster", "", ""
-            ignored, reason = set(), ""
+            ignored, reason = no_exemption
         exempt = check.id in ignored
         if exempt:
             exempted += 1
+        if not failures:
+            continue
+        if len(failures) > 1:
+            failures = _one_per_container(failures)
+        if isinstance(subject, Resource):
+            kind, namespace, name, labels = subject.kind, subject.namespace, subject.name, subject.labels
+        else:
+            kind, namespace, name, labels = "Cluster", "", "", {}
         target = results.exempted if exempt else results.findings
         for failure in failures:
             target.append(
@@ -164,8 +208,40 @@ def _run_check(check: Check, severity: Severity, inventory, context: Context, re
                     path=failure.path,
                     value=failure.value,
                     exempt_reason=reason if exempt else None,
+                    labels=labels,
                 )
             )
     results.evaluated[check.id] += evaluated
     if exempted:
         results.exempted_evaluations[check.id] += exempted
+
+
+def _one_per_container(failures: list[Failure]) -> list[Failure]:
+    """Merge what one evaluation found per container.
+
+    A finding's identity is (check, object, container): two failures with the same
+    identity would be stored as one finding with only the first message. Merging
+    keeps every path and value in the evidence, and the first few messages.
+    """
+    groups: dict[str, list[Failure]] = {}
+    for failure in failures:
+        groups.setdefault(failure.container, []).append(failure)
+    if len(groups) == len(failures):
+        return failures
+    merged = []
+    for container, items in groups.items():
+        if len(items) == 1:
+            merged.append(items[0])
+            continue
+        messages = [item.message for item in items[:MAX_MERGED_MESSAGES]]
+        if len(items) > MAX_MERGED_MESSAGES:
+            messages.append(f"and {len(items) - MAX_MERGED_MESSAGES} more")
+        merged.append(
+            Failure(
+                message="; ".join(messages),
+                path=items[0].path,
+                value=[{"path": item.path, "value": item.value} for item in items],
+                container=container,
+            )
+        )
+    return merged

@@ -4,6 +4,12 @@ from posture.scanning.checks.registry import CheckRegistry, registry
 
 
 def load_catalogue() -> CheckRegistry:
-    from posture.scanning.checks import workloads  # noqa: F401 - registers on import
+    from posture.scanning.checks import (  # noqa: F401 - registers on import
+        namespaces,
+        network,
+        rbac,
+        secrets,
+        workloads,
+    )
 
     return registry

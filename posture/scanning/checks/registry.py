@@ -32,8 +32,20 @@ class Severity(enum.StrEnum):
         return _SEVERITY_WEIGHT[self]
 
 
-_SEVERITY_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
-_SEVERITY_WEIGHT = {Severity.CRITICAL: 10, Severity.HIGH: 5, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+_SEVERITY_WEIGHT = {
+    Severity.CRITICAL: 10,
+    Severity.HIGH: 5,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
 
 
 class Category(enum.StrEnum):
@@ -50,6 +62,14 @@ class Target(enum.StrEnum):
 
     WORKLOAD = "workload"  # a controller or bare Pod, through its pod template
     CLUSTER = "cluster"  # once per scan, with the inventory itself
+    RESOURCES = "resources"  # each object of the check's ``kinds`` (workloads at their top-most owner)
+
+
+class NotAssessed(Exception):
+    """Raised by a cluster-level check that lacks the facts to decide (e.g. no server version).
+
+    The engine then reports the check as not assessed instead of passed.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +110,15 @@ class Check:
     description: str
     remediation: str
     evaluate: Callable = field(repr=False, compare=False)
+    # Which subjects the check is about at all (e.g. probes: not Jobs). Subjects it
+    # does not apply to are neither evaluated nor counted, so they do not dilute the score.
+    applies: Callable | None = field(default=None, repr=False, compare=False)
 
 
 def _default_kinds(target: Target | str) -> tuple[str, ...]:
     if target == Target.WORKLOAD:
         return tuple(POD_SPEC_PATHS)
-    if target == Target.CLUSTER:
+    if target in (Target.CLUSTER, Target.RESOURCES):
         return ()
     return (str(target),)
 
@@ -121,11 +144,14 @@ class CheckRegistry:
         frameworks: Frameworks | None = None,
         kinds: Iterable[str] | None = None,
         requires: Iterable[str] | None = None,
+        applies: Callable | None = None,
     ) -> Callable:
         def decorator(func: Callable) -> Callable:
             if id in self._checks:
                 raise DuplicateCheckError(f"check id {id!r} is registered twice")
             check_kinds = tuple(kinds) if kinds is not None else _default_kinds(target)
+            if target == Target.RESOURCES and not check_kinds:
+                raise ValueError(f"check {id!r} targets resources but names no kinds")
             self._checks[id] = Check(
                 id=id,
                 title=title,
@@ -138,6 +164,7 @@ class CheckRegistry:
                 description=description.strip(),
                 remediation=remediation.strip(),
                 evaluate=func,
+                applies=applies,
             )
             return func
 

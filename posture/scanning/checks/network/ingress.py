@@ -1,0 +1,297 @@
+"""Ingress hardening: TLS, rate limiting and a WAF in front of public endpoints.
+
+Rate limiting and WAFs are configured per controller, mostly through
+annotations; the tables below are what Rampart recognises, and docs/checks.md
+lists them. Anything configured outside the cluster (a CDN, a cloud WAF bound
+to the load balancer by other means) is invisible here: exempt such Ingresses
+with the ``rampart.dev/ignore`` annotation and say why.
+"""
+
+import json
+from collections.abc import Iterator
+
+from posture.scanning.checks.common import as_dict, as_list
+from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, register
+from posture.scanning.inventory import Resource
+
+# TLS terminated by the cloud load balancer, configured by annotation instead of spec.tls.
+TLS_ANNOTATIONS = (
+    "alb.ingress.kubernetes.io/certificate-arn",
+    "ingress.gcp.kubernetes.io/pre-shared-cert",
+    "networking.gke.io/managed-certificates",
+    "appgw.ingress.kubernetes.io/appgw-ssl-certificate",
+    "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
+)
+# Annotations that switch rate limiting on, by controller.
+RATE_LIMIT_ANNOTATIONS = (
+    "nginx.ingress.kubernetes.io/limit-rps",  # ingress-nginx
+    "nginx.ingress.kubernetes.io/limit-rpm",
+    "nginx.ingress.kubernetes.io/limit-connections",
+    "nginx.ingress.kubernetes.io/global-rate-limit",
+    "nginx.org/limit-req-rate",  # NGINX Inc. controller
+    "haproxy.org/rate-limit-requests",  # HAProxy Technologies controller
+    "haproxy-ingress.github.io/limit-rps",  # haproxy-ingress
+    "haproxy-ingress.github.io/limit-connections",
+    "haproxy.router.openshift.io/rate-limit-connections",  # OpenShift router
+    "ingress.kubernetes.io/rate-limit",  # Voyager and older controllers
+)
+TRAEFIK_MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares"
+KONG_PLUGINS = "konghq.com/plugins"
+KONG_RATE_LIMIT_PLUGINS = frozenset({"rate-limiting", "rate-limiting-advanced", "response-ratelimiting"})
+# Annotations that put a WAF in front of the Ingress, by controller or cloud.
+WAF_ANNOTATIONS: dict[str, str] = {
+    "nginx.ingress.kubernetes.io/enable-modsecurity": "ingress-nginx ModSecurity",
+    "nginx.ingress.kubernetes.io/enable-owasp-core-rules": "ingress-nginx OWASP core rules",
+    "appprotect.f5.com/app-protect-enable": "NGINX App Protect",
+    "alb.ingress.kubernetes.io/wafv2-acl-arn": "AWS WAFv2",
+    "alb.ingress.kubernetes.io/waf-acl-id": "AWS WAF Classic",
+    "alb.ingress.kubernetes.io/web-acl-id": "AWS WAF Classic",
+    "appgw.ingress.kubernetes.io/waf-policy-for-path": "Azure Application Gateway WAF",
+}
+BACKEND_CONFIG_ANNOTATIONS = ("cloud.google.com/backend-config", "beta.cloud.google.com/backend-config")
+_FALSY = frozenset({"", "false", "0", "no", "off"})
+
+
+def _annotation_on(annotations: dict, key: str) -> bool:
+    value = annotations.get(key)
+    return value is not None and str(value).strip().lower() not in _FALSY
+
+
+def is_internal(ingress: Resource) -> bool:
+    annotations = ingress.annotations
+    ingress_class = str(
+        ingress.spec.get("ingressClassName") or annotations.get("kubernetes.io/ingress.class") or ""
+    )
+    return str(
+        annotations.get("alb.ingress.kubernetes.io/scheme", "")
+    ).lower() == "internal" or ingress_class.lower() in ("gce-internal", "nginx-internal", "internal")
+
+
+def _public(ingress: Resource) -> bool:
+    return not is_internal(ingress)
+
+
+def _backend_services(ingress: Resource) -> set[str]:
+    names: set[str] = set()
+    spec = ingress.spec
+    backends = [as_dict(spec.get("defaultBackend") or spec.get("backend"))]
+    for rule in as_list(spec.get("rules")):
+        for path in as_list(as_dict(as_dict(rule).get("http")).get("paths")):
+            backends.append(as_dict(as_dict(path).get("backend")))
+    for backend in backends:
+        name = as_dict(backend.get("service")).get("name") or backend.get("serviceName")
+        if isinstance(name, str) and name:
+            names.add(name)
+    return names
+
+
+@register(
+    id="ingress-no-tls",
+    title="Ingress without TLS",
+    category=Category.NETWORK,
+    severity=Severity.MEDIUM,
+    target="Ingress",
+    frameworks=Frameworks(nsa=("Network separation and hardening",), mitre=("T1557",)),
+    description="""
+An Ingress without TLS serves its hosts over plain HTTP: credentials, session cookies and
+data cross the network readable and modifiable. Passes with a `spec.tls` entry, or with TLS
+terminated by the cloud load balancer through its certificate annotation (AWS ALB
+`certificate-arn`, GKE `pre-shared-cert` / `managed-certificates`, Azure Application Gateway
+`appgw-ssl-certificate`).
+""",
+    remediation="""
+```yaml
+spec:
+  tls:
+    - hosts: ["shop.example.com"]
+      secretName: shop-example-com-tls  # e.g. issued by cert-manager
+```
+""",
+)
+def ingress_no_tls(ingress: Resource, _ctx) -> Iterator[Failure]:
+    tls = [entry for entry in as_list(ingress.spec.get("tls")) if isinstance(entry, dict)]
+    if tls or any(_annotation_on(ingress.annotations, key) for key in TLS_ANNOTATIONS):
+        return
+    yield Failure(message="Ingress serves plain HTTP (no spec.tls)", path="spec.tls", value=None)
+
+
+def _referenced(annotation: str) -> list[tuple[str, str]]:
+    """(namespace or "", name) of each comma-separated reference; Traefik writes ns-name@provider."""
+    found = []
+    for item in annotation.split(","):
+        item = item.strip()
+        if item:
+            found.append(("", item.split("@", 1)[0]))
+    return found
+
+
+def _traefik_limits(ingress: Resource, ctx) -> bool:
+    value = ingress.annotations.get(TRAEFIK_MIDDLEWARES)
+    if not isinstance(value, str):
+        return False
+    middlewares = [*ctx.inventory.of_kind("Middleware")]
+    for _ns, reference in _referenced(value):
+        for middleware in middlewares:
+            # Traefik names a CRD middleware "<namespace>-<name>".
+            named = reference in (f"{middleware.namespace}-{middleware.name}", middleware.name)
+            if named and ("rateLimit" in middleware.spec or "inFlightReq" in middleware.spec):
+                return True
+        if "ratelimit" in reference.replace("-", "").lower():
+            return True  # the middleware itself was not collected; trust its name
+    return False
+
+
+def _kong_plugins(ingress: Resource, ctx) -> list[str]:
+    value = ingress.annotations.get(KONG_PLUGINS)
+    if not isinstance(value, str):
+        return []
+    plugins = []
+    for _ns, name in _referenced(value):
+        found = ctx.inventory.get("KongPlugin", ingress.namespace, name) or ctx.inventory.get(
+            "KongClusterPlugin", "", name
+        )
+        plugins.append(str(found.raw.get("plugin") or "") if found is not None else name)
+    return plugins
+
+
+@register(
+    id="ingress-no-rate-limit",
+    title="Public Ingress without rate limiting",
+    category=Category.NETWORK,
+    severity=Severity.LOW,
+    target="Ingress",
+    applies=_public,
+    frameworks=Frameworks(nsa=("Network separation and hardening",), mitre=("T1110", "T1499")),
+    description="""
+Without a rate limit one client can brute-force logins, scrape the API or exhaust the
+backends. Recognised: ingress-nginx `limit-rps` / `limit-rpm` / `limit-connections` /
+`global-rate-limit`; NGINX Inc. `nginx.org/limit-req-rate`; HAProxy `haproxy.org/rate-limit-requests`
+and haproxy-ingress `limit-rps` / `limit-connections`; the OpenShift router's
+`rate-limit-connections`; a Traefik `router.middlewares` reference to a Middleware with
+`rateLimit` or `inFlightReq`; a Kong `konghq.com/plugins` reference to a `rate-limiting`,
+`rate-limiting-advanced` or `response-ratelimiting` plugin. When the referenced Middleware or
+KongPlugin was not collected, its name decides. Ingresses marked internal (AWS ALB
+`scheme: internal`, the `gce-internal` class) are not evaluated.
+""",
+    remediation="""
+For ingress-nginx:
+
+```yaml
+metadata:
+  annotations:
+    nginx.ingress.kubernetes.io/limit-rps: "20"
+    nginx.ingress.kubernetes.io/limit-connections: "10"
+```
+""",
+)
+def ingress_no_rate_limit(ingress: Resource, ctx) -> Iterator[Failure]:
+    annotations = ingress.annotations
+    if any(_annotation_on(annotations, key) for key in RATE_LIMIT_ANNOTATIONS):
+        return
+    if _traefik_limits(ingress, ctx):
+        return
+    if any(p in KONG_RATE_LIMIT_PLUGINS or "rate-limit" in p for p in _kong_plugins(ingress, ctx)):
+        return
+    yield Failure(message="public Ingress has no rate limit", path="metadata.annotations", value=None)
+
+
+def _cloud_armor(ingress: Resource, ctx) -> bool:
+    # GKE: the backend Service names a BackendConfig whose securityPolicy is a Cloud Armor policy.
+    for service_name in _backend_services(ingress):
+        service = ctx.inventory.get("Service", ingress.namespace, service_name)
+        if service is None:
+            continue
+        for key in BACKEND_CONFIG_ANNOTATIONS:
+            raw = service.annotations.get(key)
+            if not isinstance(raw, str):
+                continue
+            try:
+                config = json.loads(raw)
+            except ValueError:
+                continue
+            names = [config.get("default")] + list(as_dict(config.get("ports")).values())
+            for name in names:
+                backend_config = ctx.inventory.get("BackendConfig", ingress.namespace, str(name or ""))
+                if backend_config is not None and as_dict(backend_config.spec.get("securityPolicy")).get(
+                    "name"
+                ):
+                    return True
+    return False
+
+
+def _nginx_modsecurity_everywhere(ctx) -> bool:
+    # ingress-nginx can enable ModSecurity for every Ingress from its controller ConfigMap.
+    return ctx.inventory.memo(
+        "nginx-modsecurity-everywhere",
+        lambda: any(
+            "nginx" in cm.name
+            and str(as_dict(cm.raw.get("data")).get("enable-modsecurity", "")).lower() == "true"
+            for cm in ctx.inventory.of_kind("ConfigMap")
+        ),
+    )
+
+
+def _ingress_class(ingress: Resource) -> str:
+    return str(
+        ingress.spec.get("ingressClassName") or ingress.annotations.get("kubernetes.io/ingress.class") or ""
+    )
+
+
+@register(
+    id="ingress-no-waf",
+    title="Public Ingress without a WAF",
+    category=Category.NETWORK,
+    severity=Severity.LOW,
+    target="Ingress",
+    applies=_public,
+    frameworks=Frameworks(nsa=("Network separation and hardening",), mitre=("T1190",)),
+    description="""
+A web application firewall stops the commodity attacks (SQL injection, path traversal, known
+CVE probes) before they reach application code. Recognised: ingress-nginx `enable-modsecurity`
+or `enable-owasp-core-rules` on the Ingress, or `enable-modsecurity: "true"` in an ingress-nginx
+controller ConfigMap (covers nginx-class Ingresses); NGINX App Protect
+`appprotect.f5.com/app-protect-enable`; AWS ALB `wafv2-acl-arn`, `waf-acl-id` or `web-acl-id`;
+Azure Application Gateway `waf-policy-for-path`; a Traefik Middleware plugin named after
+ModSecurity, Coraza or a WAF; on GKE, a backend Service whose BackendConfig sets a Cloud
+Armor `securityPolicy`. Ingresses marked internal are not evaluated.
+""",
+    remediation="""
+For ingress-nginx:
+
+```yaml
+metadata:
+  annotations:
+    nginx.ingress.kubernetes.io/enable-modsecurity: "true"
+    nginx.ingress.kubernetes.io/enable-owasp-core-rules: "true"
+```
+On GKE, attach a Cloud Armor policy through a BackendConfig:
+
+```yaml
+apiVersion: cloud.google.com/v1
+kind: BackendConfig
+spec:
+  securityPolicy:
+    name: shop-waf
+```
+""",
+)
+def ingress_no_waf(ingress: Resource, ctx) -> Iterator[Failure]:
+    annotations = ingress.annotations
+    if any(_annotation_on(annotations, key) for key in WAF_ANNOTATIONS):
+        return
+    if _cloud_armor(ingress, ctx):
+        return
+    nginx_class = "nginx" in _ingress_class(ingress).lower() or not _ingress_class(ingress)
+    if nginx_class and _nginx_modsecurity_everywhere(ctx):
+        return
+    middlewares = annotations.get(TRAEFIK_MIDDLEWARES)
+    if isinstance(middlewares, str):
+        for middleware in ctx.inventory.of_kind("Middleware"):
+            plugin = json.dumps(middleware.spec.get("plugin") or {}).lower()
+            if middleware.name in middlewares and any(w in plugin for w in ("modsecurity", "coraza", "waf")):
+                return
+    yield Failure(
+        message="public Ingress has no web application firewall in front of it",
+        path="metadata.annotations",
+        value=None,
+    )

@@ -1,0 +1,64 @@
+"""Every option a check reads, its default, and what it means: the one place they are defined.
+
+Options arrive per cluster as ``CheckSettings.options`` (a plain dict from the
+cluster's settings); checks read them through ``option(ctx, name)`` so that a
+missing or malformed value falls back to the default instead of failing a scan.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    default: object
+    description: str
+
+
+OPTIONS: dict[str, Option] = {
+    option.name: option
+    for option in (
+        Option(
+            "secret_max_age_days",
+            90,
+            "secret-not-rotated: a Secret whose data was last written more days ago than this is reported.",
+        ),
+        Option(
+            "pod_security_exempt_namespaces",
+            ("kube-system", "kube-public", "kube-node-lease"),
+            "namespace-no-pod-security: namespaces Kubernetes itself runs privileged components in, "
+            "which are not required to enforce a Pod Security level.",
+        ),
+        Option(
+            "extra_sensitive_env_names",
+            (),
+            "secret-in-env, secret-in-configmap: further substrings (case-insensitive) that mark an "
+            "environment variable or ConfigMap key as holding a credential.",
+        ),
+        Option(
+            "extra_database_images",
+            (),
+            "database-exposed: further image name substrings that identify a datastore.",
+        ),
+        Option(
+            "extra_database_ports",
+            (),
+            "database-exposed: further port numbers that identify a datastore.",
+        ),
+    )
+}
+
+
+def option(ctx, name: str):
+    """The configured value of ``name``, or its default when unset or of the wrong type."""
+    spec = OPTIONS[name]
+    options = getattr(ctx, "options", None) or {}
+    value = options.get(name, spec.default)
+    if isinstance(spec.default, bool) or not isinstance(spec.default, int | tuple):
+        return value if isinstance(value, type(spec.default)) else spec.default
+    if isinstance(spec.default, int):
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else spec.default
+    # sequences: accept a list or tuple of scalars (JSON gives lists)
+    if isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
+        return tuple(value)
+    return spec.default

@@ -1,0 +1,286 @@
+"""Secrets: none in ConfigMaps, Secrets rotated, and synced from a secret manager.
+
+Secrets arrive as metadata only: Rampart never reads (or stores) their data.
+ConfigMaps are read in full, so evidence from them names the key (and line)
+and masks the value: never a character of a credential is copied.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from posture.scanning.checks.common import as_dict, as_list, redact
+from posture.scanning.checks.options import option
+from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
+from posture.scanning.checks.sensitive import (
+    credential_shape,
+    literal_worth_reporting,
+    sensitive_lines,
+    sensitive_name,
+)
+from posture.scanning.inventory import Inventory, Resource
+
+_FILE_SUFFIXES = (
+    ".properties",
+    ".conf",
+    ".cfg",
+    ".ini",
+    ".env",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".toml",
+    ".xml",
+    ".txt",
+    ".sh",
+)
+
+
+@register(
+    id="secret-in-configmap",
+    title="Credential in a ConfigMap",
+    category=Category.SECRETS,
+    severity=Severity.HIGH,
+    target="ConfigMap",
+    frameworks=Frameworks(cis=("5.4.1",), nsa=("Secrets",), mitre=("T1552.001",)),
+    description="""
+ConfigMaps are not secret: readable by anyone with `view`, logged, diffed, committed. Reported:
+a key whose name says credential (password, secret, token, api key, private key...) with a
+literal value; any value shaped like a credential (PEM private key, AWS access key id, bearer
+token, JWT, URL with a password, GitHub/Slack/Google/Stripe key); and, inside embedded config
+files, `name = value` / `name: value` lines of the same kind. File paths, `${VAR}` and
+`{{ template }}` references and booleans are not credentials. Evidence names the key and line;
+the value is masked.
+""",
+    remediation="""
+Move the value into a Secret (synced from your secret manager) and mount it:
+
+```yaml
+apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: db-credentials
+spec:
+  secretStoreRef: {name: vault, kind: ClusterSecretStore}
+  target: {name: db-credentials}
+  data:
+    - secretKey: password
+      remoteRef: {key: shop/db, property: password}
+```
+""",
+)
+def secret_in_configmap(configmap: Resource, ctx) -> Iterator[Failure]:
+    extra = tuple(str(word) for word in option(ctx, "extra_sensitive_env_names"))
+    data = as_dict(configmap.raw.get("data"))
+    for key, value in data.items():
+        key = str(key)
+        if not isinstance(value, str):
+            value = "" if value is None else str(value)
+        shape = credential_shape(value)
+        if shape:
+            yield Failure(
+                message=f"key {key} holds {shape}",
+                path=f"data.{key}",
+                value={"key": key, "value": redact(value)},
+            )
+            continue
+        is_file = "\n" in value.strip() or key.lower().endswith(_FILE_SUFFIXES)
+        if not is_file:
+            if sensitive_name(key, extra) and literal_worth_reporting(value):
+                yield Failure(
+                    message=f"key {key} looks like a credential and has a literal value",
+                    path=f"data.{key}",
+                    value={"key": key, "value": redact(value)},
+                )
+            continue
+        for line, name, secret in sensitive_lines(value, extra):
+            yield Failure(
+                message=f"key {key}, line {line}: {name} looks like a credential with a literal value",
+                path=f"data.{key}",
+                value={"key": key, "line": line, "name": name, "value": redact(secret)},
+            )
+
+
+def parse_time(value) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# Secrets whose rotation belongs to something else: Kubernetes (legacy token Secrets,
+# bootstrap tokens with their own expiry), Helm release records (not credentials),
+# or a controller that re-issues them (cert-manager, External Secrets, Sealed Secrets).
+_UNROTATED_TYPES = frozenset(
+    {"kubernetes.io/service-account-token", "bootstrap.kubernetes.io/token", "helm.sh/release.v1"}
+)
+_MANAGING_OWNERS = frozenset(
+    {
+        "ExternalSecret",
+        "SealedSecret",
+        "Certificate",
+        "VaultStaticSecret",
+        "VaultDynamicSecret",
+        "VaultPKISecret",
+        "OnePasswordItem",
+        "InfisicalSecret",
+    }
+)
+_MANAGING_ANNOTATION_PREFIXES = (
+    "cert-manager.io/",
+    "reconcile.external-secrets.io/",
+    "sealedsecrets.bitnami.com/",
+)
+
+
+def last_written(secret: Resource) -> datetime | None:
+    """When the Secret's data was last written: the latest managedFields entry, else its creation."""
+    times = [parse_time(secret.metadata.get("creationTimestamp"))]
+    for entry in as_list(secret.metadata.get("managedFields")):
+        if isinstance(entry, dict) and entry.get("operation") in ("Update", "Apply"):
+            times.append(parse_time(entry.get("time")))
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def _rotation_is_ours(secret: Resource) -> bool:
+    if secret.raw.get("type") in _UNROTATED_TYPES:
+        return False
+    owners = [o for o in as_list(secret.metadata.get("ownerReferences")) if isinstance(o, dict)]
+    if any(o.get("kind") in _MANAGING_OWNERS for o in owners):
+        return False
+    if any(str(k).startswith(_MANAGING_ANNOTATION_PREFIXES) for k in secret.annotations):
+        return False
+    return last_written(secret) is not None
+
+
+@register(
+    id="secret-not-rotated",
+    title="Secret not rotated",
+    category=Category.SECRETS,
+    severity=Severity.MEDIUM,
+    target="Secret",
+    applies=_rotation_is_ours,
+    frameworks=Frameworks(nsa=("Secrets",), mitre=("T1552",)),
+    description="""
+A credential that never changes stays valid for whoever copied it, however long ago. Reported:
+a Secret whose data was last written more than `secret_max_age_days` (default 90) days before
+the scan. The last write is the latest `managedFields` update, or `creationTimestamp` when the
+collector did not keep managed fields. Not evaluated: Secrets without a timestamp (manifests),
+legacy ServiceAccount token and bootstrap token Secrets, Helm release records, and Secrets
+re-issued by a controller (cert-manager, External Secrets, Sealed Secrets, Vault Secrets
+Operator, 1Password, Infisical), whose rotation is that controller's job.
+""",
+    remediation="""
+Rotate at the source and let the sync update the Secret, e.g. with External Secrets:
+
+```yaml
+spec:
+  refreshInterval: 1h   # picks up the rotated value from the secret manager
+```
+""",
+)
+def secret_not_rotated(secret: Resource, ctx) -> Iterator[Failure]:
+    written = last_written(secret)
+    if written is None:
+        return
+    max_age = timedelta(days=option(ctx, "secret_max_age_days"))
+    age = ctx.now - written
+    if age > max_age:
+        yield Failure(
+            message=f"Secret last written {age.days} days ago (more than {max_age.days})",
+            path="metadata.creationTimestamp",
+            value=written.isoformat(),
+        )
+
+
+# How the usual secret managers show up in a cluster.
+EXTERNAL_SECRET_KINDS = {
+    "ExternalSecret": "External Secrets",
+    "ClusterExternalSecret": "External Secrets",
+    "SecretStore": "External Secrets",
+    "ClusterSecretStore": "External Secrets",
+    "PushSecret": "External Secrets",
+    "SealedSecret": "Sealed Secrets",
+    "VaultStaticSecret": "Vault Secrets Operator",
+    "VaultDynamicSecret": "Vault Secrets Operator",
+    "VaultPKISecret": "Vault Secrets Operator",
+    "VaultAuth": "Vault Secrets Operator",
+    "VaultConnection": "Vault Secrets Operator",
+    "SecretProviderClass": "Secrets Store CSI driver",
+    "OnePasswordItem": "1Password operator",
+    "InfisicalSecret": "Infisical operator",
+    "DopplerSecret": "Doppler operator",
+}
+EXTERNAL_SECRET_GROUPS = {
+    "external-secrets.io": "External Secrets",
+    "generators.external-secrets.io": "External Secrets",
+    "bitnami.com": "Sealed Secrets",
+    "secrets.hashicorp.com": "Vault Secrets Operator",
+    "secrets-store.csi.x-k8s.io": "Secrets Store CSI driver",
+    "onepassword.com": "1Password operator",
+    "secrets.infisical.com": "Infisical operator",
+    "secrets.doppler.com": "Doppler operator",
+}
+VAULT_INJECTOR_ANNOTATION = "vault.hashicorp.com/agent-inject"
+SECRETS_STORE_CSI_DRIVER = "secrets-store.csi.k8s.io"
+
+
+def external_secret_managers(inventory: Inventory) -> set[str]:
+    found = {name for kind, name in EXTERNAL_SECRET_KINDS.items() if inventory.of_kind(kind)}
+    found |= {name for group, name in EXTERNAL_SECRET_GROUPS.items() if group in inventory.api_groups}
+    for crd in inventory.of_kind("CustomResourceDefinition"):
+        group = as_dict(crd.raw.get("spec")).get("group")
+        if group in EXTERNAL_SECRET_GROUPS:
+            found.add(EXTERNAL_SECRET_GROUPS[group])
+    for workload in inventory.workloads:
+        if str(workload.pod_template_annotations.get(VAULT_INJECTOR_ANNOTATION, "")).lower() == "true":
+            found.add("Vault agent injector")
+        for _index, volume in workload.volumes():
+            if as_dict(volume.get("csi")).get("driver") == SECRETS_STORE_CSI_DRIVER:
+                found.add("Secrets Store CSI driver")
+    return found
+
+
+@register(
+    id="no-external-secrets",
+    title="No external secret manager in use",
+    category=Category.SECRETS,
+    severity=Severity.INFO,
+    target=Target.CLUSTER,
+    frameworks=Frameworks(cis=("5.4.2",), nsa=("Secrets",)),
+    description="""
+Informational. Secrets written by hand (or by CI) into the cluster have no single source of
+truth, no rotation and no audit trail outside Kubernetes. Passes when any of these is seen:
+External Secrets (ExternalSecret, SecretStore, ClusterSecretStore...), Sealed Secrets
+(SealedSecret), HashiCorp Vault (Vault Secrets Operator kinds, or pods annotated for the Vault
+agent injector), the Secrets Store CSI driver (SecretProviderClass, or a pod volume using the
+driver), the 1Password, Infisical or Doppler operators, either by their objects, their
+CustomResourceDefinitions, or their API groups in the server's discovery data.
+""",
+    remediation="""
+Install a secret manager integration and sync Secrets from your KMS, e.g. External Secrets:
+
+```yaml
+apiVersion: external-secrets.io/v1beta1
+kind: ClusterSecretStore
+metadata:
+  name: vault
+spec:
+  provider:
+    vault:
+      server: https://vault.example.com
+      path: secret
+      auth: {kubernetes: {mountPath: kubernetes, role: external-secrets}}
+```
+""",
+)
+def no_external_secrets(inventory: Inventory, _ctx) -> Iterator[Failure]:
+    if not external_secret_managers(inventory):
+        yield Failure(
+            message="no External Secrets, Vault, Sealed Secrets or Secrets Store CSI integration found",
+            path="",
+            value=None,
+        )

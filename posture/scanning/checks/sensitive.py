@@ -1,0 +1,233 @@
+"""Does a name or a value look like a credential? Shared by secret-in-env and secret-in-configmap.
+
+Two independent signals, either is enough:
+- the *name* (env var, ConfigMap key, or a ``key = value`` line inside a config file) has a
+  word that means credential (password, secret, token, apikey, private key...) and the value
+  is a literal that is not obviously something else (a file path, a ``$(VAR)`` reference, a
+  boolean, empty);
+- the *value* has the shape of a credential whatever its name: a PEM private key, an AWS
+  access key id, a bearer token, a JWT, a URL with a password, a GitHub/Slack/Google/Stripe key.
+
+Callers must never put the value into evidence or messages: see ``common.redact``.
+"""
+
+import re
+
+# Words (after splitting a name on _ - . and camelCase) that mean "this holds a credential".
+SENSITIVE_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "pass",
+        "secret",
+        "secrets",
+        "token",
+        "tokens",
+        "apikey",
+        "credential",
+        "credentials",
+        "creds",
+        "bearer",
+        "privatekey",
+        "signingkey",
+        "accesskey",
+        "secretkey",
+        "clientsecret",
+        "sas",
+        "connectionstring",
+        "connstr",
+    }
+)
+# Word pairs that mean the same when written apart (API_KEY, PRIVATE_KEY, ACCESS_KEY...).
+SENSITIVE_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("private", "key"),
+        ("access", "key"),
+        ("secret", "key"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("master", "key"),
+        ("account", "key"),
+        ("batch", "key"),
+        ("key", "content"),
+        ("auth", "key"),
+        ("client", "secret"),
+        ("connection", "string"),
+        ("session", "key"),
+        ("license", "key"),
+        ("storage", "key"),
+        ("shared", "key"),
+        ("hmac", "key"),
+        ("webhook", "secret"),
+    }
+)
+# A last word that says the value is about a credential, not the credential itself.
+NOT_A_VALUE_SUFFIXES = frozenset(
+    {
+        "file",
+        "path",
+        "dir",
+        "directory",
+        "name",
+        "names",
+        "ref",
+        "id",
+        "ids",
+        "url",
+        "uri",
+        "endpoint",
+        "enabled",
+        "enable",
+        "disabled",
+        "ttl",
+        "timeout",
+        "expiry",
+        "expiration",
+        "expires",
+        "length",
+        "size",
+        "type",
+        "algorithm",
+        "alg",
+        "header",
+        "policy",
+        "mode",
+        "format",
+        "version",
+        "count",
+        "seconds",
+        "days",
+        "hours",
+        "minutes",
+        "interval",
+        "location",
+        "provider",
+        "source",
+        "mount",
+        "key_id",
+        "keyid",
+        "duration",
+        "field",
+        "rotation",
+        "min",
+        "max",
+        "required",
+        "secretname",
+        "kind",
+        "template",
+        "issuer",
+        "audience",
+        "scope",
+        "scopes",
+        "prefix",
+        "suffix",
+        "env",
+        "namespace",
+        "store",
+        "reference",
+        "host",
+        "port",
+        "user",
+        "username",
+    }
+)
+
+_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_REFERENCE = re.compile(r"^\s*(\$\(|\$\{|\{\{|<[^>]*>$|%\(|ENC\[|vault:|ref\+|arn:aws:secretsmanager)")
+_BOOLEAN_OR_NULL = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "null", "none", "nil", "~", "enabled", "disabled"}
+)
+
+CREDENTIAL_VALUE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b")),
+    ("a bearer token", re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{6,}")),
+    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("a URL with a password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:(?!\$\(|\$\{|\{\{)[^/\s@]+@[^\s]+")),
+    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})\b")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("a Stripe secret key", re.compile(r"\b[rs]k_live_[0-9a-zA-Z]{20,}\b")),
+)
+
+
+def words(name: str) -> list[str]:
+    return [w.lower() for w in _SPLIT.split(name) if w]
+
+
+def sensitive_name(name: str, extra: tuple[str, ...] = ()) -> bool:
+    lowered = name.lower()
+    parts = words(name)
+    if not parts:
+        return False
+    if parts[-1] in NOT_A_VALUE_SUFFIXES or (
+        len(parts) > 1 and f"{parts[-2]}_{parts[-1]}" in NOT_A_VALUE_SUFFIXES
+    ):
+        return False
+    if any(word in SENSITIVE_WORDS for word in parts):
+        return True
+    if any(pair in SENSITIVE_PAIRS for pair in zip(parts, parts[1:], strict=False)):
+        return True
+    return any(fragment.lower() in lowered for fragment in extra)
+
+
+def literal_worth_reporting(value) -> bool:
+    """A value under a sensitive name that could be the credential itself."""
+    if isinstance(value, bool) or value is None:
+        return False
+    text = str(value).strip()
+    if not text or text.lower() in _BOOLEAN_OR_NULL or _REFERENCE.match(text):
+        return False
+    # A file path: the credential lives in a mounted file, which is what we want.
+    return not (text.startswith(("/", "./", "~/")) and " " not in text) and not _looks_like_relative_path(
+        text
+    )
+
+
+def _looks_like_relative_path(text: str) -> bool:
+    return (
+        "/" in text
+        and " " not in text
+        and "://" not in text
+        and "=" not in text
+        and text.count("/") >= 2
+        and (text.replace("/", "").replace("-", "").replace("_", "").replace(".", "").isalnum())
+    )
+
+
+def credential_shape(value) -> str | None:
+    """What kind of credential the value looks like, whatever its name; None if none."""
+    if not isinstance(value, str) or len(value) < 12:
+        return None
+    for label, pattern in CREDENTIAL_VALUE_PATTERNS:
+        if pattern.search(value):
+            return label
+    return None
+
+
+# ``name = value`` / ``name: value`` lines inside an embedded config file.
+_ASSIGNMENT = re.compile(
+    r"""^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*[:=]\s*(.*?)\s*,?\s*$"""
+)
+
+
+def sensitive_lines(text: str, extra: tuple[str, ...] = ()) -> list[tuple[int, str, str]]:
+    """(line number, name, value) of each credential-looking assignment in a config file's text."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(("#", "//", ";")):
+            continue
+        match = _ASSIGNMENT.match(line)
+        if not match:
+            continue
+        name, value = match.group(1), match.group(2).strip().strip("\"'")
+        if (
+            sensitive_name(name.rsplit(".", 1)[-1], extra)
+            and literal_worth_reporting(value)
+            and value not in ("{", "[", "|", ">")
+        ):
+            found.append((number, name, value))
+    return found

@@ -1,0 +1,153 @@
+"""Image references: what exactly runs, and whether the node re-checks it."""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
+from posture.scanning.inventory import Workload
+
+# OCI image-spec digests: registered algorithms have a fixed lowercase-hex encoding;
+# any other well-formed algorithm is accepted as the registry's business.
+_DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+_REGISTERED_DIGESTS = {
+    "sha256": re.compile(r"^[a-f0-9]{64}$"),
+    "sha512": re.compile(r"^[a-f0-9]{128}$"),
+    "blake3": re.compile(r"^[a-f0-9]{64}$"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    name: str
+    tag: str  # "" when absent
+    digest: str  # "" when absent, else e.g. "sha256:..."
+
+    @classmethod
+    def parse(cls, image: str) -> "ImageRef":
+        name, _, digest = image.partition("@")
+        # A tag follows the last colon only if no slash comes after it (a registry port does).
+        colon = name.rfind(":")
+        if colon > name.rfind("/"):
+            return cls(name[:colon], name[colon + 1 :], digest)
+        return cls(name, "", digest)
+
+    @property
+    def pinned(self) -> bool:
+        """Referenced by a well-formed digest: exactly one image."""
+        if not _DIGEST.match(self.digest):
+            return False
+        algorithm, _, encoded = self.digest.partition(":")
+        registered = _REGISTERED_DIGESTS.get(algorithm)
+        return registered is None or bool(registered.match(encoded))
+
+    @property
+    def floating(self) -> bool:
+        return not self.pinned and self.tag in ("", "latest")
+
+
+def _images(workload: Workload):
+    for container in workload.containers:
+        image = container.image.strip()
+        if image:
+            yield container, image, ImageRef.parse(image)
+
+
+@register(
+    id="latest-tag",
+    title="Image uses the latest tag or none",
+    category=Category.WORKLOAD,
+    severity=Severity.MEDIUM,
+    target=Target.WORKLOAD,
+    frameworks=Frameworks(nsa=("Pod security: image provenance",), mitre=("T1525",)),
+    description="""
+`:latest` (or no tag, which means the same) changes under you: two nodes may run different
+code, a rollback has nothing to roll back to, and whoever can push to the repository decides
+what runs. An image pinned by digest passes whatever its tag.
+""",
+    remediation="""
+Reference a fixed version, ideally with its digest:
+
+```yaml
+image: registry.example.com/shop/api:1.14.2@sha256:3b5d...
+```
+""",
+)
+def latest_tag(workload: Workload, _ctx) -> Iterator[Failure]:
+    for container, image, ref in _images(workload):
+        if ref.floating:
+            yield Failure(
+                message=f"container {container.name} runs {image}, which has no fixed tag",
+                path=f"{container.path}.image",
+                value=image,
+                container=container.name,
+            )
+
+
+@register(
+    id="image-not-pinned-to-digest",
+    title="Image not pinned to a digest",
+    category=Category.WORKLOAD,
+    severity=Severity.LOW,
+    target=Target.WORKLOAD,
+    frameworks=Frameworks(cis=("5.5.1",), nsa=("Pod security: image provenance",), mitre=("T1525",)),
+    description="""
+Tags are mutable: a pushed-over tag (by mistake or by an attacker with registry access)
+silently changes what runs at the next pull. Only a digest names exactly one image. A digest
+must be well-formed per the OCI image spec (sha256 and blake3: 64 lowercase hex characters;
+sha512: 128); a truncated or upper-case one is not a pin.
+""",
+    remediation="""
+```yaml
+image: registry.example.com/shop/api:1.14.2@sha256:3b5d...
+```
+""",
+)
+def image_not_pinned_to_digest(workload: Workload, _ctx) -> Iterator[Failure]:
+    for container, image, ref in _images(workload):
+        if not ref.pinned:
+            yield Failure(
+                message=f"container {container.name} image {image} is not pinned to a digest"
+                + (" (the digest is malformed)" if ref.digest else ""),
+                path=f"{container.path}.image",
+                value=image,
+                container=container.name,
+            )
+
+
+@register(
+    id="image-pull-policy-not-always",
+    title="Image pull policy is not Always",
+    category=Category.WORKLOAD,
+    severity=Severity.LOW,
+    target=Target.WORKLOAD,
+    frameworks=Frameworks(nsa=("Pod security: image provenance",), mitre=("T1525",)),
+    description="""
+With `IfNotPresent` or `Never` a node reuses whatever image it has cached under that name:
+a pod can then run a private image without the pull secret that should guard it, and a
+moved tag is not picked up. Judged on the effective policy: when `imagePullPolicy` is unset,
+Kubernetes uses `Always` for `:latest` or untagged images and `IfNotPresent` otherwise.
+""",
+    remediation="""
+```yaml
+imagePullPolicy: Always
+```
+""",
+)
+def image_pull_policy_not_always(workload: Workload, _ctx) -> Iterator[Failure]:
+    for container, image, ref in _images(workload):
+        policy = container.spec.get("imagePullPolicy")
+        if policy is None:
+            if ref.floating:
+                continue  # defaulted to Always
+            policy_text = "IfNotPresent (the default for a tagged image)"
+        elif policy == "Always":
+            continue
+        else:
+            policy_text = str(policy)
+        yield Failure(
+            message=f"container {container.name} pulls {image} with policy {policy_text}",
+            path=f"{container.path}.imagePullPolicy",
+            value=policy,
+            container=container.name,
+        )
