@@ -6,7 +6,7 @@ import pyotp
 import pytest
 
 from accounts import mfa
-from accounts.models import TotpDevice
+from accounts.models import AuditEvent, TotpDevice
 from tests.factories import TEST_PASSWORD
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
@@ -56,3 +56,9 @@ def password_step(client, username, password=TEST_PASSWORD, **extra):
 
 def is_logged_in(client) -> bool:
     return "_auth_user_id" in client.session
+
+
+def sign_in(client, user) -> None:
+    """force_login, then forget its login.succeeded row so a test sees only the events it causes."""
+    client.force_login(user)
+    AuditEvent.objects.filter(action="login.succeeded", actor=user).delete()

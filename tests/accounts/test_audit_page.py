@@ -1,0 +1,103 @@
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.http import StreamingHttpResponse
+
+from accounts import audit
+from accounts.models import AuditEvent
+from tests.accounts.conftest import START, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", password="x" * 16)
+
+
+@pytest.fixture
+def events(viewer, admin_user, cluster):
+    audit.record("login.failed", at=START, username="mallory")
+    audit.record("login.succeeded", actor=viewer, target=viewer, at=START.replace(day=3))
+    audit.record(
+        "cluster.updated", actor=admin_user, target=cluster, at=START.replace(day=4), fields=["name"]
+    )
+    audit.record("cluster.created", actor=admin_user, target=cluster, at=START.replace(day=5), ip="192.0.2.1")
+
+
+def test_only_administrators_may_see_it(client, admin_user, superuser):
+    assert client.get("/accounts/audit/").status_code == 302  # to the login page
+    sign_in(client, admin_user)  # a team admin is not a Rampart administrator
+    assert client.get("/accounts/audit/").status_code == 403
+    assert client.get("/accounts/audit/export.csv").status_code == 403
+    sign_in(client, superuser)
+    assert client.get("/accounts/audit/").status_code == 200
+
+
+def test_the_view_permission_opens_it_to_a_non_superuser(client, viewer):
+    viewer.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+    sign_in(client, viewer)
+    response = client.get("/accounts/audit/")
+    assert response.status_code == 200
+    assert 'href="/accounts/audit/"' in response.content.decode()  # and the nav shows it
+
+
+def test_it_lists_events_newest_first(client, superuser, events):
+    sign_in(client, superuser)
+    response = client.get("/accounts/audit/")
+    assert [e.action for e in response.context["events"]] == [
+        "cluster.created",
+        "cluster.updated",
+        "login.succeeded",
+        "login.failed",
+    ]
+    assert "prod-eu" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"action": "login.failed"}, ["login.failed"]),
+        ({"action": "cluster."}, ["cluster.created", "cluster.updated"]),
+        ({"actor": "ADA"}, ["cluster.created", "cluster.updated"]),
+        ({"actor": "system"}, ["login.failed"]),
+        ({"date_from": "2026-03-03", "date_to": "2026-03-04"}, ["cluster.updated", "login.succeeded"]),
+    ],
+)
+def test_it_filters_by_action_actor_and_dates(client, superuser, events, query, expected):
+    sign_in(client, superuser)
+    response = client.get("/accounts/audit/", query)
+    assert [e.action for e in response.context["events"]] == expected
+
+
+def test_the_csv_export_streams_the_filtered_events(client, superuser, events):
+    sign_in(client, superuser)
+    response = client.get("/accounts/audit/export.csv", {"actor": "ada"})
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="rampart-audit-')
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["action"], r["actor"], r["target_label"]) for r in rows] == [
+        ("cluster.updated", "ada", "prod-eu"),
+        ("cluster.created", "ada", "prod-eu"),
+    ]
+    assert rows[0]["details"] == '{"fields": ["name"]}'
+    assert rows[1]["ip"] == "192.0.2.1"
+
+
+def test_the_csv_export_defuses_spreadsheet_formulas(client, superuser):
+    audit.record("cluster.created", target='=HYPERLINK("http://evil.example")')
+    sign_in(client, superuser)
+    response = client.get("/accounts/audit/export.csv")
+    row = next(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert row["target_label"] == '\'=HYPERLINK("http://evil.example")'
+
+
+def test_exporting_is_itself_audited(client, superuser):
+    sign_in(client, superuser)
+    b"".join(client.get("/accounts/audit/export.csv", {"action": "login."}).streaming_content)
+    event = AuditEvent.objects.get(action="audit.exported")
+    assert event.actor == superuser
+    assert event.details == {"filters": {"action": "login."}}
