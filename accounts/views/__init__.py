@@ -1,0 +1,27 @@
+"""Account pages. Thin: forms in, a service call, a page or a redirect out."""
+
+from accounts.views.audit import AuditEventExportView, AuditEventListView
+from accounts.views.login import LoginEnrolView, LoginVerifyView, LoginView
+from accounts.views.security import (
+    MfaDisableView,
+    MfaEnrolView,
+    PasswordChangeView,
+    RecoveryCodesView,
+    SecurityView,
+)
+from accounts.views.tokens import TokenListView, TokenRevokeView
+
+__all__ = [
+    "AuditEventExportView",
+    "AuditEventListView",
+    "LoginEnrolView",
+    "LoginVerifyView",
+    "LoginView",
+    "MfaDisableView",
+    "MfaEnrolView",
+    "PasswordChangeView",
+    "RecoveryCodesView",
+    "SecurityView",
+    "TokenListView",
+    "TokenRevokeView",
+]

@@ -1,0 +1,216 @@
+"""The login, in two steps.
+
+After the password step the session holds only a "pending login" (who, which
+step, since when); the user is logged in, and user_logged_in fires, only once
+the second factor has passed, or, for users who must use one and have none
+yet, once they have enrolled.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_protect
+
+from accounts import clock, mfa, services
+from accounts.forms import LoginForm, RecoveryCodeForm, TotpCodeForm
+from accounts.views.common import private, safe_next, sensitive
+from posture.request_id import client_ip
+
+PENDING = "accounts.pending_login"
+PENDING_SECONDS = 600  # time to open the authenticator app, or to set one up
+VERIFY, ENROL = "verify", "enrol"
+
+# --- The pending login ----------------------------------------------------------
+
+
+def _start_pending(request, user, stage: str, next_url: str) -> None:
+    # A new session key for the half-logged-in state: a fixated session id is
+    # worth nothing.
+    request.session.cycle_key()
+    request.session[PENDING] = {
+        "user_id": user.pk,
+        "backend": user.backend,
+        "stage": stage,
+        "next": next_url,
+        "at": int(clock.now().timestamp()),
+    }
+
+
+def _pending(request, stage: str):
+    """(user, pending data) for a browser at this step of the login, else (None, None)."""
+    data = request.session.get(PENDING)
+    if not data or data.get("stage") != stage:
+        return None, None
+    if clock.now().timestamp() - data["at"] > PENDING_SECONDS:
+        del request.session[PENDING]
+        return None, None
+    user = get_user_model().objects.filter(pk=data["user_id"], is_active=True).first()
+    return user, data
+
+
+def _complete_login(request, user, backend: str, second_factor: str | None) -> None:
+    request.session.pop(PENDING, None)
+    request.rampart_second_factor = second_factor  # read by the audit log's login handler
+    login(request, user, backend=backend)
+    services.login_succeeded(user)
+
+
+def _expired(request):
+    messages.error(request, "Your login took too long or was interrupted. Please log in again.")
+    return redirect("accounts:login")
+
+
+@private
+@sensitive
+@method_decorator(csrf_protect, name="dispatch")
+class LoginView(View):
+    template_name = "accounts/login.html"
+
+    def get(self, request):
+        return self._page(request, LoginForm())
+
+    def post(self, request):
+        form = LoginForm(request.POST)
+        if not form.is_valid():
+            form.add_error(None, services.INVALID_CREDENTIALS)
+            return self._page(request, form)
+        try:
+            user = services.check_password(
+                form.cleaned_data["username"], form.cleaned_data["password"], ip=client_ip(request)
+            )
+        except services.LoginRefused as refused:
+            form.add_error(None, refused.message)
+            return self._page(request, form)
+        next_url = safe_next(request, request.POST.get("next"))
+        if mfa.is_enrolled(user):
+            _start_pending(request, user, VERIFY, next_url)
+            return redirect("accounts:login-verify")
+        if mfa.is_required_for(user):
+            _start_pending(request, user, ENROL, next_url)
+            return redirect("accounts:login-enrol")
+        _complete_login(request, user, user.backend, None)
+        return redirect(next_url)
+
+    def _page(self, request, form):
+        next_url = request.POST.get("next") or request.GET.get("next", "")
+        return render(request, self.template_name, {"form": form, "next": next_url})
+
+
+@private
+@sensitive
+@method_decorator(csrf_protect, name="dispatch")
+class LoginVerifyView(View):
+    """Second step: a code from the authenticator, or one recovery code."""
+
+    template_name = "accounts/login_verify.html"
+
+    def get(self, request):
+        user, _ = _pending(request, VERIFY)
+        if user is None:
+            return _expired(request)
+        return self._page(request, TotpCodeForm(), RecoveryCodeForm())
+
+    def post(self, request):
+        user, data = _pending(request, VERIFY)
+        if user is None:
+            return _expired(request)
+        using_recovery = "recovery_code" in request.POST
+        totp_form = TotpCodeForm(None if using_recovery else request.POST)
+        recovery_form = RecoveryCodeForm(request.POST if using_recovery else None)
+        form = recovery_form if using_recovery else totp_form
+        if not form.is_valid():
+            return self._page(request, totp_form, recovery_form)
+        try:
+            method = services.check_second_factor(
+                user,
+                code=form.cleaned_data.get("code", ""),
+                recovery_code=form.cleaned_data.get("recovery_code", ""),
+                ip=client_ip(request),
+            )
+        except services.LoginRefused as refused:
+            if refused.locked:
+                request.session.pop(PENDING, None)
+                messages.error(request, refused.message)
+                return redirect("accounts:login")
+            form.add_error(None, refused.message)
+            return self._page(request, totp_form, recovery_form)
+        _complete_login(request, user, data["backend"], method)
+        if method == "recovery_code":
+            left = mfa.unused_recovery_codes(user)
+            messages.warning(
+                request,
+                f"You used a recovery code; {left} left. If your authenticator is lost, "
+                "turn two-factor authentication off and on again on the Account security page.",
+            )
+        return redirect(data["next"])
+
+    def _page(self, request, totp_form, recovery_form):
+        return render(request, self.template_name, {"form": totp_form, "recovery_form": recovery_form})
+
+
+class EnrolPage:
+    """Shared by the enrolment during login and the one from the Account security page."""
+
+    template_name = "accounts/mfa_enrol.html"
+
+    def enrol_page(self, request, device, form, *, during_login: bool):
+        uri = mfa.provisioning_uri(device)
+        secret = mfa.secret_of(device)
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "secret": secret,
+                "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+                "otpauth_uri": uri,
+                "qr_code": mfa.qr_code_data_uri(uri),
+                "during_login": during_login,
+            },
+        )
+
+
+@private
+@sensitive
+@method_decorator(csrf_protect, name="dispatch")
+class LoginEnrolView(EnrolPage, View):
+    """For users who must use a second factor and have none: set it up before the login completes."""
+
+    def get(self, request):
+        user, data = _pending(request, ENROL)
+        if user is None:
+            return _expired(request)
+        try:
+            device = mfa.begin_enrolment(user)
+        except mfa.AlreadyEnrolled:
+            # Set up in another tab meanwhile: a code is now needed, as for any login.
+            data["stage"] = VERIFY
+            request.session[PENDING] = data
+            return redirect("accounts:login-verify")
+        return self.enrol_page(request, device, TotpCodeForm(), during_login=True)
+
+    def post(self, request):
+        user, data = _pending(request, ENROL)
+        if user is None:
+            return _expired(request)
+        form = TotpCodeForm(request.POST)
+        if form.is_valid():
+            try:
+                codes = mfa.confirm_enrolment(user, form.cleaned_data["code"])
+            except mfa.InvalidCode:
+                form.add_error("code", "That code did not work. Check the time on your phone and try again.")
+            else:
+                _complete_login(request, user, data["backend"], "totp")
+                return render_recovery_codes(request, codes, data["next"])
+        try:
+            device = mfa.begin_enrolment(user)
+        except mfa.AlreadyEnrolled:
+            return redirect("accounts:login-verify")
+        return self.enrol_page(request, device, form, during_login=True)
+
+
+def render_recovery_codes(request, codes: list[str], continue_url: str):
+    # Rendered into this one response and never stored in plaintext: shown once.
+    return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes, "continue_url": continue_url})
