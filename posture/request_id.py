@@ -92,7 +92,10 @@ class RequestIdLogFilter(logging.Filter):
 
     def filter(self, record):
         if not hasattr(record, "request_id"):
-            record.request_id = current_request_id() or "-"
+            # django.request logs 4xx responses after the middleware has
+            # returned, but hands the request along in the record.
+            request = getattr(record, "request", None)
+            record.request_id = current_request_id() or getattr(request, "request_id", None) or "-"
         return True
 
 

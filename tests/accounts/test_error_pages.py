@@ -119,6 +119,13 @@ def test_log_lines_carry_the_request_id(client, failing_urls, caplog):
     assert any(getattr(r, "request_id", None) == "req-log-abcdef12" for r in caplog.records)
 
 
+def test_the_not_found_warning_carries_the_request_id_too(client, caplog):
+    caplog.handler.addFilter(RequestIdLogFilter())
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        client.get("/no-such-page/", headers={"X-Request-ID": "req-404-logged01"})
+    assert [r.request_id for r in caplog.records if r.name == "django.request"] == ["req-404-logged01"]
+
+
 def test_outside_a_request_the_log_filter_says_dash():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, sys.exc_info())
     RequestIdLogFilter().filter(record)
