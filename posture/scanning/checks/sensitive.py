@@ -13,133 +13,39 @@ Callers must never put the value into evidence or messages: see ``common.redact`
 
 import re
 
+
+def _vocabulary(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words (after splitting a name on _ - . and camelCase) that mean "this holds a credential".
-SENSITIVE_WORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "passphrase",
-        "pwd",
-        "pass",
-        "secret",
-        "secrets",
-        "token",
-        "tokens",
-        "apikey",
-        "credential",
-        "credentials",
-        "creds",
-        "bearer",
-        "privatekey",
-        "signingkey",
-        "accesskey",
-        "secretkey",
-        "clientsecret",
-        "sas",
-        "connectionstring",
-        "connstr",
-    }
+# Plurals ("secrets", "tokens") are left out: they nearly always name references, or counts
+# (MAX_TOKENS), not a credential.
+SENSITIVE_WORDS = _vocabulary(
+    "password passwd passphrase pwd pass secret token apikey credential credentials creds bearer "
+    "privatekey signingkey accesskey secretkey clientsecret sas connectionstring connstr"
 )
 # Word pairs that mean the same when written apart (API_KEY, PRIVATE_KEY, ACCESS_KEY...).
 SENSITIVE_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("private", "key"),
-        ("access", "key"),
-        ("secret", "key"),
-        ("signing", "key"),
-        ("encryption", "key"),
-        ("master", "key"),
-        ("account", "key"),
-        ("batch", "key"),
-        ("key", "content"),
-        ("auth", "key"),
-        ("client", "secret"),
-        ("connection", "string"),
-        ("session", "key"),
-        ("license", "key"),
-        ("storage", "key"),
-        ("shared", "key"),
-        ("hmac", "key"),
-        ("webhook", "secret"),
-    }
+    tuple(pair.split("_"))
+    for pair in _vocabulary(
+        "api_key private_key access_key secret_key signing_key encryption_key master_key account_key "
+        "batch_key key_content auth_key client_secret connection_string session_key license_key "
+        "storage_key shared_key hmac_key webhook_secret"
+    )
 )
 # A last word that says the value is about a credential, not the credential itself.
-NOT_A_VALUE_SUFFIXES = frozenset(
-    {
-        "file",
-        "path",
-        "dir",
-        "directory",
-        "name",
-        "names",
-        "ref",
-        "id",
-        "ids",
-        "url",
-        "uri",
-        "endpoint",
-        "enabled",
-        "enable",
-        "disabled",
-        "ttl",
-        "timeout",
-        "expiry",
-        "expiration",
-        "expires",
-        "length",
-        "size",
-        "type",
-        "algorithm",
-        "alg",
-        "header",
-        "policy",
-        "mode",
-        "format",
-        "version",
-        "count",
-        "seconds",
-        "days",
-        "hours",
-        "minutes",
-        "interval",
-        "location",
-        "provider",
-        "source",
-        "mount",
-        "key_id",
-        "keyid",
-        "duration",
-        "field",
-        "rotation",
-        "min",
-        "max",
-        "required",
-        "secretname",
-        "kind",
-        "template",
-        "issuer",
-        "audience",
-        "scope",
-        "scopes",
-        "prefix",
-        "suffix",
-        "env",
-        "namespace",
-        "store",
-        "reference",
-        "host",
-        "port",
-        "user",
-        "username",
-    }
+NOT_A_VALUE_SUFFIXES = _vocabulary(
+    "file path dir directory name names ref id ids url uri endpoint enabled enable disabled ttl timeout "
+    "expiry expiration expires length size type algorithm alg header policy mode format version count "
+    "seconds days hours minutes interval location provider source mount key_id keyid duration field "
+    "rotation min max required secretname kind template issuer audience scope scopes prefix suffix env "
+    "namespace store reference host port user username"
 )
 
 _SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 _REFERENCE = re.compile(r"^\s*(\$\(|\$\{|\{\{|<[^>]*>$|%\(|ENC\[|vault:|ref\+|arn:aws:secretsmanager)")
-_BOOLEAN_OR_NULL = frozenset(
-    {"true", "false", "yes", "no", "on", "off", "null", "none", "nil", "~", "enabled", "disabled"}
-)
+_BOOLEAN_OR_NULL = _vocabulary("true false yes no on off null none nil ~ enabled disabled")
 
 CREDENTIAL_VALUE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
@@ -182,9 +88,8 @@ def literal_worth_reporting(value) -> bool:
     if not text or text.lower() in _BOOLEAN_OR_NULL or _REFERENCE.match(text):
         return False
     # A file path: the credential lives in a mounted file, which is what we want.
-    return not (text.startswith(("/", "./", "~/")) and " " not in text) and not _looks_like_relative_path(
-        text
-    )
+    absolute = text.startswith(("/", "./", "~/")) and " " not in text
+    return not absolute and not _looks_like_relative_path(text)
 
 
 def _looks_like_relative_path(text: str) -> bool:
@@ -208,6 +113,10 @@ def credential_shape(value) -> str | None:
     return None
 
 
+# In nsswitch.conf and PAM files "passwd" names the user database, not a password.
+_SYSTEM_DATABASE_NAMES = frozenset({"passwd", "shadow"})
+# A value that opens a list, map or block is structure, not a literal.
+_STRUCTURE_OPENERS = frozenset({"[", "{", "|", ">", "&", "*"})
 # ``name = value`` / ``name: value`` lines inside an embedded config file.
 _ASSIGNMENT = re.compile(
     r"""^\s*(?:export\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*[:=]\s*(.*?)\s*,?\s*$"""
@@ -224,10 +133,8 @@ def sensitive_lines(text: str, extra: tuple[str, ...] = ()) -> list[tuple[int, s
         if not match:
             continue
         name, value = match.group(1), match.group(2).strip().strip("\"'")
-        if (
-            sensitive_name(name.rsplit(".", 1)[-1], extra)
-            and literal_worth_reporting(value)
-            and value not in ("{", "[", "|", ">")
-        ):
+        if name.lower() in _SYSTEM_DATABASE_NAMES or value[:1] in _STRUCTURE_OPENERS:
+            continue
+        if sensitive_name(name.rsplit(".", 1)[-1], extra) and literal_worth_reporting(value):
             found.append((number, name, value))
     return found

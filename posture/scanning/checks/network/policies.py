@@ -214,16 +214,18 @@ def _allows_any_peer(peers) -> bool:
 
 @register(
     id="network-policy-allow-all",
-    title="NetworkPolicy allows all traffic",
+    title="NetworkPolicy admits all ingress traffic",
     category=Category.NETWORK,
     severity=Severity.MEDIUM,
     target="NetworkPolicy",
     frameworks=Frameworks(cis=("5.3.2",), nsa=("Network separation and hardening",)),
     description="""
-A rule with no peers and no ports (`ingress: [{}]`), or one open to `0.0.0.0/0` on every
-port, allows everything in that direction: the pods it selects are isolated in name only,
-and a default-deny in the namespace is undone for them. Rules restricted to some ports, or
-to some sources, are not reported.
+An ingress rule with no peers and no ports (`ingress: [{}]`), or one open to `0.0.0.0/0` on
+every port, lets anything reach every port of the pods it selects: they are isolated in name
+only, and a default-deny in the namespace is undone for them. Rules restricted to some ports
+or some sources are not reported. Egress rules open to everywhere are not reported either:
+they are the common, deliberate form for a workload that calls external services, and the
+egress default is judged by `namespace-no-default-deny`.
 """,
     remediation="""
 Name the peers and ports that are needed:
@@ -242,14 +244,13 @@ ingress:
 def network_policy_allow_all(policy: Resource, _ctx) -> Iterator[Failure]:
     spec = policy.spec
     types = policy_types(spec)
-    for direction, rules_key, peers_key in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
-        if direction not in types:
-            continue
-        for index, rule in enumerate(as_list(spec.get(rules_key))):
-            rule = as_dict(rule)
-            if not as_list(rule.get("ports")) and _allows_any_peer(rule.get(peers_key)):
-                yield Failure(
-                    message=f"{direction.lower()} rule {index} allows all traffic on every port",
-                    path=f"spec.{rules_key}[{index}]",
-                    value=rule,
-                )
+    if "Ingress" not in types:
+        return
+    for index, rule in enumerate(as_list(spec.get("ingress"))):
+        rule = as_dict(rule)
+        if not as_list(rule.get("ports")) and _allows_any_peer(rule.get("from")):
+            yield Failure(
+                message=f"ingress rule {index} admits every source on every port",
+                path=f"spec.ingress[{index}]",
+                value=rule,
+            )

@@ -98,19 +98,19 @@ _NOT_A_DATABASE = frozenset(
         "web",
     }
 )
-_DATABASE_PORT_NAMES = (
-    "postgres",
-    "mysql",
-    "mongo",
-    "redis",
-    "mssql",
-    "oracle",
-    "cassandra",
-    "memcache",
-    "elasticsearch",
-    "couchdb",
-    "cql",
-)
+_DATABASE_PORT_NAMES = {
+    "postgres": "PostgreSQL",
+    "mysql": "MySQL",
+    "mongo": "MongoDB",
+    "redis": "Redis",
+    "mssql": "Microsoft SQL Server",
+    "oracle": "Oracle",
+    "cassandra": "Cassandra",
+    "cql": "Cassandra",
+    "memcache": "memcached",
+    "elasticsearch": "Elasticsearch",
+    "couchdb": "CouchDB",
+}
 
 # Annotations that keep a LoadBalancer on a private network.
 INTERNAL_LB_ANNOTATIONS: dict[str, tuple[str, ...]] = {
@@ -208,9 +208,9 @@ def _database_behind(service: Resource, ctx) -> tuple[str, str] | None:
             if number in extra_ports:
                 return "datastore", f"{key} {number}"
         name = str(port.get("name") or port.get("targetPort") or "").lower()
-        for word in _DATABASE_PORT_NAMES:
+        for word, database in _DATABASE_PORT_NAMES.items():
             if word in name:
-                return word, f"port name {name}"
+                return database, f"port name {name}"
     extra_images = tuple(str(v) for v in option(ctx, "extra_database_images"))
     selector = service.spec.get("selector")
     for workload in ctx.inventory.workloads_selected_by(service.namespace, selector):

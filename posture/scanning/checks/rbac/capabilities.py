@@ -85,14 +85,15 @@ narrower custom role instead of the default one.
     category=Category.RBAC,
     severity=Severity.HIGH,
     target=Target.RESOURCES,
-    kinds=ROLE_KINDS,
+    kinds=GRANT_KINDS,
     requires=GRANT_KINDS,
     frameworks=Frameworks(cis=("5.1.3",), nsa=("Authentication and authorization",), mitre=("T1078",)),
     description="""
 `resources: ["*"]` grants every resource type of the listed API groups, Secrets included, and
 every type added later (each new CRD). Reported: a custom Role or ClusterRole with a rule whose
-`resources` is `*`. A `*` only in `verbs` or `apiGroups` on named resources is not reported
-here: its dangerous parts (bind, escalate, impersonate, exec, secrets) have their own checks.
+`resources` is `*`, and a binding that grants such a rule through a Kubernetes default or
+`system:` role. A `*` only in `verbs` or `apiGroups` on named resources is not reported here:
+its dangerous parts (bind, escalate, impersonate, exec, secrets) have their own checks.
 """,
     remediation="""
 List the resources and verbs the subject needs:

@@ -3,7 +3,11 @@
 from collections.abc import Iterator
 
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
-from posture.scanning.inventory import Workload
+from posture.scanning.inventory import POD_SPEC_PATHS, Resource, Workload
+
+
+def _pods_or_default_account(subject: Resource) -> bool:
+    return subject.kind != "ServiceAccount" or subject.name == "default"
 
 
 @register(
@@ -11,26 +15,46 @@ from posture.scanning.inventory import Workload
     title="Service account token mounted",
     category=Category.WORKLOAD,
     severity=Severity.MEDIUM,
-    target=Target.WORKLOAD,
+    target=Target.RESOURCES,
+    kinds=(*POD_SPEC_PATHS, "ServiceAccount"),
+    applies=_pods_or_default_account,
     requires=("ServiceAccount",),
-    frameworks=Frameworks(cis=("5.1.6",), nsa=("Authentication and authorization",), mitre=("T1528",)),
+    frameworks=Frameworks(
+        cis=("5.1.5", "5.1.6"), nsa=("Authentication and authorization",), mitre=("T1528",)
+    ),
     description="""
 Unless told otherwise, Kubernetes mounts an API token for the pod's ServiceAccount into every
 container. Code execution in the container then means API access with that account's rights.
-Most applications never call the Kubernetes API. The pod's `automountServiceAccountToken`
-decides; when the pod leaves it unset, its ServiceAccount's setting does; when both are unset
-the token is mounted.
+Most applications never call the Kubernetes API. For a workload, the pod's
+`automountServiceAccountToken` decides; when the pod leaves it unset, its ServiceAccount's
+setting does; when both are unset the token is mounted. Each namespace's `default`
+ServiceAccount is evaluated too (CIS 5.1.5): unless it disables automounting, every pod that
+forgets to name an account gets a token.
 """,
     remediation="""
-Turn it off on the pod (or on its ServiceAccount) unless the application calls the API:
+Turn it off on the pod (or on its ServiceAccount) unless the application calls the API, and
+on every namespace's default account:
 
 ```yaml
-spec:
-  automountServiceAccountToken: false
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: default
+automountServiceAccountToken: false
 ```
 """,
 )
-def automount_sa_token(workload: Workload, ctx) -> Iterator[Failure]:
+def automount_sa_token(subject: Resource, ctx) -> Iterator[Failure]:
+    if not isinstance(subject, Workload):
+        if subject.raw.get("automountServiceAccountToken") is not False:
+            yield Failure(
+                message=f"the default ServiceAccount of namespace {subject.namespace or '(none)'} "
+                "does not disable token automounting",
+                path="automountServiceAccountToken",
+                value=subject.raw.get("automountServiceAccountToken"),
+            )
+        return
+    workload = subject
     pod_setting = workload.pod_spec.get("automountServiceAccountToken")
     if pod_setting is False:
         return

@@ -125,8 +125,9 @@ def image_not_pinned_to_digest(workload: Workload, _ctx) -> Iterator[Failure]:
     description="""
 With `IfNotPresent` or `Never` a node reuses whatever image it has cached under that name:
 a pod can then run a private image without the pull secret that should guard it, and a
-moved tag is not picked up. Judged on the effective policy: when `imagePullPolicy` is unset,
-Kubernetes uses `Always` for `:latest` or untagged images and `IfNotPresent` otherwise.
+moved tag is not picked up. Judged as written: `imagePullPolicy` must say `Always`. When it
+is unset the API server picks one from the tag at admission (`Always` only for `:latest` or
+no tag), so the behaviour changes silently the day the tag is pinned.
 """,
     remediation="""
 ```yaml
@@ -137,12 +138,11 @@ imagePullPolicy: Always
 def image_pull_policy_not_always(workload: Workload, _ctx) -> Iterator[Failure]:
     for container, image, ref in _images(workload):
         policy = container.spec.get("imagePullPolicy")
-        if policy is None:
-            if ref.floating:
-                continue  # defaulted to Always
-            policy_text = "IfNotPresent (the default for a tagged image)"
-        elif policy == "Always":
+        if policy == "Always":
             continue
+        if policy is None:
+            default = "Always" if ref.floating else "IfNotPresent"
+            policy_text = f"unset (defaulted from the tag, to {default} today)"
         else:
             policy_text = str(policy)
         yield Failure(

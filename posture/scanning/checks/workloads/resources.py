@@ -38,8 +38,7 @@ def _missing(workload: Workload, ctx, resource: str, kind: str) -> Iterator[Fail
         if kind == "limits":
             present = resource in limits or resource in default_limits
         else:
-            # A limit without a request becomes the request (API server defaulting).
-            present = resource in requests or resource in limits or resource in default_requests
+            present = resource in requests or resource in default_requests
         if not present:
             yield Failure(
                 message=f"container {container.name} has no {resource} {kind[:-1]}",
@@ -110,8 +109,9 @@ def no_memory_limit(workload: Workload, ctx) -> Iterator[Failure]:
     frameworks=Frameworks(nsa=("Pod security: resource policies",)),
     description="""
 Without a CPU request the scheduler places the pod blind and it is first to be throttled
-under contention. A CPU limit without a request counts (the API server copies it), as does
-a LimitRange default.
+under contention. A LimitRange default counts. A limit alone does not: the API server copies
+it into the request of each Pod it admits, but not into the template, and the request should
+be a decision rather than an accident of the limit.
 """,
     remediation=_LIMIT_REMEDIATION,
 )
@@ -129,8 +129,8 @@ def no_cpu_request(workload: Workload, ctx) -> Iterator[Failure]:
     frameworks=Frameworks(nsa=("Pod security: resource policies",)),
     description="""
 Without a memory request the pod is scheduled as if it needed none and is among the first
-evicted under memory pressure. A memory limit without a request counts (the API server
-copies it), as does a LimitRange default.
+evicted under memory pressure. A LimitRange default counts; a limit alone does not (see
+no-cpu-request).
 """,
     remediation=_LIMIT_REMEDIATION,
 )

@@ -31,6 +31,8 @@ BASELINE_CAPABILITIES = frozenset(
 # What containerd and Docker grant when a container asks for nothing (CRI-O grants a subset).
 # Dropping every one of these leaves the same empty set as dropping ALL.
 RUNTIME_DEFAULT_CAPABILITIES = BASELINE_CAPABILITIES | {"NET_RAW"}
+# Capabilities that amount to running privileged.
+PRIVILEGED_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN"})
 
 # Sysctls the PSS baseline considers namespaced and safe.
 SAFE_SYSCTLS = frozenset(
@@ -65,7 +67,9 @@ def _capabilities(container, key: str) -> set[str]:
     ),
     description="""
 A privileged container has every capability and all host devices: escaping to the node
-is a matter of mounting its disk. Nothing that runs an application needs it.
+is a matter of mounting its disk. Nothing that runs an application needs it. Adding the
+capability `SYS_ADMIN` (or `ALL`) is reported here too: it is privileged in all but name
+(mounts, cgroups, namespaces), and the classic container escapes need nothing more.
 """,
     remediation="""
 Remove `privileged: true`; grant the one capability the process needs instead.
@@ -83,6 +87,15 @@ def privileged_container(workload: Workload, _ctx) -> Iterator[Failure]:
                 message=f"container {container.name} runs privileged",
                 path=f"{container.path}.securityContext.privileged",
                 value=True,
+                container=container.name,
+            )
+            continue
+        effectively = sorted(_capabilities(container, "add") & PRIVILEGED_CAPABILITIES)
+        if effectively:
+            yield Failure(
+                message=f"container {container.name} adds {'/'.join(effectively)}, as good as privileged",
+                path=f"{container.path}.securityContext.capabilities.add",
+                value=effectively,
                 container=container.name,
             )
 

@@ -1,0 +1,40 @@
+"""Real-world manifests (../shared/corpus/apps): every check runs on every document without an error."""
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from posture.scanning import engine
+from posture.scanning.checks import load_catalogue
+from posture.scanning.collectors.snapshot import read_paths
+from posture.scanning.inventory import Inventory
+
+CORPUS = Path(os.environ.get("RAMPART_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
+APPS = CORPUS / "apps"
+APP_FILES = sorted(APPS.glob("*.yaml")) if APPS.is_dir() else []
+
+pytestmark = pytest.mark.skipif(not APP_FILES, reason=f"the real-world manifests are not at {APPS}")
+
+
+@pytest.mark.parametrize("path", APP_FILES, ids=[p.name for p in APP_FILES])
+def test_every_check_runs_on_a_real_world_app_without_error(path):
+    snapshot = read_paths([path])
+    assert snapshot.objects, f"{path.name} holds no objects"
+    assert not snapshot.errors, [e.as_dict() for e in snapshot.errors]
+
+    results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"),
+                         now=datetime(2026, 11, 26, tzinfo=UTC))
+
+    assert results.errors == []
+    assert set(results.checks) == {check.id for check in load_catalogue()}
+    for finding in results.findings:
+        assert finding.message and finding.check_id in results.checks
+
+
+def test_the_apps_together_make_one_scan_without_error():
+    snapshot = read_paths(APP_FILES)
+    results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
+    assert results.errors == []
+    assert sum(results.evaluated.values()) > len(snapshot.objects)
