@@ -50,7 +50,11 @@ class RecoveryCodeForm(forms.Form):
 
 
 class PasswordConfirmForm(forms.Form):
-    """Re-enter the password before a sensitive change, so an unattended session is not enough."""
+    """Re-enter the password before a sensitive change, so an unattended session is not enough.
+
+    The password is checked by services.reauthenticate(), which also counts
+    wrong guesses: a stolen session must not become a way to guess the password.
+    """
 
     password = forms.CharField(
         label="Your password",
@@ -58,16 +62,6 @@ class PasswordConfirmForm(forms.Form):
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-
-    def __init__(self, user, *args, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password.")
-        return password
 
 
 class TokenCreateForm(forms.Form):

@@ -22,6 +22,7 @@ INVALID_CREDENTIALS = "That username and password did not match. Check them and 
 # reveals nothing either.
 LOCKED = "Too many failed attempts. Wait a while before you try again."
 INVALID_CODE = "That code did not work. Check your authenticator and try again."
+REAUTH_REFUSED = "That is not your password."
 
 
 class LoginRefused(Exception):
@@ -74,6 +75,31 @@ def check_second_factor(user, *, code: str = "", recovery_code: str = "", ip: st
     if locked or throttle.is_locked(username, ip, now=now):
         raise LoginRefused(LOCKED, locked=True)
     raise LoginRefused(INVALID_CODE)
+
+
+def is_locked(user, *, ip: str | None, now=None) -> bool:
+    return throttle.is_locked(user.get_username(), ip, now=now)
+
+
+def reauthenticate(user, password: str, *, ip: str | None, now=None) -> None:
+    """A logged-in user confirms their password before a sensitive change; raises LoginRefused.
+
+    Wrong passwords count towards the same lockout as at the login.
+    """
+    now = now or clock.now()
+    if throttle.is_locked(user.get_username(), ip, now=now):
+        raise LoginRefused(LOCKED, locked=True)
+    if not user.check_password(password):
+        reauthentication_failed(user, ip=ip, now=now)
+        raise LoginRefused(REAUTH_REFUSED)
+
+
+def reauthentication_failed(user, *, ip: str | None, now=None) -> None:
+    now = now or clock.now()
+    username = user.get_username()
+    audit.record("reauth.failed", actor=user, target=user, ip=ip, at=now)
+    logger.warning("password re-entry failed for username=%r from %s", username, ip or "unknown address")
+    _count_failure(username, ip, now)
 
 
 def login_succeeded(user) -> None:

@@ -15,8 +15,20 @@ from accounts.forms import (
 )
 from accounts.views.common import private, sensitive
 from accounts.views.login import EnrolPage, render_recovery_codes
+from posture.request_id import client_ip
 
 # --- Account security (logged in) ------------------------------------------------
+
+
+def _reauthenticate(request, form) -> str | None:
+    """None if the password was right, else the message to show."""
+    if not form.is_valid():
+        return services.REAUTH_REFUSED
+    try:
+        services.reauthenticate(request.user, form.cleaned_data["password"], ip=client_ip(request))
+    except services.LoginRefused as refused:
+        return refused.message
+    return None
 
 
 @private
@@ -32,8 +44,8 @@ class SecurityView(LoginRequiredMixin, View):
                 "enrolled": mfa.is_enrolled(user),
                 "required": mfa.is_required_for(user),
                 "recovery_codes_left": mfa.unused_recovery_codes(user),
-                "disable_form": PasswordConfirmForm(user, prefix="disable"),
-                "regenerate_form": PasswordConfirmForm(user, prefix="regenerate"),
+                "disable_form": PasswordConfirmForm(prefix="disable"),
+                "regenerate_form": PasswordConfirmForm(prefix="regenerate"),
             },
         )
 
@@ -69,9 +81,9 @@ class MfaEnrolView(LoginRequiredMixin, EnrolPage, View):
 @sensitive
 class MfaDisableView(LoginRequiredMixin, View):
     def post(self, request):
-        form = PasswordConfirmForm(request.user, request.POST, prefix="disable")
-        if not form.is_valid():
-            messages.error(request, "Two-factor authentication is still on: that was not your password.")
+        refused = _reauthenticate(request, PasswordConfirmForm(request.POST, prefix="disable"))
+        if refused:
+            messages.error(request, f"Two-factor authentication is still on. {refused}")
             return redirect("accounts:security")
         mfa.disable(request.user)
         if mfa.is_required_for(request.user):
@@ -87,9 +99,9 @@ class MfaDisableView(LoginRequiredMixin, View):
 @sensitive
 class RecoveryCodesView(LoginRequiredMixin, View):
     def post(self, request):
-        form = PasswordConfirmForm(request.user, request.POST, prefix="regenerate")
-        if not form.is_valid():
-            messages.error(request, "No new recovery codes: that was not your password.")
+        refused = _reauthenticate(request, PasswordConfirmForm(request.POST, prefix="regenerate"))
+        if refused:
+            messages.error(request, f"No new recovery codes. {refused}")
             return redirect("accounts:security")
         try:
             codes = mfa.regenerate_recovery_codes(request.user)
@@ -109,7 +121,14 @@ class PasswordChangeView(LoginRequiredMixin, View):
 
     def post(self, request):
         form = PasswordChangeForm(request.user, request.POST)
+        ip = client_ip(request)
+        if services.is_locked(request.user, ip=ip):
+            # Refused before the old password is even checked, as at the login.
+            messages.error(request, services.LOCKED)
+            return redirect("accounts:password-change")
         if not form.is_valid():
+            if "old_password" in form.errors:
+                services.reauthentication_failed(request.user, ip=ip)
             return render(request, self.template_name, {"form": form})
         services.change_password(request.user, form.cleaned_data["new_password1"])
         # Keep this session; every other session of the user ends (its hash no longer matches).

@@ -1,5 +1,7 @@
 import pytest
+from django.test import Client
 
+from accounts import mfa
 from accounts.models import AuditEvent
 from tests.accounts.conftest import START, enrol, is_logged_in, password_step
 from tests.factories import TEST_PASSWORD
@@ -94,3 +96,35 @@ def test_locking_is_audited_and_logged_without_the_password(client, viewer, cloc
 
 def _error(response) -> str:
     return " ".join(str(e) for e in response.context["form"].non_field_errors())
+
+
+def test_wrong_passwords_when_confirming_a_change_count_too(client, viewer, clock):
+    enrol(viewer, START)
+    client.force_login(viewer)
+    for _ in range(5):
+        client.post("/accounts/security/mfa/disable/", {"disable-password": "guess"})
+    # Now even the right password is refused, here and at the login.
+    response = client.post(
+        "/accounts/security/mfa/disable/", {"disable-password": TEST_PASSWORD}, follow=True
+    )
+    assert "Too many failed attempts" in response.content.decode()
+    assert mfa.is_enrolled(viewer)
+    assert AuditEvent.objects.filter(action="reauth.failed").count() == 5
+    assert "Too many failed attempts" in _error(password_step(Client(), "vera"))
+
+
+def test_wrong_old_passwords_on_the_change_page_count_too(client, viewer, clock):
+    client.force_login(viewer)
+    new = "a-much-longer-passphrase-42"
+    for _ in range(5):
+        client.post(
+            "/accounts/password/", {"old_password": "guess", "new_password1": new, "new_password2": new}
+        )
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": TEST_PASSWORD, "new_password1": new, "new_password2": new},
+        follow=True,
+    )
+    assert "Too many failed attempts" in response.content.decode()
+    viewer.refresh_from_db()
+    assert viewer.check_password(TEST_PASSWORD)
