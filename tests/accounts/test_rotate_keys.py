@@ -91,3 +91,19 @@ def test_the_rotation_is_audited_with_counts_only(secrets_under_the_old_key, set
     assert event.actor is None
     assert event.details["counts"]["accounts.totpdevice"] == {"re-encrypted": 1, "already current": 0}
     assert settings.RAMPART_ENCRYPTION_KEYS[0] not in str(event.details)
+
+
+def test_every_encrypted_column_is_rotated():
+    # A new *_encrypted field that rotate_keys does not know would become
+    # unreadable once the old key is removed.
+    from django.apps import apps
+
+    from posture.management.commands.rotate_keys import ENCRYPTED_FIELDS
+
+    encrypted = {
+        (model._meta.label, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if field.name.endswith("_encrypted")
+    }
+    assert encrypted == {(label, field) for label, field, _ in ENCRYPTED_FIELDS}
