@@ -62,11 +62,12 @@ def begin_enrolment(user) -> TotpDevice:
     The secret stays the same until confirmed, so reloading the page does not
     invalidate what the user has already scanned.
     """
-    device = TotpDevice.objects.filter(user=user).first()
-    if device is not None and device.confirmed_at is not None:
+    # get_or_create: two tabs opening the page at once share one secret.
+    device, _ = TotpDevice.objects.get_or_create(
+        user=user, defaults={"secret_encrypted": crypto.encrypt(pyotp.random_base32())}
+    )
+    if device.confirmed_at is not None:
         raise AlreadyEnrolled("two-factor authentication is already on")
-    if device is None:
-        device = TotpDevice.objects.create(user=user, secret_encrypted=crypto.encrypt(pyotp.random_base32()))
     return device
 
 
