@@ -41,9 +41,13 @@ def apply_rule(rule: ExceptionRule, *, now: datetime, scan=None, cluster=None) -
         findings = findings.filter(cluster=cluster)
     count = triage.accept_by_rule(matching(rule, findings), rule, scan=scan, now=now)
     if count:
-        ExceptionRule.objects.filter(pk=rule.pk).update(match_count=F("match_count") + count, last_matched_at=now)
+        ExceptionRule.objects.filter(pk=rule.pk).update(
+            match_count=F("match_count") + count, last_matched_at=now
+        )
     return count
 
 
 def apply_rules(cluster, *, scan=None, now: datetime) -> int:
-    return sum(apply_rule(rule, now=now, scan=scan, cluster=cluster) for rule in rules_for_cluster(cluster, now))
+    return sum(
+        apply_rule(rule, now=now, scan=scan, cluster=cluster) for rule in rules_for_cluster(cluster, now)
+    )

@@ -44,7 +44,9 @@ class Finding(models.Model):
     """
 
     # No index of its own: the unique (cluster, fingerprint) index serves cluster lookups.
-    cluster = models.ForeignKey("posture.Cluster", on_delete=models.CASCADE, related_name="findings", db_index=False)
+    cluster = models.ForeignKey(
+        "posture.Cluster", on_delete=models.CASCADE, related_name="findings", db_index=False
+    )
     fingerprint = models.CharField(max_length=64)
     check_id = models.CharField(max_length=64, db_index=True)
     severity = models.CharField(max_length=10)
@@ -154,7 +156,8 @@ class ExceptionRuleQuerySet(models.QuerySet):
 
         teams = Team.objects.filter(memberships__user=user)
         return self.filter(
-            models.Q(cluster__in=Cluster.objects.for_user(user)) | models.Q(cluster__isnull=True, team__in=teams)
+            models.Q(cluster__in=Cluster.objects.for_user(user))
+            | models.Q(cluster__isnull=True, team__in=teams)
         )
 
     def active(self, now):
@@ -180,7 +183,9 @@ class ExceptionRule(models.Model):
     reason = models.TextField()
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     expires_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     match_count = models.PositiveIntegerField(default=0)
@@ -200,13 +205,19 @@ class NamespaceOwnership(models.Model):
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="namespace_ownerships")
     cluster = models.ForeignKey(
-        "posture.Cluster", null=True, blank=True, on_delete=models.CASCADE, related_name="namespace_ownerships"
+        "posture.Cluster",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="namespace_ownerships",
     )  # empty: every cluster
     namespace_pattern = models.CharField(max_length=253)
     default_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    priority = models.PositiveSmallIntegerField(default=100, help_text="Lower wins when several patterns match.")
+    priority = models.PositiveSmallIntegerField(
+        default=100, help_text="Lower wins when several patterns match."
+    )
 
     class Meta:
         ordering = ["priority", "id"]

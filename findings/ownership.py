@@ -17,7 +17,9 @@ def owner_rules(cluster):
 
 def assign_new(cluster, scan) -> int:
     """Assign findings first seen by ``scan``; the first matching rule (by priority) wins."""
-    rules = [rule for rule in owner_rules(cluster) if rule.default_assignee and rule.default_assignee.is_active]
+    rules = [
+        rule for rule in owner_rules(cluster) if rule.default_assignee and rule.default_assignee.is_active
+    ]
     if not rules:
         return 0
     new = Finding.objects.filter(cluster=cluster, first_seen_scan=scan, assignee__isnull=True)

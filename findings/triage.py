@@ -89,7 +89,9 @@ def change_status(
     reason = (reason or "").strip()
     _validate_request(to_status, reason, until, now)
     if (finding.status, to_status) not in USER_TRANSITIONS:
-        raise TransitionRefused(f"a finding that is {_label(finding.status)} cannot become {_label(to_status)}")
+        raise TransitionRefused(
+            f"a finding that is {_label(finding.status)} cannot become {_label(to_status)}"
+        )
     outcome = bulk_change_status(
         Finding.objects.filter(pk=finding.pk), to_status, actor=actor, reason=reason, until=until, now=now
     )
@@ -157,8 +159,14 @@ def resolve_unseen(findings: QuerySet, *, scan, now: datetime) -> int:
         scan=scan,
         now=now,
         reason="no longer seen by a complete scan",
-        fields={"status": S.RESOLVED, "status_reason": "", "resolved_at": now, "updated_at": now,
-                "risk_accepted_until": None, "exception_rule": None},
+        fields={
+            "status": S.RESOLVED,
+            "status_reason": "",
+            "resolved_at": now,
+            "updated_at": now,
+            "risk_accepted_until": None,
+            "exception_rule": None,
+        },
     )
 
 
@@ -174,8 +182,13 @@ def reopen_returned(findings: QuerySet, *, scan, now: datetime) -> int:
             scan=scan,
             now=now,
             reason="seen again after it was resolved",
-            fields={"status": S.OPEN, "status_reason": "", "resolved_at": None, "updated_at": now,
-                    "due_at": sla.due_at(severity, now)},
+            fields={
+                "status": S.OPEN,
+                "status_reason": "",
+                "resolved_at": None,
+                "updated_at": now,
+                "due_at": sla.due_at(severity, now),
+            },
         )
     return count
 
@@ -190,8 +203,13 @@ def accept_by_rule(findings: QuerySet, rule, *, scan=None, now: datetime) -> int
         scan=scan,
         now=now,
         reason=reason,
-        fields={"status": S.RISK_ACCEPTED, "status_reason": reason, "risk_accepted_until": rule.expires_at,
-                "exception_rule": rule, "updated_at": now},
+        fields={
+            "status": S.RISK_ACCEPTED,
+            "status_reason": reason,
+            "risk_accepted_until": rule.expires_at,
+            "exception_rule": rule,
+            "updated_at": now,
+        },
     )
 
 
@@ -204,8 +222,13 @@ def release_rule(rule, *, actor, now: datetime) -> int:
         scan=None,
         now=now,
         reason=f"exception rule #{rule.pk} was revoked",
-        fields={"status": S.OPEN, "status_reason": "", "risk_accepted_until": None, "exception_rule": None,
-                "updated_at": now},
+        fields={
+            "status": S.OPEN,
+            "status_reason": "",
+            "risk_accepted_until": None,
+            "exception_rule": None,
+            "updated_at": now,
+        },
     )
 
 
@@ -220,8 +243,13 @@ def expire_risk_acceptances(now: datetime | None = None) -> int:
             scan=None,
             now=now,
             reason="risk acceptance expired",
-            fields={"status": S.OPEN, "status_reason": "", "risk_accepted_until": None, "exception_rule": None,
-                    "updated_at": now},
+            fields={
+                "status": S.OPEN,
+                "status_reason": "",
+                "risk_accepted_until": None,
+                "exception_rule": None,
+                "updated_at": now,
+            },
         )
 
 
@@ -253,6 +281,14 @@ def _insert_events(findings: QuerySet, *, old_value: str, action, to_value, acto
         f"INSERT INTO {table} (finding_id, at, actor_id, action, from_value, to_value, reason, scan_id) "  # noqa: S608
         f"SELECT q.event_finding, %s, %s, %s, COALESCE(q.event_old, ''), %s, %s, %s FROM ({select_sql}) AS q"
     )
-    params = [now, actor.pk if actor else None, action, to_value, reason, scan.pk if scan else None, *select_params]
+    params = [
+        now,
+        actor.pk if actor else None,
+        action,
+        to_value,
+        reason,
+        scan.pk if scan else None,
+        *select_params,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

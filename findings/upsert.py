@@ -22,8 +22,10 @@ STAGE_COLUMNS = (
     "fingerprint", "check_id", "severity", "category", "kind", "namespace", "name", "container",
     "message", "evidence", "labels", "due_at",
 )  # fmt: skip
-UPDATED_ON_CONFLICT = ("severity", "category", "message", "evidence", "labels", "last_seen_at", "last_seen_scan_id",
-                       "updated_at")  # fmt: skip
+UPDATED_ON_CONFLICT = (
+    "severity", "category", "message", "evidence", "labels",
+    "last_seen_at", "last_seen_scan_id", "updated_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +59,11 @@ def merge(scan, rows: Iterable[StagedFinding], *, now: datetime) -> MergeResult:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGE} (fingerprint varchar(64) NOT NULL, check_id varchar(64) NOT NULL, "
-            "severity varchar(10) NOT NULL, category varchar(16) NOT NULL, kind varchar(64) NOT NULL, "
-            "namespace varchar(253) NOT NULL, name varchar(253) NOT NULL, container varchar(253) NOT NULL, "
-            f"message text NOT NULL, evidence text NOT NULL, labels text NOT NULL, due_at {_timestamp_type()})"
+            f"CREATE TEMPORARY TABLE {STAGE} (fingerprint varchar(64) NOT NULL, "
+            "check_id varchar(64) NOT NULL, severity varchar(10) NOT NULL, category varchar(16) NOT NULL, "
+            "kind varchar(64) NOT NULL, namespace varchar(253) NOT NULL, name varchar(253) NOT NULL, "
+            "container varchar(253) NOT NULL, message text NOT NULL, evidence text NOT NULL, "
+            f"labels text NOT NULL, due_at {_timestamp_type()})"
         )
         _load_stage(cursor, rows, is_postgres)
         target_columns = (
@@ -68,7 +71,8 @@ def merge(scan, rows: Iterable[StagedFinding], *, now: datetime) -> MergeResult:
             "first_seen_scan_id", "last_seen_scan_id", "updated_at",
         )  # fmt: skip
         select = (
-            "%s, s.fingerprint, s.check_id, s.severity, s.category, s.kind, s.namespace, s.name, s.container, "
+            "%s, s.fingerprint, s.check_id, s.severity, s.category, s.kind, s.namespace, s.name, "
+            "s.container, "
             f"s.message, s.evidence{json_cast}, s.labels{json_cast}, s.due_at, 'open', '', %s, %s, %s, %s, %s"
         )
         stamp = ops.adapt_datetimefield_value(now)
@@ -115,6 +119,7 @@ def _load_stage(cursor, rows: Iterable[StagedFinding], is_postgres: bool) -> Non
 def _values(row: StagedFinding) -> list:
     return [
         row.fingerprint, row.check_id, row.severity, row.category, row.kind, row.namespace, row.name,
-        row.container, row.message, orjson.dumps(row.evidence, option=_JSON).decode(), orjson.dumps(row.labels, option=_JSON).decode(),
+        row.container, row.message, orjson.dumps(row.evidence, option=_JSON).decode(),
+        orjson.dumps(row.labels, option=_JSON).decode(),
         row.due_at,
     ]  # fmt: skip

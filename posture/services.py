@@ -4,11 +4,13 @@ Functions take model instances and plain values (never requests or forms), so
 that the UI, the API, Celery tasks and management commands share them.
 """
 
+import gzip
 import hashlib
 import logging
 import time
 from datetime import datetime, timedelta
 
+import orjson
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -17,10 +19,12 @@ from django.utils import timezone
 
 from findings.ingest import ingest
 from findings.summary import summarize
-from posture import schedules
+from posture import crypto, schedules
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.scans import ScanPhase
 from posture.scanning import engine
+from posture.scanning.checks import load_catalogue
+from posture.scanning.collectors import live
 from posture.scanning.collectors import snapshot as snapshot_collector
 from posture.scanning.collectors.errors import CollectionError
 from posture.scanning.inventory import Inventory
@@ -40,7 +44,12 @@ class SnapshotRejected(Exception):
 
 
 def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.Source.UPLOAD) -> Snapshot:
-    """Validate and keep an uploaded snapshot. Nothing is written if it is unusable."""
+    """Validate an uploaded snapshot and keep a redacted copy. Nothing is written if it is unusable.
+
+    What is stored is not the upload itself but its objects with secret values
+    removed (collectors.redact), as gzip-compressed JSON: Rampart never keeps a
+    credential it was sent. ``sha256`` identifies the upload as received.
+    """
     limit = settings.RAMPART_MAX_SNAPSHOT_BYTES
     if len(data) > limit:
         raise SnapshotRejected(f"the snapshot is larger than the {limit // (1024 * 1024)} MiB limit")
@@ -52,8 +61,18 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
         reason = parsed.errors[0].reason if parsed.errors else "no Kubernetes objects found"
         raise SnapshotRejected(f"the snapshot holds no readable Kubernetes objects ({reason})")
     digest = hashlib.sha256(data).hexdigest()
-    record = Snapshot(cluster=cluster, sha256=digest, size=len(data), uploaded_by=user, source=source)
-    record.file.save(f"{digest}.snapshot", ContentFile(data), save=False)
+    del data
+    document = {"apiVersion": "v1", "kind": "List", "items": parsed.objects}
+    redacted = gzip.compress(orjson.dumps(document), compresslevel=6)
+    record = Snapshot(
+        cluster=cluster,
+        sha256=digest,
+        size=len(redacted),
+        uploaded_by=user,
+        source=source,
+        errors=[error.as_dict() for error in parsed.errors],
+    )
+    record.file.save(f"{digest}.json.gz", ContentFile(redacted), save=False)
     record.save()
     return record
 
@@ -186,18 +205,38 @@ def _collect_with_retries(scan: Scan) -> Inventory:
 
 
 def check_settings_for(cluster: Cluster) -> engine.CheckSettings:
+    """The cluster's check settings: ``{"enabled": [ids]}`` (only these), ``{"disabled": [ids]}``, ``{"options": {}}``."""
     raw = cluster.check_settings or {}
-    return engine.CheckSettings(
-        disabled=frozenset(raw.get("disabled", ())),
-        options=dict(raw.get("options", {})),
-    )
+    disabled = set(raw.get("disabled", ()))
+    if raw.get("enabled"):
+        disabled |= {check.id for check in load_catalogue()} - set(raw["enabled"])
+    return engine.CheckSettings(disabled=frozenset(disabled), options=dict(raw.get("options", {})))
 
 
 def collect(scan: Scan) -> Inventory:
-    mode = scan.cluster.connection_mode
-    if mode in (ConnectionMode.SNAPSHOT, ConnectionMode.AGENT):
+    cluster = scan.cluster
+    if cluster.connection_mode in (ConnectionMode.SNAPSHOT, ConnectionMode.AGENT):
         return _collect_snapshot(scan)
-    raise CollectionError(f"connection mode {ConnectionMode(mode).label!r} is not supported by this version")
+    return live.collect(live_connection(cluster), request_timeout=settings.RAMPART_KUBE_REQUEST_TIMEOUT)
+
+
+def live_connection(cluster: Cluster) -> live.Connection:
+    """The collector's connection for a live cluster; InvalidConnection (a CollectionError) if unusable."""
+    try:
+        credentials = cluster.get_credentials()
+    except crypto.CredentialsUnreadable:
+        logger.error("credentials of cluster %s cannot be decrypted with the configured keys", cluster.pk)
+        raise CollectionError(
+            "the stored credentials cannot be decrypted: "
+            "was RAMPART_ENCRYPTION_KEYS changed without rotate_keys?"
+        ) from None
+    return live.connection_from(
+        cluster.connection_mode,
+        api_url=cluster.api_url,
+        credentials=credentials,
+        ca_bundle=cluster.ca_bundle,
+        kube_context=cluster.kube_context,
+    )
 
 
 def _collect_snapshot(scan: Scan) -> Inventory:
@@ -213,9 +252,10 @@ def _collect_snapshot(scan: Scan) -> Inventory:
         logger.exception("snapshot %s of cluster %s cannot be read", snapshot.pk, scan.cluster_id)
         raise CollectionError("the snapshot file cannot be read from storage") from None
     parsed = snapshot_collector.read_bytes(data, f"snapshot {snapshot.sha256[:12]}")
+    del data  # the parsed objects are all that is needed from here on
     if not parsed.objects:
         raise CollectionError("the snapshot holds no readable Kubernetes objects")
-    _progress(scan, collection_errors=[error.as_dict() for error in parsed.errors])
+    _progress(scan, collection_errors=[*snapshot.errors, *(error.as_dict() for error in parsed.errors)])
     return Inventory.from_objects(parsed.objects, source=f"snapshot {snapshot.sha256[:12]}")
 
 
@@ -245,7 +285,8 @@ def reap_stale_scans(now: datetime | None = None) -> int:
         status=ScanStatus.FAILED,
         phase=ScanPhase.DONE,
         finished_at=now,
-        error="the worker running this scan stopped (killed, out of memory or lost); nothing from it was stored",
+        error="the worker running this scan stopped (killed, out of memory or lost); "
+        "nothing from it was stored",
     )
     queued_limit = timedelta(seconds=settings.RAMPART_QUEUED_SCAN_TIMEOUT)
     stuck = Scan.objects.filter(status=ScanStatus.QUEUED, created_at__lt=now - queued_limit).update(
@@ -271,8 +312,13 @@ def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
 
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.RAMPART_RETENTION_DAYS)
-    newest = {cluster.pk: cluster.snapshots.values_list("pk", flat=True).first() for cluster in Cluster.objects.all()}
-    old_snapshots = Snapshot.objects.filter(uploaded_at__lt=cutoff).exclude(pk__in=[pk for pk in newest.values() if pk])
+    newest = {
+        cluster.pk: cluster.snapshots.values_list("pk", flat=True).first()
+        for cluster in Cluster.objects.all()
+    }
+    old_snapshots = Snapshot.objects.filter(uploaded_at__lt=cutoff).exclude(
+        pk__in=[pk for pk in newest.values() if pk]
+    )
     snapshots = 0
     for snapshot in old_snapshots.iterator():
         snapshot.file.delete(save=False)
@@ -285,3 +331,31 @@ def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
     )
     findings, _ = Finding.objects.filter(status=FindingStatus.RESOLVED, resolved_at__lt=cutoff).delete()
     return {"snapshots": snapshots, "scans": scans, "findings": findings}
+
+
+# --- Connection test (the "Test connection" button) ---------------------------------
+
+LIVE_MODES = (ConnectionMode.KUBECONFIG, ConnectionMode.TOKEN, ConnectionMode.IN_CLUSTER)
+
+
+def test_cluster_connection(
+    mode: str, *, api_url: str = "", credentials: str = "", ca_bundle: str = "", kube_context: str = ""
+):
+    """Try to reach a live cluster with these settings; never raises for cluster or setting problems.
+
+    Returns the collector's ConnectionReport (``ok``/``error``, server version,
+    what can and cannot be read).
+    """
+    from posture.scanning.collectors import live
+    from posture.scanning.collectors.connection import InvalidConnection
+
+    try:
+        connection = live.connection_from(
+            mode, api_url=api_url, credentials=credentials, ca_bundle=ca_bundle, kube_context=kube_context
+        )
+    except InvalidConnection as exc:
+        return live.ConnectionReport(api_url=api_url, ok=False, error=str(exc))
+    return live.test_connection(connection)
+
+
+test_cluster_connection.__test__ = False  # a service, not a pytest test

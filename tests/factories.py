@@ -72,3 +72,12 @@ def scan_snapshot(cluster: Cluster, data: bytes, now=None):
     snapshot = services.store_snapshot(cluster, data)
     scan = services.start_scan(cluster, snapshot=snapshot, enqueue=False, at=now)
     return services.run_scan(scan.pk, now=now)
+
+
+# The blueprint's security-context trio plus privileged: lifecycle tests run only
+# these, so that they count findings of a known set whatever the catalogue grows to.
+SECURITY_CONTEXT_CHECKS = ["privileged-container", "run-as-root", "no-readonly-rootfs", "allow-privilege-escalation"]
+
+
+def make_lifecycle_cluster(team: Team, name: str | None = None, **fields) -> Cluster:
+    return make_cluster(team, name=name, check_settings={"enabled": SECURITY_CONTEXT_CHECKS}, **fields)

@@ -43,7 +43,8 @@ class Cluster(models.Model):
         help_text="Scan automatically this often; empty means only on demand.",
     )
     scan_cron = models.CharField(
-        max_length=100, blank=True,
+        max_length=100,
+        blank=True,
         help_text="Or a cron expression (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'.",
     )
     check_settings = models.JSONField(default=dict, blank=True)
@@ -85,8 +86,9 @@ class Snapshot(models.Model):
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="snapshots")
     file = models.FileField(upload_to=_snapshot_path)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)  # of the upload as received
+    size = models.PositiveBigIntegerField()  # of the redacted copy kept
+    errors = models.JSONField(default=list, blank=True)  # documents of the upload that could not be read
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.UPLOAD)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

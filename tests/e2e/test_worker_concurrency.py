@@ -8,11 +8,11 @@ from posture import services
 from posture.models import Scan, ScanStatus
 from posture.tasks import run_scan_task
 from tests.e2e.conftest import wait_for
-from tests.factories import as_yaml, deployment, make_cluster, make_team
+from tests.factories import as_yaml, deployment, make_lifecycle_cluster, make_team
 
 
 def test_two_scans_triggered_at_once_run_one_and_refuse_the_other(celery_worker):
-    cluster = make_cluster(make_team("Shop"), name="shop-prod")
+    cluster = make_lifecycle_cluster(make_team("Shop"), name="shop-prod")
     snapshot = services.store_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
     barrier = threading.Barrier(2)
     outcomes = []
@@ -38,18 +38,22 @@ def test_two_scans_triggered_at_once_run_one_and_refuse_the_other(celery_worker)
     assert len(refused) == 1
     assert "already queued or running" in str(refused[0])
     scan = started[0]
-    wait_for(lambda: Scan.objects.get(pk=scan.pk).status in ScanStatus.finished(), message="the scan to finish")
+    wait_for(
+        lambda: Scan.objects.get(pk=scan.pk).status in ScanStatus.finished(), message="the scan to finish"
+    )
     assert Scan.objects.filter(cluster=cluster).count() == 1
     assert Scan.objects.get(pk=scan.pk).status == ScanStatus.SUCCEEDED
 
 
 def test_a_task_delivered_twice_runs_the_scan_once(celery_worker):
-    cluster = make_cluster(make_team("Shop"), name="shop-prod")
+    cluster = make_lifecycle_cluster(make_team("Shop"), name="shop-prod")
     snapshot = services.store_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
     scan = services.start_scan(cluster, snapshot=snapshot, enqueue=False)
     run_scan_task.delay(scan.pk)
     run_scan_task.delay(scan.pk)
-    wait_for(lambda: celery_worker.output().count("succeeded in") >= 2, message="both deliveries to be handled")
+    wait_for(
+        lambda: celery_worker.output().count("succeeded in") >= 2, message="both deliveries to be handled"
+    )
     scan.refresh_from_db()
     assert scan.status == ScanStatus.SUCCEEDED
     assert scan.new_count == 4

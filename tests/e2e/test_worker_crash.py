@@ -1,4 +1,4 @@
-"""A worker killed with SIGKILL mid-scan: nothing of the scan is stored, the reaper fails it, the next works."""
+"""A worker killed with SIGKILL mid-scan: nothing of it is stored, the reaper fails it, the next one works."""
 
 from datetime import timedelta
 
@@ -12,7 +12,7 @@ from posture import services
 from posture.models import Scan, ScanStatus
 from posture.models.scans import ScanPhase
 from tests.e2e.conftest import _database_url, start_worker, wait_for
-from tests.factories import as_yaml, deployment, make_cluster, make_team
+from tests.factories import as_yaml, deployment, make_lifecycle_cluster, make_team
 
 
 def backend_waiting_on_cluster_update(conn) -> bool:
@@ -28,7 +28,7 @@ def test_a_worker_killed_mid_scan_leaves_no_findings_and_the_reaper_fails_the_sc
 ):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
-    cluster = make_cluster(make_team("Shop"), name="shop-prod")
+    cluster = make_lifecycle_cluster(make_team("Shop"), name="shop-prod")
     data = as_yaml(*[deployment(f"app-{n}", privileged=True) for n in range(200)])
     worker = start_worker(tmp_path)
     # Hold the cluster row so that the worker's scan transaction, with every
@@ -37,7 +37,9 @@ def test_a_worker_killed_mid_scan_leaves_no_findings_and_the_reaper_fails_the_sc
         blocker.execute("SELECT id FROM posture_cluster WHERE id = %s FOR NO KEY UPDATE", [cluster.pk])
         scan = services.start_scan(cluster, snapshot=services.store_snapshot(cluster, data))
         with psycopg.connect(_database_url(), autocommit=True) as observer:
-            wait_for(lambda: backend_waiting_on_cluster_update(observer), message="the scan to reach its commit")
+            wait_for(
+                lambda: backend_waiting_on_cluster_update(observer), message="the scan to reach its commit"
+            )
         assert Scan.objects.get(pk=scan.pk).phase == ScanPhase.STORING
         worker.kill()
         blocker.rollback()
@@ -59,7 +61,9 @@ def test_a_worker_killed_mid_scan_leaves_no_findings_and_the_reaper_fails_the_sc
     replacement = start_worker(tmp_path)
     try:
         next_scan = services.start_scan(cluster)
-        wait_for(lambda: Scan.objects.get(pk=next_scan.pk).status in ScanStatus.finished(), message="next scan")
+        wait_for(
+            lambda: Scan.objects.get(pk=next_scan.pk).status in ScanStatus.finished(), message="next scan"
+        )
         next_scan.refresh_from_db()
         assert next_scan.status == ScanStatus.SUCCEEDED, next_scan.error
         assert Finding.objects.filter(cluster=cluster).count() == 800

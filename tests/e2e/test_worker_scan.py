@@ -4,7 +4,7 @@ from findings.models import Finding, FindingStatus
 from posture import services
 from posture.models import Scan, ScanStatus
 from tests.e2e.conftest import wait_for
-from tests.factories import as_yaml, deployment, make_cluster, make_team
+from tests.factories import as_yaml, deployment, make_lifecycle_cluster, make_team
 
 BROKEN = as_yaml(deployment("web", privileged=True), deployment("api"))
 FIXED = as_yaml(deployment("web", hardened=True), deployment("api", hardened=True))
@@ -23,7 +23,7 @@ def scan_in_worker(cluster, data, worker) -> Scan:
 
 
 def test_a_real_worker_scans_a_snapshot_cluster_and_tracks_findings_across_scans(celery_worker):
-    cluster = make_cluster(make_team("Shop"), name="shop-prod")
+    cluster = make_lifecycle_cluster(make_team("Shop"), name="shop-prod")
 
     first = scan_in_worker(cluster, BROKEN, celery_worker)
     assert first.status == ScanStatus.SUCCEEDED, first.error

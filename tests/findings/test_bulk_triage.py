@@ -16,7 +16,9 @@ def test_bulk_acknowledge_changes_the_allowed_and_counts_the_refused(cluster, en
     scan_snapshot(cluster, as_yaml(deployment("web", privileged=True), deployment("api")))
     fp = Finding.objects.filter(cluster=cluster).first()
     triage.change_status(fp, S.FALSE_POSITIVE, actor=engineer, reason="test data")
-    outcome = triage.bulk_change_status(Finding.objects.filter(cluster=cluster), S.ACKNOWLEDGED, actor=engineer)
+    outcome = triage.bulk_change_status(
+        Finding.objects.filter(cluster=cluster), S.ACKNOWLEDGED, actor=engineer
+    )
     assert outcome.changed == 6
     assert outcome.refused == 1  # a false positive cannot be acknowledged
     assert Finding.objects.filter(cluster=cluster, status=S.ACKNOWLEDGED).count() == 6
@@ -26,8 +28,9 @@ def test_bulk_acknowledge_changes_the_allowed_and_counts_the_refused(cluster, en
 def test_bulk_accept_risk_validates_once_for_all(cluster, engineer):
     scan_snapshot(cluster, as_yaml(deployment("web")))
     with pytest.raises(triage.TransitionRefused, match="needs a reason"):
-        triage.bulk_change_status(Finding.objects.all(), S.RISK_ACCEPTED, actor=engineer,
-                                  until=timezone.now() + timedelta(days=3))
+        triage.bulk_change_status(
+            Finding.objects.all(), S.RISK_ACCEPTED, actor=engineer, until=timezone.now() + timedelta(days=3)
+        )
     assert not FindingEvent.objects.exists()
 
 

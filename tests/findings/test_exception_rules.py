@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from findings import services, triage
 from findings.models import ExceptionRule, Finding, FindingStatus
-from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
+from tests.factories import as_yaml, deployment, make_lifecycle_cluster, scan_snapshot
 
 pytestmark = pytest.mark.django_db
 S = FindingStatus
@@ -19,11 +19,14 @@ def labelled(name, namespace, **labels):
 
 @pytest.fixture
 def scanned(cluster):
-    scan_snapshot(cluster, as_yaml(
-        labelled("legacy-billing", "payments", tier="legacy"),
-        labelled("web", "payments", tier="frontend"),
-        labelled("job-runner", "batch-jobs", tier="legacy"),
-    ))
+    scan_snapshot(
+        cluster,
+        as_yaml(
+            labelled("legacy-billing", "payments", tier="legacy"),
+            labelled("web", "payments", tier="frontend"),
+            labelled("job-runner", "batch-jobs", tier="legacy"),
+        ),
+    )
     return cluster
 
 
@@ -39,7 +42,8 @@ def statuses():
 
 def test_a_new_rule_accepts_the_findings_it_covers_at_once_and_links_them(scanned, team, admin_user):
     new_rule, accepted = services.create_exception_rule(
-        rule(team, admin_user, check_ids=["privileged-container"], namespace_pattern="pay*"), actor=admin_user)
+        rule(team, admin_user, check_ids=["privileged-container"], namespace_pattern="pay*"), actor=admin_user
+    )
     assert accepted == 2
     assert statuses() == {"legacy-billing": S.RISK_ACCEPTED, "web": S.RISK_ACCEPTED, "job-runner": S.OPEN}
     finding = Finding.objects.get(name="web", check_id="privileged-container")
@@ -52,8 +56,10 @@ def test_a_new_rule_accepts_the_findings_it_covers_at_once_and_links_them(scanne
 
 
 def test_a_label_selector_narrows_a_rule(scanned, team, admin_user):
-    services.create_exception_rule(rule(team, admin_user, label_selector={"tier": "legacy"},
-                                        check_ids=["privileged-container"]), actor=admin_user)
+    services.create_exception_rule(
+        rule(team, admin_user, label_selector={"tier": "legacy"}, check_ids=["privileged-container"]),
+        actor=admin_user,
+    )
     assert statuses() == {"legacy-billing": S.RISK_ACCEPTED, "web": S.OPEN, "job-runner": S.RISK_ACCEPTED}
 
 
@@ -64,8 +70,9 @@ def test_a_name_pattern_narrows_a_rule(scanned, team, admin_user):
 
 
 def test_rules_apply_at_ingest_to_findings_that_appear_later(cluster, team, admin_user):
-    services.create_exception_rule(rule(team, admin_user, cluster=cluster, check_ids=["privileged-container"]),
-                                   actor=admin_user)
+    services.create_exception_rule(
+        rule(team, admin_user, cluster=cluster, check_ids=["privileged-container"]), actor=admin_user
+    )
     scan = scan_snapshot(cluster, as_yaml(deployment("late", privileged=True)))
     assert Finding.objects.get(name="late", check_id="privileged-container").status == S.RISK_ACCEPTED
     assert Finding.objects.get(name="late", check_id="run-as-root").status == S.OPEN
@@ -73,15 +80,18 @@ def test_rules_apply_at_ingest_to_findings_that_appear_later(cluster, team, admi
 
 
 def test_a_rule_does_not_reach_another_teams_clusters(team, other_team, admin_user):
-    foreign = make_cluster(other_team, name="foreign")
+    foreign = make_lifecycle_cluster(other_team, name="foreign")
     scan_snapshot(foreign, as_yaml(deployment("web", privileged=True)))
-    services.create_exception_rule(rule(team, admin_user, check_ids=["privileged-container"]), actor=admin_user)
+    services.create_exception_rule(
+        rule(team, admin_user, check_ids=["privileged-container"]), actor=admin_user
+    )
     assert not Finding.objects.filter(status=S.RISK_ACCEPTED).exists()
 
 
 def test_an_expired_rule_stops_applying_and_its_findings_reopen(scanned, team, admin_user):
-    new_rule, _ = services.create_exception_rule(rule(team, admin_user, namespace_pattern="batch-*"),
-                                                 actor=admin_user)
+    new_rule, _ = services.create_exception_rule(
+        rule(team, admin_user, namespace_pattern="batch-*"), actor=admin_user
+    )
     later = new_rule.expires_at + timedelta(minutes=1)
     assert triage.expire_risk_acceptances(now=later) > 0
     assert statuses()["job-runner"] == S.OPEN
@@ -90,8 +100,9 @@ def test_an_expired_rule_stops_applying_and_its_findings_reopen(scanned, team, a
 
 
 def test_revoking_a_rule_reopens_its_findings_with_history(scanned, team, admin_user):
-    new_rule, accepted = services.create_exception_rule(rule(team, admin_user, namespace_pattern="payments"),
-                                                        actor=admin_user)
+    new_rule, accepted = services.create_exception_rule(
+        rule(team, admin_user, namespace_pattern="payments"), actor=admin_user
+    )
     assert services.revoke_exception_rule(new_rule, actor=admin_user) == accepted
     assert statuses()["web"] == S.OPEN
     assert Finding.objects.get(name="web", check_id="privileged-container").events.last().actor == admin_user
@@ -100,12 +111,15 @@ def test_revoking_a_rule_reopens_its_findings_with_history(scanned, team, admin_
 NARROW = {"check_ids": ["privileged-container"]}
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({**NARROW, "expires_at": None}, "expire in the future"),
-    ({**NARROW, "reason": "  "}, "needs a reason"),
-    ({**NARROW, "expires_at": timezone.now() + timedelta(days=5000)}, "at most"),
-    ({}, "narrower than everything"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({**NARROW, "expires_at": None}, "expire in the future"),
+        ({**NARROW, "reason": "  "}, "needs a reason"),
+        ({**NARROW, "expires_at": timezone.now() + timedelta(days=5000)}, "at most"),
+        ({}, "narrower than everything"),
+    ],
+)
 def test_rules_that_are_too_broad_or_incomplete_are_refused(team, admin_user, fields, message):
     candidate = rule(team, admin_user, **fields)
     with pytest.raises(services.RuleRefused, match=message):

@@ -28,7 +28,9 @@ def test_the_due_date_survives_rescans(cluster):
 
 
 def test_overdue_findings_are_the_live_ones_past_their_due_date(cluster):
-    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)), now=timezone.now() - timedelta(days=8))
+    scan_snapshot(
+        cluster, as_yaml(deployment("web", privileged=True)), now=timezone.now() - timedelta(days=8)
+    )
     overdue = Finding.objects.overdue(timezone.now())
     assert list(overdue.values_list("check_id", flat=True)) == ["privileged-container"]
 
@@ -38,7 +40,9 @@ def test_new_findings_go_to_the_owning_teams_default_assignee(cluster, team):
     pete = make_user(team, username="pete")
     NamespaceOwnership.objects.create(team=team, namespace_pattern="pay*", default_assignee=olga, priority=10)
     NamespaceOwnership.objects.create(team=team, namespace_pattern="*", default_assignee=pete, priority=50)
-    scan_snapshot(cluster, as_yaml(deployment("web", namespace="payments"), deployment("api", namespace="search")))
+    scan_snapshot(
+        cluster, as_yaml(deployment("web", namespace="payments"), deployment("api", namespace="search"))
+    )
     assignees = dict(Finding.objects.values_list("namespace", "assignee__username").distinct())
     assert assignees == {"payments": "olga", "search": "pete"}
     event = FindingEvent.objects.filter(action="assigned").first()

@@ -15,11 +15,16 @@ pytestmark = pytest.mark.django_db
 def test_the_reaper_fails_running_scans_past_the_hard_limit_only(cluster, team, settings):
     now = timezone.now()
     limit = settings.CELERY_TASK_TIME_LIMIT + settings.RAMPART_REAPER_GRACE_SECONDS
-    lost = Scan.objects.create(cluster=cluster, status=ScanStatus.RUNNING, created_at=now,
-                               started_at=now - timedelta(seconds=limit + 5))
+    lost = Scan.objects.create(
+        cluster=cluster,
+        status=ScanStatus.RUNNING,
+        created_at=now,
+        started_at=now - timedelta(seconds=limit + 5),
+    )
     other = make_cluster(team, name="busy")
-    busy = Scan.objects.create(cluster=other, status=ScanStatus.RUNNING, created_at=now,
-                               started_at=now - timedelta(seconds=30))
+    busy = Scan.objects.create(
+        cluster=other, status=ScanStatus.RUNNING, created_at=now, started_at=now - timedelta(seconds=30)
+    )
     assert services.reap_stale_scans(now) == 1
     lost.refresh_from_db()
     busy.refresh_from_db()
@@ -30,7 +35,9 @@ def test_the_reaper_fails_running_scans_past_the_hard_limit_only(cluster, team, 
 
 def test_the_reaper_fails_scans_no_worker_picked_up(cluster, settings):
     now = timezone.now()
-    stuck = Scan.objects.create(cluster=cluster, created_at=now - timedelta(seconds=settings.RAMPART_QUEUED_SCAN_TIMEOUT + 1))
+    stuck = Scan.objects.create(
+        cluster=cluster, created_at=now - timedelta(seconds=settings.RAMPART_QUEUED_SCAN_TIMEOUT + 1)
+    )
     services.reap_stale_scans(now)
     stuck.refresh_from_db()
     assert stuck.status == ScanStatus.FAILED
@@ -108,5 +115,8 @@ def test_invalid_cron_expressions_are_refused_with_a_reason(expression):
 
 def test_the_housekeeping_tasks_are_on_the_beat_schedule(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert tasks == {"posture.tasks.reap_stale_scans_task", "findings.tasks.expire_risk_acceptances_task",
-                     "posture.tasks.prune_old_detail_task"}
+    assert tasks == {
+        "posture.tasks.reap_stale_scans_task",
+        "findings.tasks.expire_risk_acceptances_task",
+        "posture.tasks.prune_old_detail_task",
+    }

@@ -30,7 +30,7 @@ from posture.scanning.collectors.connection import (
     connection_from,
     open_api_client,
 )
-from posture.scanning.collectors.errors import CollectionError
+from posture.scanning.collectors.errors import CollectionError, TransientCollectionError
 from posture.scanning.collectors.listing import PARTIAL_METADATA, Unreadable, read_all
 from posture.scanning.collectors.resources import (
     RESOURCE_TYPES,
@@ -312,8 +312,9 @@ def _read_version(transport: Transport) -> dict | None:
     try:
         response = transport.get("/version")
     except TransportError as exc:
-        # Nothing has answered yet: the cluster cannot be read at all.
-        raise CollectionError(exc.message) from None
+        # Nothing has answered yet: the cluster cannot be read at all (perhaps only for now).
+        error = TransientCollectionError if exc.transient else CollectionError
+        raise error(exc.message) from None
     if response.status != 200:
         transport.raise_if_unauthorized(response)
         logger.warning(

@@ -44,10 +44,12 @@ class Response:
 
 
 class TransportError(Exception):
-    def __init__(self, message: str, *, timeout: bool = False):
+    def __init__(self, message: str, *, timeout: bool = False, transient: bool = False):
         super().__init__(message)
         self.message = message
         self.timeout = timeout
+        # Worth retrying shortly (refused, reset, timed out) rather than a setting to fix (TLS, DNS, proxy).
+        self.transient = transient or timeout
 
 
 class Transport:
@@ -98,7 +100,7 @@ class Transport:
                 message,
                 exc_info=logger.isEnabledFor(logging.DEBUG),
             )
-            raise TransportError(message, timeout=is_timeout) from None
+            raise TransportError(message, timeout=is_timeout, transient=_is_transient(exc)) from None
         logger.debug(
             "GET %s%s -> %s (%d bytes, %.3f s)",
             self.api_url,
@@ -174,6 +176,13 @@ class Transport:
         if reason:
             return reason
         return _clip(getattr(error, "verify_message", None) or _ssl_reason(error))
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return any(
+        isinstance(cause, ConnectionRefusedError | ConnectionResetError | urllib3_errors.ProtocolError)
+        for cause in _causes(exc)
+    )
 
 
 def describe_status(response: Response) -> str:

@@ -1,0 +1,117 @@
+"""Collect-to-results speed and memory, from JSON and YAML, against the bare parsers."""
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import datasets
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {
+    "json_10k_seconds": 5.0,
+    "json_10k_peak_mb": 400.0,
+    "yaml_ratio": 1.5,
+    "startup_seconds": 0.5,
+    "checkov_ratio": 100.0,
+}
+
+
+def _case(mode: str, *paths: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.scan_case", mode, *map(str, paths)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _best_of(runs: int, mode: str, *paths: Path) -> dict:
+    results = [_case(mode, *paths) for _ in range(runs)]
+    return min(results, key=lambda r: r["seconds"])
+
+
+def startup_seconds(tiny: Path) -> float:
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "manage.py", "scan_manifests", str(tiny), "--format", "json"],
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        )
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def checkov_seconds(path: Path, timeout: int = 900) -> float | None:
+    checkov = shutil.which("checkov")
+    if not checkov:
+        return None
+    started = time.perf_counter()
+    try:
+        subprocess.run(
+            [checkov, "-f", str(path), "--framework", "kubernetes", "--quiet", "--compact"],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return float("inf")
+    return time.perf_counter() - started
+
+
+def run(sizes=(1000, 10000, 50000), yaml_sizes=(1000, 10000)) -> dict:
+    results: dict = {"targets": TARGETS, "sizes": {}}
+    for size in sizes:
+        files = datasets.write(size)
+        entry = {
+            "json": _best_of(2, "rampart", files["json"]),
+            "json_parse_only": _best_of(2, "parse-json", files["json"]),
+        }
+        if size in yaml_sizes:
+            entry["yaml"] = _best_of(1, "rampart", files["yaml"])
+            entry["yaml_parse_only"] = _best_of(1, "parse-yaml", files["yaml"])
+            entry["yaml_ratio"] = round(entry["yaml"]["seconds"] / entry["yaml_parse_only"]["seconds"], 2)
+        entry["json_mb"] = round(files["json"].stat().st_size / 1e6, 1)
+        results["sizes"][size] = entry
+        json_run, parse = entry["json"], entry["json_parse_only"]
+        line = (
+            f"  {size:>6} workloads: JSON {json_run['seconds']:.2f} s, {json_run['peak_mb']:.0f} MB peak "
+            f"({json_run['objects']} objects, {json_run['findings']} findings); "
+            f"parser alone {parse['seconds']:.2f} s"
+        )
+        if "yaml" in entry:
+            line += (
+                f"; YAML {entry['yaml']['seconds']:.2f} s vs parse-only "
+                f"{entry['yaml_parse_only']['seconds']:.2f} s ({entry['yaml_ratio']}x)"
+            )
+        print(line, flush=True)
+    if 1000 in results["sizes"] and 50000 in results["sizes"] and 10000 in results["sizes"]:
+        per_1k = {size: results["sizes"][size]["json"]["seconds"] / (size / 1000) for size in (10000, 50000)}
+        results["scaling_50k_vs_10k_per_workload"] = round(per_1k[50000] / per_1k[10000], 2)
+        print(f"  scaling: time per workload at 50k / at 10k = {results['scaling_50k_vs_10k_per_workload']}")
+    tiny = datasets.OUT / "tiny.yaml"
+    tiny.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n"
+    )
+    results["startup_seconds"] = round(startup_seconds(tiny), 3)
+    print(f"  start-up of scan_manifests on one object: {results['startup_seconds']} s (median of 5)")
+    checkov = checkov_seconds(datasets.write(1000)["yaml"])
+    if checkov is None:
+        print("  Checkov: not installed (pip install checkov) — no side-by-side figure this run")
+    else:
+        rampart = results["sizes"][1000]["yaml"]["seconds"]
+        results["checkov_1k_seconds"] = round(checkov, 1)
+        results["checkov_ratio"] = round(checkov / rampart, 1)
+        print(
+            f"  Checkov on the same 1,000-workload YAML: {checkov:.1f} s; "
+            f"Rampart is {results['checkov_ratio']}x faster"
+        )
+    return results

@@ -1,0 +1,55 @@
+"""One measured run in a fresh process: `python -m bench.scan_case MODE PATH...`.
+
+Modes: `rampart` (read + inventory + engine), `parse-yaml` / `parse-json` (the
+fastest available parser alone, as the baseline). Prints one JSON line with
+wall seconds and peak RSS, so that memory is the run's own, not the harness's.
+"""
+
+import json
+import resource
+import sys
+import time
+
+
+def main() -> None:
+    mode, paths = sys.argv[1], sys.argv[2:]
+    started = time.perf_counter()
+    if mode == "rampart":
+        from posture.scanning import engine
+        from posture.scanning.collectors.snapshot import read_paths
+        from posture.scanning.inventory import Inventory
+
+        snapshot = read_paths(paths)
+        inventory = Inventory.from_objects(snapshot.objects)
+        results = engine.run(inventory)
+        detail = {
+            "objects": len(snapshot.objects),
+            "findings": len(results.findings),
+            "evaluations": sum(results.evaluated.values()),
+            "checks": len(results.checks),
+        }
+    elif mode == "parse-yaml":
+        import yaml
+
+        count = 0
+        for path in paths:
+            with open(path, "rb") as handle:
+                count += sum(1 for _ in yaml.load_all(handle, Loader=yaml.CSafeLoader))  # noqa: S506 - safe loader
+        detail = {"documents": count}
+    elif mode == "parse-json":
+        import orjson
+
+        count = 0
+        for path in paths:
+            with open(path, "rb") as handle:
+                count += len(orjson.loads(handle.read()).get("items", []))
+        detail = {"objects": count}
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    wall = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"mode": mode, "seconds": round(wall, 3), "peak_mb": round(peak_mb, 1), **detail}))
+
+
+if __name__ == "__main__":
+    main()
