@@ -3,7 +3,9 @@ import io
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -41,7 +43,19 @@ def test_the_view_permission_opens_it_to_a_non_superuser(client, viewer):
     sign_in(client, viewer)
     response = client.get("/accounts/audit/")
     assert response.status_code == 200
-    assert 'href="/accounts/audit/"' in response.content.decode()  # and the nav shows it
+    # The nav link is shown to staff only: checking permissions on every page
+    # for every user would cost two queries each time.
+    assert 'href="/accounts/audit/"' not in response.content.decode()
+    viewer.is_staff = True
+    viewer.save()
+    assert 'href="/accounts/audit/"' in client.get("/accounts/audit/").content.decode()
+
+
+def test_the_nav_costs_no_permission_query_for_ordinary_users(client, viewer):
+    sign_in(client, viewer)
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/accounts/tokens/")
+    assert not [q["sql"] for q in queries.captured_queries if "auth_permission" in q["sql"]]
 
 
 def test_it_lists_events_newest_first(client, superuser, events):
