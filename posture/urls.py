@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from posture import views
+from posture import health, views
 from posture.api.urls import router as api_router
 
 app_name = "posture"
@@ -25,7 +25,7 @@ urlpatterns = [
     # The admin signs in through Rampart's own login (throttling, second factor), never its own form.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
+    path("metrics", health.metrics, name="metrics"),
 ]
 
 # Error pages that show the request id to quote, and nothing else (posture/request_id.py).
