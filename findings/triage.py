@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from accounts import audit
 from findings import sla
 from findings.models import Finding, FindingEvent, FindingStatus
 
@@ -125,6 +126,10 @@ def bulk_change_status(
             now=now,
             fields=_fields_for(to_status, reason, until, now),
         )
+        if changed:
+            audit.record(
+                "triage.status_changed", actor=actor, to_status=to_status, findings=changed, reason=reason
+            )
     return BulkOutcome(changed=changed, refused=total - changed)
 
 
@@ -144,7 +149,10 @@ def assign(findings: QuerySet, assignee, *, actor, now: datetime | None = None) 
             scan=None,
             now=now,
         )
-        return changing.update(assignee=assignee, updated_at=now)
+        changed = changing.update(assignee=assignee, updated_at=now)
+        if changed and actor is not None:  # ownership rules assign as the system, already in history
+            audit.record("triage.assigned", actor=actor, assignee=to_value, findings=changed)
+        return changed
 
 
 # --- System transitions, set-based; the ingest calls them inside its transaction ---

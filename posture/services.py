@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from findings.ingest import ingest
 from findings.summary import summarize
+from accounts import audit
 from posture import crypto, schedules
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.scans import ScanPhase
@@ -271,6 +272,15 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None) -> Cluster
 
 # --- Housekeeping (periodic) -----------------------------------------------------
 
+        audit.record(
+            "cluster.created" if created else "cluster.updated",
+            actor=actor,
+            target=cluster,
+            mode=cluster.connection_mode,
+            team=cluster.team.slug,
+        )
+        if credentials is not None:
+            audit.record("cluster.credentials_changed", actor=actor, target=cluster)
 
 def reap_stale_scans(now: datetime | None = None) -> int:
     """Fail scans whose worker died (killed, out of memory, machine lost) or that no worker took.
