@@ -14,6 +14,7 @@ concept corresponds to, never which answer to give.
 
 import json
 import os
+import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 from functools import cache
@@ -37,7 +38,12 @@ CONCEPT_CHECKS: dict[str, tuple[str, ...]] = {
     "host-pid-or-ipc": ("host-pid", "host-ipc"),
     "no-cpu-limit-or-request": ("no-cpu-limit", "no-cpu-request"),
     "no-memory-limit-or-request": ("no-memory-limit", "no-memory-request"),
-    "no-resource-limits-or-requests": ("no-cpu-limit", "no-memory-limit", "no-cpu-request", "no-memory-request"),
+    "no-resource-limits-or-requests": (
+        "no-cpu-limit",
+        "no-memory-limit",
+        "no-cpu-request",
+        "no-memory-request",
+    ),
     "no-resource-limits": ("no-cpu-limit", "no-memory-limit"),
 }
 # One tool's check that covers what Rampart splits into several checks.
@@ -89,13 +95,15 @@ def evaluate_corpus() -> list[dict]:
         if not checks or not entry.get("default_config"):
             continue
         failed = bool(_failing_checks(tuple(entry["files"])) & set(checks))
-        rows.append({
-            "id": entry["id"],
-            "concept": entry["concept"],
-            "checks": checks,
-            "expected": entry["expected"],
-            "actual": "fail" if failed else "pass",
-        })
+        rows.append(
+            {
+                "id": entry["id"],
+                "concept": entry["concept"],
+                "checks": checks,
+                "expected": entry["expected"],
+                "actual": "fail" if failed else "pass",
+            }
+        )
     return rows
 
 
@@ -122,11 +130,14 @@ def agreement_table(rows: list[dict]) -> tuple[str, float, dict[str, float]]:
 def test_rampart_agrees_with_the_other_scanners_labels(capsys):
     rows = evaluate_corpus()
     table, overall, percents = agreement_table(rows)
-    disagreements = [f"  {r['id']}: expected {r['expected']}, Rampart says {r['actual']}" for r in rows
-                     if r["expected"] != r["actual"]]
+    disagreements = [
+        f"  {r['id']}: expected {r['expected']}, Rampart says {r['actual']}"
+        for r in rows
+        if r["expected"] != r["actual"]
+    ]
     with capsys.disabled():
-        print("\n" + table)
-        print("disagreements (each explained in docs/checks.md):\n" + "\n".join(disagreements))
+        sys.stdout.write(f"\n{table}\ndisagreements (each explained in docs/checks.md):\n")
+        sys.stdout.write("\n".join(disagreements) + "\n")
     assert overall >= MIN_OVERALL
     low = {c: p for c, p in percents.items() if p < MIN_PER_CONCEPT and c not in DIFFERENT_MEANING}
     assert not low, f"concepts below {MIN_PER_CONCEPT}%: {low}"

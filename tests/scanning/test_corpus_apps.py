@@ -24,13 +24,15 @@ def test_every_check_runs_on_a_real_world_app_without_error(path):
     assert snapshot.objects, f"{path.name} holds no objects"
     assert not snapshot.errors, [e.as_dict() for e in snapshot.errors]
 
-    results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"),
-                         now=datetime(2026, 11, 26, tzinfo=UTC))
+    results = engine.run(
+        Inventory.from_objects(snapshot.objects, source="manifests"), now=datetime(2026, 11, 26, tzinfo=UTC)
+    )
 
     assert results.errors == []
     assert set(results.checks) == {check.id for check in load_catalogue()}
     for finding in results.findings:
-        assert finding.message and finding.check_id in results.checks
+        assert finding.message
+        assert finding.check_id in results.checks
 
 
 def test_the_apps_together_make_one_scan_without_error():

@@ -153,7 +153,7 @@ def _rotation_is_ours(secret: Resource) -> bool:
         return False
     if any(str(k).startswith(_MANAGING_ANNOTATION_PREFIXES) for k in secret.annotations):
         return False
-    return last_written(secret) is not None
+    return bool(secret.metadata.get("creationTimestamp") or secret.metadata.get("managedFields"))
 
 
 @register(

@@ -12,6 +12,7 @@ Callers must never put the value into evidence or messages: see ``common.redact`
 """
 
 import re
+from functools import lru_cache
 
 
 def _vocabulary(text: str) -> frozenset[str]:
@@ -64,6 +65,7 @@ def words(name: str) -> list[str]:
     return [w.lower() for w in _SPLIT.split(name) if w]
 
 
+@lru_cache(maxsize=8192)  # the same few variable names recur in every workload
 def sensitive_name(name: str, extra: tuple[str, ...] = ()) -> bool:
     lowered = name.lower()
     parts = words(name)

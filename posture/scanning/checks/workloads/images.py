@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
 from posture.scanning.inventory import Workload
@@ -24,6 +25,7 @@ class ImageRef:
     digest: str  # "" when absent, else e.g. "sha256:..."
 
     @classmethod
+    @lru_cache(maxsize=8192)  # noqa: B019 - a pure parse of a few thousand distinct strings
     def parse(cls, image: str) -> "ImageRef":
         name, _, digest = image.partition("@")
         # A tag follows the last colon only if no slash comes after it (a registry port does).

@@ -10,19 +10,26 @@ from posture.scanning.checks.common import as_dict, as_list, is_batch
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
 from posture.scanning.inventory import Container, Workload
 
+_NO_DEFAULTS: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
-def _namespace_defaults(ctx, namespace: str) -> tuple[set[str], set[str]]:
-    """Resources a LimitRange in the namespace fills in: (default limits, default requests)."""
-    limits: set[str] = set()
-    requests: set[str] = set()
-    for limit_range in ctx.inventory.in_namespace("LimitRange", namespace):
+
+def _limit_range_defaults(inventory) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Per namespace, the resources a LimitRange fills in: (default limits, default requests)."""
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    for limit_range in inventory.of_kind("LimitRange"):
+        limits, requests = found.setdefault(limit_range.namespace, (set(), set()))
         for item in as_list(limit_range.spec.get("limits")):
             if isinstance(item, dict) and item.get("type", "Container") == "Container":
                 limits.update(as_dict(item.get("default")))
                 requests.update(as_dict(item.get("defaultRequest")))
                 # With only a default limit, the API server uses it as the request too.
                 requests.update(as_dict(item.get("default")))
-    return limits, requests
+    return {ns: (frozenset(limits), frozenset(requests)) for ns, (limits, requests) in found.items()}
+
+
+def _namespace_defaults(ctx, namespace: str) -> tuple[frozenset[str], frozenset[str]]:
+    defaults = ctx.inventory.memo("limit-range-defaults", lambda: _limit_range_defaults(ctx.inventory))
+    return defaults.get(namespace, _NO_DEFAULTS)
 
 
 def _sized_containers(workload: Workload) -> Iterator[Container]:

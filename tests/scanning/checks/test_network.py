@@ -1,0 +1,286 @@
+"""Network checks: NetworkPolicy isolation, Services reachable from outside, Ingress hardening."""
+
+import json
+
+from tests.scanning.checks.builders import container, deployment, findings, names, obj, scan
+
+
+def _policy(name="default-deny", namespace="shop", selector=None, **spec) -> dict:
+    return obj(
+        "NetworkPolicy",
+        name,
+        namespace=namespace,
+        api_version="networking.k8s.io/v1",
+        spec={"podSelector": {} if selector is None else selector, **spec},
+    )
+
+
+def _namespace(name="shop", labels=None) -> dict:
+    return obj("Namespace", name, namespace=None, metadata={"labels": labels or {}})
+
+
+def _service(name="db", type_="ClusterIP", ports=(5432,), selector=None, annotations=None, **spec) -> dict:
+    metadata = {"annotations": annotations} if annotations else {}
+    return obj(
+        "Service",
+        name,
+        metadata=metadata,
+        spec={
+            "type": type_,
+            "ports": [{"port": p} for p in ports],
+            "selector": selector or {"app": name},
+            **spec,
+        },
+    )
+
+
+def _ingress(name="shop", annotations=None, tls=False, backend="web") -> dict:
+    spec = {
+        "rules": [
+            {
+                "host": "shop.example.com",
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/",
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": backend, "port": {"number": 80}}},
+                        }
+                    ]
+                },
+            }
+        ]
+    }
+    if tls:
+        spec["tls"] = [{"hosts": ["shop.example.com"], "secretName": "shop-tls"}]
+    return obj(
+        "Ingress",
+        name,
+        api_version="networking.k8s.io/v1",
+        spec=spec,
+        metadata={"annotations": annotations or {}},
+    )
+
+
+# --- NetworkPolicy isolation ---------------------------------------------------------------
+
+
+def test_it_flags_a_workload_no_network_policy_selects():
+    policy = _policy(selector={"matchLabels": {"app": "other"}})
+    [result] = findings("no-network-policy", deployment(), policy)
+    assert result.path == "spec.template.metadata.labels"
+    assert result.value == {"app": "web"}
+
+
+def test_it_passes_a_workload_selected_by_match_expressions():
+    policy = _policy(
+        selector={"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]}
+    )
+    assert findings("no-network-policy", deployment(), policy) == []
+
+
+def test_a_policy_in_another_namespace_does_not_isolate_the_workload():
+    assert len(findings("no-network-policy", deployment(), _policy(namespace="other"))) == 1
+
+
+def test_a_clusterwide_cilium_policy_isolates_the_workload():
+    cilium = obj(
+        "CiliumClusterwideNetworkPolicy",
+        "deny",
+        namespace=None,
+        api_version="cilium.io/v2",
+        spec={"endpointSelector": {}, "ingress": [{}]},
+    )
+    assert findings("no-network-policy", deployment(), cilium) == []
+
+
+def test_it_is_not_assessed_when_network_policies_could_not_be_read():
+    results = scan(deployment(), checks=["no-network-policy"], gaps={"NetworkPolicy": "forbidden"})
+    assert results.findings == []
+    assert "no-network-policy" in results.not_assessed
+
+
+def test_it_flags_a_namespace_without_any_network_policy():
+    assert names(findings("namespace-no-network-policy", _namespace())) == [("Namespace", "shop")]
+
+
+def test_it_passes_a_namespace_with_a_network_policy():
+    assert (
+        findings("namespace-no-network-policy", _namespace(), _policy(selector={"matchLabels": {"a": "b"}}))
+        == []
+    )
+
+
+def test_it_does_not_evaluate_namespaces_that_hold_no_workloads():
+    assert (
+        scan(_namespace("kube-node-lease"), checks=["namespace-no-network-policy"]).evaluated[
+            "namespace-no-network-policy"
+        ]
+        == 0
+    )
+
+
+def test_it_flags_a_namespace_without_default_deny_in_both_directions():
+    ingress_only = _policy(policyTypes=["Ingress"])
+    [result] = findings("namespace-no-default-deny", _namespace(), ingress_only)
+    assert result.value == ["Egress"]
+
+
+def test_it_passes_default_deny_split_across_two_policies():
+    policies = (_policy("deny-in", policyTypes=["Ingress"]), _policy("deny-out", policyTypes=["Egress"]))
+    assert findings("namespace-no-default-deny", _namespace(), *policies) == []
+
+
+def test_a_namespace_wide_policy_that_allows_traffic_is_not_a_default_deny():
+    allow = _policy(policyTypes=["Ingress", "Egress"], ingress=[{}], egress=[{}])
+    assert len(findings("namespace-no-default-deny", _namespace(), allow)) == 1
+
+
+def test_it_flags_a_policy_that_admits_every_source_on_every_port():
+    for rule in ({}, {"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}):
+        [result] = findings("network-policy-allow-all", _policy(ingress=[rule]))
+        assert result.path == "spec.ingress[0]"
+
+
+def test_it_passes_policies_restricted_by_source_or_port():
+    restricted = _policy(
+        ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}, {"ports": [{"port": 443}]}],
+        egress=[{}],
+        policyTypes=["Ingress", "Egress"],
+    )
+    assert findings("network-policy-allow-all", restricted) == []
+
+
+# --- Services -----------------------------------------------------------------------------------
+
+
+def test_it_flags_a_database_port_behind_a_load_balancer():
+    [result] = findings("database-exposed", _service(type_="LoadBalancer", ports=(5432,)))
+    assert result.value["datastore"] == "PostgreSQL"
+
+
+def test_it_recognises_a_database_by_the_image_its_selector_picks():
+    database = deployment(container(image="bitnami/redis:7.2"), name="cache")
+    service = _service("cache", type_="NodePort", ports=(8080,))
+    [result] = findings("database-exposed", database, service)
+    assert result.value["datastore"] == "Redis"
+    assert "bitnami/redis:7.2" in result.value["matched"]
+
+
+def test_it_flags_a_database_behind_external_ips():
+    assert len(findings("database-exposed", _service(ports=(27017,), externalIPs=["203.0.113.7"]))) == 1
+
+
+def test_it_passes_a_database_on_a_cluster_ip_service():
+    assert findings("database-exposed", _service(ports=(5432,))) == []
+
+
+def test_an_exporter_next_to_a_database_is_not_a_database():
+    exporter = deployment(container(image="oliver006/redis_exporter:v1.62"), name="metrics")
+    assert (
+        findings("database-exposed", exporter, _service("metrics", type_="LoadBalancer", ports=(9121,))) == []
+    )
+
+
+def test_it_flags_a_load_balancer_open_to_any_source():
+    assert (
+        len(findings("service-exposed-externally", _service("web", type_="LoadBalancer", ports=(443,)))) == 1
+    )
+
+
+def test_it_passes_a_load_balancer_with_source_ranges_or_marked_internal():
+    limited = _service("web", type_="LoadBalancer", ports=(443,), loadBalancerSourceRanges=["203.0.113.0/24"])
+    internal = _service(
+        "api",
+        type_="LoadBalancer",
+        ports=(443,),
+        annotations={"networking.gke.io/load-balancer-type": "Internal"},
+    )
+    assert findings("service-exposed-externally", limited, internal) == []
+
+
+def test_it_flags_a_node_port_service():
+    assert len(findings("service-nodeport", _service("web", type_="NodePort", ports=(80,)))) == 1
+
+
+def test_it_passes_a_cluster_ip_service():
+    assert findings("service-nodeport", _service("web", ports=(80,))) == []
+
+
+def test_it_flags_a_service_that_exposes_ssh():
+    [result] = findings("ssh-port-exposed", _service("bastion", ports=(22,)))
+    assert result.path == "spec.ports[0].port"
+
+
+def test_it_passes_a_service_without_ssh():
+    assert findings("ssh-port-exposed", _service("web", ports=(80, 443))) == []
+
+
+# --- Ingress ---------------------------------------------------------------------------------------
+
+
+def test_it_flags_an_ingress_without_tls():
+    assert len(findings("ingress-no-tls", _ingress())) == 1
+
+
+def test_it_passes_an_ingress_with_tls_or_a_load_balancer_certificate():
+    alb = _ingress(
+        "alb", annotations={"alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:eu-west-1:1:cert/x"}
+    )
+    assert findings("ingress-no-tls", _ingress(tls=True), alb) == []
+
+
+def test_it_flags_a_public_ingress_without_rate_limiting():
+    assert len(findings("ingress-no-rate-limit", _ingress())) == 1
+
+
+def test_it_recognises_rate_limits_of_several_controllers():
+    nginx = _ingress("a", annotations={"nginx.ingress.kubernetes.io/limit-rps": "20"})
+    haproxy = _ingress("b", annotations={"haproxy.org/rate-limit-requests": "100"})
+    traefik = _ingress(
+        "c", annotations={"traefik.ingress.kubernetes.io/router.middlewares": "shop-throttle@kubernetescrd"}
+    )
+    middleware = obj(
+        "Middleware", "throttle", api_version="traefik.io/v1alpha1", spec={"rateLimit": {"average": 100}}
+    )
+    kong = _ingress("d", annotations={"konghq.com/plugins": "limits"})
+    plugin = obj("KongPlugin", "limits", api_version="configuration.konghq.com/v1", plugin="rate-limiting")
+    assert findings("ingress-no-rate-limit", nginx, haproxy, traefik, middleware, kong, plugin) == []
+
+
+def test_it_does_not_evaluate_internal_ingresses_for_rate_limits_or_waf():
+    internal = _ingress(annotations={"alb.ingress.kubernetes.io/scheme": "internal"})
+    results = scan(internal, checks=["ingress-no-rate-limit", "ingress-no-waf"])
+    assert results.evaluated["ingress-no-rate-limit"] == results.evaluated["ingress-no-waf"] == 0
+
+
+def test_it_flags_a_public_ingress_without_a_waf():
+    assert len(findings("ingress-no-waf", _ingress())) == 1
+
+
+def test_it_recognises_modsecurity_aws_waf_and_cloud_armor():
+    modsecurity = _ingress("a", annotations={"nginx.ingress.kubernetes.io/enable-modsecurity": "true"})
+    aws = _ingress("b", annotations={"alb.ingress.kubernetes.io/wafv2-acl-arn": "arn:aws:wafv2:x"})
+    gke = _ingress("c", backend="web")
+    backend = _service(
+        "web", ports=(80,), annotations={"cloud.google.com/backend-config": json.dumps({"default": "armor"})}
+    )
+    backend_config = obj(
+        "BackendConfig",
+        "armor",
+        api_version="cloud.google.com/v1",
+        spec={"securityPolicy": {"name": "shop-waf"}},
+    )
+    assert findings("ingress-no-waf", modsecurity, aws, gke, backend, backend_config) == []
+
+
+def test_modsecurity_enabled_for_the_whole_nginx_controller_covers_its_ingresses():
+    controller = obj(
+        "ConfigMap",
+        "ingress-nginx-controller",
+        namespace="ingress-nginx",
+        data={"enable-modsecurity": "true"},
+    )
+    ingress = _ingress()
+    ingress["spec"]["ingressClassName"] = "nginx"
+    assert findings("ingress-no-waf", controller, ingress) == []

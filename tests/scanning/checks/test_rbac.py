@@ -1,0 +1,327 @@
+"""RBAC checks: dangerous permissions reported where they are fixed; Kubernetes' own RBAC recognised."""
+
+from tests.scanning.checks.builders import findings, names, obj, scan
+
+RBAC = "rbac.authorization.k8s.io/v1"
+
+
+def cluster_role(name, *rules, labels=None, **fields) -> dict:
+    metadata = {"labels": labels} if labels else {}
+    return obj(
+        "ClusterRole", name, namespace=None, api_version=RBAC, rules=list(rules), metadata=metadata, **fields
+    )
+
+
+def role(name, *rules, namespace="shop") -> dict:
+    return obj("Role", name, namespace=namespace, api_version=RBAC, rules=list(rules))
+
+
+def rule(resources, verbs, groups=("",), **extra) -> dict:
+    return {"apiGroups": list(groups), "resources": list(resources), "verbs": list(verbs), **extra}
+
+
+def user(name="jane") -> dict:
+    return {"kind": "User", "name": name, "apiGroup": "rbac.authorization.k8s.io"}
+
+
+def group(name) -> dict:
+    return {"kind": "Group", "name": name, "apiGroup": "rbac.authorization.k8s.io"}
+
+
+def service_account(name, namespace="shop") -> dict:
+    return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+
+
+def cluster_binding(name, role_name, *subjects, labels=None) -> dict:
+    metadata = {"labels": labels} if labels else {}
+    return obj(
+        "ClusterRoleBinding",
+        name,
+        namespace=None,
+        api_version=RBAC,
+        metadata=metadata,
+        roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
+        subjects=list(subjects or [user()]),
+    )
+
+
+def binding(name, role_name, *subjects, kind="Role", namespace="shop") -> dict:
+    return obj(
+        "RoleBinding",
+        name,
+        namespace=namespace,
+        api_version=RBAC,
+        roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role_name},
+        subjects=list(subjects or [user()]),
+    )
+
+
+ALL = rule(["*"], ["*"], groups=["*"])
+
+
+# --- cluster-admin and wildcards ----------------------------------------------------------------
+
+
+def test_it_flags_a_binding_to_cluster_admin():
+    [result] = findings(
+        "cluster-admin-binding", cluster_binding("ci", "cluster-admin", service_account("ci"))
+    )
+    assert result.value == "cluster-admin"
+    assert "ServiceAccount shop/ci" in result.message
+
+
+def test_it_flags_a_binding_to_a_role_that_writes_everything():
+    admin_like = cluster_role(
+        "ops", rule(["*"], ["get", "list", "create", "update", "patch", "delete"], ["*"])
+    )
+    assert len(findings("cluster-admin-binding", admin_like, cluster_binding("ops", "ops"))) == 1
+
+
+def test_it_passes_a_binding_to_a_read_only_role():
+    reader = cluster_role("reader", rule(["*"], ["get", "list"], ["*"]))
+    assert findings("cluster-admin-binding", reader, cluster_binding("read", "reader")) == []
+
+
+def test_it_does_not_report_kubernetes_own_admin_bindings():
+    bootstrap = cluster_binding(
+        "cluster-admin",
+        "cluster-admin",
+        group("system:masters"),
+        labels={"kubernetes.io/bootstrapping": "rbac-defaults"},
+    )
+    kubeadm = cluster_binding("kubeadm:cluster-admins", "cluster-admin", group("kubeadm:cluster-admins"))
+    assert findings("cluster-admin-binding", bootstrap, kubeadm) == []
+
+
+def test_it_flags_a_role_that_grants_every_resource():
+    [result] = findings("rbac-wildcard", cluster_role("ops", rule(["*"], ["get"], ["apps"])))
+    assert result.path == "rules[0]"
+    assert "not bound to anyone yet" in result.message
+
+
+def test_it_passes_a_role_with_named_resources_even_with_wildcard_verbs():
+    assert findings("rbac-wildcard", cluster_role("deployer", rule(["deployments"], ["*"], ["*"]))) == []
+
+
+def test_it_reports_a_wildcard_from_a_system_role_on_the_binding_that_grants_it():
+    system_role = role("system:test", ALL)
+    grant = binding("user-grant", "system:test")
+    assert names(findings("rbac-wildcard", system_role, grant)) == [("RoleBinding", "user-grant")]
+
+
+# --- dangerous capabilities -------------------------------------------------------------------------
+
+
+def test_it_flags_a_role_that_can_read_secrets():
+    reader = role("reader", rule(["secrets"], ["list"]))
+    [result] = findings("rbac-secrets-access", reader, binding("reader", "reader"))
+    assert (result.kind, result.name) == ("Role", "reader")
+    assert "User jane" in result.message
+
+
+def test_it_passes_secret_access_limited_to_named_secrets():
+    named = role("reader", rule(["secrets"], ["get"], resourceNames=["api-token"]))
+    assert findings("rbac-secrets-access", named) == []
+
+
+def test_it_flags_exec_and_attach_with_create_or_get():
+    for verbs, resource in ((["create"], "pods/exec"), (["get"], "pods/attach"), (["*"], "pods/*")):
+        assert len(findings("rbac-pod-exec", role("debug", rule([resource], verbs)))) == 1, resource
+
+
+def test_it_passes_read_only_access_to_pod_logs():
+    assert findings("rbac-pod-exec", role("logs", rule(["pods", "pods/log"], ["get", "list"]))) == []
+
+
+def test_it_flags_creating_pods_or_changing_pod_templates():
+    assert len(findings("rbac-create-pods", role("runner", rule(["pods"], ["create"])))) == 1
+    assert (
+        len(findings("rbac-create-pods", role("deployer", rule(["deployments"], ["patch"], ["apps"])))) == 1
+    )
+
+
+def test_it_passes_pods_in_the_wrong_api_group():
+    # "pods" in the RBAC API group is not the core pods resource.
+    assert (
+        findings("rbac-create-pods", role("odd", rule(["pods"], ["create"], ["rbac.authorization.k8s.io"])))
+        == []
+    )
+
+
+def test_it_flags_bind_or_escalate_on_roles():
+    assert (
+        len(
+            findings(
+                "rbac-bind-escalate",
+                cluster_role("x", rule(["roles"], ["bind"], ["rbac.authorization.k8s.io"])),
+            )
+        )
+        == 1
+    )
+
+
+def test_it_passes_reading_roles():
+    assert (
+        findings(
+            "rbac-bind-escalate",
+            cluster_role("x", rule(["roles"], ["get", "list"], ["rbac.authorization.k8s.io"])),
+        )
+        == []
+    )
+
+
+def test_it_flags_impersonation():
+    assert (
+        len(findings("rbac-impersonate", cluster_role("sudo", rule(["users", "groups"], ["impersonate"]))))
+        == 1
+    )
+
+
+def test_it_passes_roles_without_impersonation():
+    assert findings("rbac-impersonate", cluster_role("viewer", rule(["users"], ["get"]))) == []
+
+
+def test_it_flags_port_forwarding():
+    assert len(findings("rbac-portforward", role("tunnel", rule(["pods/portforward"], ["create"])))) == 1
+
+
+def test_it_passes_roles_without_port_forwarding():
+    assert findings("rbac-portforward", role("viewer", rule(["pods"], ["get"]))) == []
+
+
+def test_it_flags_access_to_the_kubelet_through_nodes_proxy():
+    assert len(findings("rbac-nodes-proxy", cluster_role("scraper", rule(["nodes/proxy"], ["get"])))) == 1
+
+
+def test_it_passes_nodes_metrics_access():
+    assert (
+        findings("rbac-nodes-proxy", cluster_role("scraper", rule(["nodes/metrics", "nodes/stats"], ["get"])))
+        == []
+    )
+
+
+def test_a_default_role_is_reported_on_the_binding_that_grants_it():
+    # "edit" was not collected: its rules come from Rampart's table of Kubernetes defaults.
+    grant = binding("devs-edit", "edit", group("devs"), kind="ClusterRole")
+    for check in ("rbac-pod-exec", "rbac-secrets-access", "rbac-impersonate", "rbac-create-pods"):
+        assert names(findings(check, grant)) == [("RoleBinding", "devs-edit")], check
+
+
+def test_a_binding_to_a_custom_role_is_not_reported_twice():
+    reader = role("reader", rule(["secrets"], ["get"]))
+    assert names(findings("rbac-secrets-access", reader, binding("reader", "reader"))) == [("Role", "reader")]
+
+
+def test_aggregated_rules_count_for_the_aggregating_role():
+    part = cluster_role(
+        "exec-part", rule(["pods/exec"], ["create"]), labels={"shop/aggregate-to-ops": "true"}
+    )
+    ops = cluster_role(
+        "ops", aggregationRule={"clusterRoleSelectors": [{"matchLabels": {"shop/aggregate-to-ops": "true"}}]}
+    )
+    results = findings("rbac-pod-exec", part, ops)
+    assert names(results) == [("ClusterRole", "exec-part"), ("ClusterRole", "ops")]
+    ops_result = next(r for r in results if r.name == "ops")
+    assert ops_result.path.startswith("aggregationRule")
+
+
+def test_system_roles_and_roles_only_the_platform_binds_are_not_reported():
+    system_role = cluster_role("system:controller:job-controller", ALL)
+    platform_bound = cluster_role("calico", ALL)
+    platform_binding = cluster_binding("gce:podsecuritypolicy:calico", "calico")
+    labelled = cluster_role("kube-dns", ALL, labels={"addonmanager.kubernetes.io/mode": "Reconcile"})
+    for check in ("rbac-wildcard", "rbac-secrets-access", "rbac-pod-exec"):
+        assert findings(check, system_role, platform_bound, platform_binding, labelled) == [], check
+
+
+# --- whom a binding names ------------------------------------------------------------------------------
+
+
+def test_it_flags_anonymous_access_even_under_a_system_name():
+    grant = cluster_binding("system:sneaky", "view", user("system:anonymous"))
+    [result] = findings("rbac-anonymous-access", grant)
+    assert result.path == "subjects[0]"
+
+
+def test_it_flags_a_powerful_role_granted_to_every_authenticated_user():
+    assert (
+        len(findings("rbac-anonymous-access", cluster_binding("all", "edit", group("system:authenticated"))))
+        == 1
+    )
+
+
+def test_it_passes_kubernetes_default_public_grants():
+    public = cluster_binding(
+        "system:public-info-viewer",
+        "system:public-info-viewer",
+        group("system:unauthenticated"),
+        group("system:authenticated"),
+    )
+    assert findings("rbac-anonymous-access", public, cluster_binding("read", "view", group("devs"))) == []
+
+
+def test_it_flags_a_binding_that_names_system_masters():
+    assert (
+        len(findings("rbac-system-masters", cluster_binding("breakglass", "view", group("system:masters"))))
+        == 1
+    )
+
+
+def test_it_flags_an_aws_auth_mapping_to_system_masters():
+    aws_auth = obj(
+        "ConfigMap",
+        "aws-auth",
+        namespace="kube-system",
+        data={
+            "mapRoles": (
+                "- rolearn: arn:aws:iam::111122223333:role/ci\n"
+                "  username: ci\n  groups:\n    - system:masters\n"
+            )
+        },
+    )
+    [result] = findings("rbac-system-masters", aws_auth)
+    assert result.value == "arn:aws:iam::111122223333:role/ci"
+
+
+def test_it_passes_the_bootstrap_binding_and_ordinary_mappings():
+    bootstrap = cluster_binding(
+        "cluster-admin",
+        "cluster-admin",
+        group("system:masters"),
+        labels={"kubernetes.io/bootstrapping": "rbac-defaults"},
+    )
+    aws_auth = obj(
+        "ConfigMap",
+        "aws-auth",
+        namespace="kube-system",
+        data={"mapRoles": "- rolearn: arn:aws:iam::1:role/dev\n  groups: [devs]\n"},
+    )
+    assert findings("rbac-system-masters", bootstrap, aws_auth) == []
+
+
+def test_it_flags_permissions_granted_to_a_default_service_account():
+    grant = binding("default-reader", "view", service_account("default"), kind="ClusterRole")
+    assert len(findings("rbac-default-sa-bound", grant)) == 1
+
+
+def test_it_flags_permissions_granted_to_every_service_account():
+    assert (
+        len(
+            findings(
+                "rbac-default-sa-bound", cluster_binding("all-sas", "view", group("system:serviceaccounts"))
+            )
+        )
+        == 1
+    )
+
+
+def test_it_passes_permissions_granted_to_a_dedicated_service_account():
+    grant = binding("reports", "view", service_account("report-runner"), kind="ClusterRole")
+    assert findings("rbac-default-sa-bound", grant) == []
+
+
+def test_rbac_checks_are_not_assessed_without_bindings():
+    results = scan(
+        cluster_role("ops", ALL), checks=["rbac-wildcard"], gaps={"ClusterRoleBinding": "forbidden"}
+    )
+    assert "rbac-wildcard" in results.not_assessed
