@@ -260,18 +260,18 @@ def _collect_snapshot(scan: Scan) -> Inventory:
     return Inventory.from_objects(parsed.objects, source=f"snapshot {snapshot.sha256[:12]}")
 
 
-def save_cluster(cluster: Cluster, *, credentials: str | None = None) -> Cluster:
-    """Create or update a cluster and its schedule. ``credentials=None`` keeps the stored ones."""
+def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None) -> Cluster:
+    """Create or update a cluster and its schedule. ``credentials=None`` keeps the stored ones.
+
+    Audited: cluster.created / cluster.updated, and cluster.credentials_changed
+    (never with the credentials themselves).
+    """
+    created = cluster.pk is None
     with transaction.atomic():
         if credentials is not None:
             cluster.set_credentials(credentials)
         cluster.save()
         schedules.sync_schedule(cluster)
-    return cluster
-
-
-# --- Housekeeping (periodic) -----------------------------------------------------
-
         audit.record(
             "cluster.created" if created else "cluster.updated",
             actor=actor,
@@ -281,6 +281,11 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None) -> Cluster
         )
         if credentials is not None:
             audit.record("cluster.credentials_changed", actor=actor, target=cluster)
+    return cluster
+
+
+# --- Housekeeping (periodic) -----------------------------------------------------
+
 
 def reap_stale_scans(now: datetime | None = None) -> int:
     """Fail scans whose worker died (killed, out of memory, machine lost) or that no worker took.
