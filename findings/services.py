@@ -49,3 +49,23 @@ def revoke_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = 
         released = triage.release_rule(rule, actor=actor, now=now)
         audit.record("exception.revoked", actor=actor, target=rule, released=released)
         return released
+
+
+# --- Comments ---------------------------------------------------------------------
+
+
+class CommentRefused(ValueError):
+    """The comment cannot be saved as written; the message is for the user."""
+
+
+def add_comment(finding, *, author, body: str):
+    """A note on a finding from one user; the text is kept as written (the page escapes it)."""
+    from findings.models import Comment
+
+    body = (body or "").strip()
+    if not body:
+        raise CommentRefused("a comment needs some text")
+    limit = Comment._meta.get_field("body").max_length
+    if len(body) > limit:
+        raise CommentRefused(f"a comment can be at most {limit:,} characters")
+    return Comment.objects.create(finding=finding, author=author, body=body)

@@ -353,7 +353,7 @@ def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
 LIVE_MODES = (ConnectionMode.KUBECONFIG, ConnectionMode.TOKEN, ConnectionMode.IN_CLUSTER)
 
 
-def test_cluster_connection(
+def try_cluster_connection(
     mode: str, *, api_url: str = "", credentials: str = "", ca_bundle: str = "", kube_context: str = ""
 ):
     """Try to reach a live cluster with these settings; never raises for cluster or setting problems.

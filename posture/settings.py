@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "django_celery_beat",
@@ -207,7 +209,11 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A read-only token never writes, on any endpoint (accounts.permissions).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.TokenScopePermission",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -215,15 +221,44 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["posture.api.parsers.LimitedJSONParser"],
+    # Per client address when anonymous, per token (or per user for the browser session) otherwise.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "posture.api.throttling.AddressRateThrottle",
+        "posture.api.throttling.TokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("RAMPART_THROTTLE_ANON", "60/min"),
         "user": env_str("RAMPART_THROTTLE_USER", "1200/min"),
+        "export": env_str("RAMPART_THROTTLE_EXPORT", "30/hour"),
+        "ingest": env_str("RAMPART_THROTTLE_INGEST", "120/hour"),
     },
+    "NUM_PROXIES": RAMPART_PROXY_HOPS,
     "EXCEPTION_HANDLER": "posture.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rampart API",
+    "DESCRIPTION": "Kubernetes security posture: clusters, scans, findings, triage and trends. "
+    "Authenticate with a personal token (Authorization: Bearer rpt_...). Every error has one shape: "
+    '{"error": {"code", "message", "fields"?}}.',
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The interactive docs load their assets from this server (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "FindingStatusEnum": "findings.models.FindingStatus",
+        "ScanStatusEnum": "posture.models.scans.ScanStatus",
+        "SeverityEnum": "posture.api.schema.SEVERITY_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "posture.api.schema.add_error_responses",
+    ],
 }
 
 # --- Celery -------------------------------------------------------------------
@@ -286,7 +321,21 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-scans": {"task": "posture.tasks.reap_stale_scans_task", "schedule": 300.0},
     "expire-risk-acceptances": {"task": "findings.tasks.expire_risk_acceptances_task", "schedule": 900.0},
     "prune-old-detail": {"task": "posture.tasks.prune_old_detail_task", "schedule": 86400.0},
+    "notifications-overdue-digest": {
+        "task": "notifications.send_overdue_digests",
+        "schedule": env_int("RAMPART_DIGEST_INTERVAL_SECONDS", 86400, minimum=60),
+    },
 }
+# Webhook deliveries that fail are retried after these delays (seconds; exponential), then given up.
+RAMPART_NOTIFICATION_RETRY_DELAYS = env_int_list(
+    "RAMPART_NOTIFICATION_RETRY_DELAYS", [30, 120, 600, 1800, 7200]
+)
+RAMPART_NOTIFICATION_TIMEOUT = env_int("RAMPART_NOTIFICATION_TIMEOUT", 10, minimum=1)  # seconds per request
+# Webhooks to loopback, private and link-local addresses are refused unless this is set
+# (a webhook URL must not become a way to reach Rampart's own network).
+RAMPART_NOTIFICATION_ALLOW_PRIVATE = env_bool("RAMPART_NOTIFICATION_ALLOW_PRIVATE", default=False)
+# Where links in messages point, e.g. https://rampart.example.com (empty: no links).
+RAMPART_BASE_URL = (env_str("RAMPART_BASE_URL") or "").rstrip("/")
 # Transient collection errors are retried after these delays (seconds), then the scan fails.
 RAMPART_SCAN_RETRY_DELAYS = env_int_list("RAMPART_SCAN_RETRY_DELAYS", [2, 8, 30])
 # /metrics answers only a scraper that sends this bearer token; unset, the endpoint does not exist.

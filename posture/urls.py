@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from posture import health, views
-from posture.api.urls import router as api_router
 
 app_name = "posture"
 
@@ -21,7 +21,9 @@ urlpatterns = [
     path("clusters/", include((cluster_patterns, "posture"))),
     path("findings/", include("findings.urls")),
     path("accounts/", include("accounts.urls")),
-    path("api/v1/", include(api_router.urls)),
+    path("api/v1/", include("posture.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # The admin signs in through Rampart's own login (throttling, second factor), never its own form.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),

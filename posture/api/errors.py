@@ -17,11 +17,49 @@ from posture.request_id import current_request_id
 logger = logging.getLogger(__name__)
 
 
-def api_exception_handler(exc, context):
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the object's current state."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _translate(exc):
+    """Domain refusals (their messages are written for users) into API errors."""
+    from django.core.exceptions import RequestDataTooBig
+
+    from findings.services import CommentRefused, RuleRefused
+    from findings.triage import TransitionRefused
+
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        return exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, TransitionRefused):
+        return Conflict(_sentence(str(exc)))
+    if isinstance(exc, RuleRefused | CommentRefused):
+        return exceptions.ValidationError(_sentence(str(exc)))
+    return exc
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else "Error."
+
+
+def api_exception_handler(exc, context):
+    exc = _translate(exc)
     response = exception_handler(exc, context)
     if response is None:
         logger.error("unhandled API error", exc_info=exc)

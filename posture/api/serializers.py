@@ -1,6 +1,14 @@
+from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
-from posture.models import Cluster, Scan
+from accounts.models import Role, Team
+from accounts.permissions import has_role
+from posture import schedules
+from posture.models import Cluster, ConnectionMode, IngestToken, Scan
+from posture.scanning.collectors.connection import InvalidConnection, connection_from
+from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
 
 
 class ScanSerializer(serializers.ModelSerializer):
@@ -39,9 +47,21 @@ class ScanSerializer(serializers.ModelSerializer):
 
 
 class ClusterSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    """A cluster. ``credentials`` (kubeconfig text or bearer token) is write-only: never returned."""
+
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     has_credentials = serializers.BooleanField(read_only=True)
     last_scan = ScanSerializer(read_only=True)
+    credentials = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+        max_length=MAX_KUBECONFIG_BYTES,
+        style={"input_type": "password"},
+        help_text="Kubeconfig text (kubeconfig mode) or bearer token (token mode). Write-only; "
+        "omit to keep what is stored.",
+    )
 
     class Meta:
         model = Cluster
@@ -52,11 +72,189 @@ class ClusterSerializer(serializers.ModelSerializer):
             "description",
             "connection_mode",
             "api_url",
+            "ca_bundle",
             "kube_context",
             "scan_interval_minutes",
+            "scan_cron",
+            "credentials",
             "has_credentials",
             "last_scan",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
+        read_only_fields = ["id", "has_credentials", "last_scan", "created_at", "updated_at"]
+        extra_kwargs = {
+            "ca_bundle": {"max_length": 64 * 1024},
+            "scan_interval_minutes": {"max_value": 527040},
+        }
+
+    def validate_team(self, team):
+        user = self.context["request"].user
+        if not has_role(user, team.pk, Role.ADMIN):
+            raise PermissionDenied("Managing clusters needs the admin role in the cluster's team.")
+        if self.instance is not None and team.pk != self.instance.team_id:
+            raise serializers.ValidationError("A cluster cannot move to another team.")
+        return team
+
+    def validate(self, attrs):
+        instance = self.instance
+        get = lambda name: attrs.get(name, getattr(instance, name, "") if instance else "")  # noqa: E731
+        interval, cron = get("scan_interval_minutes"), " ".join((get("scan_cron") or "").split())
+        if interval and cron:
+            raise serializers.ValidationError("Give either scan_interval_minutes or scan_cron, not both.")
+        if cron:
+            try:
+                schedules.parse_cron(cron)
+            except schedules.InvalidCron as exc:
+                raise serializers.ValidationError({"scan_cron": [f"Not a valid schedule: {exc}."]}) from None
+        if "scan_cron" in attrs:
+            attrs["scan_cron"] = cron
+        mode = get("connection_mode") or ConnectionMode.SNAPSHOT
+        new_credentials = attrs.get("credentials")
+        stored = instance.get_credentials() if instance is not None and instance.has_credentials else ""
+        same_mode = instance is not None and instance.connection_mode == mode
+        if mode in (ConnectionMode.KUBECONFIG, ConnectionMode.TOKEN):
+            credentials = new_credentials or (stored if same_mode else "")
+            if not credentials:
+                raise serializers.ValidationError(
+                    {"credentials": ["This connection mode needs credentials."]}
+                )
+            try:
+                connection_from(
+                    mode,
+                    api_url=get("api_url") or "",
+                    credentials=credentials,
+                    ca_bundle=get("ca_bundle") or "",
+                    kube_context=get("kube_context") or "",
+                )
+            except InvalidConnection as exc:
+                message = str(exc)
+                field = (
+                    "api_url"
+                    if "API URL" in message
+                    else "ca_bundle"
+                    if "CA bundle" in message
+                    else "credentials"
+                )
+                raise serializers.ValidationError({field: [message[:1].upper() + message[1:]]}) from None
+            attrs["_credentials"] = new_credentials or None  # None keeps what is stored
+        else:
+            if new_credentials:
+                raise serializers.ValidationError(
+                    {"credentials": [f"Connection mode {mode} keeps no credentials."]}
+                )
+            attrs["_credentials"] = "" if stored else None  # switching away clears the old secret
+        return attrs
+
+    def save(self, **kwargs):
+        from posture import services
+
+        credentials = self.validated_data.pop("_credentials", None)
+        self.validated_data.pop("credentials", None)
+        cluster = self.instance or Cluster()
+        for name, value in {**self.validated_data, **kwargs}.items():
+            setattr(cluster, name, value)
+        with transaction.atomic():
+            self.instance = services.save_cluster(cluster, credentials=credentials)
+        return self.instance
+
+
+class IngestTokenSerializer(serializers.ModelSerializer):
+    prefix = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IngestToken
+        fields = ["id", "name", "prefix", "cluster", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "cluster", "created_at", "last_used_at", "revoked_at"]
+
+    def get_prefix(self, token) -> str:
+        return f"{IngestToken.PREFIX}{token.token_id}_"
+
+
+class IssuedIngestTokenSerializer(IngestTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The token itself: shown this once, never again.")
+
+    class Meta(IngestTokenSerializer.Meta):
+        fields = [*IngestTokenSerializer.Meta.fields, "token"]
+
+
+class SnapshotPushSerializer(serializers.Serializer):
+    """What a snapshot push answers (and answers again, the same, for a repeated Idempotency-Key)."""
+
+    snapshot = serializers.IntegerField(help_text="Id of the stored (redacted) snapshot.")
+    sha256 = serializers.CharField()
+    scan = ScanSerializer(allow_null=True)
+    document_errors = serializers.IntegerField(help_text="Documents of the snapshot that could not be read.")
+
+
+class FrameworksSerializer(serializers.Serializer):
+    pss = serializers.CharField()
+    cis = serializers.ListField(child=serializers.CharField())
+    nsa = serializers.ListField(child=serializers.CharField())
+    mitre = serializers.ListField(child=serializers.CharField())
+
+
+class CheckSerializer(serializers.Serializer):
+    """One check of the catalogue, with how many open findings it has in the clusters you can see."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    category = serializers.CharField()
+    severity = serializers.CharField()
+    target = serializers.CharField()
+    kinds = serializers.ListField(child=serializers.CharField())
+    requires = serializers.ListField(child=serializers.CharField())
+    frameworks = serializers.SerializerMethodField()
+    description = serializers.CharField()
+    remediation = serializers.CharField()
+    open_count = serializers.IntegerField()
+
+    @extend_schema_field(FrameworksSerializer)
+    def get_frameworks(self, check) -> dict:
+        return check["frameworks"]
+
+
+class TrendPointSerializer(serializers.Serializer):
+    bucket = serializers.DateField(help_text="First day of the day or week.")
+    score = serializers.FloatField(
+        allow_null=True, help_text="Mean of the clusters' last scores in the bucket."
+    )
+    open_by_severity = serializers.DictField(child=serializers.IntegerField())
+    open_total = serializers.IntegerField()
+    new = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    mean_time_to_resolve_hours = serializers.FloatField(allow_null=True)
+    clusters = serializers.IntegerField(help_text="Clusters with a finished scan in the bucket.")
+
+
+class TrendsSerializer(serializers.Serializer):
+    scope = serializers.CharField()
+    bucket = serializers.ChoiceField(choices=["day", "week"])
+    since = serializers.DateField()
+    until = serializers.DateField()
+    points = TrendPointSerializer(many=True)
+
+
+class ClusterSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    team = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    grade = serializers.CharField()
+    last_scan_status = serializers.CharField(allow_null=True)
+    last_scan_finished_at = serializers.DateTimeField(allow_null=True)
+    open_by_severity = serializers.DictField(child=serializers.IntegerField())
+    accepted_risk = serializers.IntegerField()
+
+
+class SummarySerializer(serializers.Serializer):
+    clusters = serializers.IntegerField()
+    scanned_clusters = serializers.IntegerField()
+    mean_score = serializers.FloatField(allow_null=True)
+    grade = serializers.CharField()
+    open_by_severity = serializers.DictField(child=serializers.IntegerField())
+    open_total = serializers.IntegerField()
+    accepted_risk = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    failed_last_scans = serializers.IntegerField()
+    per_cluster = ClusterSummarySerializer(many=True)

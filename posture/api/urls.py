@@ -1,9 +1,29 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from findings.api.views import FindingViewSet
-from posture.api.views import ClusterViewSet, ScanViewSet
+import posture.api.schema  # noqa: F401 - registers the OpenAPI extensions
+from findings.api.views import CommentViewSet, ExceptionRuleViewSet, FindingEventViewSet, FindingViewSet
+from posture.api.agents import SnapshotPushView
+from posture.api.views import ID, CheckViewSet, ClusterViewSet, ScanViewSet, SummaryView, TrendsView
 
 router = DefaultRouter()
 router.register("clusters", ClusterViewSet, basename="cluster")
 router.register("scans", ScanViewSet, basename="scan")
 router.register("findings", FindingViewSet, basename="finding")
+router.register("checks", CheckViewSet, basename="check")
+router.register("exceptions", ExceptionRuleViewSet, basename="exception")
+router.register("comments", CommentViewSet, basename="comment")
+router.register("history", FindingEventViewSet, basename="history")
+
+urlpatterns = [
+    path("trends/", TrendsView.as_view(), name="trends"),
+    path("summary/", SummaryView.as_view(), name="summary"),
+    # The agent's push: no trailing slash, as documented for the CronJob.
+    path(
+        "clusters/<int:pk>/snapshots",
+        SnapshotPushView.as_view(),
+        name="cluster-snapshot-push",
+    ),
+    *router.urls,
+]
+assert ID  # ids in paths are digits only (see posture.api.views.ID)

@@ -1,50 +1,243 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import Role
-from accounts.permissions import TokenScopePermission, has_role
+from accounts.permissions import has_role
+from findings.models import Finding
+from findings.querysets import open_counts_by_check
 from posture import services
-from posture.api.serializers import ClusterSerializer, ScanSerializer
-from posture.models import Cluster, Scan, ScanTrigger
+from posture.api import trends
+from posture.api.errors import Conflict
+from posture.api.pagination import StandardPagination
+from posture.api.serializers import (
+    CheckSerializer,
+    ClusterSerializer,
+    IngestTokenSerializer,
+    IssuedIngestTokenSerializer,
+    ScanSerializer,
+    SummarySerializer,
+    TrendsSerializer,
+)
+from posture.models import Cluster, IngestToken, Scan, ScanTrigger
+from posture.scanning.checks import load_catalogue
+
+ID = r"[0-9]{1,18}"
 
 
-class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
+def require_role(user, team_id: int, role: Role, doing: str) -> None:
+    if not has_role(user, team_id, role):
+        raise PermissionDenied(f"{doing} needs the {role.label.lower()} role in the cluster's team.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Clusters of your teams"),
+    create=extend_schema(summary="Register a cluster (team admins)"),
+    update=extend_schema(summary="Change a cluster (team admins)"),
+    partial_update=extend_schema(summary="Change some of a cluster's settings (team admins)"),
+    destroy=extend_schema(summary="Delete a cluster with its scans and findings (team admins)"),
+)
+class ClusterViewSet(viewsets.ModelViewSet):
     serializer_class = ClusterSerializer
-    permission_classes = [*viewsets.ReadOnlyModelViewSet.permission_classes, TokenScopePermission]
+    pagination_class = StandardPagination
+    lookup_value_regex = ID
+    filterset_fields = ["connection_mode"]
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
 
     def get_queryset(self):
         return Cluster.objects.for_user(self.request.user).select_related("team", "last_scan")
 
+    def perform_update(self, serializer):
+        require_role(self.request.user, serializer.instance.team_id, Role.ADMIN, "Changing a cluster")
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        from posture import schedules
+
+        require_role(self.request.user, instance.team_id, Role.ADMIN, "Deleting a cluster")
+        instance.scan_interval_minutes, instance.scan_cron = None, ""
+        schedules.sync_schedule(instance)
+        instance.delete()
+
+    @extend_schema(
+        request=None,
+        responses={202: ScanSerializer},
+        summary="Queue a scan now (engineers); 409 while one is queued or running",
+    )
     @action(detail=True, methods=["post"])
     def scan(self, request, pk=None):
-        """Queue a scan now. 409 while one is already queued or running."""
         cluster = self.get_object()
-        if not has_role(request.user, cluster.team_id, Role.ENGINEER):
-            raise PermissionDenied("Scanning needs the engineer role in this cluster's team.")
+        require_role(request.user, cluster.team_id, Role.ENGINEER, "Scanning")
         try:
             scan = services.start_scan(cluster, trigger=ScanTrigger.MANUAL)
         except services.ScanAlreadyActive as exc:
-            return Response(
-                {"error": {"code": "conflict", "message": str(exc)}}, status=status.HTTP_409_CONFLICT
-            )
+            raise Conflict(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
         return Response(ScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(
+        methods=["get"],
+        responses=IngestTokenSerializer(many=True),
+        summary="The cluster's agent ingest tokens",
+    )
+    @extend_schema(
+        methods=["post"],
+        request=IngestTokenSerializer,
+        responses={201: IssuedIngestTokenSerializer},
+        summary="Issue an ingest token for the in-cluster agent (team admins); shown once",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="ingest-tokens", pagination_class=None)
+    def ingest_tokens(self, request, pk=None):
+        cluster = self.get_object()
+        require_role(request.user, cluster.team_id, Role.ADMIN, "Managing ingest tokens")
+        if request.method == "GET":
+            return Response(IngestTokenSerializer(cluster.ingest_tokens.all(), many=True).data)
+        serializer = IngestTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, raw = IngestToken.issue(cluster, serializer.validated_data["name"], created_by=request.user)
+        data = IssuedIngestTokenSerializer(token).data
+        data["token"] = raw
+        return Response(data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses={204: None}, summary="Revoke an ingest token (team admins)")
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=rf"ingest-tokens/(?P<token_pk>{ID})",
+        url_name="ingest-token-detail",
+    )
+    def revoke_ingest_token(self, request, pk=None, token_pk=None):
+        cluster = self.get_object()
+        require_role(request.user, cluster.team_id, Role.ADMIN, "Managing ingest tokens")
+        token = cluster.ingest_tokens.filter(pk=token_pk).first()
+        if token is None:
+            raise NotFound()
+        token.revoke()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(list=extend_schema(summary="Scans of your teams' clusters, newest first"))
 class ScanViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ScanSerializer
+    pagination_class = StandardPagination
+    lookup_value_regex = ID
     filterset_fields = ["cluster", "status", "trigger"]
     ordering_fields = ["created_at", "finished_at", "score"]
-    ordering = ["-created_at"]
+    ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
         return Scan.objects.for_user(self.request.user)
 
-    def get_object(self):
-        try:
-            return super().get_object()
-        except (ValueError, TypeError):
-            raise NotFound() from None
+
+_CATEGORY = OpenApiParameter("category", str, description="Only checks of this category.")
+_SEVERITY = OpenApiParameter("severity", str, description="Only checks of this severity.")
+
+
+class CheckViewSet(viewsets.ViewSet):
+    """The check catalogue, with each check's open findings in the clusters you can see."""
+
+    lookup_value_regex = r"[a-z0-9][a-z0-9-]{0,63}"
+    pagination_class = StandardPagination
+    serializer_class = CheckSerializer
+
+    def _rows(self, request, only=None):
+        counts = open_counts_by_check(Finding.objects.for_user(request.user))
+        rows = []
+        for check in load_catalogue():
+            if only is not None and check.id != only:
+                continue
+            rows.append(
+                {
+                    "id": check.id,
+                    "title": check.title,
+                    "category": str(check.category),
+                    "severity": str(check.severity),
+                    "target": str(check.target),
+                    "kinds": list(check.kinds),
+                    "requires": list(check.requires),
+                    "frameworks": check.frameworks.as_dict(),
+                    "description": check.description,
+                    "remediation": check.remediation,
+                    "open_count": counts.get(check.id, 0),
+                }
+            )
+        return rows
+
+    @extend_schema(parameters=[_CATEGORY, _SEVERITY], responses=CheckSerializer(many=True))
+    def list(self, request):
+        rows = self._rows(request)
+        for name in ("category", "severity"):
+            wanted = request.query_params.get(name)
+            if wanted:
+                rows = [row for row in rows if row[name] == wanted]
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(CheckSerializer(page, many=True).data)
+
+    @extend_schema(responses=CheckSerializer)
+    def retrieve(self, request, pk=None):
+        rows = self._rows(request, only=pk)
+        if not rows:
+            raise NotFound()
+        return Response(CheckSerializer(rows[0]).data)
+
+
+_SCOPE_PARAMS = [
+    OpenApiParameter("cluster", int, description="One cluster (default: every cluster you can see)."),
+    OpenApiParameter("team", str, description="One team, by slug."),
+    OpenApiParameter("bucket", str, enum=["day", "week"], description="Bucket size (default day)."),
+    OpenApiParameter("days", int, description="How far back, in days (1-730, default 30)."),
+]
+
+
+class TrendsView(APIView):
+    """Time series per cluster, team or the fleet, read from each scan's summary row."""
+
+    @extend_schema(parameters=_SCOPE_PARAMS, responses=TrendsSerializer, summary="Posture over time")
+    def get(self, request):
+        clusters, scope = _scope(request)
+        bucket = request.query_params.get("bucket") or "day"
+        if bucket not in ("day", "week"):
+            raise ValidationError({"bucket": ["Must be day or week."]})
+        days = _int_param(request, "days", 30, 1, 730)
+        return Response(TrendsSerializer(trends.series(clusters, scope, bucket=bucket, days=days)).data)
+
+
+class SummaryView(APIView):
+    """Today's posture for dashboards: totals and one row per cluster, from the latest scans."""
+
+    @extend_schema(parameters=_SCOPE_PARAMS[:2], responses=SummarySerializer, summary="Dashboard summary")
+    def get(self, request):
+        clusters, _ = _scope(request)
+        return Response(SummarySerializer(trends.summary(clusters)).data)
+
+
+def _scope(request):
+    clusters = Cluster.objects.for_user(request.user)
+    cluster_id = request.query_params.get("cluster")
+    team = request.query_params.get("team")
+    if cluster_id is not None:
+        if not cluster_id.isdigit() or len(cluster_id) > 18:
+            raise ValidationError({"cluster": ["A cluster id is required."]})
+        clusters = clusters.filter(pk=int(cluster_id))
+        if not clusters.exists():
+            raise NotFound()
+        return clusters, f"cluster:{cluster_id}"
+    if team is not None:
+        clusters = clusters.filter(team__slug=team[:100])
+        if not clusters.exists() and not request.user.memberships.filter(team__slug=team[:100]).exists():
+            raise NotFound()
+        return clusters, f"team:{team[:100]}"
+    return clusters, "fleet"
+
+
+def _int_param(request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw[:6]) <= high or len(raw) > 6:
+        raise ValidationError({name: [f"Must be a whole number from {low} to {high}."]})
+    return int(raw)

@@ -1,0 +1,169 @@
+"""Trends and the dashboard summary, read from each scan's summary row.
+
+Only mean time to resolve reads findings (resolved ones, in the window). Every
+other number comes from Scan rows: the state of a cluster in a bucket is its
+last finished scan up to the end of that bucket (carried forward across buckets
+without a scan), so a cluster scanned weekly does not drop out of daily fleet
+totals on the days between.
+"""
+
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Avg, DurationField, ExpressionWrapper, F, OuterRef, Subquery
+from django.db.models.functions import TruncDay, TruncWeek
+from django.utils import timezone
+
+from findings.models import Finding, FindingStatus
+from findings.summary import grade_for
+from posture.models import Scan, ScanStatus
+
+FINISHED_OK = [ScanStatus.SUCCEEDED, ScanStatus.PARTIAL]
+
+
+def _bucket_of(moment: datetime, bucket: str) -> date:
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday()) if bucket == "week" else day
+
+
+def _buckets(since: date, until: date, bucket: str) -> list[date]:
+    step = timedelta(days=7 if bucket == "week" else 1)
+    current, found = _bucket_of(datetime.combine(since, time(), UTC), bucket), []
+    while current <= until:
+        found.append(current)
+        current += step
+    return found
+
+
+def series(clusters, scope: str, *, bucket: str = "day", days: int = 30, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    until = now.astimezone(UTC).date()
+    since = until - timedelta(days=days - 1)
+    since_at = datetime.combine(_bucket_of(datetime.combine(since, time(), UTC), bucket), time(), UTC)
+    cluster_ids = list(clusters.values_list("pk", flat=True))
+
+    # Each cluster's state when the window opens: its last good scan before it.
+    state: dict[int, tuple] = {}
+    before = (
+        Scan.objects.filter(cluster=OuterRef("pk"), status__in=FINISHED_OK, finished_at__lt=since_at)
+        .order_by("-finished_at", "-id")
+        .values("pk")[:1]
+    )
+    previous = [
+        pk for pk in clusters.annotate(previous=Subquery(before)).values_list("previous", flat=True) if pk
+    ]
+    for cluster_id, score, counts in Scan.objects.filter(pk__in=previous).values_list(
+        "cluster_id", "score", "counts_by_severity"
+    ):
+        state[cluster_id] = (score, counts or {})
+
+    last_in_bucket: dict[date, dict[int, tuple]] = defaultdict(dict)
+    new: Counter = Counter()
+    resolved: Counter = Counter()
+    rows = (
+        Scan.objects.filter(cluster_id__in=cluster_ids, status__in=FINISHED_OK, finished_at__gte=since_at)
+        .order_by("finished_at", "id")
+        .values_list(
+            "cluster_id", "finished_at", "score", "counts_by_severity", "new_count", "resolved_count"
+        )
+    )
+    for cluster_id, finished_at, score, counts, new_count, resolved_count in rows.iterator(chunk_size=2000):
+        key = _bucket_of(finished_at, bucket)
+        last_in_bucket[key][cluster_id] = (score, counts or {})
+        new[key] += new_count
+        resolved[key] += resolved_count
+
+    mttr = _mean_time_to_resolve(cluster_ids, since_at, bucket)
+    points = []
+    for key in _buckets(since, until, bucket):
+        state.update(last_in_bucket.get(key, {}))
+        scores = [score for score, _ in state.values() if score is not None]
+        by_severity: Counter = Counter()
+        for _, counts in state.values():
+            by_severity.update({severity: int(count) for severity, count in counts.items()})
+        points.append(
+            {
+                "bucket": key,
+                "score": round(sum(scores) / len(scores), 1) if scores else None,
+                "open_by_severity": dict(by_severity),
+                "open_total": sum(by_severity.values()),
+                "new": new[key],
+                "resolved": resolved[key],
+                "mean_time_to_resolve_hours": mttr.get(key),
+                "clusters": len(state),
+            }
+        )
+    return {"scope": scope, "bucket": bucket, "since": since, "until": until, "points": points}
+
+
+def _mean_time_to_resolve(cluster_ids: list[int], since_at: datetime, bucket: str) -> dict[date, float]:
+    trunc = TruncWeek if bucket == "week" else TruncDay
+    rows = (
+        Finding.objects.filter(
+            cluster_id__in=cluster_ids, status=FindingStatus.RESOLVED, resolved_at__gte=since_at
+        )
+        .order_by()
+        .annotate(bucket=trunc("resolved_at", tzinfo=UTC))
+        .values("bucket")
+        .annotate(
+            mean=Avg(ExpressionWrapper(F("resolved_at") - F("first_seen_at"), output_field=DurationField()))
+        )
+    )
+    found = {}
+    for row in rows:
+        if row["mean"] is not None and row["bucket"] is not None:
+            moment = row["bucket"]
+            key = moment.date() if isinstance(moment, datetime) else moment
+            found[key] = round(row["mean"].total_seconds() / 3600, 2)
+    return found
+
+
+def summary(clusters, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    latest_status = (
+        Scan.objects.filter(cluster=OuterRef("pk"), status__in=ScanStatus.finished())
+        .order_by("-finished_at", "-id")
+        .values("status")[:1]
+    )
+    rows = list(
+        clusters.select_related("team", "last_scan")
+        .annotate(latest_status=Subquery(latest_status))
+        .order_by("name")
+    )
+    per_cluster, totals, accepted, scores = [], Counter(), 0, []
+    for cluster in rows:
+        scan = cluster.last_scan
+        counts = {
+            severity: int(count)
+            for severity, count in ((scan.counts_by_severity if scan else {}) or {}).items()
+        }
+        totals.update(counts)
+        accepted += scan.accepted_risk_count if scan else 0
+        if scan and scan.score is not None:
+            scores.append(scan.score)
+        per_cluster.append(
+            {
+                "id": cluster.pk,
+                "name": cluster.name,
+                "team": cluster.team.slug,
+                "score": scan.score if scan else None,
+                "grade": scan.grade if scan else "",
+                "last_scan_status": cluster.latest_status,
+                "last_scan_finished_at": scan.finished_at if scan else None,
+                "open_by_severity": counts,
+                "accepted_risk": scan.accepted_risk_count if scan else 0,
+            }
+        )
+    mean = round(sum(scores) / len(scores), 1) if scores else None
+    return {
+        "clusters": len(rows),
+        "scanned_clusters": sum(1 for cluster in rows if cluster.last_scan_id),
+        "mean_score": mean,
+        "grade": grade_for(mean),
+        "open_by_severity": dict(totals),
+        "open_total": sum(totals.values()),
+        "accepted_risk": accepted,
+        "overdue": Finding.objects.filter(cluster__in=clusters).overdue(now).count(),
+        "failed_last_scans": sum(1 for cluster in rows if cluster.latest_status == ScanStatus.FAILED),
+        "per_cluster": per_cluster,
+    }
