@@ -1,12 +1,20 @@
+from datetime import datetime, time, timedelta
+
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 
 from findings.models import Finding, FindingStatus
+from findings.summary import FRAMEWORKS, frameworks_of
 from posture.scanning.checks.registry import Severity
 
 
+def _start_of(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 class FindingFilterSet(django_filters.FilterSet):
-    """One filter set for the HTML list and the API alike."""
+    """One filter set for the HTML list and the API alike. Field names are an API: add, never rename."""
 
     cluster = django_filters.NumberFilter(field_name="cluster_id")
     namespace = django_filters.CharFilter()
@@ -14,6 +22,15 @@ class FindingFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=FindingStatus.choices)
     check_id = django_filters.CharFilter(label="Check")
     category = django_filters.CharFilter()
+    framework = django_filters.ChoiceFilter(
+        choices=list(FRAMEWORKS.items()), method="in_framework", label="Framework"
+    )
+    assignee = django_filters.CharFilter(
+        method="assigned_to", label="Assignee", help_text='A user id, "me", or "none" for unassigned.'
+    )
+    overdue = django_filters.BooleanFilter(method="past_due", label="Overdue")
+    first_seen_after = django_filters.DateFilter(method="seen_after", label="First seen on or after")
+    first_seen_before = django_filters.DateFilter(method="seen_before", label="First seen on or before")
     q = django_filters.CharFilter(method="search", label="Search")
 
     class Meta:
@@ -30,3 +47,32 @@ class FindingFilterSet(django_filters.FilterSet):
             | Q(check_id__icontains=value)
             | Q(message__icontains=value)
         )
+
+    def in_framework(self, queryset, name, value):
+        from posture.scanning.checks import load_catalogue
+
+        ids = [check.id for check in load_catalogue() if value in frameworks_of(check)]
+        return queryset.filter(check_id__in=ids)
+
+    def assigned_to(self, queryset, name, value):
+        value = value.strip().lower()
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(assignee=user) if user and user.is_authenticated else queryset.none()
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset.filter(assignee__username=value)
+
+    def past_due(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = queryset.overdue(timezone.now())
+        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+    def seen_after(self, queryset, name, value):
+        return queryset.filter(first_seen_at__gte=_start_of(value))
+
+    def seen_before(self, queryset, name, value):
+        return queryset.filter(first_seen_at__lt=_start_of(value + timedelta(days=1)))

@@ -20,3 +20,49 @@ class FindingQuerySet(models.QuerySet):
     def overdue(self, now):
         """Open or acknowledged findings past their SLA due date."""
         return self.open().filter(due_at__lt=now)
+
+
+def severity_rank():
+    """Severity as a number, worst highest, so that lists sort critical > high > medium > low > info
+    rather than alphabetically."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from posture.scanning.checks.registry import Severity
+
+    return Case(
+        *(When(severity=severity.value, then=Value(severity.rank)) for severity in Severity),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def open_counts_by_check(findings) -> dict[str, int]:
+    """Open (or acknowledged) findings per check id, in one aggregate query."""
+    from django.db.models import Count
+
+    rows = findings.open().order_by().values_list("check_id").annotate(count=Count("id"))
+    return dict(rows)
+
+
+def estimated_count(queryset, *, exact_below: int = 20_000) -> tuple[int, bool]:
+    """(count, exact): the planner's estimate when it is large, an exact COUNT(*) when small.
+
+    Counting a million rows on every page view costs more than the rest of the
+    page; "about 412,000" is as useful to a person as the exact figure.
+    """
+    from django.db import connections
+
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql":
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            import json
+
+            plan = json.loads(plan)
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        if estimate >= exact_below:
+            return estimate, False
+    return queryset.order_by().count(), True

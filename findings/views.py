@@ -1,11 +1,121 @@
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.utils.decorators import method_decorator
-from django.views.decorators.vary import vary_on_headers
-from django.views.generic import ListView
+"""Finding, check and exception pages. Thin: triage.py and services.py make every change."""
 
+from collections import defaultdict
+from functools import cached_property
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.vary import vary_on_headers
+from django.views.generic import CreateView, DetailView, ListView, TemplateView
+
+from accounts.models import Membership, Role
+from accounts.permissions import has_role, teams_with_role
+from findings import services, triage
 from findings.filtersets import FindingFilterSet
-from findings.models import Finding
+from findings.forms import (
+    STATUS_ACTIONS,
+    AssignForm,
+    BulkActionForm,
+    CommentForm,
+    ExceptionRuleForm,
+    StatusChangeForm,
+)
+from findings.models import ExceptionRule, Finding, FindingStatus
+from findings.querysets import estimated_count, open_counts_by_check, severity_rank
+from findings.summary import FRAMEWORKS, frameworks_of
 from posture.models import Cluster
+from posture.scanning.checks import load_catalogue
+from posture.scanning.checks.registry import Category, Severity
+
+S = FindingStatus
+SEVERITIES = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
+SORTS = {
+    "severity": ("Severity, worst first", ("-rank", "-last_seen_at", "-id")),
+    "last_seen": ("Last seen, newest first", ("-last_seen_at", "-id")),
+    "first_seen": ("First seen, newest first", ("-first_seen_at", "-id")),
+    "oldest": ("First seen, oldest first", ("first_seen_at", "id")),
+    "due": ("Due date, soonest first", (F("due_at").asc(nulls_last=True), "id")),
+}
+DEFAULT_SORT = "severity"
+# How the outcome of a refused change reads: "false positives cannot be acknowledged".
+PLURALS = {
+    S.OPEN: "open findings",
+    S.ACKNOWLEDGED: "acknowledged findings",
+    S.RISK_ACCEPTED: "accepted risks",
+    S.FALSE_POSITIVE: "false positives",
+    S.RESOLVED: "resolved findings",
+}
+
+
+def _is_partial(request) -> bool:
+    return bool(request.htmx and not request.htmx.boosted)
+
+
+def _catalogue() -> dict:
+    return dict(load_catalogue().as_mapping())
+
+
+class EstimatedPaginator(Paginator):
+    """Counts exactly when the result is small, else takes the planner's estimate (see estimated_count)."""
+
+    @cached_property
+    def count(self):
+        count, self.exact = estimated_count(self.object_list)
+        return count
+
+
+class TriageContext:
+    """Who may triage which finding, and to whom it can be assigned: loaded once per page."""
+
+    def __init__(self, user, team_ids):
+        self.user = user
+        self.teams = set(teams_with_role(user, Role.ENGINEER)) & set(team_ids) if team_ids else set()
+        by_team = defaultdict(list)
+        users = {}
+        if self.teams:
+            memberships = (
+                Membership.objects.filter(
+                    team_id__in=self.teams, role__in=[Role.ENGINEER, Role.ADMIN], user__is_active=True
+                )  # fmt: skip
+                .select_related("user")
+                .order_by("user__username")
+            )
+            for membership in memberships:
+                by_team[membership.team_id].append(membership.user)
+                users[membership.user_id] = membership.user
+        self.assignees_by_team = dict(by_team)
+        self.assignees = sorted(users.values(), key=lambda user: user.get_username())
+
+    def as_context(self) -> dict:
+        return {
+            "triage_teams": self.teams,
+            "assignees_by_team": self.assignees_by_team,
+            "assignees": self.assignees,
+        }
+
+
+def row_context(request, finding, **extra) -> dict:
+    triage_context = TriageContext(request.user, [finding.cluster.team_id])
+    return {
+        "f": finding,
+        "checks": _catalogue(),
+        "now": timezone.now(),
+        "status_actions": STATUS_ACTIONS,
+        **triage_context.as_context(),
+        **extra,
+    }
+
+
+# --- The list -------------------------------------------------------------------------
 
 
 @method_decorator(vary_on_headers("HX-Request"), name="dispatch")
@@ -13,24 +123,349 @@ class FindingListView(LoginRequiredMixin, ListView):
     template_name = "findings/finding_list.html"
     context_object_name = "findings"
     paginate_by = 50
+    paginator_class = EstimatedPaginator
+
+    def filter_data(self) -> QueryDict:
+        return self.request.GET
 
     def get_queryset(self):
+        data = self.filter_data()
         base = Finding.objects.for_user(self.request.user).select_related("cluster", "assignee")
-        self.filterset = FindingFilterSet(self.request.GET or None, queryset=base)
+        self.filterset = FindingFilterSet(data or None, queryset=base, request=self.request)
+        self.sort = data.get("sort") if data.get("sort") in SORTS else DEFAULT_SORT
         if self.filterset.is_bound and not self.filterset.is_valid():
             return base.none()
-        return self.filterset.qs.order_by("-last_seen_at", "-id")
+        queryset = self.filterset.qs
+        if self.sort == "severity":
+            queryset = queryset.annotate(rank=severity_rank())
+        return queryset.order_by(*SORTS[self.sort][1])
 
     def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["findings/finding_list.html#results"]
+        if _is_partial(self.request):
+            return [f"{self.template_name}#results"]
         return [self.template_name]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filterset"] = self.filterset
-        context["clusters"] = Cluster.objects.for_user(self.request.user).only("id", "name")
-        query = self.request.GET.copy()
+        clusters = list(Cluster.objects.for_user(self.request.user).only("id", "name", "team_id"))
+        triage_context = TriageContext(self.request.user, {cluster.team_id for cluster in clusters})
+        query = self.filter_data().copy()
         query.pop("page", None)
-        context["query"] = query.urlencode()
+        data = self.filter_data()
+        context.update(
+            filterset=self.filterset,
+            clusters=clusters,
+            checks=_catalogue(),
+            categories=[category.value for category in Category],
+            frameworks=FRAMEWORKS,
+            severities=SEVERITIES,
+            statuses=S.choices,
+            selected_severities=data.getlist("severity"),
+            selected_statuses=data.getlist("status"),
+            sorts=[(key, label) for key, (label, _order) in SORTS.items()],
+            sort=self.sort,
+            query=query.urlencode(),
+            now=timezone.now(),
+            status_actions=STATUS_ACTIONS,
+            count_exact=getattr(context.get("paginator"), "exact", True),
+            **triage_context.as_context(),
+        )
         return context
+
+
+class FindingBulkView(FindingListView):
+    """Bulk select → assign, acknowledge, accept risk, false positive, reopen; then the list again."""
+
+    http_method_names = ["post"]
+
+    def filter_data(self) -> QueryDict:
+        return QueryDict(self.request.POST.get("query", ""))
+
+    def post(self, request):
+        engineer_teams = list(teams_with_role(request.user, Role.ENGINEER))
+        if not engineer_teams:
+            raise PermissionDenied
+        form = BulkActionForm(request.POST, team_ids=engineer_teams)
+        ids = [value for value in request.POST.getlist("ids") if value.isdigit()]
+        level, outcome = self._apply(form, ids, engineer_teams)
+        if _is_partial(request):
+            self.object_list = self.get_queryset()
+            context = self.get_context_data(outcome=outcome, outcome_level=level)
+            return render(request, f"{self.template_name}#results", context)
+        messages.add_message(request, level, outcome)
+        url = reverse("findings:finding-list")
+        query = self.filter_data().urlencode()
+        return redirect(f"{url}?{query}" if query else url)
+
+    def _apply(self, form, ids, engineer_teams) -> tuple[int, str]:
+        if not ids:
+            return messages.WARNING, "Select at least one finding first."
+        if not form.is_valid():
+            problems = "; ".join(error for errors in form.errors.values() for error in errors)
+            return messages.ERROR, f"Nothing changed: {problems}"
+        visible = Finding.objects.for_user(self.request.user).filter(pk__in=ids)
+        allowed = visible.filter(cluster__team_id__in=engineer_teams)
+        forbidden = visible.count() - allowed.count()
+        action = form.cleaned_data["action"]
+        if action == BulkActionForm.ASSIGN:
+            level, text = self._assign(allowed, form.cleaned_data["assignee"])
+        else:
+            level, text = self._change_status(allowed, action, form.cleaned_data)
+        if forbidden:
+            text += f"; {forbidden} belong to teams where you cannot triage"
+            level = messages.WARNING
+        return level, text + "."
+
+    def _assign(self, findings, assignee) -> tuple[int, str]:
+        outside = 0
+        if assignee is not None:
+            member_teams = Membership.objects.filter(user=assignee).values("team_id")
+            outside = findings.exclude(cluster__team_id__in=member_teams).count()
+            findings = findings.filter(cluster__team_id__in=member_teams)
+        changed = triage.assign(findings, assignee, actor=self.request.user)
+        who = assignee.get_username() if assignee else "nobody"
+        text = f"{changed} assigned to {who}" if assignee else f"{changed} unassigned"
+        if outside:
+            return messages.WARNING, f"{text}, {outside} could not be: {who} is not in their team"
+        return messages.SUCCESS, text
+
+    def _change_status(self, findings, to_status, data) -> tuple[int, str]:
+        verb = STATUS_ACTIONS[to_status]
+        allowed_from = {source for source, target in triage.USER_TRANSITIONS if target == to_status}
+        refused = dict(
+            findings.exclude(status__in=allowed_from).order_by().values_list("status").annotate(n=Count("id"))
+        )
+        try:
+            outcome = triage.bulk_change_status(
+                findings,
+                to_status,
+                actor=self.request.user,
+                reason=data.get("reason", ""),
+                until=data.get("until"),
+            )
+        except triage.TransitionRefused as exc:
+            return messages.ERROR, f"Nothing changed: {exc}"
+        text = f"{outcome.changed} {verb}"
+        if not outcome.refused:
+            return messages.SUCCESS, text
+        reasons = []
+        for status, count in sorted(refused.items(), key=lambda item: -item[1]):
+            if status == to_status:
+                reasons.append(f"{count} already {verb}" if len(refused) > 1 else f"already {verb}")
+            else:
+                prefix = f"{count} " if len(refused) > 1 else ""
+                reasons.append(f"{prefix}{PLURALS.get(status, status)} cannot be {verb}")
+        return messages.WARNING, f"{text}, {outcome.refused} could not be: {'; '.join(reasons)}"
+
+
+# --- One finding ------------------------------------------------------------------------
+
+
+class FindingDetailView(LoginRequiredMixin, DetailView):
+    template_name = "findings/finding_detail.html"
+    context_object_name = "finding"
+
+    def get_queryset(self):
+        return Finding.objects.for_user(self.request.user).select_related(
+            "cluster", "cluster__team", "assignee", "first_seen_scan", "last_seen_scan", "exception_rule"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        finding = self.object
+        check = _catalogue().get(finding.check_id)
+        triage_context = TriageContext(self.request.user, [finding.cluster.team_id])
+        context.update(
+            check=check,
+            framework_names=[FRAMEWORKS[name] for name in frameworks_of(check)] if check else [],
+            events=list(finding.events.select_related("actor", "scan")),
+            comments=list(finding.comments.select_related("author")),
+            can_triage=finding.cluster.team_id in triage_context.teams,
+            transitions=[
+                (target, label)
+                for target, label in STATUS_ACTIONS.items()
+                if (finding.status, target) in triage.USER_TRANSITIONS
+            ],
+            comment_form=CommentForm(),
+            now=timezone.now(),
+            evidence_value=_evidence_value(finding.evidence),
+            **triage_context.as_context(),
+        )
+        return context
+
+
+def _evidence_value(evidence) -> str:
+    import json
+
+    if not isinstance(evidence, dict) or "value" not in evidence:
+        return ""
+    value = evidence["value"]
+    return value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+class FindingActionView(LoginRequiredMixin, View):
+    """Base of POST actions on one finding: the engineer role in its cluster's team."""
+
+    def get_finding(self, pk) -> Finding:
+        finding = get_object_or_404(
+            Finding.objects.for_user(self.request.user).select_related("cluster", "assignee"), pk=pk
+        )
+        if not has_role(self.request.user, finding.cluster.team_id, Role.ENGINEER):
+            raise PermissionDenied
+        return finding
+
+    def respond(self, finding, *, done: str = "", error: str = ""):
+        if _is_partial(self.request) and self.request.POST.get("partial") == "row":
+            finding = Finding.objects.select_related("cluster", "assignee").get(pk=finding.pk)
+            context = row_context(self.request, finding, row_error=error, row_done=done)
+            return render(self.request, "findings/finding_list.html#row", context)
+        if error:
+            messages.error(self.request, error[:1].upper() + error[1:] + ".")
+        elif done:
+            messages.success(self.request, done)
+        return redirect("findings:finding-detail", pk=finding.pk)
+
+
+class FindingStatusView(FindingActionView):
+    def post(self, request, pk):
+        finding = self.get_finding(pk)
+        form = StatusChangeForm(request.POST)
+        if not form.is_valid():
+            return self.respond(finding, error="that change is not one Rampart knows")
+        target = form.cleaned_data["to_status"]
+        try:
+            triage.change_status(
+                finding,
+                target,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                until=form.cleaned_data["until"],
+            )
+        except triage.TransitionRefused as exc:
+            return self.respond(finding, error=str(exc))
+        return self.respond(finding, done=f"Finding {STATUS_ACTIONS[target]}.")
+
+
+class FindingAssignView(FindingActionView):
+    def post(self, request, pk):
+        finding = self.get_finding(pk)
+        form = AssignForm(request.POST, team_ids=[finding.cluster.team_id])
+        if not form.is_valid():
+            return self.respond(finding, error="that person cannot be assigned findings of this team")
+        assignee = form.cleaned_data["assignee"]
+        triage.assign(Finding.objects.filter(pk=finding.pk), assignee, actor=request.user)
+        done = f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
+        return self.respond(finding, done=done)
+
+
+class FindingCommentView(FindingActionView):
+    def post(self, request, pk):
+        finding = self.get_finding(pk)
+        try:
+            services.add_comment(finding, author=request.user, body=request.POST.get("body", ""))
+        except services.CommentRefused as exc:
+            messages.error(request, f"{str(exc).capitalize()}.")
+        else:
+            messages.success(request, "Comment added.")
+        return redirect(reverse("findings:finding-detail", args=[finding.pk]) + "#comments")
+
+
+# --- The check catalogue -------------------------------------------------------------------
+
+
+class CheckListView(LoginRequiredMixin, TemplateView):
+    template_name = "findings/check_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        category = self.request.GET.get("category", "")
+        framework = self.request.GET.get("framework", "")
+        checks = sorted(load_catalogue(), key=lambda check: (-check.severity.rank, check.id))
+        if category:
+            checks = [check for check in checks if check.category == category]
+        if framework in FRAMEWORKS:
+            checks = [check for check in checks if framework in frameworks_of(check)]
+        counts = open_counts_by_check(Finding.objects.for_user(self.request.user))
+        context.update(
+            checks=[
+                (check, counts.get(check.id, 0), [FRAMEWORKS[n] for n in frameworks_of(check)])
+                for check in checks
+            ],
+            categories=[category.value for category in Category],
+            category=category,
+            frameworks=FRAMEWORKS,
+            framework=framework,
+            total_open=sum(counts.values()),
+        )
+        return context
+
+
+# --- Exception rules ------------------------------------------------------------------------
+
+
+class ExceptionListView(LoginRequiredMixin, ListView):
+    template_name = "findings/exception_list.html"
+    context_object_name = "rules"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return (
+            ExceptionRule.objects.for_user(self.request.user)
+            .select_related("team", "cluster", "owner", "created_by")
+            .annotate(linked=Count("findings", filter=Q(findings__status=S.RISK_ACCEPTED)))
+            .order_by("-created_at", "-id")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["admin_teams"] = set(teams_with_role(self.request.user, Role.ADMIN))
+        context["now"] = timezone.now()
+        return context
+
+
+class ExceptionCreateView(LoginRequiredMixin, CreateView):
+    template_name = "findings/exception_form.html"
+    form_class = ExceptionRuleForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not teams_with_role(request.user, Role.ADMIN).exists():
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("instance", None)
+        checks = sorted(load_catalogue(), key=lambda check: check.id)
+        return {**kwargs, "user": self.request.user, "checks": checks}
+
+    def get_initial(self):
+        return {"check_ids": self.request.GET.getlist("check")}
+
+    def form_valid(self, form):
+        try:
+            rule, accepted = services.create_exception_rule(form.save(), actor=self.request.user)
+        except services.RuleRefused as exc:
+            form.add_error(None, f"{str(exc).capitalize()}.")
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            f"Exception #{rule.pk} created; {accepted} matching finding{'s' if accepted != 1 else ''} "
+            "accepted until it expires.",
+        )
+        return redirect("findings:exception-list")
+
+
+class ExceptionRevokeView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        rule = get_object_or_404(ExceptionRule.objects.for_user(request.user), pk=pk)
+        if not has_role(request.user, rule.team_id, Role.ADMIN):
+            raise PermissionDenied
+        if rule.revoked_at:
+            messages.info(request, f"Exception #{rule.pk} was already revoked.")
+        else:
+            reopened = services.revoke_exception_rule(rule, actor=request.user)
+            messages.success(
+                request,
+                f"Exception #{rule.pk} revoked; {reopened} finding{'s' if reopened != 1 else ''} reopened.",
+            )
+        return redirect("findings:exception-list")

@@ -3,19 +3,192 @@ from django.conf import settings
 
 from accounts.models import Role, Team
 from accounts.permissions import teams_with_role
+from posture import schedules
 from posture.models import Cluster, ConnectionMode
+from posture.scanning.collectors.connection import InvalidConnection, connection_from
+from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES, context_names
+
+STORED = "stored — leave empty to keep"
 
 
-class ClusterForm(forms.ModelForm):
+class ScheduleFields(forms.ModelForm):
+    """Interval or cron: one of them, or neither (scans only on demand)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        interval, cron = cleaned.get("scan_interval_minutes"), (cleaned.get("scan_cron") or "").strip()
+        if interval and cron:
+            raise forms.ValidationError("Give either an interval or a cron expression, not both.")
+        if cron:
+            try:
+                schedules.parse_cron(cron)
+            except schedules.InvalidCron as exc:
+                self.add_error("scan_cron", f"Not a valid schedule: {exc}.")
+        cleaned["scan_cron"] = " ".join(cron.split())
+        return cleaned
+
+
+class ClusterForm(ScheduleFields):
+    """Register or edit a cluster. Credentials are write-only: never rendered back.
+
+    ``self.credentials`` after validation: the new secret (kubeconfig text or
+    bearer token), "" to clear, or None to keep what is stored.
+    """
+
+    kubeconfig_file = forms.FileField(
+        required=False,
+        label="Kubeconfig file",
+        help_text="A self-contained kubeconfig (kubectl config view --raw --flatten --minify).",
+    )
+    kubeconfig_text = forms.CharField(
+        required=False,
+        label="…or paste the kubeconfig",
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
+    )
+    api_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="API server URL",
+        widget=forms.URLInput(attrs={"placeholder": "https://203.0.113.10:6443"}),
+    )
+    disabled_checks = forms.MultipleChoiceField(
+        required=False,
+        label="Checks switched off for this cluster",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Switched-off checks do not run, so they neither fail nor count towards the score.",
+    )
+    token = forms.CharField(
+        required=False,
+        label="Bearer token",
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="A read-only service-account token (kubectl create token rampart-reader).",
+    )
+
+    LIVE_FIELDS = {
+        ConnectionMode.KUBECONFIG: ("kubeconfig_file", "kubeconfig_text", "kube_context"),
+        ConnectionMode.TOKEN: ("api_url", "token", "ca_bundle"),
+    }
+
     class Meta:
         model = Cluster
-        fields = ["name", "team", "description", "connection_mode", "scan_interval_minutes"]
+        fields = [
+            "name",
+            "team",
+            "description",
+            "connection_mode",
+            "api_url",
+            "ca_bundle",
+            "kube_context",
+            "scan_interval_minutes",
+            "scan_cron",
+        ]
+        labels = {
+            "api_url": "API server URL",
+            "ca_bundle": "CA certificate (PEM)",
+            "kube_context": "Kubeconfig context",
+            "scan_interval_minutes": "Scan every (minutes)",
+            "scan_cron": "…or on a cron schedule (UTC)",
+        }
+        help_texts = {
+            "ca_bundle": "Empty: the system's trusted CAs.",
+            "kube_context": "Empty: the kubeconfig's current-context.",
+        }
+        widgets = {"ca_bundle": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"})}
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, checks=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.credentials: str | None = None
+        self.fields["disabled_checks"].choices = [
+            (check.id, f"{check.id}: {check.title}") for check in checks
+        ]
+        self.fields["disabled_checks"].initial = list(
+            (self.instance.check_settings or {}).get("disabled", [])
+        )
         self.fields["team"].queryset = Team.objects.filter(id__in=teams_with_role(user, Role.ADMIN))
-        # Live modes arrive with the live collector; until then only snapshots are offered.
-        self.fields["connection_mode"].choices = [(ConnectionMode.SNAPSHOT, ConnectionMode.SNAPSHOT.label)]
+        self.fields["connection_mode"].widget.attrs["data-mode-switch"] = ""
+        if self.instance.pk and self.instance.has_credentials:
+            # Say that something is stored, never what.
+            for name in ("kubeconfig_text", "token"):
+                self.fields[name].widget.attrs["placeholder"] = STORED
+            self.fields["kubeconfig_file"].help_text = f"A kubeconfig is {STORED}."
+
+    def _kubeconfig(self) -> str:
+        upload = self.cleaned_data.get("kubeconfig_file")
+        if upload:
+            if upload.size > MAX_KUBECONFIG_BYTES:
+                raise forms.ValidationError(
+                    {"kubeconfig_file": f"The kubeconfig is larger than {MAX_KUBECONFIG_BYTES // 1024} KiB."}
+                )
+            try:
+                return upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(
+                    {"kubeconfig_file": "The file is not a text kubeconfig."}
+                ) from None
+        return (self.cleaned_data.get("kubeconfig_text") or "").strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        mode = cleaned.get("connection_mode")
+        stored = self.instance.get_credentials() if self.instance.pk and self.instance.has_credentials else ""
+        same_mode = self.instance.pk and self.instance.connection_mode == mode
+        if mode == ConnectionMode.KUBECONFIG:
+            text = self._kubeconfig()
+            if not text and not (same_mode and stored):
+                self.add_error("kubeconfig_file", "Upload or paste the cluster's kubeconfig.")
+                return cleaned
+            self._check_connection(
+                mode,
+                "kubeconfig_file",
+                credentials=text or stored,
+                kube_context=cleaned.get("kube_context", ""),
+            )
+            self.credentials = text or None
+        elif mode == ConnectionMode.TOKEN:
+            token = cleaned.get("token") or ""
+            if not token and not (same_mode and stored):
+                self.add_error("token", "Give the bearer token Rampart reads the cluster with.")
+                return cleaned
+            self._check_connection(
+                mode,
+                "token",
+                api_url=cleaned.get("api_url") or "",
+                credentials=token or stored,
+                ca_bundle=cleaned.get("ca_bundle") or "",
+            )
+            self.credentials = token or None
+        else:
+            # Snapshot, agent and in-cluster modes keep no secret.
+            self.credentials = "" if stored else None
+        return cleaned
+
+    def save(self, commit=True):
+        cluster = super().save(commit=False)
+        check_settings = dict(cluster.check_settings or {})
+        check_settings["disabled"] = sorted(self.cleaned_data.get("disabled_checks") or [])
+        cluster.check_settings = check_settings
+        if commit:
+            cluster.save()
+        return cluster
+
+    def _check_connection(self, mode, field, **values) -> None:
+        """Problems in the settings themselves (no network): one line under the field they concern."""
+        try:
+            connection_from(mode, **values)
+        except InvalidConnection as exc:
+            message = str(exc)
+            target = field
+            if "API URL" in message:
+                target = "api_url"
+            elif "CA bundle" in message:
+                target = "ca_bundle"
+            elif "context" in message and mode == ConnectionMode.KUBECONFIG:
+                names = context_names(values.get("credentials", ""))
+                if names:
+                    message += f" (its contexts: {', '.join(names)})"
+                target = "kube_context"
+            self.add_error(target, message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
 
 
 class SnapshotUploadForm(forms.Form):

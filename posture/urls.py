@@ -10,14 +10,19 @@ app_name = "posture"
 cluster_patterns = [
     path("", views.ClusterListView.as_view(), name="cluster-list"),
     path("new/", views.ClusterCreateView.as_view(), name="cluster-create"),
+    path("test-connection/", views.ClusterTestConnectionView.as_view(), name="cluster-test-connection"),
     path("<int:pk>/", views.ClusterDetailView.as_view(), name="cluster-detail"),
+    path("<int:pk>/edit/", views.ClusterEditView.as_view(), name="cluster-edit"),
+    path(
+        "<int:pk>/test-connection/", views.ClusterTestConnectionView.as_view(), name="cluster-test-connection"
+    ),
     path("<int:pk>/scan/", views.ScanNowView.as_view(), name="cluster-scan"),
     path("<int:pk>/snapshot/", views.SnapshotUploadView.as_view(), name="cluster-snapshot"),
     path("scans/<int:pk>/", views.ScanDetailView.as_view(), name="scan-detail"),
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="posture:cluster-list", permanent=False), name="home"),
+    path("", views.OverviewView.as_view(), name="home"),
     path("clusters/", include((cluster_patterns, "posture"))),
     path("findings/", include("findings.urls")),
     path("accounts/", include("accounts.urls")),

@@ -1,22 +1,208 @@
+"""Dashboard pages for clusters and scans. Thin: read models, call services, render.
+
+Pages that htmx refreshes serve their partial from the same URL
+(``template#partial`` when ``request.htmx and not request.htmx.boosted``) and
+vary on HX-Request. Trends read the per-scan summary rows, never the findings.
+"""
+
+from collections import Counter, defaultdict
+from datetime import datetime, time, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Avg, Count, OuterRef, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.vary import vary_on_headers
-from django.views.generic import CreateView, DetailView, ListView
+from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
 from accounts.models import Role
 from accounts.permissions import has_role, teams_with_role
+from findings.models import Finding, FindingEvent, FindingStatus
+from findings.querysets import open_counts_by_check, severity_rank
+from findings.summary import FRAMEWORKS
 from posture import services
 from posture.forms import ClusterForm, SnapshotUploadForm
-from posture.models import Cluster, Scan, ScanTrigger
+from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger
+from posture.scanning.checks import load_catalogue
+from posture.scanning.checks.registry import Severity
+
+SEVERITIES = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
+SCORED = [ScanStatus.SUCCEEDED, ScanStatus.PARTIAL]
+# Summary fields a list of clusters never shows: left in the database.
+HEAVY_SCAN_FIELDS = (
+    "counts_by_namespace",
+    "collection_errors",
+    "not_assessed",
+    "objects_collected",
+    "coverage_gaps",
+)
+TREND_PERIODS = {"30": 30, "90": 90, "365": 365}
 
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+def with_latest_attempt(clusters):
+    """Annotate each cluster with its newest scan attempt (``last_scan`` is the newest *finished* one,
+    which a failed or running scan does not replace)."""
+    newest = Scan.objects.filter(cluster=OuterRef("pk")).order_by("-created_at", "-id")
+    return clusters.annotate(
+        latest_status=Subquery(newest.values("status")[:1]),
+        latest_error=Subquery(newest.values("error")[:1]),
+        latest_at=Subquery(newest.values("created_at")[:1]),
+    )
+
+
+def _period(request, default: int = 30, allowed=("30", "90")) -> int:
+    value = request.GET.get("days", "")
+    return TREND_PERIODS[value] if value in allowed else default
+
+
+def _is_partial(request) -> bool:
+    return bool(request.htmx and not request.htmx.boosted)
+
+
+def _checks() -> dict:
+    return dict(load_catalogue().as_mapping())
+
+
+class PartialMixin:
+    """Serve ``template#<partial_name>`` to htmx requests from the page's own URL."""
+
+    partial_name = ""
+
+    def get_template_names(self):
+        names = super().get_template_names()
+        if self.partial_name and _is_partial(self.request):
+            return [f"{names[0]}#{self.partial_name}"]
+        return names
+
+
+# --- Overview -----------------------------------------------------------------------
+
+
+@method_decorator(vary_on_headers("HX-Request"), name="dispatch")
+class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
+    """The fleet at a glance: every cluster's score and trend, what is open, overdue and failing."""
+
+    template_name = "posture/overview.html"
+    partial_name = "trends"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, now = self.request.user, timezone.now()
+        days = _period(self.request)
+        heavy = [f"last_scan__{name}" for name in HEAVY_SCAN_FIELDS]
+        clusters = list(
+            with_latest_attempt(Cluster.objects.for_user(user)).select_related("team", "last_scan").defer(*heavy)
+        )
+        ids = [cluster.pk for cluster in clusters]
+        today = timezone.localdate(now)
+        first_day = today - timedelta(days=days - 1)
+        start = timezone.make_aware(datetime.combine(first_day, time.min))
+        calendar = [first_day + timedelta(days=n) for n in range(days)]
+
+        # One GROUP BY over the summary rows: a daily score and counts per cluster.
+        daily = (
+            Scan.objects.filter(cluster_id__in=ids, status__in=SCORED, created_at__gte=start)
+            .annotate(day=TruncDate("created_at"))
+            .values("cluster_id", "day")
+            .annotate(score=Avg("score"), new=Sum("new_count"), resolved=Sum("resolved_count"),
+                      reopened=Sum("reopened_count"))
+            .order_by()
+        )  # fmt: skip
+        scores: dict[int, dict] = defaultdict(dict)
+        week_start = today - timedelta(days=6)
+        week = Counter()
+        per_day = defaultdict(Counter)
+        for row in daily:
+            scores[row["cluster_id"]][row["day"]] = row["score"]
+            if row["day"] >= week_start:
+                for key in ("new", "resolved", "reopened"):
+                    week[key] += row[key] or 0
+                    per_day[row["day"]][key] += row[key] or 0
+
+        rows = []
+        severity_totals, category_totals = Counter(), Counter()
+        accepted = 0
+        compliance = {name: [0, 0] for name in FRAMEWORKS}
+        for cluster in clusters:
+            series = [scores[cluster.pk].get(day) for day in calendar]
+            scan = cluster.last_scan
+            rows.append({"cluster": cluster, "scan": scan, "series": series, "change": _change(series),
+                         "title": _trend_title(cluster.name, series, days)})  # fmt: skip
+            if scan and scan.status in SCORED:
+                severity_totals.update(scan.counts_by_severity or {})
+                category_totals.update(scan.counts_by_category or {})
+                accepted += scan.accepted_risk_count
+                for name, value in (scan.framework_compliance or {}).items():
+                    if name in compliance and value.get("controls"):
+                        compliance[name][0] += value["controls"]
+                        compliance[name][1] += value["passing"]
+
+        fleet = []
+        for day in calendar:
+            values = [scores[cid][day] for cid in ids if scores[cid].get(day) is not None]
+            fleet.append(sum(values) / len(values) if values else None)
+
+        overdue = Finding.objects.filter(cluster_id__in=ids).overdue(now)
+        checks = _checks()
+        top_checks = sorted(open_counts_by_check(Finding.objects.filter(cluster_id__in=ids)).items(),
+                            key=lambda item: (-item[1], item[0]))[:10]  # fmt: skip
+        context.update(
+            days=days,
+            rows=rows,
+            scanned=[row for row in rows if row["scan"]],
+            fleet_points=[(day, value) for day, value in zip(calendar, fleet, strict=True)],
+            fleet_title=_trend_title("Average fleet score", fleet, days),
+            severity_items=[
+                (name.title(), severity_totals.get(name, 0), f"sev-{name}") for name in SEVERITIES
+            ],
+            open_total=sum(severity_totals.values()),
+            accepted_risk=accepted,
+            category_items=[(name.title(), count, "cat") for name, count in category_totals.most_common()],
+            week=week,
+            week_days=[(day, per_day[day]) for day in calendar[-7:]],
+            overdue_count=overdue.count() if ids else 0,
+            overdue_top=list(overdue.select_related("cluster").order_by("due_at")[:8]) if ids else [],
+            top_checks=[(check_id, count, checks.get(check_id)) for check_id, count in top_checks],
+            compliance=[
+                (name, label, round(100 * passing / controls, 1) if controls else None, controls, passing)
+                for name, (controls, passing) in compliance.items()
+                for label in [FRAMEWORKS[name]]
+            ],
+            cluster_compliance=[
+                (row["cluster"], [(row["scan"].framework_compliance or {}).get(name) for name in FRAMEWORKS])
+                for row in rows
+                if row["scan"] and row["scan"].framework_compliance
+            ],
+            frameworks=FRAMEWORKS,
+            can_create=teams_with_role(user, Role.ADMIN).exists(),
+        )
+        return context
+
+
+def _trend_title(name: str, series: list, days: int) -> str:
+    known = [value for value in series if value is not None]
+    if not known:
+        return f"{name}: no finished scans in the last {days} days"
+    return f"{name} over the last {days} days: from {known[0]:.1f} to {known[-1]:.1f}"
+
+
+def _change(series: list) -> float | None:
+    """Score change over the period: last known value minus first known value."""
+    known = [value for value in series if value is not None]
+    return round(known[-1] - known[0], 1) if len(known) >= 2 else None
+
+
+# --- Clusters -------------------------------------------------------------------------
 
 
 class ClusterListView(LoginRequiredMixin, ListView):
@@ -24,7 +210,9 @@ class ClusterListView(LoginRequiredMixin, ListView):
     context_object_name = "clusters"
 
     def get_queryset(self):
-        return Cluster.objects.for_user(self.request.user).select_related("team", "last_scan")
+        heavy = [f"last_scan__{name}" for name in HEAVY_SCAN_FIELDS]
+        clusters = Cluster.objects.for_user(self.request.user).select_related("team", "last_scan").defer(*heavy)
+        return with_latest_attempt(clusters)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -32,45 +220,181 @@ class ClusterListView(LoginRequiredMixin, ListView):
         return context
 
 
-class ClusterCreateView(LoginRequiredMixin, CreateView):
+class ClusterFormMixin(LoginRequiredMixin):
     form_class = ClusterForm
     template_name = "posture/cluster_form.html"
 
+    def get_form_kwargs(self):
+        checks = sorted(load_catalogue(), key=lambda check: check.id)
+        return {**super().get_form_kwargs(), "user": self.request.user, "checks": checks}
+
+    def form_valid(self, form):
+        cluster = services.save_cluster(form.save(commit=False), credentials=form.credentials)
+        self.on_saved(cluster)
+        return redirect("posture:cluster-detail", pk=cluster.pk)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "live_modes": [str(mode) for mode in services.LIVE_MODES],
+        }
+
+
+class ClusterCreateView(ClusterFormMixin, CreateView):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not teams_with_role(request.user, Role.ADMIN).exists():
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
+    def on_saved(self, cluster):
+        next_step = (
+            "Upload a snapshot to scan it."
+            if cluster.connection_mode in (ConnectionMode.SNAPSHOT, ConnectionMode.AGENT)
+            else "Press “Scan now” to read it."
+        )
+        messages.success(self.request, f"Cluster {cluster.name} registered. {next_step}")
 
-    def form_valid(self, form):
-        cluster = services.save_cluster(form.save(commit=False))
-        messages.success(self.request, f"Cluster {cluster.name} registered. Upload a snapshot to scan it.")
-        return redirect("posture:cluster-detail", pk=cluster.pk)
+
+class ClusterEditView(ClusterFormMixin, UpdateView):
+    def get_queryset(self):
+        return Cluster.objects.for_user(self.request.user)
+
+    def get_object(self, queryset=None):
+        cluster = super().get_object(queryset)
+        if not has_role(self.request.user, cluster.team_id, Role.ADMIN):
+            raise PermissionDenied
+        return cluster
+
+    def on_saved(self, cluster):
+        messages.success(self.request, f"Settings of {cluster.name} saved.")
+
+
+class ClusterTestConnectionView(LoginRequiredMixin, View):
+    """The "Test connection" button: reach the cluster with the form's settings (or the stored ones)."""
+
+    def post(self, request, pk=None):
+        cluster = None
+        if pk is not None:
+            cluster = get_object_or_404(Cluster.objects.for_user(request.user), pk=pk)
+            if not has_role(request.user, cluster.team_id, Role.ADMIN):
+                raise PermissionDenied
+        elif not teams_with_role(request.user, Role.ADMIN).exists():
+            raise PermissionDenied
+        mode = request.POST.get("connection_mode", "")
+        report, problem = None, ""
+        if mode not in services.LIVE_MODES:
+            problem = (
+                "Snapshot and agent clusters are not reached over the network, so there is nothing to test."
+            )
+        else:
+            upload = request.FILES.get("kubeconfig_file")
+            if mode == ConnectionMode.KUBECONFIG:
+                secret = request.POST.get("kubeconfig_text", "")
+                if upload:
+                    secret = upload.read(1024 * 1024).decode("utf-8", "replace")
+                    upload.seek(0)
+            else:
+                secret = request.POST.get("token", "")
+            if not secret.strip() and cluster and cluster.connection_mode == mode:
+                secret = cluster.get_credentials()
+            report = services.try_cluster_connection(
+                mode,
+                api_url=request.POST.get("api_url", ""),
+                credentials=secret,
+                ca_bundle=request.POST.get("ca_bundle", ""),
+                kube_context=request.POST.get("kube_context", ""),
+            )
+        context = {"report": report, "problem": problem, "tested": True}
+        if _is_partial(request):
+            return render(request, "posture/cluster_form.html#connection-report", context)
+        form = ClusterForm(request.POST, request.FILES, instance=cluster, user=request.user,
+                           checks=sorted(load_catalogue(), key=lambda check: check.id))  # fmt: skip
+        context.update(form=form, object=cluster, cluster=cluster,
+                       live_modes=[str(m) for m in services.LIVE_MODES])  # fmt: skip
+        return render(request, "posture/cluster_form.html", context)
 
 
 @method_decorator(vary_on_headers("HX-Request"), name="dispatch")
-class ClusterDetailView(LoginRequiredMixin, DetailView):
+class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
     template_name = "posture/cluster_detail.html"
     context_object_name = "cluster"
+    partial_name = "scans"
 
     def get_queryset(self):
         return Cluster.objects.for_user(self.request.user).select_related("team", "last_scan")
 
-    def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["posture/cluster_detail.html#scans"]
-        return [self.template_name]
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        cluster = self.object
-        context["scans"] = list(cluster.scans.select_related("snapshot")[:30])
-        context["active_scan"] = next((scan for scan in context["scans"] if scan.is_active), None)
-        context["can_scan"] = has_role(self.request.user, cluster.team_id, Role.ENGINEER)
-        context["upload_form"] = SnapshotUploadForm()
+        cluster, user = self.object, self.request.user
+        context.update(scans_context(cluster, user))
+        if _is_partial(self.request):
+            return context  # the polling partial needs the scans only
+        days = _period(self.request, allowed=("30", "90", "365"))
+        since = timezone.now() - timedelta(days=days)
+        trend = list(
+            cluster.scans.filter(status__in=SCORED, created_at__gte=since)
+            .order_by("created_at")
+            .values_list("created_at", "score", "grade")
+        )
+        last = cluster.last_scan
+        context.update(
+            days=days,
+            trend=[(when, score) for when, score, _grade in trend],
+            trend_title=_trend_title(
+                f"Score of {cluster.name}", [score for _when, score, _grade in trend], days
+            ),
+            namespaces=namespace_rows(cluster, last),
+            can_admin=has_role(user, cluster.team_id, Role.ADMIN),
+            upload_form=SnapshotUploadForm(),
+            disabled_checks=(cluster.check_settings or {}).get("disabled", []),
+        )
         return context
+
+
+def scans_context(cluster: Cluster, user) -> dict:
+    scans = list(
+        cluster.scans.select_related("snapshot").defer("counts_by_namespace", "collection_errors")[:20]
+    )
+    return {
+        "scans": scans,
+        "active_scan": next((scan for scan in scans if scan.is_active), None),
+        "can_scan": has_role(user, cluster.team_id, Role.ENGINEER),
+    }
+
+
+def namespace_rows(cluster: Cluster, scan: Scan | None) -> list[dict]:
+    """Per namespace: the latest scan's count (summary row) and the live findings by severity.
+
+    Scans do not record per-namespace evaluations, so a namespace has no score of
+    its own; "weight" sums the severity weights of its live findings instead.
+    """
+    if scan is None:
+        return []
+    by_severity: dict[str, Counter] = defaultdict(Counter)
+    live = [FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED, FindingStatus.RISK_ACCEPTED]
+    for namespace, severity, count in (
+        Finding.objects.filter(cluster=cluster, status__in=live)
+        .values_list("namespace", "severity")
+        .annotate(count=Count("id"))
+        .order_by()
+    ):
+        by_severity[namespace][severity] += count
+    names = set(scan.counts_by_namespace or {}) | set(by_severity)
+    rows = []
+    for name in names:
+        counts = by_severity.get(name, Counter())
+        weight = sum(_weight(sev) * n for sev, n in counts.items())
+        rows.append({"name": name, "count": (scan.counts_by_namespace or {}).get(name, sum(counts.values())),
+                     "severities": [counts.get(sev, 0) for sev in SEVERITIES], "weight": weight})  # fmt: skip
+    rows.sort(key=lambda row: (-row["weight"], -row["count"], row["name"]))
+    return rows
+
+
+def _weight(severity: str) -> int:
+    try:
+        return Severity(severity).weight
+    except ValueError:
+        return 0
 
 
 class ClusterActionView(LoginRequiredMixin, View):
@@ -88,11 +412,18 @@ class ClusterActionView(LoginRequiredMixin, View):
 class ScanNowView(ClusterActionView):
     def post(self, request, pk):
         cluster = self.get_cluster(pk)
+        problem = ""
         try:
             services.start_scan(cluster, trigger=ScanTrigger.MANUAL)
-            messages.success(request, f"Scan of {cluster.name} queued.")
+            if not _is_partial(request):
+                messages.success(request, f"Scan of {cluster.name} queued.")
         except services.ScanAlreadyActive as exc:
-            messages.warning(request, f"{str(exc).capitalize()}.")
+            problem = f"{str(exc).capitalize()}."
+            if not _is_partial(request):
+                messages.warning(request, problem)
+        if _is_partial(request):
+            context = {"cluster": cluster, "scan_problem": problem, **scans_context(cluster, request.user)}
+            return render(request, "posture/cluster_detail.html#scans", context)
         return redirect("posture:cluster-detail", pk=cluster.pk)
 
 
@@ -115,15 +446,58 @@ class SnapshotUploadView(ClusterActionView):
         return redirect("posture:cluster-detail", pk=cluster.pk)
 
 
+# --- Scans ----------------------------------------------------------------------------
+
+CHANGE_LIMIT = 100  # rows per list of changes; the counts come from the summary row
+
+
 @method_decorator(vary_on_headers("HX-Request"), name="dispatch")
-class ScanDetailView(LoginRequiredMixin, DetailView):
+class ScanDetailView(LoginRequiredMixin, PartialMixin, DetailView):
     template_name = "posture/scan_detail.html"
     context_object_name = "scan"
+    partial_name = "status"
 
     def get_queryset(self):
         return Scan.objects.for_user(self.request.user).select_related("cluster", "snapshot")
 
-    def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["posture/scan_detail.html#status"]
-        return [self.template_name]
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        scan = self.object
+        if _is_partial(self.request) and scan.is_active:
+            return context
+        previous = (
+            Scan.objects.filter(cluster_id=scan.cluster_id, created_at__lt=scan.created_at, status__in=SCORED)
+            .only("id", "score", "grade", "created_at", "findings_count", "cluster_id")
+            .first()
+        )
+        events = FindingEvent.objects.filter(scan=scan, action=FindingEvent.Action.STATUS).select_related(
+            "finding"
+        )
+        resolved = list(events.filter(to_value=FindingStatus.RESOLVED)[:CHANGE_LIMIT])
+        reopened = list(
+            events.filter(to_value=FindingStatus.OPEN, from_value=FindingStatus.RESOLVED)[:CHANGE_LIMIT]
+        )
+        new = list(
+            Finding.objects.filter(first_seen_scan=scan)
+            .annotate(rank=severity_rank())
+            .order_by("-rank", "check_id", "id")[:CHANGE_LIMIT]
+        )
+        context.update(
+            previous=previous,
+            score_change=(
+                round(scan.score - previous.score, 1)
+                if previous and previous.score is not None and scan.score is not None
+                else None
+            ),
+            new_findings=new,
+            resolved_events=resolved,
+            reopened_events=reopened,
+            unchanged_count=max(scan.findings_count - scan.new_count - scan.reopened_count, 0),
+            change_limit=CHANGE_LIMIT,
+            severity_items=[
+                (name.title(), (scan.counts_by_severity or {}).get(name, 0), f"sev-{name}")
+                for name in SEVERITIES
+            ],
+            frameworks=FRAMEWORKS,
+        )
+        return context

@@ -1,0 +1,67 @@
+/* Rampart: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function boxes(formId) {
+    return Array.prototype.slice.call(
+      document.querySelectorAll('input[type="checkbox"][name="ids"][form="' + formId + '"]')
+    );
+  }
+
+  function updateSelection(formId) {
+    var all = boxes(formId);
+    var chosen = all.filter(function (box) { return box.checked; }).length;
+    document.querySelectorAll('[data-selected-count="' + formId + '"]').forEach(function (out) {
+      out.textContent = chosen === 1 ? "1 finding selected" : chosen + " findings selected";
+    });
+    document.querySelectorAll('input[data-select-all="' + formId + '"]').forEach(function (master) {
+      master.checked = all.length > 0 && chosen === all.length;
+      master.indeterminate = chosen > 0 && chosen < all.length;
+    });
+  }
+
+  // Only the fields an action needs: reason for risk/false positive, a date for risk, a person for assign.
+  function showFieldsFor(select) {
+    var form = select.form;
+    if (!form) { return; }
+    form.querySelectorAll("[data-show-for]").forEach(function (field) {
+      var wanted = field.getAttribute("data-show-for").split(" ");
+      field.hidden = wanted.indexOf(select.value) === -1;
+    });
+  }
+
+  // Cluster form: the connection fields of the chosen mode; "Test connection" for live modes only.
+  function showMode(select) {
+    var mode = select.value;
+    document.querySelectorAll("[data-modes]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-modes").split(" ").indexOf(mode) === -1;
+    });
+  }
+
+  function enhance(root) {
+    root.querySelectorAll("select[data-action-switch]").forEach(showFieldsFor);
+    root.querySelectorAll("select[data-mode-switch]").forEach(showMode);
+    root.querySelectorAll("input[data-select-all]").forEach(function (master) {
+      updateSelection(master.getAttribute("data-select-all"));
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("input[data-select-all]")) {
+      var formId = target.getAttribute("data-select-all");
+      boxes(formId).forEach(function (box) { box.checked = target.checked; });
+      updateSelection(formId);
+    } else if (target.matches('input[type="checkbox"][name="ids"][form]')) {
+      updateSelection(target.getAttribute("form"));
+    } else if (target.matches("select[data-action-switch]")) {
+      showFieldsFor(target);
+    } else if (target.matches("select[data-mode-switch]")) {
+      showMode(target);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { enhance(event.target); });
+})();

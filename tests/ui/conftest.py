@@ -1,0 +1,48 @@
+"""Fixtures for the page tests: the demo cluster (seed_demo) and people of its team in every role."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Role, Team
+from posture.models import Cluster
+from tests.factories import make_user
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path):
+    """Five days of scans of a 20-workload demo cluster, owned by the team "Platform"."""
+    settings.DATA_DIR = tmp_path
+    call_command("seed_demo", days=5, workloads=20, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Cluster.objects.select_related("team", "last_scan").get(name="demo-shop-prod")
+
+
+@pytest.fixture
+def platform(demo) -> Team:
+    return demo.team
+
+
+@pytest.fixture
+def demo_viewer(platform):
+    return make_user(platform, Role.VIEWER, username="vic")
+
+
+@pytest.fixture
+def demo_engineer(platform):
+    return make_user(platform, Role.ENGINEER, username="eve")
+
+
+@pytest.fixture
+def demo_admin(platform):
+    return make_user(platform, Role.ADMIN, username="abe")
+
+
+@pytest.fixture
+def stranger(db):
+    """An admin of another team: sees none of Platform's clusters."""
+    from tests.factories import make_team
+
+    return make_user(make_team("Elsewhere"), Role.ADMIN, username="sam")
+
+
+def htmx(**extra) -> dict:
+    return {"headers": {"HX-Request": "true", **extra}}

@@ -1,0 +1,96 @@
+from django.urls import reverse
+
+from posture.models import ScanStatus
+from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
+from tests.ui.conftest import htmx
+
+
+def test_the_overview_is_the_home_page_and_shows_every_cluster_with_grade_and_trend(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    page = response.text
+    assert "demo-shop-prod" in page
+    assert f'class="grade grade-{demo.last_scan.grade.lower()}"' in page
+    assert '<svg class="chart spark"' in page
+    assert "demo-shop-prod over the last 30 days" in page
+
+
+def test_the_overview_summarises_findings_from_the_latest_scans(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(reverse("home")).text
+    assert "Open findings by severity" in page
+    assert f"{demo.last_scan.findings_count}" in page
+    for severity, count in demo.last_scan.counts_by_severity.items():
+        assert f"{severity.title()}: {count}</title>" in page
+    assert "New and resolved, last 7 days" in page
+    assert "Top failing checks" in page
+    assert "Compliance by framework" in page
+    assert "Pod Security Standards: baseline" in page
+
+
+def test_the_overview_counts_overdue_findings(client, demo, demo_viewer):
+    from django.utils import timezone
+
+    from findings.models import Finding
+
+    Finding.objects.filter(cluster=demo, status="open").update(due_at=timezone.now() - timezone.timedelta(days=1))
+    overdue = Finding.objects.overdue(timezone.now()).count()
+    client.force_login(demo_viewer)
+    page = client.get(reverse("home")).text
+    assert f'?overdue=true&amp;sort=due">{overdue}</a>' in page
+
+
+def test_the_trend_period_switches_to_ninety_days_through_the_htmx_partial(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    response = client.get(reverse("home"), {"days": "90"}, **htmx())
+    assert response.text.lstrip().startswith('<section id="trends"')
+    assert "<html" not in response.text
+    assert "over the last 90 days" in response.text
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_overview_hides_other_teams_clusters(client, demo, stranger):
+    client.force_login(stranger)
+    page = client.get(reverse("home")).text
+    assert "demo-shop-prod" not in page
+    assert "No clusters yet" in page
+
+
+def test_with_no_clusters_an_admin_is_invited_to_register_one(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("home")).text
+    assert "No clusters yet" in page
+    assert reverse("posture:cluster-create") in page
+
+
+def test_with_no_clusters_a_viewer_is_told_whom_to_ask(client, viewer):
+    client.force_login(viewer)
+    assert "Ask an admin of your team" in client.get(reverse("home")).text
+
+
+def test_a_cluster_whose_scan_failed_shows_the_reason_on_the_overview(client, team, viewer):
+    cluster = make_cluster(team, name="broken")
+    from posture import services
+
+    scan = services.start_scan(cluster, enqueue=False)
+    scan = services.run_scan(scan.pk)
+    assert scan.status == ScanStatus.FAILED
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    assert "no snapshot has been uploaded for this cluster yet" in page
+
+
+def test_the_overview_does_not_query_per_cluster(client, team, viewer, django_assert_max_num_queries):
+    for n in range(6):
+        scan_snapshot(make_cluster(team, name=f"c{n}"), as_yaml(deployment("web", privileged=True)))
+    client.force_login(viewer)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("home"))
+    assert response.text.count('<svg class="chart spark"') == 6
+
+
+def test_the_overview_needs_a_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
