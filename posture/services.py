@@ -23,6 +23,7 @@ from accounts import audit
 from posture import crypto, schedules
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.scans import ScanPhase
+from posture.notifications import notify_scan_finished
 from posture.scanning import engine
 from posture.scanning.checks import load_catalogue
 from posture.scanning.collectors import live
@@ -168,6 +169,7 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
         logger.exception("scan %s of cluster %s failed unexpectedly", scan.pk, scan.cluster_id)
         _fail(scan, "internal error while scanning; the details are in Rampart's logs", clock())
     scan.refresh_from_db()
+    notify_scan_finished(scan)  # queues webhooks; never raises
     return scan
 
 

@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         "FindingStatusEnum": "findings.models.FindingStatus",
         "ScanStatusEnum": "posture.models.scans.ScanStatus",
         "SeverityEnum": "posture.api.schema.SEVERITY_CHOICES",
+        "NotificationEventEnum": "posture.models.notifications.NotificationEvent",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -2,8 +2,10 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 import posture.api.schema  # noqa: F401 - registers the OpenAPI extensions
+import posture.notifications.admin  # noqa: F401 - the delivery log in Django's admin
 from findings.api.views import CommentViewSet, ExceptionRuleViewSet, FindingEventViewSet, FindingViewSet
 from posture.api.agents import SnapshotPushView
+from posture.api.notifications import NotificationDeliveryViewSet, NotificationEndpointViewSet
 from posture.api.views import ID, CheckViewSet, ClusterViewSet, ScanViewSet, SummaryView, TrendsView
 
 router = DefaultRouter()
@@ -14,6 +16,8 @@ router.register("checks", CheckViewSet, basename="check")
 router.register("exceptions", ExceptionRuleViewSet, basename="exception")
 router.register("comments", CommentViewSet, basename="comment")
 router.register("history", FindingEventViewSet, basename="history")
+router.register("notification-endpoints", NotificationEndpointViewSet, basename="notification-endpoint")
+router.register("notification-deliveries", NotificationDeliveryViewSet, basename="notification-delivery")
 
 urlpatterns = [
     path("trends/", TrendsView.as_view(), name="trends"),

@@ -1,0 +1,14 @@
+"""Notifications: webhooks and Slack-compatible webhooks for scans and a daily digest.
+
+    notify_scan_finished(scan)   # posture.services calls it when a scan ends
+    send_overdue_digests()       # the daily beat task
+
+One message per scan or digest per endpoint (never one per finding), delivered
+by Celery tasks on the ``notifications`` queue with exponential backoff; every
+attempt is logged (NotificationDelivery / NotificationAttempt).
+"""
+
+from posture.notifications import tasks  # noqa: F401,E402 - registers the Celery tasks
+from posture.notifications.service import notify_scan_finished, send_overdue_digests
+
+__all__ = ["notify_scan_finished", "send_overdue_digests"]

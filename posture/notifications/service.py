@@ -1,0 +1,112 @@
+"""Deciding what to send, and to whom; the sending is delivery.py's, run by tasks.py."""
+
+import logging
+from collections import Counter
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.models import Team
+from findings.models import Finding
+from posture.models import (
+    NotificationDelivery,
+    NotificationEndpoint,
+    NotificationEvent,
+    Scan,
+    ScanStatus,
+)
+from posture.notifications import messages
+
+logger = logging.getLogger(__name__)
+
+ALERT_SEVERITIES = ("critical", "high")
+
+
+def notify_scan_finished(scan: Scan | None) -> int:
+    """Queue the messages a finished scan calls for; returns how many. Never raises: a scan's
+    outcome must not depend on its notifications."""
+    if scan is None or scan.status not in ScanStatus.finished():
+        return 0
+    try:
+        return _notify_scan(scan)
+    except Exception:
+        logger.exception("notifications for scan %s could not be queued", scan.pk)
+        return 0
+
+
+def _notify_scan(scan: Scan) -> int:
+    endpoints = NotificationEndpoint.objects.filter(team_id=scan.cluster.team_id, enabled=True)
+    if scan.status == ScanStatus.FAILED:
+        event, payload = NotificationEvent.SCAN_FAILED, None
+        wanted = [endpoint for endpoint in endpoints if endpoint.wants(event)]
+        if wanted:
+            payload = messages.scan_failed(scan)
+    else:
+        event = NotificationEvent.NEW_FINDINGS
+        wanted = [endpoint for endpoint in endpoints if endpoint.wants(event)]
+        if not wanted:
+            return 0
+        new = Finding.objects.filter(first_seen_scan=scan, severity__in=ALERT_SEVERITIES).exclude(
+            status="false_positive"
+        )
+        by_severity = dict(Counter(new.values_list("severity", flat=True)))
+        if not by_severity:
+            return 0
+        listed = list(new.order_by("-severity", "check_id", "namespace", "name")[: messages.MAX_LISTED])
+        listed.sort(
+            key=lambda f: (messages.SEVERITY_ORDER.index(f.severity), f.check_id, f.namespace, f.name)
+        )
+        payload = messages.new_findings(scan, listed, by_severity)
+    return _queue(wanted, event, f"scan:{scan.pk}", payload, scan=scan)
+
+
+def send_overdue_digests(now: datetime | None = None) -> int:
+    """One digest per endpoint and day, for teams with overdue findings."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    queued = 0
+    teams = Team.objects.filter(notification_endpoints__enabled=True).distinct()
+    for team in teams:
+        wanted = [
+            endpoint
+            for endpoint in team.notification_endpoints.filter(enabled=True)
+            if endpoint.wants(NotificationEvent.OVERDUE_DIGEST)
+        ]
+        if not wanted:
+            continue
+        overdue = Finding.objects.filter(cluster__team=team).overdue(now)
+        rows = list(
+            overdue.order_by()
+            .values("cluster_id", "cluster__name")
+            .annotate(count=Count("id"))
+            .order_by("-count", "cluster__name")
+        )
+        if not rows:
+            continue
+        by_cluster = [
+            {"cluster": row["cluster__name"], "id": row["cluster_id"], "overdue": row["count"]}
+            for row in rows
+        ]
+        oldest = list(overdue.order_by("due_at", "id")[: messages.MAX_LISTED])
+        payload = messages.overdue_digest(team, day, by_cluster, oldest)
+        queued += _queue(wanted, NotificationEvent.OVERDUE_DIGEST, f"digest:{day.isoformat()}", payload)
+    return queued
+
+
+def _queue(endpoints, event: str, dedupe_key: str, payload: dict | None, *, scan=None) -> int:
+    from posture.notifications.tasks import deliver_task
+
+    queued = 0
+    for endpoint in endpoints:
+        try:
+            with transaction.atomic():
+                delivery = NotificationDelivery.objects.create(
+                    endpoint=endpoint, event=event, dedupe_key=dedupe_key, scan=scan, payload=payload
+                )
+        except IntegrityError:
+            continue  # already queued for this scan or day
+        transaction.on_commit(lambda pk=delivery.pk: deliver_task.delay(pk))
+        queued += 1
+    return queued

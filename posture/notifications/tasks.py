@@ -1,0 +1,27 @@
+"""Celery tasks (queue ``notifications``: the route in settings sends every ``notifications.*`` there)."""
+
+from celery import shared_task
+from django.conf import settings
+
+from posture.notifications import delivery
+
+
+@shared_task(bind=True, name="notifications.deliver", max_retries=None, acks_late=True)
+def deliver_task(self, delivery_id: int) -> str:
+    result = delivery.attempt(delivery_id)
+    if result.delivered:
+        return "delivered"
+    if not result.retry:
+        return "failed"
+    delays = settings.RAMPART_NOTIFICATION_RETRY_DELAYS
+    if self.request.retries >= len(delays):
+        delivery.give_up(delivery_id)
+        return "failed"
+    raise self.retry(countdown=delays[self.request.retries])
+
+
+@shared_task(name="notifications.send_overdue_digests")
+def send_overdue_digests_task() -> int:
+    from posture.notifications.service import send_overdue_digests
+
+    return send_overdue_digests()

@@ -1,0 +1,112 @@
+import pytest
+
+from accounts.models import ApiToken
+from posture.models import Cluster
+from tests.api.helpers import assert_error
+from tests.factories import make_cluster
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_CLUSTER = {
+    "name": "edge-1",
+    "team": "payments",
+    "connection_mode": "token",
+    "api_url": "https://203.0.113.10:6443",
+    "credentials": "eyJhbGciOi.secret-bearer-token-value",
+}
+
+
+def test_every_role_lists_and_reads_its_teams_clusters(api, viewer, engineer, admin_user, cluster):
+    for user in (viewer, engineer, admin_user):
+        listed = api(user).get("/api/v1/clusters/").json()
+        assert [row["name"] for row in listed["results"]] == ["prod-eu"]
+        assert api(user).get(f"/api/v1/clusters/{cluster.pk}/").json()["team"] == "payments"
+
+
+def test_another_teams_cluster_is_not_found(api, outsider, cluster):
+    assert_error(api(outsider).get(f"/api/v1/clusters/{cluster.pk}/"), 404, "not_found")
+    assert_error(api(outsider).patch(f"/api/v1/clusters/{cluster.pk}/", {"description": "x"}), 404)
+    assert_error(api(outsider).delete(f"/api/v1/clusters/{cluster.pk}/"), 404)
+
+
+def test_an_admin_registers_a_cluster_and_its_credentials_are_never_returned(api, admin_user):
+    response = api(admin_user).post("/api/v1/clusters/", TOKEN_CLUSTER)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["has_credentials"] is True
+    assert "credentials" not in body
+    assert "secret-bearer-token-value" not in response.content.decode()
+    cluster = Cluster.objects.get(name="edge-1")
+    assert cluster.get_credentials() == TOKEN_CLUSTER["credentials"]
+    detail = api(admin_user).get(f"/api/v1/clusters/{cluster.pk}/").content.decode()
+    assert "secret-bearer-token-value" not in detail
+    assert cluster.credentials_encrypted not in detail
+
+
+def test_viewers_and_engineers_cannot_register_change_or_delete_clusters(api, viewer, engineer, cluster):
+    for user in (viewer, engineer):
+        assert_error(api(user).post("/api/v1/clusters/", TOKEN_CLUSTER), 403, "permission_denied")
+        assert_error(api(user).patch(f"/api/v1/clusters/{cluster.pk}/", {"description": "x"}), 403)
+        assert_error(api(user).delete(f"/api/v1/clusters/{cluster.pk}/"), 403)
+    assert Cluster.objects.count() == 1
+
+
+def test_an_admin_cannot_register_a_cluster_for_another_team(api, admin_user, other_team):
+    assert_error(api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "team": "search"}), 403)
+
+
+def test_a_read_only_token_never_writes_even_for_an_admin(api, admin_user, cluster):
+    readonly = api(admin_user, scope=ApiToken.Scope.READ)
+    assert_error(readonly.post("/api/v1/clusters/", TOKEN_CLUSTER), 403, "permission_denied")
+    assert_error(readonly.delete(f"/api/v1/clusters/{cluster.pk}/"), 403)
+    assert readonly.get(f"/api/v1/clusters/{cluster.pk}/").status_code == 200
+
+
+def test_an_admin_changes_settings_keeps_credentials_unless_given_and_deletes(api, admin_user):
+    created = api(admin_user).post("/api/v1/clusters/", TOKEN_CLUSTER).json()
+    changed = api(admin_user).patch(
+        f"/api/v1/clusters/{created['id']}/", {"description": "edge site", "scan_cron": "0 3 * * *"}
+    )
+    assert changed.status_code == 200, changed.json()
+    cluster = Cluster.objects.get(pk=created["id"])
+    assert cluster.description == "edge site"
+    assert cluster.scan_cron == "0 3 * * *"
+    assert cluster.get_credentials() == TOKEN_CLUSTER["credentials"]
+    assert api(admin_user).delete(f"/api/v1/clusters/{created['id']}/").status_code == 204
+    assert not Cluster.objects.filter(pk=created["id"]).exists()
+
+
+def test_bad_cluster_settings_are_reported_per_field(api, admin_user):
+    cases = [
+        ({**TOKEN_CLUSTER, "api_url": "ftp://x"}, "api_url"),
+        ({**TOKEN_CLUSTER, "credentials": ""}, "credentials"),
+        ({**TOKEN_CLUSTER, "connection_mode": "warp"}, "connection_mode"),
+        ({**TOKEN_CLUSTER, "scan_cron": "every tuesday"}, "scan_cron"),
+        ({**TOKEN_CLUSTER, "name": "x" * 500}, "name"),
+        ({**TOKEN_CLUSTER, "scan_interval_minutes": "soon"}, "scan_interval_minutes"),
+        ({**TOKEN_CLUSTER, "connection_mode": "agent"}, "credentials"),
+        ({**TOKEN_CLUSTER, "team": "no-such-team"}, "team"),
+    ]
+    for body, field in cases:
+        error = assert_error(api(admin_user).post("/api/v1/clusters/", body), 400, "invalid")
+        assert field in error["fields"], (field, error)
+
+
+def test_a_duplicate_name_is_refused(api, admin_user, cluster):
+    error = assert_error(api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "name": "prod-eu"}), 400)
+    assert "name" in error["fields"]
+
+
+def test_an_engineer_queues_a_scan_and_a_viewer_may_not(api, viewer, engineer, cluster):
+    assert_error(api(viewer).post(f"/api/v1/clusters/{cluster.pk}/scan/"), 403)
+    assert api(engineer).post(f"/api/v1/clusters/{cluster.pk}/scan/").status_code == 202
+
+
+def test_scans_are_listed_filtered_and_scoped_to_the_team(api, viewer, scanned, other_team):
+    make_cluster(other_team, name="foreign")
+    body = api(viewer).get("/api/v1/scans/", {"cluster": scanned.pk, "status": "succeeded"}).json()
+    assert body["count"] == 1
+    assert body["results"][0]["cluster"] == scanned.pk
+    scan_id = body["results"][0]["id"]
+    assert api(viewer).get(f"/api/v1/scans/{scan_id}/").json()["grade"]
+    assert_error(api(viewer).get("/api/v1/scans/", {"status": "exploded"}), 400, "invalid")
