@@ -28,38 +28,12 @@ CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 
 # Kinds without a namespace. Manifests sometimes give them one anyway (it is
 # ignored by the API server); dropping it keeps identities and lookups right.
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "StorageClass",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "PriorityClass",
-        "RuntimeClass",
-        "IngressClass",
-        "APIService",
-        "ValidatingWebhookConfiguration",
-        "MutatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "PodSecurityPolicy",
-        "CSIDriver",
-        "CSINode",
-        "VolumeAttachment",
-        "CertificateSigningRequest",
-        "CiliumClusterwideNetworkPolicy",
-        "ClusterSecretStore",
-        "ClusterExternalSecret",
-        "FlowSchema",
-        "PriorityLevelConfiguration",
-    }
-)
-
-# Network policy kinds Rampart understands, and how each selects pods.
-NETWORK_POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
+_CLUSTER_SCOPED = """Namespace Node PersistentVolume StorageClass ClusterRole ClusterRoleBinding
+    CustomResourceDefinition PriorityClass RuntimeClass IngressClass APIService ValidatingWebhookConfiguration
+    MutatingWebhookConfiguration ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding PodSecurityPolicy
+    CSIDriver CSINode VolumeAttachment CertificateSigningRequest CiliumClusterwideNetworkPolicy
+    ClusterSecretStore ClusterExternalSecret FlowSchema PriorityLevelConfiguration"""
+CLUSTER_SCOPED_KINDS = frozenset(_CLUSTER_SCOPED.split())
 
 
 def _dig(obj: dict, keys: Iterable[str]):
@@ -306,14 +280,6 @@ class SelectorIndex:
             found.extend(item for selector, item in candidates if selector.matches(labels))
         return found
 
-    def in_namespace(self, namespace: str) -> Iterator:
-        """Every item filed under ``namespace`` (not the cluster-wide ones)."""
-        for _selector, item in self._unkeyed.get(namespace, ()):
-            yield item
-        for items in self._keyed.get(namespace, {}).values():
-            for _selector, item in items:
-                yield item
-
 
 class LabelIndex:
     """Workloads by namespace and pod-template label, to resolve a Service's selector."""
@@ -498,12 +464,8 @@ class Inventory:
     def counts_by_kind(self) -> dict[str, int]:
         return {kind: len(items) for kind, items in sorted(self.by_kind.items())}
 
-    @cached_property
-    def _keys(self) -> set[tuple[str, str, str]]:
-        return {resource.key for resource in self.resources}
-
     def has(self, kind: str, namespace: str, name: str) -> bool:
-        return (kind, namespace, name) in self._keys
+        return (kind, namespace, name) in self._by_key
 
     def get(self, kind: str, namespace: str, name: str) -> Resource | None:
         return self._by_key.get((kind, namespace, name))

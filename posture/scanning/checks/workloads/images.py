@@ -3,7 +3,6 @@
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
 from posture.scanning.inventory import Workload
@@ -25,7 +24,6 @@ class ImageRef:
     digest: str  # "" when absent, else e.g. "sha256:..."
 
     @classmethod
-    @lru_cache(maxsize=8192)  # noqa: B019 - a pure parse of a few thousand distinct strings
     def parse(cls, image: str) -> "ImageRef":
         name, _, digest = image.partition("@")
         # A tag follows the last colon only if no slash comes after it (a registry port does).
@@ -48,11 +46,16 @@ class ImageRef:
         return not self.pinned and self.tag in ("", "latest")
 
 
-def _images(workload: Workload):
+def _images(workload: Workload, ctx):
+    # Three checks read every image: parse each distinct reference once per scan.
+    parsed: dict[str, ImageRef] = ctx.inventory.memo("image-refs", dict)
     for container in workload.containers:
         image = container.image.strip()
         if image:
-            yield container, image, ImageRef.parse(image)
+            ref = parsed.get(image)
+            if ref is None:
+                ref = parsed[image] = ImageRef.parse(image)
+            yield container, image, ref
 
 
 @register(
@@ -75,8 +78,8 @@ image: registry.example.com/shop/api:1.14.2@sha256:3b5d...
 ```
 """,
 )
-def latest_tag(workload: Workload, _ctx) -> Iterator[Failure]:
-    for container, image, ref in _images(workload):
+def latest_tag(workload: Workload, ctx) -> Iterator[Failure]:
+    for container, image, ref in _images(workload, ctx):
         if ref.floating:
             yield Failure(
                 message=f"container {container.name} runs {image}, which has no fixed tag",
@@ -105,8 +108,8 @@ image: registry.example.com/shop/api:1.14.2@sha256:3b5d...
 ```
 """,
 )
-def image_not_pinned_to_digest(workload: Workload, _ctx) -> Iterator[Failure]:
-    for container, image, ref in _images(workload):
+def image_not_pinned_to_digest(workload: Workload, ctx) -> Iterator[Failure]:
+    for container, image, ref in _images(workload, ctx):
         if not ref.pinned:
             yield Failure(
                 message=f"container {container.name} image {image} is not pinned to a digest"
@@ -137,8 +140,8 @@ imagePullPolicy: Always
 ```
 """,
 )
-def image_pull_policy_not_always(workload: Workload, _ctx) -> Iterator[Failure]:
-    for container, image, ref in _images(workload):
+def image_pull_policy_not_always(workload: Workload, ctx) -> Iterator[Failure]:
+    for container, image, ref in _images(workload, ctx):
         policy = container.spec.get("imagePullPolicy")
         if policy == "Always":
             continue
