@@ -88,7 +88,7 @@ def cluster_admin_binding(binding: Resource, ctx) -> Iterator[Failure]:
     severity=Severity.CRITICAL,
     target=Target.RESOURCES,
     kinds=BINDING_KINDS,
-    frameworks=Frameworks(cis=("5.1.1",), nsa=("Authentication and authorization",), mitre=("T1078.001",)),
+    frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1078.001",)),
     description="""
 A binding to `system:anonymous` or `system:unauthenticated` grants its role to anyone who can
 reach the API server, with no credentials at all. A binding to `system:authenticated` grants it

@@ -262,7 +262,10 @@ def dangerous_capabilities(workload: Workload, _ctx) -> Iterator[Failure]:
     severity=Severity.MEDIUM,
     target=Target.WORKLOAD,
     frameworks=Frameworks(
-        pss="restricted", cis=("5.2.10",), nsa=("Pod security: non-privileged containers",), mitre=("T1611",)
+        pss="restricted",
+        cis=("5.2.8", "5.2.10"),
+        nsa=("Pod security: non-privileged containers",),
+        mitre=("T1611",),
     ),
     description="""
 Container runtimes hand every container a default set of capabilities (NET_RAW for spoofed
