@@ -71,9 +71,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "posture.health.HealthCheckMiddleware",  # first: probes need no host check, session or HTTPS
     "posture.request_id.RequestIdMiddleware",  # first: every response and log line gets the id
     "django.middleware.security.SecurityMiddleware",
-    "posture.health.HealthCheckMiddleware",  # first: probes need no host check, session or HTTPS
     "posture.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -341,6 +341,6 @@ RAMPART_BASE_URL = (env_str("RAMPART_BASE_URL") or "").rstrip("/")
 RAMPART_SCAN_RETRY_DELAYS = env_int_list("RAMPART_SCAN_RETRY_DELAYS", [2, 8, 30])
 # /metrics answers only a scraper that sends this bearer token; unset, the endpoint does not exist.
 RAMPART_METRICS_TOKEN = env_str("RAMPART_METRICS_TOKEN") or ""
-RAMPART_KUBE_REQUEST_TIMEOUT = env_int(
-    "RAMPART_KUBE_REQUEST_TIMEOUT", 30, minimum=1
-)  # seconds per API request
+RAMPART_KUBE_REQUEST_TIMEOUT = env_int("RAMPART_KUBE_REQUEST_TIMEOUT", 30, minimum=1)  # seconds per request
+RAMPART_REAPER_GRACE_SECONDS = env_int("RAMPART_REAPER_GRACE_SECONDS", 60, minimum=0)
+RAMPART_QUEUED_SCAN_TIMEOUT = env_int("RAMPART_QUEUED_SCAN_TIMEOUT", 3600, minimum=60)
