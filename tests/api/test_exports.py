@@ -1,0 +1,61 @@
+import csv
+import io
+
+import orjson
+import pytest
+
+from findings.models import Finding
+from tests.api.helpers import assert_error, make_findings
+
+pytestmark = pytest.mark.django_db
+
+
+def _content(response) -> bytes:
+    assert response.streaming
+    return b"".join(response.streaming_content)
+
+
+def test_the_csv_export_streams_only_the_filtered_findings(api, viewer, cluster):
+    make_findings(cluster, 7, severity="critical", namespace="payments")
+    make_findings(cluster, 5, severity="low")
+    response = api(viewer).get("/api/v1/findings/export/csv/", {"severity": "critical"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(_content(response).decode())))
+    assert len(rows) == 7
+    assert {row["severity"] for row in rows} == {"critical"}
+    assert {row["namespace"] for row in rows} == {"payments"}
+    assert rows[0]["cluster_name"] == "prod-eu"
+
+
+def test_the_json_export_streams_a_valid_array_with_the_same_filters(api, viewer, cluster):
+    make_findings(cluster, 1201, severity="high")
+    make_findings(cluster, 3, severity="low", status="resolved")
+    response = api(viewer).get("/api/v1/findings/export/json/", {"status": "open"})
+    rows = orjson.loads(_content(response))
+    assert len(rows) == 1201
+    assert {row["status"] for row in rows} == {"open"}
+    assert rows == sorted(rows, key=lambda row: row["id"])
+
+
+def test_an_empty_export_is_still_well_formed(api, viewer, cluster):
+    assert orjson.loads(_content(api(viewer).get("/api/v1/findings/export/json/"))) == []
+    assert _content(api(viewer).get("/api/v1/findings/export/csv/")).decode().startswith("id,cluster,")
+
+
+def test_cells_that_a_spreadsheet_would_run_as_formulas_are_defused(api, viewer, cluster):
+    finding = make_findings(cluster, 1)[0]
+    Finding.objects.filter(pk=finding.pk).update(name='=HYPERLINK("http://evil")', namespace="@sum")
+    rows = list(
+        csv.DictReader(io.StringIO(_content(api(viewer).get("/api/v1/findings/export/csv/")).decode()))
+    )
+    assert rows[0]["name"].startswith("'=")
+    assert rows[0]["namespace"] == "'@sum"
+
+
+def test_exports_are_scoped_to_your_teams_and_need_authentication(api, outsider, cluster):
+    make_findings(cluster, 2)
+    assert orjson.loads(_content(api(outsider).get("/api/v1/findings/export/json/"))) == []
+    assert_error(api().get("/api/v1/findings/export/csv/"), 401, "not_authenticated")
+    assert_error(api(outsider).get("/api/v1/findings/export/csv/", {"severity": "bogus"}), 400, "invalid")
