@@ -268,6 +268,10 @@ REDIS_URL = env_str("REDIS_URL") or None
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+# A prefix for every broker key lets several Rampart installations (or test runs) share one Redis.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"global_keyprefix": env_str("RAMPART_BROKER_KEY_PREFIX")} if env_str("RAMPART_BROKER_KEY_PREFIX") else {}
+)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

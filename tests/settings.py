@@ -13,6 +13,8 @@ os.environ.setdefault("RAMPART_ENCRYPTION_KEYS", "3mOeFbpSJ8Ie6ecRYNwIzyDYuS_Jpw
 os.environ.setdefault("RAMPART_HTTPS", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("RAMPART_DATA_DIR", tempfile.mkdtemp(prefix="rampart-test-"))
+# Workers started by this test run see only this run's tasks, even on a shared Redis.
+os.environ.setdefault("RAMPART_BROKER_KEY_PREFIX", f"rampart-test-{os.getpid()}:")
 
 from posture.settings import *  # noqa: E402,F403
 
