@@ -45,24 +45,28 @@ def open_counts_by_check(findings) -> dict[str, int]:
 
 
 def estimated_count(queryset, *, exact_below: int = 20_000) -> tuple[int, bool]:
-    """(count, exact): the planner's estimate when it is large, an exact COUNT(*) when small.
+    """(count, exact): an exact count up to ``exact_below``, beyond it the planner's estimate.
 
     Counting a million rows on every page view costs more than the rest of the
-    page; "about 412,000" is as useful to a person as the exact figure.
+    page; "about 412,000" is as useful to a person as the exact figure. The
+    bounded count (COUNT over a LIMIT) stops reading at ``exact_below`` rows.
     """
+    from django.core.exceptions import EmptyResultSet
     from django.db import connections
 
+    bounded = queryset.order_by()[:exact_below].count()
     connection = connections[queryset.db]
-    if connection.vendor == "postgresql":
+    if bounded < exact_below or connection.vendor != "postgresql":
+        return (bounded, True) if bounded < exact_below else (queryset.order_by().count(), True)
+    try:
         sql, params = queryset.order_by().values("pk").query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        if isinstance(plan, str):
-            import json
+    except EmptyResultSet:
+        return 0, True
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        import json
 
-            plan = json.loads(plan)
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-        if estimate >= exact_below:
-            return estimate, False
-    return queryset.order_by().count(), True
+        plan = json.loads(plan)
+    return max(int(plan[0]["Plan"]["Plan Rows"]), exact_below), False

@@ -78,22 +78,29 @@ class TriageContext:
 
     def __init__(self, user, team_ids):
         self.user = user
-        self.teams = set(teams_with_role(user, Role.ENGINEER)) & set(team_ids) if team_ids else set()
-        by_team = defaultdict(list)
-        users = {}
-        if self.teams:
-            memberships = (
-                Membership.objects.filter(
-                    team_id__in=self.teams, role__in=[Role.ENGINEER, Role.ADMIN], user__is_active=True
-                )  # fmt: skip
-                .select_related("user")
-                .order_by("user__username")
+        team_ids = set(team_ids)
+        # One query: the engineers and admins of the visible teams, the user among them (or not).
+        memberships = (
+            Membership.objects.filter(
+                team_id__in=team_ids, role__in=[Role.ENGINEER, Role.ADMIN], user__is_active=True
             )
-            for membership in memberships:
-                by_team[membership.team_id].append(membership.user)
-                users[membership.user_id] = membership.user
-        self.assignees_by_team = dict(by_team)
-        self.assignees = sorted(users.values(), key=lambda user: user.get_username())
+            .select_related("user")
+            .order_by("user__username")
+            if team_ids
+            else []
+        )
+        by_team = defaultdict(list)
+        mine = set()
+        for membership in memberships:
+            by_team[membership.team_id].append(membership.user)
+            if membership.user_id == user.pk:
+                mine.add(membership.team_id)
+        self.teams = team_ids if user.is_superuser else mine
+        self.assignees_by_team = {team: people for team, people in by_team.items() if team in self.teams}
+        self.assignees = sorted(
+            {person.pk: person for team in self.teams for person in by_team.get(team, [])}.values(),
+            key=lambda person: person.get_username(),
+        )
 
     def as_context(self) -> dict:
         return {

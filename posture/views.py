@@ -22,7 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
 from accounts.models import Role
-from accounts.permissions import has_role, teams_with_role
+from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import open_counts_by_check, severity_rank
 from findings.summary import FRAMEWORKS
@@ -58,6 +58,13 @@ def with_latest_attempt(clusters):
         latest_error=Subquery(newest.values("error")[:1]),
         latest_at=Subquery(newest.values("created_at")[:1]),
     )
+
+
+def cluster_rows(user):
+    """The user's clusters for a list: team, newest finished scan (light fields only), newest attempt."""
+    heavy = [f"last_scan__{name}" for name in HEAVY_SCAN_FIELDS]
+    clusters = Cluster.objects.for_user(user).select_related("team", "last_scan").defer(*heavy)
+    return with_latest_attempt(clusters)
 
 
 def _period(request, default: int = 30, allowed=("30", "90")) -> int:
@@ -99,10 +106,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user, now = self.request.user, timezone.now()
         days = _period(self.request)
-        heavy = [f"last_scan__{name}" for name in HEAVY_SCAN_FIELDS]
-        clusters = list(
-            with_latest_attempt(Cluster.objects.for_user(user)).select_related("team", "last_scan").defer(*heavy)
-        )
+        clusters = list(cluster_rows(user))
         ids = [cluster.pk for cluster in clusters]
         today = timezone.localdate(now)
         first_day = today - timedelta(days=days - 1)
@@ -210,9 +214,7 @@ class ClusterListView(LoginRequiredMixin, ListView):
     context_object_name = "clusters"
 
     def get_queryset(self):
-        heavy = [f"last_scan__{name}" for name in HEAVY_SCAN_FIELDS]
-        clusters = Cluster.objects.for_user(self.request.user).select_related("team", "last_scan").defer(*heavy)
-        return with_latest_attempt(clusters)
+        return cluster_rows(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -326,7 +328,8 @@ class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         cluster, user = self.object, self.request.user
-        context.update(scans_context(cluster, user))
+        role = role_in_team(user, cluster.team_id)
+        context.update(scans_context(cluster, user, role))
         if _is_partial(self.request):
             return context  # the polling partial needs the scans only
         days = _period(self.request, allowed=("30", "90", "365"))
@@ -344,21 +347,28 @@ class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
                 f"Score of {cluster.name}", [score for _when, score, _grade in trend], days
             ),
             namespaces=namespace_rows(cluster, last),
-            can_admin=has_role(user, cluster.team_id, Role.ADMIN),
+            can_admin=_at_least(role, Role.ADMIN),
             upload_form=SnapshotUploadForm(),
             disabled_checks=(cluster.check_settings or {}).get("disabled", []),
         )
         return context
 
 
-def scans_context(cluster: Cluster, user) -> dict:
+def _at_least(role: Role | None, needed: Role) -> bool:
+    return role is not None and role.rank >= needed.rank
+
+
+def scans_context(cluster: Cluster, user, role: Role | None = None) -> dict:
+    """The scans partial: the newest scans and whether this user may start one."""
+    if role is None:
+        role = role_in_team(user, cluster.team_id)
     scans = list(
         cluster.scans.select_related("snapshot").defer("counts_by_namespace", "collection_errors")[:20]
     )
     return {
         "scans": scans,
         "active_scan": next((scan for scan in scans if scan.is_active), None),
-        "can_scan": has_role(user, cluster.team_id, Role.ENGINEER),
+        "can_scan": _at_least(role, Role.ENGINEER),
     }
 
 

@@ -5,7 +5,9 @@ from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
 from tests.ui.conftest import htmx
 
 
-def test_the_overview_is_the_home_page_and_shows_every_cluster_with_grade_and_trend(client, demo, demo_viewer):
+def test_the_overview_is_the_home_page_and_shows_every_cluster_with_grade_and_trend(
+    client, demo, demo_viewer
+):
     client.force_login(demo_viewer)
     response = client.get(reverse("home"))
     assert response.status_code == 200
@@ -34,7 +36,9 @@ def test_the_overview_counts_overdue_findings(client, demo, demo_viewer):
 
     from findings.models import Finding
 
-    Finding.objects.filter(cluster=demo, status="open").update(due_at=timezone.now() - timezone.timedelta(days=1))
+    Finding.objects.filter(cluster=demo, status="open").update(
+        due_at=timezone.now() - timezone.timedelta(days=1)
+    )
     overdue = Finding.objects.overdue(timezone.now()).count()
     client.force_login(demo_viewer)
     page = client.get(reverse("home")).text

@@ -1,0 +1,105 @@
+from django.urls import reverse
+
+from posture.models import Scan, ScanStatus
+from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
+from tests.ui.conftest import htmx
+
+
+def test_the_cluster_page_shows_the_score_trend_as_an_svg_chart(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[demo.pk])).text
+    assert '<svg class="chart line"' in page
+    assert "Score of demo-shop-prod over the last 30 days" in page
+    assert page.count('<circle class="chart-dot"') == 5  # one per scan
+
+
+def test_scans_show_the_total_object_count_not_the_number_of_kinds(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[demo.pk])).text
+    total = sum(demo.last_scan.objects_collected.values())
+    assert f">{total}</span>" in page
+    assert " kinds</td>" not in page
+
+
+def test_coverage_gaps_are_listed_with_their_reasons(client, cluster, viewer):
+    scan = scan_snapshot(cluster, as_yaml(deployment("web")))
+    Scan.objects.filter(pk=scan.pk).update(
+        status=ScanStatus.PARTIAL, coverage_gaps={"Secret": "forbidden: cannot list secrets"}
+    )
+    client.force_login(viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert "<strong>Secret</strong>: forbidden: cannot list secrets" in page
+    assert "The last scan could not read everything." in page
+
+
+def test_namespaces_are_listed_with_their_counts(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[demo.pk])).text
+    for namespace, count in demo.last_scan.counts_by_namespace.items():
+        if namespace:
+            assert f'namespace={namespace}">{namespace}</a></th>\n        <td>{count}</td>' in page
+
+
+def test_scan_now_through_htmx_returns_the_scans_partial(
+    client, cluster, engineer, django_capture_on_commit_callbacks
+):
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    client.force_login(engineer)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(reverse("posture:cluster-scan", args=[cluster.pk]), **htmx())
+    assert response.text.lstrip().startswith('<div id="scans"')
+    assert 'hx-trigger="every 2s"' in response.text  # queued: the partial polls until it is done
+    assert "Queued" in response.text
+
+
+def test_scan_now_while_one_is_running_says_so_in_the_partial(client, cluster, engineer):
+    Scan.objects.create(cluster=cluster, status=ScanStatus.RUNNING, created_at="2026-11-26T00:00:00Z")
+    client.force_login(engineer)
+    response = client.post(reverse("posture:cluster-scan", args=[cluster.pk]), **htmx())
+    assert "already queued or running" in response.text
+
+
+def test_the_polling_partial_stops_polling_once_the_scan_has_finished(client, cluster, viewer):
+    scan_snapshot(cluster, as_yaml(deployment("web")))
+    client.force_login(viewer)
+    response = client.get(reverse("posture:cluster-detail", args=[cluster.pk]), **htmx())
+    assert response.text.lstrip().startswith('<div id="scans"')
+    assert "every 2s" not in response.text
+    assert "Succeeded" in response.text
+
+
+def test_a_failed_last_scan_says_why_and_what_to_do(client, cluster, viewer):
+    from posture import services
+
+    services.run_scan(services.start_scan(cluster, enqueue=False).pk)
+    client.force_login(viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert "The last scan failed:</strong> no snapshot has been uploaded for this cluster yet" in page
+    assert "What to do: upload a fresh snapshot" in page
+
+
+def test_the_schedule_is_shown_and_admins_can_change_it(client, team, admin_user, viewer):
+    cluster = make_cluster(team, name="nightly", scan_cron="0 3 * * *")
+    client.force_login(viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert "cron <code>0 3 * * *</code>" in page
+    assert reverse("posture:cluster-edit", args=[cluster.pk]) not in page
+    client.force_login(admin_user)
+    assert (
+        reverse("posture:cluster-edit", args=[cluster.pk])
+        in client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    )
+
+
+def test_a_new_cluster_page_says_how_to_get_a_first_scan(client, cluster, engineer):
+    client.force_login(engineer)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert "No scans yet. Upload a snapshot below or press “Scan now”." in page
+
+
+def test_the_cluster_page_queries_a_fixed_number_of_times(
+    client, demo, demo_viewer, django_assert_max_num_queries
+):
+    client.force_login(demo_viewer)
+    with django_assert_max_num_queries(10):
+        client.get(reverse("posture:cluster-detail", args=[demo.pk]))

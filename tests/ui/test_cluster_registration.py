@@ -1,0 +1,251 @@
+import pytest
+import yaml
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from posture.models import Cluster, ConnectionMode
+from tests.factories import make_cluster
+from tests.fakekube import FakeKube
+from tests.live.cluster import fixture_objects
+from tests.ui.conftest import htmx
+
+CREATE = reverse("posture:cluster-create")
+TEST = reverse("posture:cluster-test-connection")
+TOKEN = "abc.def-token-never-shown"
+
+
+def kubeconfig(server="https://203.0.113.10:6443", token=TOKEN, context="prod") -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": context,
+            "clusters": [{"name": "c", "cluster": {"server": server}}],
+            "users": [{"name": "u", "user": {"token": token}}],
+            "contexts": [{"name": context, "context": {"cluster": "c", "user": "u"}}],
+        }
+    )
+
+
+@pytest.fixture
+def kube():
+    server = FakeKube(fixture_objects()).start()
+    yield server
+    server.stop()
+
+
+def test_an_admin_registers_a_token_cluster_and_the_token_is_never_shown_again(client, team, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        CREATE,
+        {
+            "name": "prod-us",
+            "team": team.pk,
+            "connection_mode": "token",
+            "api_url": "https://203.0.113.10:6443",
+            "token": TOKEN,
+        },
+    )
+    cluster = Cluster.objects.get(name="prod-us")
+    assert response.status_code == 302
+    assert cluster.get_credentials() == TOKEN
+    edit = client.get(reverse("posture:cluster-edit", args=[cluster.pk])).text
+    assert TOKEN not in edit
+    assert cluster.credentials_encrypted not in edit
+    assert 'placeholder="stored — leave empty to keep"' in edit
+    detail = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert TOKEN not in detail
+    assert "credentials stored" in detail
+
+
+def test_saving_with_the_credential_left_empty_keeps_the_stored_one(client, team, admin_user):
+    cluster = make_cluster(
+        team, name="prod-us", connection_mode=ConnectionMode.TOKEN, api_url="https://203.0.113.10"
+    )
+    Cluster.objects.filter(pk=cluster.pk).update(credentials_encrypted=cluster.credentials_encrypted)
+    from posture import services
+
+    services.save_cluster(cluster, credentials=TOKEN)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("posture:cluster-edit", args=[cluster.pk]),
+        {
+            "name": "prod-us",
+            "team": team.pk,
+            "connection_mode": "token",
+            "api_url": "https://203.0.113.11:6443",
+            "token": "",
+            "scan_interval_minutes": 30,
+        },
+    )
+    assert response.status_code == 302
+    cluster.refresh_from_db()
+    assert cluster.get_credentials() == TOKEN
+    assert cluster.api_url == "https://203.0.113.11:6443"
+    assert cluster.scan_interval_minutes == 30
+
+
+def test_a_token_cluster_needs_a_token_and_a_url(client, team, admin_user):
+    client.force_login(admin_user)
+    response = client.post(CREATE, {"name": "x", "team": team.pk, "connection_mode": "token"})
+    assert "Give the bearer token Rampart reads the cluster with." in response.text
+    response = client.post(CREATE, {"name": "x", "team": team.pk, "connection_mode": "token", "token": TOKEN})
+    assert "The API URL is missing." in response.text
+    assert not Cluster.objects.filter(name="x").exists()
+
+
+def test_an_uploaded_kubeconfig_is_validated_with_a_clear_message(client, team, admin_user):
+    client.force_login(admin_user)
+    upload = SimpleUploadedFile("config", b"apiVersion: v1\nkind: Config\nclusters: []\n")
+    response = client.post(
+        CREATE, {"name": "k", "team": team.pk, "connection_mode": "kubeconfig", "kubeconfig_file": upload}
+    )
+    assert "The kubeconfig defines no clusters." in response.text
+    upload = SimpleUploadedFile("config", kubeconfig().encode())
+    response = client.post(
+        CREATE,
+        {
+            "name": "k",
+            "team": team.pk,
+            "connection_mode": "kubeconfig",
+            "kubeconfig_file": upload,
+            "kube_context": "staging",
+        },
+    )
+    assert "(its contexts: prod)" in response.text
+    upload = SimpleUploadedFile("config", kubeconfig().encode())
+    response = client.post(
+        CREATE, {"name": "k", "team": team.pk, "connection_mode": "kubeconfig", "kubeconfig_file": upload}
+    )
+    assert response.status_code == 302
+    assert Cluster.objects.get(name="k").get_credentials() == kubeconfig()
+
+
+def test_a_kubeconfig_that_runs_commands_is_refused(client, team, admin_user):
+    config = yaml.safe_load(kubeconfig())
+    config["users"][0]["user"] = {"exec": {"command": "aws", "apiVersion": "client.authentication.k8s.io/v1"}}
+    client.force_login(admin_user)
+    response = client.post(
+        CREATE,
+        {
+            "name": "k",
+            "team": team.pk,
+            "connection_mode": "kubeconfig",
+            "kubeconfig_text": yaml.safe_dump(config),
+        },
+    )
+    assert response.status_code == 200
+    assert 'class="error" role="alert"' in response.text
+    assert not Cluster.objects.filter(name="k").exists()
+
+
+def test_a_schedule_is_an_interval_or_a_valid_cron_not_both(client, team, admin_user):
+    client.force_login(admin_user)
+    base = {"name": "s", "team": team.pk, "connection_mode": "snapshot"}
+    response = client.post(CREATE, {**base, "scan_interval_minutes": 60, "scan_cron": "0 3 * * *"})
+    assert "Give either an interval or a cron expression, not both." in response.text
+    response = client.post(CREATE, {**base, "scan_cron": "0 25 * * *"})
+    assert "Not a valid schedule: hour &#x27;25&#x27; is not valid." in response.text
+    response = client.post(CREATE, {**base, "scan_cron": "0  3 * * 1-5"})
+    assert response.status_code == 302
+    assert Cluster.objects.get(name="s").scan_cron == "0 3 * * 1-5"
+
+
+def test_checks_can_be_switched_off_per_cluster(client, team, admin_user):
+    client.force_login(admin_user)
+    client.post(
+        CREATE,
+        {
+            "name": "quiet",
+            "team": team.pk,
+            "connection_mode": "snapshot",
+            "disabled_checks": ["privileged-container"],
+        },
+    )
+    assert Cluster.objects.get(name="quiet").check_settings["disabled"] == ["privileged-container"]
+
+
+def test_test_connection_reports_what_a_token_can_read(client, team, admin_user, kube):
+    client.force_login(admin_user)
+    response = client.post(
+        TEST,
+        {
+            "connection_mode": "token",
+            "api_url": kube.url,
+            "token": kube.token,
+            "ca_bundle": kube.ca_pem if kube.tls else "",
+        },
+        **htmx(),
+    )
+    assert response.text.lstrip().startswith('<div id="connection-report"')
+    assert "<strong>Connected</strong>" in response.text
+    assert "Rampart can read" in response.text
+
+
+def test_test_connection_explains_a_bad_token(client, team, admin_user, kube):
+    client.force_login(admin_user)
+    response = client.post(
+        TEST,
+        {
+            "connection_mode": "token",
+            "api_url": kube.url,
+            "token": "wrong",
+            "ca_bundle": kube.ca_pem if kube.tls else "",
+        },
+        **htmx(),
+    )
+    assert "<strong>Could not connect:</strong>" in response.text
+
+
+def test_test_connection_uses_the_stored_credentials_when_the_field_is_empty(client, team, admin_user, kube):
+    from posture import services
+
+    cluster = services.save_cluster(
+        Cluster(
+            name="live",
+            team=team,
+            connection_mode=ConnectionMode.TOKEN,
+            api_url=kube.url,
+            ca_bundle=kube.ca_pem if kube.tls else "",
+        ),
+        credentials=kube.token,
+    )
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("posture:cluster-test-connection", args=[cluster.pk]),
+        {"connection_mode": "token", "api_url": kube.url, "token": "", "ca_bundle": cluster.ca_bundle},
+        **htmx(),
+    )
+    assert "<strong>Connected</strong>" in response.text
+
+
+def test_test_connection_without_htmx_renders_the_form_with_the_report(client, team, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        TEST, {"connection_mode": "token", "api_url": "not a url", "token": TOKEN, "name": "x"}
+    )
+    assert response.status_code == 200
+    assert "<strong>Could not connect:</strong>" in response.text
+    assert "<form" in response.text
+    assert TOKEN not in response.text
+
+
+def test_snapshot_clusters_have_nothing_to_test(client, team, admin_user):
+    client.force_login(admin_user)
+    response = client.post(TEST, {"connection_mode": "snapshot"}, **htmx())
+    assert "nothing to test" in response.text
+
+
+def test_only_admins_register_edit_or_test(client, team, engineer):
+    cluster = make_cluster(team, name="c")
+    client.force_login(engineer)
+    assert client.get(CREATE).status_code == 403
+    assert client.get(reverse("posture:cluster-edit", args=[cluster.pk])).status_code == 403
+    assert client.post(TEST, {"connection_mode": "token"}).status_code == 403
+
+
+def test_another_teams_cluster_settings_are_not_found(client, team, outsider):
+    cluster = make_cluster(team, name="c")
+    client.force_login(outsider)
+    assert client.get(reverse("posture:cluster-edit", args=[cluster.pk])).status_code == 404
+    assert client.post(reverse("posture:cluster-test-connection", args=[cluster.pk])).status_code == 404

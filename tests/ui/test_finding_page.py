@@ -1,0 +1,108 @@
+from django.urls import reverse
+
+from findings import triage
+from findings.models import Comment, Finding, FindingStatus
+from posture.scanning.checks import load_catalogue
+from tests.factories import as_yaml, deployment, scan_snapshot
+
+
+def privileged(cluster):
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    return Finding.objects.get(cluster=cluster, check_id="privileged-container")
+
+
+def test_the_finding_page_shows_the_object_container_and_evidence(client, cluster, viewer):
+    finding = privileged(cluster)
+    client.force_login(viewer)
+    page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+    assert "Privileged container" in page
+    assert "<dt>Container</dt><dd>web</dd>" in page
+    assert "<code>spec.template.spec.containers[0].securityContext.privileged</code>" in page
+    assert "<code>true</code>" in page
+    assert "Deployment <strong>web</strong>" in page
+
+
+def test_why_it_matters_and_the_fix_come_from_the_check_with_its_yaml_snippet(client, cluster, viewer):
+    finding = privileged(cluster)
+    check = load_catalogue().get("privileged-container")
+    client.force_login(viewer)
+    page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+    assert "Why it matters" in page
+    assert check.description.split()[0] in page
+    assert (
+        '<pre class="snippet"><code class="language-yaml">securityContext:\n  privileged: false</code></pre>'
+        in page
+    )
+    assert "CIS Kubernetes Benchmark 5.2.2" in page
+
+
+def test_the_history_lists_every_change_with_who_and_why(client, cluster, engineer):
+    finding = privileged(cluster)
+    triage.change_status(finding, FindingStatus.FALSE_POSITIVE, actor=engineer, reason="a test fixture")
+    client.force_login(engineer)
+    page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+    assert '<span class="who">erin</span>' in page
+    assert "from <strong>open</strong> to <strong>false positive</strong>" in page
+    assert "a test fixture" in page
+
+
+def test_an_engineer_adds_a_comment_and_markup_in_it_is_shown_as_text(client, cluster, engineer):
+    finding = privileged(cluster)
+    client.force_login(engineer)
+    response = client.post(
+        reverse("findings:finding-comment", args=[finding.pk]),
+        {"body": "Fixed in <script>alert(1)</script> v2"},
+    )
+    assert response["Location"].endswith("#comments")
+    page = client.get(response["Location"]).text
+    assert "Fixed in &lt;script&gt;alert(1)&lt;/script&gt; v2" in page
+    assert "<script>alert(1)" not in page
+    assert Comment.objects.get(finding=finding).author == engineer
+
+
+def test_an_empty_comment_is_refused_with_a_reason(client, cluster, engineer):
+    finding = privileged(cluster)
+    client.force_login(engineer)
+    response = client.post(
+        reverse("findings:finding-comment", args=[finding.pk]), {"body": "   "}, follow=True
+    )
+    assert "A comment needs some text." in response.text
+    assert not Comment.objects.exists()
+
+
+def test_the_status_actions_offer_what_the_transition_table_allows(client, cluster, engineer):
+    finding = privileged(cluster)
+    client.force_login(engineer)
+    page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+    assert ">Acknowledge</button>" in page
+    assert ">Accept risk</button>" in page
+    assert ">Mark false positive</button>" in page
+    assert ">Reopen</button>" not in page
+
+
+def test_a_viewer_reads_but_gets_no_actions(client, cluster, viewer):
+    finding = privileged(cluster)
+    client.force_login(viewer)
+    page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+    assert ">Acknowledge</button>" not in page
+    assert "Add a comment" not in page
+    assert "engineers of Payments triage them" in page
+
+
+def test_a_finding_of_a_check_no_longer_in_the_catalogue_still_renders(client, cluster, viewer):
+    finding = privileged(cluster)
+    Finding.objects.filter(pk=finding.pk).update(check_id="retired-check")
+    client.force_login(viewer)
+    page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+    assert "is no longer in Rampart" in page
+
+
+def test_the_finding_page_queries_a_fixed_number_of_times(
+    client, cluster, engineer, django_assert_max_num_queries
+):
+    finding = privileged(cluster)
+    for n in range(5):
+        triage.assign(Finding.objects.filter(pk=finding.pk), engineer if n % 2 == 0 else None, actor=engineer)
+    client.force_login(engineer)
+    with django_assert_max_num_queries(10):
+        client.get(reverse("findings:finding-detail", args=[finding.pk]))

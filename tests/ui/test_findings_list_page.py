@@ -1,0 +1,191 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from findings.models import Finding, FindingStatus
+from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
+from tests.ui.conftest import htmx
+
+URL = "/findings/"
+
+
+def ids_on(page: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<tr id="finding-(\d+)"', page)]
+
+
+def test_the_list_shows_the_demo_clusters_findings_worst_first(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(URL).text
+    shown = ids_on(page)
+    assert len(shown) == 50  # one page
+    ranks = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+    severities = [Finding.objects.get(pk=pk).severity for pk in shown]
+    assert [ranks[s] for s in severities] == sorted((ranks[s] for s in severities), reverse=True)
+
+
+def test_severity_sorts_by_rank_not_alphabetically(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    pks = ids_on(client.get(URL, {"severity": ["info", "low", "medium", "high"]}).text)
+    seen = []
+    for pk in pks:
+        severity = Finding.objects.get(pk=pk).severity
+        if not seen or seen[-1] != severity:
+            seen.append(severity)
+    assert seen == [s for s in ["high", "medium", "low", "info"] if s in seen]
+
+
+@pytest.mark.parametrize(
+    ("sort", "field", "reverse"),
+    [
+        ("last_seen", "last_seen_at", True),
+        ("first_seen", "first_seen_at", True),
+        ("oldest", "first_seen_at", False),
+        ("due", "due_at", False),
+    ],
+)
+def test_the_list_sorts_by_dates(client, demo, demo_viewer, sort, field, reverse):
+    client.force_login(demo_viewer)
+    pks = ids_on(client.get(URL, {"sort": sort, "status": "open"}).text)
+    values = [getattr(Finding.objects.get(pk=pk), field) for pk in pks]
+    assert values == sorted(values, reverse=reverse)
+
+
+def test_each_filter_narrows_the_list(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    some = Finding.objects.filter(cluster=demo).exclude(namespace="").first()
+    cases = {
+        "namespace": ({"namespace": some.namespace}, lambda f: f.namespace == some.namespace),
+        "check": ({"check_id": some.check_id}, lambda f: f.check_id == some.check_id),
+        "category": ({"category": some.category}, lambda f: f.category == some.category),
+        "status": ({"status": "resolved"}, lambda f: f.status == "resolved"),
+        "cluster": ({"cluster": demo.pk}, lambda f: f.cluster_id == demo.pk),
+        "search": ({"q": some.name}, lambda f: some.name in (f.name + f.namespace + f.message + f.check_id)),
+    }
+    for name, (params, holds) in cases.items():
+        pks = ids_on(client.get(URL, params).text)
+        assert pks, name
+        assert all(holds(Finding.objects.get(pk=pk)) for pk in pks), name
+
+
+def test_the_framework_filter_keeps_the_checks_that_map_to_it(client, demo, demo_viewer):
+    from findings.summary import frameworks_of
+    from posture.scanning.checks import load_catalogue
+
+    in_baseline = {check.id for check in load_catalogue() if "pss-baseline" in frameworks_of(check)}
+    client.force_login(demo_viewer)
+    pks = ids_on(client.get(URL, {"framework": "pss-baseline"}).text)
+    assert pks
+    assert {Finding.objects.get(pk=pk).check_id for pk in pks} <= in_baseline
+
+
+def test_assignee_filters_find_mine_and_unassigned(client, demo, demo_engineer):
+    mine = list(Finding.objects.filter(cluster=demo).order_by("pk")[:3])
+    Finding.objects.filter(pk__in=[f.pk for f in mine]).update(assignee=demo_engineer)
+    client.force_login(demo_engineer)
+    assert sorted(ids_on(client.get(URL, {"assignee": "me"}).text)) == [f.pk for f in mine]
+    assert sorted(ids_on(client.get(URL, {"assignee": demo_engineer.pk}).text)) == [f.pk for f in mine]
+    assert not set(ids_on(client.get(URL, {"assignee": "none"}).text)) & {f.pk for f in mine}
+
+
+def test_the_overdue_filter_shows_open_findings_past_their_due_date(client, demo, demo_viewer):
+    late = Finding.objects.filter(cluster=demo, status=FindingStatus.OPEN).first()
+    Finding.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(days=2))
+    client.force_login(demo_viewer)
+    page = client.get(URL, {"overdue": "true"}).text
+    assert ids_on(page) == [late.pk]
+    assert '<span class="overdue">overdue</span>' in page
+
+
+def test_first_seen_dates_bound_the_list(client, demo, demo_viewer):
+    oldest = Finding.objects.filter(cluster=demo).order_by("first_seen_at").first().first_seen_at
+    newest = Finding.objects.filter(cluster=demo).order_by("-first_seen_at").first().first_seen_at
+    client.force_login(demo_viewer)
+    day = timezone.localdate(newest).isoformat()
+    pks = ids_on(client.get(URL, {"first_seen_after": day}).text)
+    assert pks
+    assert all(timezone.localdate(Finding.objects.get(pk=pk).first_seen_at).isoformat() >= day for pk in pks)
+    before = timezone.localdate(oldest).isoformat()
+    pks = ids_on(client.get(URL, {"first_seen_before": before}).text)
+    assert pks
+    assert all(
+        timezone.localdate(Finding.objects.get(pk=pk).first_seen_at).isoformat() <= before for pk in pks
+    )
+
+
+def test_pages_carry_the_filters(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    first = client.get(URL, {"status": "open", "sort": "last_seen"}).text
+    assert "status=open&amp;sort=last_seen&amp;page=2" in first
+    second = client.get(URL, {"status": "open", "sort": "last_seen", "page": 2}).text
+    assert set(ids_on(first)).isdisjoint(ids_on(second))
+
+
+def test_filtering_through_htmx_returns_the_results_and_the_form_pushes_the_url(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    full = client.get(URL).text
+    assert 'hx-push-url="true"' in full
+    response = client.get(URL, {"severity": "critical"}, **htmx())
+    assert response.text.lstrip().startswith('<div id="results">')
+    assert "<html" not in response.text
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_bad_filter_value_says_so_instead_of_failing(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    response = client.get(URL, {"first_seen_after": "not-a-date"})
+    assert response.status_code == 200
+    assert "Enter a valid date" in response.text
+
+
+def test_an_empty_result_offers_to_clear_the_filters(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(URL, {"q": "no-such-thing-anywhere"}).text
+    assert "No findings match these filters" in page
+
+
+def test_with_nothing_scanned_the_list_explains_why_it_is_empty(client, viewer, cluster):
+    client.force_login(viewer)
+    assert "Nothing has failed a check in your clusters yet" in client.get(URL).text
+
+
+def test_viewers_get_no_triage_controls(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(URL).text
+    assert 'id="bulk"' not in page
+    assert 'name="ids"' not in page
+    assert ">Acknowledge</button>" not in page
+
+
+def test_engineers_get_bulk_and_row_actions(client, demo, demo_engineer):
+    client.force_login(demo_engineer)
+    page = client.get(URL).text
+    assert 'id="bulk"' in page
+    assert page.count('name="ids"') == 50
+    assert 'hx-target="closest tr"' in page
+    assert "eve" in page  # assignable
+
+
+def test_other_teams_findings_are_not_listed(client, demo, stranger):
+    client.force_login(stranger)
+    assert ids_on(client.get(URL).text) == []
+
+
+def test_the_list_does_not_query_per_row(client, demo, demo_engineer, team, django_assert_max_num_queries):
+    for n in range(3):
+        scan_snapshot(make_cluster(team, name=f"x{n}"), as_yaml(deployment(f"app{n}", privileged=True)))
+    client.force_login(demo_engineer)
+    with django_assert_max_num_queries(10):
+        page = client.get(URL).text
+    assert len(ids_on(page)) == 50
+    with django_assert_max_num_queries(10):
+        client.get(
+            URL, {"severity": ["critical", "high"], "overdue": "true", "framework": "cis", "sort": "due"}
+        )
+
+
+def test_the_count_is_exact_for_small_results(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    total = Finding.objects.filter(cluster=demo).count()
+    assert f"{total} findings" in client.get(URL).text.replace(",", "")
