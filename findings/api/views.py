@@ -40,7 +40,12 @@ from findings.api.serializers import (
 from findings.filtersets import FindingFilterSet
 from findings.models import Comment, ExceptionRule, Finding, FindingEvent, FindingStatus
 from posture.api.pagination import KeysetPagination, StandardPagination
-from posture.api.throttling import AddressRateThrottle, ExportRateThrottle, TokenRateThrottle
+from posture.api.throttling import (
+    AddressRateThrottle,
+    ExportRateThrottle,
+    ThrottleFirstMixin,
+    TokenRateThrottle,
+)
 from posture.api.views import ID
 
 S = FindingStatus
@@ -65,7 +70,7 @@ def _check_assignee(assignee, team_ids, field: str = "assignee") -> None:
     list=extend_schema(summary="Findings of your teams' clusters (cursor-paginated, filterable)"),
     retrieve=extend_schema(summary="One finding"),
 )
-class FindingViewSet(viewsets.ReadOnlyModelViewSet):
+class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = FindingSerializer
     filterset_class = FindingFilterSet
     filter_backends = [DjangoFilterBackend]
@@ -271,7 +276,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
     list=extend_schema(summary="Comments on your teams' findings"),
     create=extend_schema(summary="Comment on a finding (engineers)"),
 )
-class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CommentViewSet(ThrottleFirstMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CommentSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
@@ -293,7 +298,7 @@ class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(list=extend_schema(summary="History of your teams' findings (every change)"))
-class FindingEventViewSet(viewsets.ReadOnlyModelViewSet):
+class FindingEventViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = FindingEventSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
@@ -314,7 +319,9 @@ class FindingEventViewSet(viewsets.ReadOnlyModelViewSet):
     ),
     destroy=extend_schema(summary="Revoke an exception (admins); its findings return to open"),
 )
-class ExceptionRuleViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+class ExceptionRuleViewSet(
+    ThrottleFirstMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet
+):
     serializer_class = ExceptionRuleSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID

@@ -29,7 +29,7 @@ from posture import services
 from posture.api.errors import Conflict, error_body
 from posture.api.parsers import declared_length, read_limited
 from posture.api.serializers import ScanSerializer, SnapshotPushSerializer
-from posture.api.throttling import IngestRateThrottle
+from posture.api.throttling import IngestRateThrottle, ThrottleFirstMixin
 from posture.models import AgentPush, Cluster, ConnectionMode, IngestToken, ScanTrigger, Snapshot
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class RawBodyParser(BaseParser):
         return None
 
 
-class SnapshotPushView(APIView):
+class SnapshotPushView(ThrottleFirstMixin, APIView):
     authentication_classes = [IngestTokenAuthentication]
     permission_classes = [IsThisClustersIngestToken]
     throttle_classes = [IngestRateThrottle]
@@ -110,7 +110,6 @@ class SnapshotPushView(APIView):
             ),
         ],
         responses={202: SnapshotPushSerializer},
-        auth=[{"ingestToken": []}],
         tags=["agent"],
     )
     def post(self, request, pk):

@@ -7,6 +7,7 @@ from rest_framework.exceptions import PermissionDenied
 from accounts.models import Role, Team
 from accounts.permissions import has_role, teams_with_role
 from posture.api.pagination import StandardPagination
+from posture.api.throttling import ThrottleFirstMixin
 from posture.api.views import ID
 from posture.models import NotificationAttempt, NotificationDelivery, NotificationEndpoint, NotificationEvent
 from posture.notifications.delivery import Undeliverable, check_url
@@ -112,7 +113,7 @@ class NotificationDeliverySerializer(serializers.ModelSerializer):
     list=extend_schema(summary="Notification endpoints of the teams you administer"),
     create=extend_schema(summary="Add a webhook or Slack-compatible endpoint (team admins)"),
 )
-class NotificationEndpointViewSet(viewsets.ModelViewSet):
+class NotificationEndpointViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     queryset = NotificationEndpoint.objects.none()  # for the schema; the real one is get_queryset()
     serializer_class = NotificationEndpointSerializer
     pagination_class = StandardPagination
@@ -126,7 +127,7 @@ class NotificationEndpointViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(list=extend_schema(summary="The delivery log: every message and attempt (team admins)"))
-class NotificationDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+class NotificationDeliveryViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     queryset = NotificationDelivery.objects.none()
     serializer_class = NotificationDeliverySerializer
     pagination_class = StandardPagination

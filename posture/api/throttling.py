@@ -6,6 +6,7 @@ Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], read on every request
 so that settings overrides apply; a scope missing there falls back to a default.
 """
 
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -20,15 +21,29 @@ class _Rate(SimpleRateThrottle):
 
 
 class AddressRateThrottle(_Rate):
-    """Anonymous requests, per client address (X-Forwarded-For read per REST_FRAMEWORK["NUM_PROXIES"])."""
+    """Anonymous requests, per client address (X-Forwarded-For read per REST_FRAMEWORK["NUM_PROXIES"]).
+
+    A request with a wrong token counts here too (before its 401), so that guessing
+    tokens from one address is slowed down like any other anonymous traffic.
+    """
 
     scope = "anon"
 
+    def allow_request(self, request, view):
+        try:
+            authenticated = bool(request.user and request.user.is_authenticated)
+            failure = None
+        except AuthenticationFailed as exc:
+            authenticated, failure = False, exc
+        if authenticated or _ingest_token(request) is not None:
+            return True  # budgets per token: TokenRateThrottle, IngestRateThrottle
+        if not super().allow_request(request, view):
+            return False
+        if failure is not None:
+            raise failure
+        return True
+
     def get_cache_key(self, request, view):
-        if request.user and request.user.is_authenticated:
-            return None
-        if _ingest_token(request) is not None:
-            return None  # the agent's pushes have their own budget (IngestRateThrottle)
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
@@ -70,3 +85,16 @@ def _ingest_token(request):
     from posture.models import IngestToken
 
     return request.auth if isinstance(request.auth, IngestToken) else None
+
+
+class ThrottleFirstMixin:
+    """Throttle before authentication and permissions (DRF checks them first), so that
+    anonymous and failed requests are limited too, not only the ones that got in."""
+
+    def initial(self, request, *args, **kwargs):
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
+        request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
+        self.check_throttles(request)
+        self.perform_authentication(request)
+        self.check_permissions(request)

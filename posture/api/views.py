@@ -22,6 +22,7 @@ from posture.api.serializers import (
     SummarySerializer,
     TrendsSerializer,
 )
+from posture.api.throttling import ThrottleFirstMixin
 from posture.models import Cluster, IngestToken, Scan, ScanTrigger
 from posture.scanning.checks import load_catalogue
 
@@ -40,7 +41,7 @@ def require_role(user, team_id: int, role: Role, doing: str) -> None:
     partial_update=extend_schema(summary="Change some of a cluster's settings (team admins)"),
     destroy=extend_schema(summary="Delete a cluster with its scans and findings (team admins)"),
 )
-class ClusterViewSet(viewsets.ModelViewSet):
+class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     serializer_class = ClusterSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
@@ -120,7 +121,7 @@ class ClusterViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(list=extend_schema(summary="Scans of your teams' clusters, newest first"))
-class ScanViewSet(viewsets.ReadOnlyModelViewSet):
+class ScanViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ScanSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
@@ -136,7 +137,7 @@ _CATEGORY = OpenApiParameter("category", str, description="Only checks of this c
 _SEVERITY = OpenApiParameter("severity", str, description="Only checks of this severity.")
 
 
-class CheckViewSet(viewsets.ViewSet):
+class CheckViewSet(ThrottleFirstMixin, viewsets.ViewSet):
     """The check catalogue, with each check's open findings in the clusters you can see."""
 
     lookup_value_regex = r"[a-z0-9][a-z0-9-]{0,63}"
@@ -193,7 +194,7 @@ _SCOPE_PARAMS = [
 ]
 
 
-class TrendsView(APIView):
+class TrendsView(ThrottleFirstMixin, APIView):
     """Time series per cluster, team or the fleet, read from each scan's summary row."""
 
     @extend_schema(parameters=_SCOPE_PARAMS, responses=TrendsSerializer, summary="Posture over time")
@@ -206,7 +207,7 @@ class TrendsView(APIView):
         return Response(TrendsSerializer(trends.series(clusters, scope, bucket=bucket, days=days)).data)
 
 
-class SummaryView(APIView):
+class SummaryView(ThrottleFirstMixin, APIView):
     """Today's posture for dashboards: totals and one row per cluster, from the latest scans."""
 
     @extend_schema(parameters=_SCOPE_PARAMS[:2], responses=SummarySerializer, summary="Dashboard summary")
