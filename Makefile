@@ -24,11 +24,14 @@ $(VENV)/.installed: $(BIN)/activate requirements-dev.lock pyproject.toml
 	touch $@
 
 # The embedded default: SQLite in .data/, tasks in-process, demo data with 30 days of history.
+# The local demo opts out of HTTPS-only cookies and of mandatory MFA for its admin.
+DEMO_ENV := DEBUG=1 RAMPART_HTTPS=0 RAMPART_MFA_REQUIRED=none
+
 run: install
-	DEBUG=1 RAMPART_HTTPS=0 $(BIN)/python manage.py migrate --noinput -v0
-	DEBUG=1 RAMPART_HTTPS=0 $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v0
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Rampart is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	DEBUG=1 RAMPART_HTTPS=0 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 import orjson
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -74,7 +73,7 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
         source=source,
         errors=[error.as_dict() for error in parsed.errors],
     )
-    record.file.save(f"{digest}.json.gz", ContentFile(redacted), save=False)
+    record.content = redacted
     record.save()
     return record
 
@@ -248,14 +247,8 @@ def _collect_snapshot(scan: Scan) -> Inventory:
         raise CollectionError("no snapshot has been uploaded for this cluster yet")
     if scan.snapshot_id is None:
         _progress(scan, snapshot=snapshot)
-    try:
-        with snapshot.file.open("rb") as handle:
-            data = handle.read()
-    except OSError:
-        logger.exception("snapshot %s of cluster %s cannot be read", snapshot.pk, scan.cluster_id)
-        raise CollectionError("the snapshot file cannot be read from storage") from None
-    parsed = snapshot_collector.read_bytes(data, f"snapshot {snapshot.sha256[:12]}")
-    del data  # the parsed objects are all that is needed from here on
+    parsed = snapshot_collector.read_bytes(bytes(snapshot.content), f"snapshot {snapshot.sha256[:12]}")
+    snapshot.content = b""  # the parsed objects are all that is needed from here on
     if not parsed.objects:
         raise CollectionError("the snapshot holds no readable Kubernetes objects")
     _progress(scan, collection_errors=[*snapshot.errors, *(error.as_dict() for error in parsed.errors)])
@@ -321,7 +314,7 @@ def reap_stale_scans(now: datetime | None = None) -> int:
 def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
     """Drop per-scan detail older than the retention period; keep the summary rows trends read.
 
-    Removed: snapshot files (except each cluster's newest), the per-namespace and
+    Removed: snapshots (except each cluster's newest), the per-namespace and
     per-document breakdowns of old scans, and findings resolved before the cutoff
     (with their history). Kept: every scan's status, counts, score and compliance.
     """
@@ -336,11 +329,7 @@ def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
     old_snapshots = Snapshot.objects.filter(uploaded_at__lt=cutoff).exclude(
         pk__in=[pk for pk in newest.values() if pk]
     )
-    snapshots = 0
-    for snapshot in old_snapshots.iterator():
-        snapshot.file.delete(save=False)
-        snapshot.delete()
-        snapshots += 1
+    snapshots, _ = old_snapshots.delete()
     scans = (
         Scan.objects.filter(created_at__lt=cutoff)
         .exclude(counts_by_namespace={}, collection_errors=[])

@@ -146,7 +146,7 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-MEDIA_ROOT = DATA_DIR / "media"
+
 
 # Uploads: snapshots can be large; anything bigger is refused with a clear message.
 RAMPART_MAX_SNAPSHOT_BYTES = env_int("RAMPART_MAX_SNAPSHOT_BYTES", 200 * 1024 * 1024, minimum=1024)
@@ -311,7 +311,7 @@ RAMPART_MAX_RISK_ACCEPTANCE_DAYS = env_int("RAMPART_MAX_RISK_ACCEPTANCE_DAYS", 3
 RAMPART_SLA_DAYS = env_int_mapping(
     "RAMPART_SLA_DAYS", {"critical": 7, "high": 30, "medium": 90, "low": 180, "info": 365}
 )
-# Per-scan detail (snapshot files, per-scan breakdowns) older than this is pruned;
+# Per-scan detail (uploaded snapshots, per-scan breakdowns) older than this is pruned;
 # the summary rows that trends read are kept.
 RAMPART_RETENTION_DAYS = env_int("RAMPART_RETENTION_DAYS", 400, minimum=7)
 # Three queues so that workers on several machines can share the load:

@@ -2,7 +2,6 @@
 
 import django.core.validators
 import django.db.models.deletion
-import posture.models.clusters
 from django.conf import settings
 from django.db import migrations, models
 
@@ -81,7 +80,7 @@ class Migration(migrations.Migration):
             name='Snapshot',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=posture.models.clusters._snapshot_path)),
+                ('file', models.FileField(upload_to='snapshots/')),
                 ('sha256', models.CharField(max_length=64)),
                 ('size', models.PositiveBigIntegerField()),
                 ('source', models.CharField(choices=[('upload', 'Upload'), ('agent', 'Agent')], default='upload', max_length=8)),
