@@ -67,11 +67,15 @@ def env_int_mapping(name: str, default: dict[str, int]) -> dict[str, int]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or key not in default:
-            raise ImproperlyConfigured(f"{name}: expected key=number pairs with keys {sorted(default)}, got {item!r}")
+            raise ImproperlyConfigured(
+                f"{name}: expected key=number pairs with keys {sorted(default)}, got {item!r}"
+            )
         try:
             result[key] = int(value)
         except ValueError:
-            raise ImproperlyConfigured(f"{name}: {key} must be a whole number of days, got {value!r}") from None
+            raise ImproperlyConfigured(
+                f"{name}: {key} must be a whole number of days, got {value!r}"
+            ) from None
     return result
 
 
@@ -80,3 +84,19 @@ def env_int_list(name: str, default: list[int]) -> list[int]:
         return [int(item) for item in env_list(name, [str(d) for d in default])]
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be comma-separated whole numbers") from None
+
+
+def env_json_object(name: str) -> dict:
+    """A JSON object (``{"disabled": ["latest-tag"]}``); anything else stops start-up with a message."""
+    import json
+
+    raw = env_str(name)
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, got {type(value).__name__}")
+    return value

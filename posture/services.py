@@ -25,6 +25,7 @@ from posture.models.scans import ScanPhase
 from posture.notifications import notify_scan_finished
 from posture.scanning import engine
 from posture.scanning.checks import load_catalogue
+from posture.scanning.checks.registry import Severity
 from posture.scanning.collectors import live
 from posture.scanning.collectors import snapshot as snapshot_collector
 from posture.scanning.collectors.errors import CollectionError
@@ -207,12 +208,26 @@ def _collect_with_retries(scan: Scan) -> Inventory:
 
 
 def check_settings_for(cluster: Cluster) -> engine.CheckSettings:
-    """The cluster's check settings: ``{"enabled": [ids]}`` (only these), ``{"disabled": [ids]}``, ``{"options": {}}``."""
-    raw = cluster.check_settings or {}
-    disabled = set(raw.get("disabled", ()))
-    if raw.get("enabled"):
-        disabled |= {check.id for check in load_catalogue()} - set(raw["enabled"])
-    return engine.CheckSettings(disabled=frozenset(disabled), options=dict(raw.get("options", {})))
+    """Deployment-wide settings (RAMPART_CHECK_SETTINGS) overridden by the cluster's own.
+
+    Both have the shape ``{"enabled": [ids] (only these), "disabled": [ids],
+    "severity": {id: level}, "options": {name: value}}``. Unknown ids and levels
+    are ignored with a warning rather than failing every scan.
+    """
+    base, own = settings.RAMPART_CHECK_SETTINGS or {}, cluster.check_settings or {}
+    known = {check.id for check in load_catalogue()}
+    disabled = set(base.get("disabled", ())) | set(own.get("disabled", ()))
+    enabled = own.get("enabled") or base.get("enabled")
+    if enabled:
+        disabled |= known - set(enabled)
+    severities = {}
+    for check_id, level in {**base.get("severity", {}), **own.get("severity", {})}.items():
+        if check_id in known and level in Severity.__members__.values():
+            severities[check_id] = Severity(level)
+        else:
+            logger.warning("cluster %s: ignoring severity %r for check %r", cluster.pk, level, check_id)
+    options = {**base.get("options", {}), **own.get("options", {})}
+    return engine.CheckSettings(disabled=frozenset(disabled), severity_overrides=severities, options=options)
 
 
 def collect(scan: Scan) -> Inventory:
@@ -362,4 +377,3 @@ def try_cluster_connection(
     except InvalidConnection as exc:
         return live.ConnectionReport(api_url=api_url, ok=False, error=str(exc))
     return live.test_connection(connection)
-

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from posture.env import env_bool, env_int, env_int_list, env_int_mapping, env_list, env_str
+from posture.env import env_bool, env_int, env_int_list, env_int_mapping, env_json_object, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("RAMPART_DATA_DIR", str(BASE_DIR / ".data")))
@@ -306,6 +306,9 @@ LOGGING = {
 }
 
 # --- Findings -----------------------------------------------------------------
+# Check settings for every cluster; a cluster's own settings override these. Shape:
+# {"disabled": [ids], "enabled": [ids], "severity": {id: level}, "options": {"secret_max_age_days": 60}}
+RAMPART_CHECK_SETTINGS = env_json_object("RAMPART_CHECK_SETTINGS")
 RAMPART_MAX_RISK_ACCEPTANCE_DAYS = env_int("RAMPART_MAX_RISK_ACCEPTANCE_DAYS", 365, minimum=1)
 # Days to fix a finding, by severity, counted from when it was first seen (or reopened).
 RAMPART_SLA_DAYS = env_int_mapping(
