@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import audit
 from findings.ingest import ingest
 from findings.summary import summarize
-from accounts import audit
 from posture import crypto, schedules
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.scans import ScanPhase
