@@ -78,9 +78,15 @@ def render_metrics() -> str:
 
     names = dict(Cluster.objects.values_list("id", "name"))
     outcomes = Scan.objects.values("status", "trigger").annotate(n=Count("id")).order_by()
-    family("rampart_scans_total", "counter", "Scans by final status and trigger.",
-           [({"status": row["status"], "trigger": row["trigger"]}, row["n"]) for row in outcomes])
-    last = Scan.objects.filter(status__in=["succeeded", "partial", "failed"]).order_by("cluster_id", "-created_at")
+    family(
+        "rampart_scans_total",
+        "counter",
+        "Scans by final status and trigger.",
+        [({"status": row["status"], "trigger": row["trigger"]}, row["n"]) for row in outcomes],
+    )
+    last = Scan.objects.filter(status__in=["succeeded", "partial", "failed"]).order_by(
+        "cluster_id", "-created_at"
+    )
     last = last.distinct("cluster_id") if connection.vendor == "postgresql" else _latest_per_cluster(last)
     samples_duration, samples_score, samples_age = [], [], []
     now = timezone.now()
@@ -91,21 +97,46 @@ def render_metrics() -> str:
         if scan.score is not None:
             samples_score.append((labels, scan.score))
         samples_age.append((labels, round((now - scan.created_at).total_seconds())))
-    family("rampart_last_scan_duration_seconds", "gauge", "Duration of each cluster's latest finished scan.",
-           samples_duration)
-    family("rampart_cluster_score", "gauge", "Posture score (0-100) of each cluster's latest scan.", samples_score)
-    family("rampart_last_scan_age_seconds", "gauge", "Time since each cluster's latest finished scan started.",
-           samples_age)
+    family(
+        "rampart_last_scan_duration_seconds",
+        "gauge",
+        "Duration of each cluster's latest finished scan.",
+        samples_duration,
+    )
+    family(
+        "rampart_cluster_score",
+        "gauge",
+        "Posture score (0-100) of each cluster's latest scan.",
+        samples_score,
+    )
+    family(
+        "rampart_last_scan_age_seconds",
+        "gauge",
+        "Time since each cluster's latest finished scan started.",
+        samples_age,
+    )
     open_rows = (
         Finding.objects.filter(status__in=[FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED])
-        .values("cluster_id", "severity").annotate(n=Count("id")).order_by()
+        .values("cluster_id", "severity")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    family("rampart_open_findings", "gauge", "Open or acknowledged findings by cluster and severity.",
-           [({"cluster": names.get(row["cluster_id"], ""), "severity": row["severity"]}, row["n"])
-            for row in open_rows])
+    family(
+        "rampart_open_findings",
+        "gauge",
+        "Open or acknowledged findings by cluster and severity.",
+        [
+            ({"cluster": names.get(row["cluster_id"], ""), "severity": row["severity"]}, row["n"])
+            for row in open_rows
+        ],
+    )
     failed = Scan.objects.filter(status="failed").aggregate(n=Count("id"), at=Max("finished_at"))
-    family("rampart_task_failures_total", "counter", "Scans that failed (unreachable, timed out, worker lost).",
-           [({}, failed["n"] or 0)])
+    family(
+        "rampart_task_failures_total",
+        "counter",
+        "Scans that failed (unreachable, timed out, worker lost).",
+        [({}, failed["n"] or 0)],
+    )
     return "\n".join(lines) + "\n"
 
 

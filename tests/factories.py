@@ -76,7 +76,12 @@ def scan_snapshot(cluster: Cluster, data: bytes, now=None):
 
 # The blueprint's security-context trio plus privileged: lifecycle tests run only
 # these, so that they count findings of a known set whatever the catalogue grows to.
-SECURITY_CONTEXT_CHECKS = ["privileged-container", "run-as-root", "no-readonly-rootfs", "allow-privilege-escalation"]
+SECURITY_CONTEXT_CHECKS = [
+    "privileged-container",
+    "run-as-root",
+    "no-readonly-rootfs",
+    "allow-privilege-escalation",
+]
 
 
 def make_lifecycle_cluster(team: Team, name: str | None = None, **fields) -> Cluster:

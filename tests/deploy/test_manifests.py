@@ -37,10 +37,16 @@ def test_rampart_finds_nothing_in_its_own_deployment_at_any_severity():
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
     result = subprocess.run(
         [sys.executable, "manage.py", "scan_manifests", "deploy/", "--fail-on", "low", "--format", "json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     report = json.loads(result.stdout)
-    assert report["findings"] == [], "\n".join(f"{f['check_id']}: {f['kind']}/{f['name']}" for f in report["findings"])
+    assert report["findings"] == [], "\n".join(
+        f"{f['check_id']}: {f['kind']}/{f['name']}" for f in report["findings"]
+    )
     assert report["errors"] == []
     assert result.returncode == 0
     assert sum(report["evaluated"].values()) > 100  # it did look
@@ -61,12 +67,15 @@ def test_every_exemption_names_an_accepted_check_and_gives_the_reason():
     assert seen, "no exemption found: update ACCEPTED_EXEMPTIONS"
 
 
-@pytest.mark.parametrize(("path", "number", "document"), list(documents()),
-                         ids=lambda v: v.name if isinstance(v, Path) else str(v))
+@pytest.mark.parametrize(
+    ("path", "number", "document"), list(documents()), ids=lambda v: v.name if isinstance(v, Path) else str(v)
+)
 def test_every_manifest_validates_against_the_kubernetes_schema(path, number, document):
     kind = document.get("kind")
     if kind in WITHOUT_SCHEMA:
-        assert document.get("apiVersion") and document.get("metadata", {}).get("name") or kind == "Kustomization"
+        assert (
+            document.get("apiVersion") and document.get("metadata", {}).get("name") or kind == "Kustomization"
+        )
         return
     kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
@@ -89,8 +98,11 @@ def _grants(rules):
 
 
 def test_the_scanner_cluster_role_grants_exactly_what_the_collector_reads():
-    roles = [doc for _, _, doc in documents()
-             if doc.get("kind") == "ClusterRole" and doc["metadata"]["name"] == "rampart-scanner"]
+    roles = [
+        doc
+        for _, _, doc in documents()
+        if doc.get("kind") == "ClusterRole" and doc["metadata"]["name"] == "rampart-scanner"
+    ]
     assert len(roles) == 1
     granted = _grants(roles[0]["rules"])
     needed = _grants(live.required_rbac_rules())
@@ -125,4 +137,6 @@ def test_the_namespace_enforces_the_restricted_pod_security_profile():
 
 def test_no_secret_value_is_written_in_the_manifests():
     for path, _, document in documents():
-        assert document.get("kind") != "Secret" or not (document.get("data") or document.get("stringData")), path
+        assert document.get("kind") != "Secret" or not (document.get("data") or document.get("stringData")), (
+            path
+        )

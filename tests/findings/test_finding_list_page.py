@@ -43,7 +43,9 @@ def test_the_list_does_not_query_per_row(client, viewer, scanned, team):
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("findings:finding-list"))
     for n in range(5):
-        scan_snapshot(make_lifecycle_cluster(team, name=f"extra-{n}"), as_yaml(deployment(f"app{n}", privileged=True)))
+        scan_snapshot(
+            make_lifecycle_cluster(team, name=f"extra-{n}"), as_yaml(deployment(f"app{n}", privileged=True))
+        )
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("findings:finding-list"))
     assert len(many) == len(few)
