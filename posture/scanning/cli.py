@@ -1,0 +1,104 @@
+"""`scan_manifests`: scan manifest files without a database, for CI pipelines.
+
+Exit codes: 0 no finding at or above --fail-on; 1 there is one; 2 nothing could be read.
+The JSON shape is a stable interface: later versions add checks, not new shapes.
+
+This module needs no Django: manage.py hands `scan_manifests` straight to it, so
+a CI step starts in a fraction of the time a full Django start-up would take.
+"""
+
+import argparse
+import sys
+from typing import TextIO
+
+import orjson
+
+from posture.scanning import engine
+from posture.scanning.checks.registry import Severity
+from posture.scanning.collectors.snapshot import SnapshotError, read_paths
+from posture.scanning.inventory import Inventory
+
+SEVERITY_CHOICES = [s.value for s in Severity]
+
+
+def build_parser(prog: str = "manage.py scan_manifests") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Scan Kubernetes manifests (files or directories) and report findings. "
+        "Touches no database.",
+    )
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="a file, or a directory read recursively")
+    parser.add_argument("--format", choices=["json", "table"], default="table")
+    parser.add_argument(
+        "--fail-on",
+        choices=SEVERITY_CHOICES,
+        default=None,
+        metavar="SEVERITY",
+        help="exit 1 if a finding of this severity or worse exists (" + ", ".join(SEVERITY_CHOICES) + ")",
+    )
+
+
+def main(argv: list[str]) -> int:
+    options = build_parser().parse_args(argv)
+    return run(options.paths, output=options.format, fail_on=options.fail_on)
+
+
+def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: TextIO = sys.stdout,
+        stderr: TextIO = sys.stderr) -> int:  # fmt: skip
+    try:
+        snapshot = read_paths(paths)
+    except SnapshotError as exc:
+        stderr.write(f"scan_manifests: {exc}\n")
+        return 2
+    if not snapshot.objects:
+        reason = snapshot.errors[0] if snapshot.errors else None
+        detail = f"{reason.file}: {reason.reason}" if reason else "no Kubernetes objects found"
+        stderr.write(f"scan_manifests: nothing could be scanned ({detail})\n")
+        return 2
+
+    results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
+    findings = sorted(
+        results.findings,
+        key=lambda r: (-r.severity.rank, r.check_id, r.kind, r.namespace, r.name, r.container),
+    )
+    if output == "json":
+        document = {
+            "findings": [r.as_dict() for r in findings],
+            "evaluated": dict(sorted(results.evaluated.items())),
+            "errors": [e.as_dict() for e in snapshot.errors],
+        }
+        stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        _write_table(findings, results, snapshot, stdout, stderr)
+
+    if fail_on and any(r.severity.rank >= Severity(fail_on).rank for r in findings):
+        return 1
+    return 0
+
+
+def _write_table(findings, results, snapshot, stdout: TextIO, stderr: TextIO) -> None:
+    rows = [("SEVERITY", "CHECK", "OBJECT", "CONTAINER", "MESSAGE")]
+    for r in findings:
+        obj = f"{r.kind}/{r.namespace + '/' if r.namespace else ''}{r.name}"
+        rows.append((r.severity.upper(), r.check_id, obj, r.container or "-", r.message))
+    widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
+    for row in rows:
+        stdout.write(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] + "\n"
+        )
+    evaluated = sum(results.evaluated.values())
+    stdout.write(
+        f"\n{len(findings)} findings from {evaluated} evaluations of {len(results.checks)} checks; "
+        f"{len(results.exempted)} exempted by annotation.\n"
+    )
+    for error in snapshot.errors:
+        stderr.write(f"skipped {error.file} document {error.document}: {error.reason}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
