@@ -12,21 +12,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from posture.api.exceptions import Conflict, PayloadTooLarge
 from posture.request_id import current_request_id
 
+__all__ = ["Conflict", "PayloadTooLarge", "api_exception_handler", "error_body"]
+
 logger = logging.getLogger(__name__)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the object's current state."
-    default_code = "conflict"
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "too_large"
 
 
 def error_body(code: str, message: str, **extra) -> dict:

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework.parsers import JSONParser
 
-from posture.api.errors import PayloadTooLarge
+from posture.api.exceptions import PayloadTooLarge
 
 
 def read_limited(stream, limit: int, declared: int | None = None) -> bytes:

@@ -1,0 +1,15 @@
+"""API errors of Rampart's own (a module of their own: the parsers need them before DRF's views load)."""
+
+from rest_framework import exceptions, status
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the object's current state."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
