@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.registry import Check, CheckRegistry, Failure, NotAssessed, Severity, Target
-from posture.scanning.inventory import Inventory, Resource
+from posture.scanning.inventory import Inventory, Resource, cyclic_gc_paused
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,15 @@ def run(
     results = ScanResults(coverage_gaps=dict(gaps))
     exemptions = _exemptions(inventory)
 
+    with cyclic_gc_paused():
+        _run_checks(checks, settings, inventory, context, results, exemptions)
+    return results
+
+
+def _run_checks(
+    checks, settings: CheckSettings, inventory, context: Context, results: ScanResults, exemptions: dict
+) -> None:
+    gaps = inventory.coverage_gaps
     for check in checks:
         if check.id in settings.disabled:
             continue
@@ -154,7 +163,6 @@ def run(
             results.not_assessed[check.id] = "; ".join(f"{kind}: {gaps[kind]}" for kind in blocked)
             continue
         _run_check(check, settings.severity_of(check), inventory, context, results, exemptions)
-    return results
 
 
 def _run_check(
