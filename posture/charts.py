@@ -68,7 +68,7 @@ def line_chart(
     points: Sequence[tuple[datetime | date, float | None]],
     *,
     title: str,
-    width: int = 720,
+    width: int = 960,
     height: int = 200,
     lo: float = 0,
     hi: float = 100,

@@ -105,7 +105,10 @@ class ClusterForm(ScheduleFields):
         self.fields["disabled_checks"].initial = list(
             (self.instance.check_settings or {}).get("disabled", [])
         )
-        self.fields["team"].queryset = Team.objects.filter(id__in=teams_with_role(user, Role.ADMIN))
+        teams = Team.objects.filter(id__in=teams_with_role(user, Role.ADMIN))
+        self.fields["team"].queryset = teams
+        if not self.instance.pk and len(admin_of := list(teams[:2])) == 1:
+            self.fields["team"].initial = admin_of[0].pk  # the only team this admin can register for
         self.fields["connection_mode"].widget.attrs["data-mode-switch"] = ""
         if self.instance.pk and self.instance.has_credentials:
             # Say that something is stored, never what.

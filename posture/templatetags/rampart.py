@@ -60,6 +60,8 @@ def seconds(value) -> str:
     if value is None:
         return "—"
     value = float(value)
+    if value < 10:
+        return f"{value:.2f} s"
     if value < 60:
         return f"{value:.1f} s"
     minutes, rest = divmod(int(round(value)), 60)
@@ -86,7 +88,7 @@ def sparkline(values, title, width=120, height=28):
 
 
 @register.simple_tag
-def line_chart(points, title, width=720, height=200):
+def line_chart(points, title, width=960, height=200):
     return charts.line_chart(points, title=title, width=width, height=height)
 
 

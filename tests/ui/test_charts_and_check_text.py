@@ -66,6 +66,7 @@ def test_check_text_keeps_paragraphs_and_lists():
 
 def test_small_formatters():
     assert total_objects({"Pod": 3, "Service": 2}) == 5
-    assert seconds(1.234) == "1.2 s"
+    assert seconds(1.234) == "1.23 s"
+    assert seconds(12.34) == "12.3 s"
     assert seconds(125) == "2 min 5 s"
     assert seconds(None) == "—"

@@ -1,0 +1,167 @@
+"""The dashboard in a real browser: log in, read, filter, triage inline and in bulk, scan."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from findings.models import Finding, FindingStatus
+from posture.models import Scan, ScanStatus
+from tests.browser.conftest import log_in, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_logging_in_through_the_form_shows_the_demo_on_the_overview(page, seeded):
+    log_in(page, "eve")
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="demo-shop-prod").first).to_be_visible()
+    expect(page.locator("svg.chart.spark")).to_have_count(1)
+    expect(page.locator("svg.chart.line title").first).to_contain_text("Average fleet score")
+    screenshot(page, "overview")
+    assert page.problems == []
+
+
+def test_filtering_findings_puts_the_filters_in_the_url(page, seeded):
+    log_in(page, "eve")
+    page.goto("/findings/")
+    page.evaluate("window.rampartMarker = 'still here'")
+    page.get_by_role("checkbox", name="Critical").check()
+    page.wait_for_url(re.compile(r"severity=critical"))
+    rows = page.locator("tr.finding-row")
+    expect(rows.first).to_be_visible()
+    expect(page.locator("tr.finding-row .sev:not(.sev-critical)")).to_have_count(0)
+    assert page.evaluate("window.rampartMarker") == "still here"  # swapped in place, not reloaded
+    page.reload()  # a shared link shows the same view
+    expect(page.get_by_role("checkbox", name="Critical")).to_be_checked()
+    screenshot(page, "findings")
+    assert page.problems == []
+
+
+def test_assigning_a_finding_inline_updates_its_row_without_a_reload(page, seeded):
+    log_in(page, "eve")
+    page.goto("/findings/?status=open")
+    page.evaluate("window.rampartMarker = 42")
+    row = page.locator("tr.finding-row").first
+    finding_id = int(row.get_attribute("id").removeprefix("finding-"))
+    row.get_by_role("combobox").select_option(label="eve")
+    row = page.locator(f"#finding-{finding_id}")
+    expect(row).to_contain_text("Assigned to eve.")
+    assert page.evaluate("window.rampartMarker") == 42
+    assert Finding.objects.get(pk=finding_id).assignee.username == "eve"
+    row.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(f"#finding-{finding_id}")).to_contain_text("Finding acknowledged.")
+    expect(page.locator(f"#finding-{finding_id} .state")).to_have_text("Acknowledged")
+    assert page.evaluate("window.rampartMarker") == 42
+    assert page.problems == []
+
+
+def test_bulk_acknowledge_reports_the_outcome(page, seeded):
+    log_in(page, "eve")
+    page.goto("/findings/?status=open&sort=last_seen")
+    page.evaluate("window.rampartMarker = 'bulk'")
+    boxes = page.locator('input[name="ids"]')
+    chosen = [int(boxes.nth(n).get_attribute("value")) for n in range(3)]
+    for n in range(3):
+        boxes.nth(n).check()
+    expect(page.locator('[data-selected-count="bulk"]')).to_have_text("3 findings selected")
+    page.get_by_label("With the selected findings").select_option("acknowledged")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#bulk-outcome")).to_have_text("3 acknowledged.")
+    assert page.evaluate("window.rampartMarker") == "bulk"
+    statuses = set(Finding.objects.filter(pk__in=chosen).values_list("status", flat=True))
+    assert statuses == {FindingStatus.ACKNOWLEDGED}
+    # "Select all" picks every row on the page.
+    page.get_by_label("Select every finding on this page").check()
+    expect(page.locator('[data-selected-count="bulk"]')).to_have_text("50 findings selected")
+    assert page.problems == []
+
+
+def test_scan_now_shows_the_scan_in_progress_then_finished(page, seeded):
+    from posture import services
+
+    cluster = seeded["cluster"]
+    log_in(page, "eve")
+    page.goto(f"/clusters/{cluster.pk}/")
+    page.evaluate("window.rampartMarker = 'scan'")
+    # The live server runs tasks eagerly: the scan is done when "Scan now" answers.
+    with page.expect_response(lambda response: response.url.endswith(f"/clusters/{cluster.pk}/scan/")):
+        page.get_by_role("button", name="Scan now").click()
+    done = Scan.objects.filter(cluster=cluster).latest("created_at")
+    expect(page.locator(f"#scan-{done.pk}")).to_contain_text("Succeeded")
+
+    # A scan a worker has not finished yet: the page polls until it is.
+    queued = services.start_scan(cluster, enqueue=False)
+    page.goto(f"/clusters/{cluster.pk}/")
+    page.evaluate("window.rampartMarker = 'scan'")
+    expect(page.locator(f"#scan-{queued.pk}")).to_contain_text("Queued")
+    expect(page.locator("#scans .progress")).to_contain_text(f"Scan #{queued.pk}")
+    expect(page.get_by_role("button", name="Scan now")).to_be_disabled()
+    assert services.run_scan(queued.pk).status == ScanStatus.SUCCEEDED
+    expect(page.locator(f"#scan-{queued.pk}")).to_contain_text("Succeeded", timeout=8_000)
+    expect(page.get_by_role("button", name="Scan now")).to_be_enabled()
+    assert page.evaluate("window.rampartMarker") == "scan"  # polled in place, never reloaded
+    screenshot(page, "cluster")
+    assert page.problems == []
+
+
+def test_the_main_pages_render_cleanly_and_are_saved_as_screenshots(page, seeded, settings):
+    settings.RAMPART_MFA_REQUIRED = "none"  # the admin logs in with a password alone here
+    cluster = seeded["cluster"]
+    log_in(page, "abe")
+    finding = Finding.objects.filter(cluster=cluster, check_id="privileged-container").first() or (
+        Finding.objects.filter(cluster=cluster).first()
+    )
+    pages = {
+        "finding": f"/findings/{finding.pk}/",
+        "scan": f"/clusters/scans/{cluster.last_scan_id}/",
+        "checks": "/findings/checks/",
+        "exceptions": "/findings/exceptions/",
+        "register": "/clusters/new/",
+    }
+    for name, url in pages.items():
+        response = page.goto(url)
+        assert response.status == 200, url
+        expect(page.locator("h1")).to_be_visible()
+        if name == "register":
+            # The connection fields follow the chosen mode; "Test connection" is for live modes.
+            expect(page.locator('[data-modes="token"]')).to_be_hidden()
+            expect(page.get_by_role("button", name="Test connection")).to_be_hidden()
+            page.get_by_label("Connection mode").select_option("token")
+            expect(page.get_by_label("Bearer token")).to_be_visible()
+            expect(page.get_by_role("button", name="Test connection")).to_be_visible()
+        screenshot(page, name, full_page=name != "checks")
+    assert page.problems == []
+
+
+WIDER_THAN_THE_WINDOW = """() => Array.from(document.querySelectorAll("main *"))
+    .filter(el => el.checkVisibility() && el.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(el => el.tagName + "." + el.className)"""
+
+
+UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll("main :is(input, select, textarea)"))
+    .filter(el => el.type !== "hidden" && el.checkVisibility())
+    .filter(el => !(el.labels && el.labels.length))
+    .filter(el => !el.getAttribute("aria-label") && !el.textContent.trim())
+    .map(el => el.outerHTML.slice(0, 80))"""
+
+
+def test_pages_fit_a_tablet_and_work_from_the_keyboard(page, seeded):
+    page.set_viewport_size({"width": 768, "height": 1024})
+    log_in(page, "eve")
+    cluster = seeded["cluster"]
+    for url in ("/", "/findings/", f"/clusters/{cluster.pk}/", f"/clusters/scans/{cluster.last_scan_id}/"):
+        page.goto(url)
+        wide = page.evaluate(WIDER_THAN_THE_WINDOW)
+        assert wide == [], f"{url} is wider than a 768px tablet: {wide[:5]}"
+    page.goto("/findings/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"  # visible focus
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the skip link moved focus into the page itself
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+    unlabelled = page.evaluate(UNLABELLED_CONTROLS)
+    assert unlabelled == [], f"controls without a label: {unlabelled}"
+    assert page.problems == []
