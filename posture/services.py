@@ -29,6 +29,7 @@ from posture.scanning.checks.registry import Severity
 from posture.scanning.collectors import live
 from posture.scanning.collectors import snapshot as snapshot_collector
 from posture.scanning.collectors.errors import CollectionError
+from posture.scanning.collectors.redact import mask_credentials
 from posture.scanning.inventory import Inventory
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,9 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
     """Validate an uploaded snapshot and keep a redacted copy. Nothing is written if it is unusable.
 
     What is stored is not the upload itself but its objects with secret values
-    removed (collectors.redact), as gzip-compressed JSON: Rampart never keeps a
-    credential it was sent. ``sha256`` identifies the upload as received.
+    removed and literal credentials masked (collectors.redact), as gzip-compressed
+    JSON: Rampart never keeps a credential it was sent, yet every scan of the
+    snapshot reports them. ``sha256`` identifies the upload as received.
     """
     limit = settings.RAMPART_MAX_SNAPSHOT_BYTES
     if len(data) > limit:
@@ -64,6 +66,9 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
         raise SnapshotRejected(f"the snapshot holds no readable Kubernetes objects ({reason})")
     digest = hashlib.sha256(data).hexdigest()
     del data
+    extra_names = tuple(map(str, check_settings_for(cluster).options.get("extra_sensitive_env_names", ())))
+    for obj in parsed.objects:
+        mask_credentials(obj, extra_names)
     document = {"apiVersion": "v1", "kind": "List", "items": parsed.objects}
     redacted = gzip.compress(orjson.dumps(document), compresslevel=6)
     record = Snapshot(
@@ -152,7 +157,8 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
             coverage_gaps=inventory.coverage_gaps,
             server_version=_version_string(inventory.server_version),
         )
-        results = engine.run(inventory, settings=check_settings_for(scan.cluster))
+        # The scan's own clock: a historical scan judges secret age and version support by its date.
+        results = engine.run(inventory, settings=check_settings_for(scan.cluster), now=clock())
         _progress(scan, phase=ScanPhase.STORING)
         _store(scan, results, clock())
     except CollectionError as exc:

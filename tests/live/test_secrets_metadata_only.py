@@ -60,7 +60,8 @@ def test_a_last_applied_annotation_that_copies_the_values_is_dropped_on_arrival(
 
     (collected,) = inventory.of_kind("Secret")
     assert collected.annotations == {"team": "payments"}
-    assert "managedFields" not in collected.metadata
+    # Who wrote it and when stays (rotation age); which fields it wrote does not.
+    assert collected.metadata["managedFields"] == [{"manager": "kubectl"}]
     assert ENCODED_SECRET_VALUE.encode() not in orjson.dumps(collected.raw)
 
 

@@ -39,3 +39,42 @@ def test_credentials_encrypted_with_an_unknown_key_fail_clearly(cluster, setting
     settings.RAMPART_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(crypto.CredentialsUnreadable):
         Cluster.objects.get(pk=cluster.pk).get_credentials()
+
+
+def test_an_uploaded_snapshot_is_stored_without_its_credentials_yet_scans_report_them(cluster):
+    import gzip
+
+    from findings.models import Finding
+    from posture import services
+    from tests.factories import as_yaml, deployment
+
+    app = deployment("web", hardened=True)
+    app["spec"]["template"]["spec"]["containers"][0]["env"] = [
+        {"name": "DB_PASSWORD", "value": "pl41n-t3xt-pw!"}
+    ]
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cfg", "namespace": "shop"},
+        "data": {"app.properties": "user=shop\npassword=also-s3cret-99\n", "aws": "AKIAIOSFODNN7EXAMPLE"},
+    }
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "shop"},
+        "data": {"token": "c2VjcmV0LXRva2VuLXZhbHVl"},
+    }
+    snapshot = services.store_snapshot(cluster, as_yaml(app, config, secret))
+    stored = gzip.decompress(bytes(snapshot.content)).decode()
+    for leaked in ("pl41n-t3xt-pw!", "also-s3cret-99", "AKIAIOSFODNN7EXAMPLE", "c2VjcmV0LXRva2VuLXZhbHVl"):
+        assert leaked not in stored
+    cluster.check_settings = {}  # the whole catalogue, secrets checks included
+    cluster.save()
+    scan = services.run_scan(services.start_scan(cluster, snapshot=snapshot, enqueue=False).pk)
+    assert scan.status == "succeeded"
+    found = {
+        f.check_id: f for f in Finding.objects.filter(cluster=cluster, check_id__startswith="secret-in-")
+    }
+    assert set(found) == {"secret-in-env", "secret-in-configmap"}
+    assert "<redacted, 14 chars>" in str(found["secret-in-env"].evidence)
+    assert "AWS access key" in found["secret-in-configmap"].message

@@ -1,5 +1,6 @@
 """Small helpers the check families share."""
 
+from posture.scanning.checks.sensitive import parse_marker
 from posture.scanning.inventory import Container, Workload
 
 
@@ -13,6 +14,9 @@ def effective(workload: Workload, container: Container, key: str):
 
 def redact(value) -> str:
     """What evidence shows instead of a secret: its length, never a character of it."""
+    marker = parse_marker(value)  # already masked when the snapshot was stored
+    if marker is not None:
+        return f"<redacted, {marker[0]} chars>"
     text = value if isinstance(value, str) else str(value)
     return f"<redacted, {len(text)} chars>"
 

@@ -11,28 +11,8 @@ from datetime import UTC, datetime, timedelta
 from posture.scanning.checks.common import as_dict, as_list, redact
 from posture.scanning.checks.options import option
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
-from posture.scanning.checks.sensitive import (
-    credential_shape,
-    literal_worth_reporting,
-    sensitive_lines,
-    sensitive_name,
-)
+from posture.scanning.checks.sensitive import configmap_credentials
 from posture.scanning.inventory import Inventory, Resource
-
-_FILE_SUFFIXES = (
-    ".properties",
-    ".conf",
-    ".cfg",
-    ".ini",
-    ".env",
-    ".yaml",
-    ".yml",
-    ".json",
-    ".toml",
-    ".xml",
-    ".txt",
-    ".sh",
-)
 
 
 @register(
@@ -70,34 +50,23 @@ spec:
 )
 def secret_in_configmap(configmap: Resource, ctx) -> Iterator[Failure]:
     extra = tuple(str(word) for word in option(ctx, "extra_sensitive_env_names"))
-    data = as_dict(configmap.raw.get("data"))
-    for key, value in data.items():
+    for key, value in as_dict(configmap.raw.get("data")).items():
         key = str(key)
-        if not isinstance(value, str):
-            value = "" if value is None else str(value)
-        shape = credential_shape(value)
-        if shape:
-            yield Failure(
-                message=f"key {key} holds {shape}",
-                path=f"data.{key}",
-                value={"key": key, "value": redact(value)},
-            )
-            continue
-        is_file = "\n" in value.strip() or key.lower().endswith(_FILE_SUFFIXES)
-        if not is_file:
-            if sensitive_name(key, extra) and literal_worth_reporting(value):
-                yield Failure(
-                    message=f"key {key} looks like a credential and has a literal value",
-                    path=f"data.{key}",
-                    value={"key": key, "value": redact(value)},
+        text = value if isinstance(value, str) else ("" if value is None else str(value))
+        for found in configmap_credentials(key, text, extra):
+            if found.shape:
+                message = f"key {key} holds {found.shape}"
+                evidence = {"key": key, "value": redact(found.secret)}
+            elif found.line is None:
+                message = f"key {key} looks like a credential and has a literal value"
+                evidence = {"key": key, "value": redact(found.secret)}
+            else:
+                message = (
+                    f"key {key}, line {found.line}: {found.name} looks like a credential with a literal value"
                 )
-            continue
-        for line, name, secret in sensitive_lines(value, extra):
-            yield Failure(
-                message=f"key {key}, line {line}: {name} looks like a credential with a literal value",
-                path=f"data.{key}",
-                value={"key": key, "line": line, "name": name, "value": redact(secret)},
-            )
+                evidence = {"key": key, "line": found.line, "name": found.name}
+                evidence["value"] = redact(found.secret)
+            yield Failure(message=message, path=f"data.{key}", value=evidence)
 
 
 def parse_time(value) -> datetime | None:

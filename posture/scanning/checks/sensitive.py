@@ -12,6 +12,7 @@ Callers must never put the value into evidence or messages: see ``common.redact`
 """
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 
@@ -109,6 +110,9 @@ def credential_shape(value) -> str | None:
     """What kind of credential the value looks like, whatever its name; None if none."""
     if not isinstance(value, str) or len(value) < 12:
         return None
+    marker = parse_marker(value)
+    if marker is not None:
+        return marker[1]
     for label, pattern in CREDENTIAL_VALUE_PATTERNS:
         if pattern.search(value):
             return label
@@ -140,3 +144,49 @@ def sensitive_lines(text: str, extra: tuple[str, ...] = ()) -> list[tuple[int, s
         if sensitive_name(name.rsplit(".", 1)[-1], extra) and literal_worth_reporting(value):
             found.append((number, name, value))
     return found
+
+
+# --- Credentials in ConfigMap values, and what stored snapshots keep instead of them ---
+
+_FILE_SUFFIXES = (".properties", ".conf", ".cfg", ".ini", ".env", ".yaml", ".yml", ".json", ".toml", ".xml",
+                  ".txt", ".sh")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigCredential:
+    """One credential found in a ConfigMap value: the whole value, or one line of a config file."""
+
+    secret: str
+    shape: str | None = None  # what it looks like ("an AWS access key"), when recognised by its form
+    line: int | None = None  # for a config file: the line, with the assignment's ``name``
+    name: str = ""
+
+
+def configmap_credentials(key: str, value: str, extra: tuple[str, ...] = ()) -> list[ConfigCredential]:
+    """The credentials secret-in-configmap reports for one ``data`` entry (and a stored snapshot masks)."""
+    shape = credential_shape(value)
+    if shape:
+        return [ConfigCredential(secret=value, shape=shape)]
+    is_file = "\n" in value.strip() or key.lower().endswith(_FILE_SUFFIXES)
+    if not is_file:
+        if sensitive_name(key, extra) and literal_worth_reporting(value):
+            return [ConfigCredential(secret=value)]
+        return []
+    return [ConfigCredential(secret=secret, line=line, name=name) for line, name, secret in
+            sensitive_lines(value, extra)]  # fmt: skip
+
+
+# A snapshot Rampart stores holds a marker in place of each credential (see
+# collectors.redact): the credential's length and kind, so that the checks report
+# it again on every scan, and not one character of it.
+_MARKER = re.compile(r"^rampart-redacted:(\d+):(.*)$")
+
+
+def redaction_marker(secret: str, shape: str | None = None) -> str:
+    return f"rampart-redacted:{len(secret)}:{shape or ''}"
+
+
+def parse_marker(value) -> tuple[int, str | None] | None:
+    """(original length, shape) when ``value`` is a redaction marker, else None."""
+    match = _MARKER.match(value) if isinstance(value, str) else None
+    return (int(match.group(1)), match.group(2) or None) if match else None

@@ -9,6 +9,7 @@ import logging
 
 import orjson
 
+from posture.scanning.collectors.redact import redact
 from posture.scanning.collectors.resources import METADATA_ONLY, ResourceType
 from posture.scanning.collectors.transport import Response, Transport, TransportError, describe_status
 
@@ -18,7 +19,6 @@ JSON = "application/json"
 # The only media type Secrets are requested in: object metadata, never data.
 PARTIAL_METADATA = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 # Annotations that copy a whole object, values included (kubectl apply writes it).
-_VALUE_BEARING_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 
 
 class Unreadable(Exception):
@@ -90,7 +90,7 @@ def read_all(
                 if isinstance(item, dict):
                     item["kind"] = rtype.kind
                     item["apiVersion"] = api_version
-                    objects.append(item)
+                    objects.append(redact(item))
         pages += 1
         next_token = (document.get("metadata") or {}).get("continue") or ""
         if not next_token or (max_pages is not None and pages >= max_pages):
@@ -104,14 +104,7 @@ def read_all(
 
 def _metadata_only(item: dict, rtype: ResourceType, api_version: str) -> dict:
     metadata = dict(item.get("metadata") or {}) if isinstance(item, dict) else {}
-    metadata.pop("managedFields", None)
-    annotations = metadata.get("annotations")
-    if isinstance(annotations, dict) and any(key in annotations for key in _VALUE_BEARING_ANNOTATIONS):
-        # kubectl apply copies the whole Secret, values included, into this annotation.
-        metadata["annotations"] = {
-            k: v for k, v in annotations.items() if k not in _VALUE_BEARING_ANNOTATIONS
-        }
-    return {"apiVersion": api_version, "kind": rtype.kind, "metadata": metadata}
+    return redact({"apiVersion": api_version, "kind": rtype.kind, "metadata": metadata})
 
 
 def _status_unreadable(rtype: ResourceType, response: Response, metadata_only: bool) -> Unreadable:

@@ -5,6 +5,15 @@ reaches Rampart's storage, database, pages or logs, and memory is not spent on
 managedFields.
 """
 
+from posture.scanning.checks.sensitive import (
+    configmap_credentials,
+    credential_shape,
+    literal_worth_reporting,
+    redaction_marker,
+    sensitive_name,
+)
+from posture.scanning.inventory import CONTAINER_FIELDS, POD_SPEC_PATHS
+
 # The annotation holds the whole object as last applied: for a Secret or a
 # ConfigMap that includes every value, so it is dropped from every object.
 VALUE_BEARING_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
@@ -15,7 +24,15 @@ def redact(obj: dict) -> dict:
     """Strip secret values and server noise from ``obj`` in place; returns it."""
     metadata = obj.get("metadata")
     if isinstance(metadata, dict):
-        metadata.pop("managedFields", None)
+        managed = metadata.pop("managedFields", None)
+        if obj.get("kind") == "Secret" and isinstance(managed, list):
+            # When a Secret's data was last written (rotation in place by cert-manager or
+            # External Secrets) is only here; keep who and when, never which fields.
+            metadata["managedFields"] = [
+                {key: entry[key] for key in ("manager", "operation", "time") if key in entry}
+                for entry in managed
+                if isinstance(entry, dict)
+            ]
         annotations = metadata.get("annotations")
         if isinstance(annotations, dict):
             for key in VALUE_BEARING_ANNOTATIONS:
@@ -27,3 +44,53 @@ def redact(obj: dict) -> dict:
                 value = obj[key]
                 obj[key] = dict.fromkeys(value, "") if isinstance(value, dict) else {}
     return obj
+
+
+def mask_credentials(obj: dict, extra_names: tuple[str, ...] = ()) -> dict:
+    """Replace, in place, every credential the secrets checks would report by a marker.
+
+    For what Rampart stores (uploaded and pushed snapshots): literal credentials in
+    container environments and ConfigMaps become ``rampart-redacted:<length>:<kind>``,
+    which the checks still report on every scan, without one character of the value.
+    """
+    kind = obj.get("kind")
+    if kind == "ConfigMap":
+        data = obj.get("data")
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if isinstance(value, str):
+                    data[key] = _masked_config_value(str(key), value, extra_names)
+    elif kind in POD_SPEC_PATHS:
+        spec = obj
+        for step in POD_SPEC_PATHS[kind]:
+            spec = spec.get(step) if isinstance(spec, dict) else None
+        if isinstance(spec, dict):
+            for field in CONTAINER_FIELDS:
+                for container in spec.get(field) or []:
+                    if isinstance(container, dict):
+                        _mask_env(container.get("env"), extra_names)
+    return obj
+
+
+def _mask_env(env, extra_names) -> None:
+    for entry in env if isinstance(env, list) else []:
+        if not isinstance(entry, dict) or "value" not in entry:
+            continue
+        name, value = str(entry.get("name") or ""), entry["value"]
+        shape = credential_shape(value)
+        if shape or (sensitive_name(name, extra_names) and literal_worth_reporting(value)):
+            entry["value"] = redaction_marker(str(value), shape)
+
+
+def _masked_config_value(key: str, value: str, extra_names) -> str:
+    found = configmap_credentials(key, value, extra_names)
+    if not found:
+        return value
+    if found[0].line is None:  # the whole value is the credential
+        return redaction_marker(value, found[0].shape)
+    lines = value.split("\n")
+    for credential in found:
+        index = credential.line - 1
+        if 0 <= index < len(lines):
+            lines[index] = lines[index].replace(credential.secret, redaction_marker(credential.secret), 1)
+    return "\n".join(lines)

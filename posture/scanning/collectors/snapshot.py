@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from posture.scanning.collectors.redact import redact
+from posture.scanning.inventory import cyclic_gc_paused
 
 try:  # the C loader is about ten times faster; fall back where libyaml is missing
     from yaml import CSafeLoader as _YamlLoader
@@ -94,10 +95,12 @@ def read_bytes(
     if b"\x00" in data[:8192]:
         snapshot.errors.append(DocumentError(name, 0, "not a YAML or JSON file (binary content)"))
         return snapshot
-    if _looks_like_json(data):
-        _read_json(data, name, snapshot)
-    else:
-        _read_yaml(data, name, snapshot)
+    # Parsing allocates a large, cycle-free tree: pausing the cyclic collector halves the time.
+    with cyclic_gc_paused():
+        if _looks_like_json(data):
+            _read_json(data, name, snapshot)
+        else:
+            _read_yaml(data, name, snapshot)
     return snapshot
 
 
