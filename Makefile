@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: install run demo test test-fast lint format bench audit lock check-deploy clean
+.PHONY: install run demo test test-fast lint format bench audit lock check-deploy clean fuzz
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ run: install
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest $(PYTEST_ARGS)
+
+# A longer schema-driven fuzz run of the API than the one `make test` includes (8 examples per operation).
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		RAMPART_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/api/test_schema_fuzz.py -q
 
 lint: install
 	$(BIN)/ruff check .

@@ -12,7 +12,7 @@ TEXT_LIMIT = 2_000
 
 
 class FindingSerializer(serializers.ModelSerializer):
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Finding
@@ -228,3 +228,28 @@ class ExceptionRuleCreatedSerializer(ExceptionRuleSerializer):
 
     class Meta(ExceptionRuleSerializer.Meta):
         fields = [*ExceptionRuleSerializer.Meta.fields, "findings_accepted"]
+
+
+class FindingExportSerializer(serializers.Serializer):
+    """One row of a findings export (CSV columns, or JSON objects with ``evidence`` too)."""
+
+    id = serializers.IntegerField()
+    cluster = serializers.IntegerField()
+    cluster_name = serializers.CharField()
+    check_id = serializers.CharField()
+    severity = serializers.CharField()
+    category = serializers.CharField()
+    kind = serializers.CharField()
+    namespace = serializers.CharField()
+    name = serializers.CharField()
+    container = serializers.CharField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    risk_accepted_until = serializers.DateTimeField(allow_null=True)
+    assignee = serializers.CharField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    message = serializers.CharField()
+    evidence = serializers.JSONField()

@@ -33,6 +33,7 @@ from findings.api.serializers import (
     ExceptionRuleCreatedSerializer,
     ExceptionRuleSerializer,
     FindingEventSerializer,
+    FindingExportSerializer,
     FindingSerializer,
     ReasonSerializer,
     RequiredReasonSerializer,
@@ -50,7 +51,7 @@ from posture.api.views import ID
 
 S = FindingStatus
 CSV = OpenApiResponse(OpenApiTypes.STR, description="CSV, streamed; one row per finding.")
-JSON_EXPORT = OpenApiResponse(FindingSerializer(many=True), description="A JSON array, streamed.")
+JSON_EXPORT = OpenApiResponse(FindingExportSerializer(many=True), description="A JSON array, streamed.")
 
 
 def _require_triage(user, team_id: int) -> None:
@@ -71,6 +72,7 @@ def _check_assignee(assignee, team_ids, field: str = "assignee") -> None:
     retrieve=extend_schema(summary="One finding"),
 )
 class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Finding.objects.none()  # for the schema; the real one is get_queryset()
     serializer_class = FindingSerializer
     filterset_class = FindingFilterSet
     filter_backends = [DjangoFilterBackend]
@@ -277,6 +279,7 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     create=extend_schema(summary="Comment on a finding (engineers)"),
 )
 class CommentViewSet(ThrottleFirstMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Comment.objects.none()
     serializer_class = CommentSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
@@ -299,6 +302,7 @@ class CommentViewSet(ThrottleFirstMixin, mixins.CreateModelMixin, viewsets.ReadO
 
 @extend_schema_view(list=extend_schema(summary="History of your teams' findings (every change)"))
 class FindingEventViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = FindingEvent.objects.none()
     serializer_class = FindingEventSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
@@ -322,6 +326,7 @@ class FindingEventViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
 class ExceptionRuleViewSet(
     ThrottleFirstMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet
 ):
+    queryset = ExceptionRule.objects.none()
     serializer_class = ExceptionRuleSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID

@@ -6,7 +6,7 @@ Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], read on every request
 so that settings overrides apply; a scope missing there falls back to a default.
 """
 
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -98,3 +98,8 @@ class ThrottleFirstMixin:
         self.check_throttles(request)
         self.perform_authentication(request)
         self.check_permissions(request)
+        from posture.api.parsers import storable_text
+
+        for name, values in request.query_params.lists():
+            if not all(storable_text(text) for text in (name, *values)):
+                raise ValidationError({name[:50]: ["Text may not contain NUL characters."]})

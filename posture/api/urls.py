@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 import posture.api.schema  # noqa: F401 - registers the OpenAPI extensions
@@ -6,7 +6,15 @@ import posture.notifications.admin  # noqa: F401 - the delivery log in Django's 
 from findings.api.views import CommentViewSet, ExceptionRuleViewSet, FindingEventViewSet, FindingViewSet
 from posture.api.agents import SnapshotPushView
 from posture.api.notifications import NotificationDeliveryViewSet, NotificationEndpointViewSet
-from posture.api.views import ID, CheckViewSet, ClusterViewSet, ScanViewSet, SummaryView, TrendsView
+from posture.api.views import (
+    ID,
+    CheckViewSet,
+    ClusterViewSet,
+    ScanViewSet,
+    SummaryView,
+    TrendsView,
+    not_found,
+)
 
 router = DefaultRouter()
 router.register("clusters", ClusterViewSet, basename="cluster")
@@ -29,5 +37,7 @@ urlpatterns = [
         name="cluster-snapshot-push",
     ),
     *router.urls,
+    # Anything else under /api/v1/ is a 404 in the API's error format, not the HTML page.
+    re_path(r"^[\s\S]*$", not_found, name="not-found"),
 ]
 assert ID  # ids in paths are digits only (see posture.api.views.ID)

@@ -1,7 +1,14 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+    schema,
+)
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -42,6 +49,7 @@ def require_role(user, team_id: int, role: Role, doing: str) -> None:
     destroy=extend_schema(summary="Delete a cluster with its scans and findings (team admins)"),
 )
 class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
+    queryset = Cluster.objects.none()  # for the schema; the real one is get_queryset()
     serializer_class = ClusterSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
@@ -122,6 +130,7 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
 
 @extend_schema_view(list=extend_schema(summary="Scans of your teams' clusters, newest first"))
 class ScanViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Scan.objects.none()
     serializer_class = ScanSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
@@ -242,3 +251,11 @@ def _int_param(request, name: str, default: int, low: int, high: int) -> int:
     if not raw.isdigit() or not low <= int(raw[:6]) <= high or len(raw) > 6:
         raise ValidationError({name: [f"Must be a whole number from {low} to {high}."]})
     return int(raw)
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@schema(None)
+def not_found(request, *args, **kwargs):
+    raise NotFound()

@@ -123,9 +123,20 @@ def test_nul_bytes_and_control_characters_in_text_are_refused_not_stored(api, en
         "expires_at": "2999-01-01T00:00:00Z",
         "label_selector": {"a\x00": "b"},
     }
-    assert_error(api(admin_user).post("/api/v1/exceptions/", body), 400, "invalid")
+    assert_error(api(admin_user).post("/api/v1/exceptions/", body), 400, "parse_error")
+    assert_error(api(engineer).post("/api/v1/findings/bulk-assign/", {"ids": [1], "assignee": "\ud800"}), 400)
+    assert_error(api(engineer).get("/api/v1/trends/", {"team": "pay\x00ments"}), 400, "invalid")
 
 
 def test_an_unknown_method_is_refused_in_the_one_format(api, viewer, cluster):
     assert_error(api(viewer).put("/api/v1/findings/"), 405, "method_not_allowed")
     assert_error(api(viewer).delete("/api/v1/summary/"), 405)
+
+
+def test_an_unknown_api_path_is_a_json_404(api, viewer):
+    for path in (
+        "/api/v1/nothing-here/",
+        "/api/v1/clusters/%0A/ingest-tokens/x/",
+        "/api/v1/findings/1/explode/",
+    ):
+        assert_error(api(viewer).get(path), 404, "not_found")

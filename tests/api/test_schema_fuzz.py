@@ -1,0 +1,66 @@
+"""A bounded schema-driven fuzz run: Schemathesis generates requests for every operation in
+/api/schema/ and sends them to the WSGI app with a real read-write token of a team admin.
+
+No request may cause a 500, and every response must match the schema: its status codes,
+content types and bodies. ``RAMPART_FUZZ_EXAMPLES`` sets the examples per operation
+(default 8: the whole run takes well under a minute; CI may raise it).
+"""
+
+import os
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+
+from accounts.models import Role
+from tests.api.helpers import token_for
+from tests.factories import as_yaml, deployment, make_user, scan_snapshot
+
+EXAMPLES = int(os.environ.get("RAMPART_FUZZ_EXAMPLES", "8"))
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    schemathesis.checks.status_code_conformance,
+    schemathesis.checks.content_type_conformance,
+    schemathesis.checks.response_schema_conformance,
+]
+
+
+def _load_schema():
+    from posture.wsgi import application
+
+    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+schema = _load_schema()  # at collection: the schema view needs no database
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction_open(db):
+    # Django closes the database connection when a WSGI request ends inside a transaction;
+    # the test's transaction must outlive every request (Django's own test client does the same).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_token(cluster, team):
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True), deployment("api")))
+    admin = make_user(team, Role.ADMIN, username="fuzz-admin")
+    return token_for(admin)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
+def test_no_generated_request_causes_a_server_error_or_a_schema_violation(case, fuzz_token):
+    case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_token}"}, checks=CHECKS)
