@@ -91,6 +91,12 @@ CRDS: tuple[ApiResource, ...] = (
     _R("secrets.hashicorp.com", "v1beta1", "vaultconnections", "VaultConnection", True),
     _R("bitnami.com", "v1alpha1", "sealedsecrets", "SealedSecret", True),
     _R("secrets-store.csi.x-k8s.io", "v1", "secretproviderclasses", "SecretProviderClass", True),
+    _R("cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
+    _R("cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
+    _R("traefik.io", "v1alpha1", "middlewares", "Middleware", True),
+    _R("traefik.containo.us", "v1alpha1", "middlewares", "Middleware", True),
+    _R("configuration.konghq.com", "v1", "kongplugins", "KongPlugin", True),
+    _R("cloud.google.com", "v1", "backendconfigs", "BackendConfig", True),
 )
 CRD_GROUPS = frozenset(resource.group for resource in CRDS)
 

@@ -62,6 +62,7 @@ def test_the_cluster_role_it_needs_only_lists():
             "secrets",
             "serviceaccounts",
             "nodes",
+            "limitranges",
         ],
         "verbs": ["list"],
     }

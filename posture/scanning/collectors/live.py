@@ -33,6 +33,7 @@ from posture.scanning.collectors.connection import (
 from posture.scanning.collectors.errors import CollectionError, TransientCollectionError
 from posture.scanning.collectors.listing import PARTIAL_METADATA, Unreadable, read_all
 from posture.scanning.collectors.resources import (
+    OPTIONAL_GROUPS,
     RESOURCE_TYPES,
     SECRET_MANAGER_GROUPS,
     ResourceType,
@@ -298,8 +299,8 @@ def _discover(transport: Transport) -> _Discovery:
         versions = tuple(str(v.get("version")) for v in group.get("versions") or [] if isinstance(v, dict))
         preferred = (group.get("preferredVersion") or {}).get("version") or (versions[0] if versions else "")
         discovery.groups[group["name"]] = (versions, str(preferred))
-    # Which kinds a secret manager serves varies by release: ask its group.
-    for group in SECRET_MANAGER_GROUPS:
+    # Which kinds an add-on serves varies by release: ask its group.
+    for group in OPTIONAL_GROUPS:
         if group in discovery.groups:
             preferred = discovery.groups[group][1]
             body = _get_json(transport, f"/apis/{group}/{preferred}", f"the resources of {group}")
@@ -364,7 +365,7 @@ def _plan(resource_types: tuple[ResourceType, ...], discovery: _Discovery):
                 gaps[rtype.kind] = f"API version {rtype.version} is not served by this cluster"
             continue
         served = discovery.groups.get(rtype.group)
-        if rtype.group in SECRET_MANAGER_GROUPS:
+        if rtype.group in OPTIONAL_GROUPS:
             if served is None:
                 continue  # not installed: nothing to read, nothing missing
             versions, preferred = served

@@ -36,6 +36,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _T("", "v1", "secrets", "Secret", True),  # metadata only
     _T("", "v1", "serviceaccounts", "ServiceAccount", True),
     _T("", "v1", "nodes", "Node", False),
+    _T("", "v1", "limitranges", "LimitRange", True),  # namespace defaults count as limits and requests
     _T("apps", "v1", "deployments", "Deployment", True),
     _T("apps", "v1", "statefulsets", "StatefulSet", True),
     _T("apps", "v1", "daemonsets", "DaemonSet", True),
@@ -58,6 +59,13 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _T("secrets.hashicorp.com", "v1beta1", "vaultauths", "VaultAuth", True),
     _T("bitnami.com", "v1alpha1", "sealedsecrets", "SealedSecret", True),
     _T("secrets-store.csi.x-k8s.io", "v1", "secretproviderclasses", "SecretProviderClass", True),
+    # Add-ons whose objects the checks also understand: read when installed.
+    _T("cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
+    _T("cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
+    _T("traefik.io", "v1alpha1", "middlewares", "Middleware", True),
+    _T("traefik.containo.us", "v1alpha1", "middlewares", "Middleware", True),  # Traefik before 2.10
+    _T("configuration.konghq.com", "v1", "kongplugins", "KongPlugin", True),
+    _T("cloud.google.com", "v1", "backendconfigs", "BackendConfig", True),
 )
 METADATA_ONLY = frozenset({("", "secrets")})
 SECRET_MANAGER_GROUPS: dict[str, str] = {
@@ -66,6 +74,11 @@ SECRET_MANAGER_GROUPS: dict[str, str] = {
     "bitnami.com": "Sealed Secrets",
     "secrets-store.csi.x-k8s.io": "Secrets Store CSI Driver",
 }
+# Groups of add-ons a cluster may simply not have: absent means "not installed", not a coverage gap.
+OPTIONAL_GROUPS: frozenset[str] = frozenset(
+    {*SECRET_MANAGER_GROUPS, "cilium.io", "traefik.io", "traefik.containo.us", "configuration.konghq.com",
+     "cloud.google.com"}
+)  # fmt: skip
 
 
 def required_rbac_rules(resource_types=RESOURCE_TYPES) -> list[dict]:
