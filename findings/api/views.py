@@ -48,6 +48,7 @@ from posture.api.throttling import (
     TokenRateThrottle,
 )
 from posture.api.views import ID
+from posture.models import Cluster
 
 S = FindingStatus
 CSV = OpenApiResponse(OpenApiTypes.STR, description="CSV, streamed; one row per finding.")
@@ -80,7 +81,11 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID
 
     def get_queryset(self):
-        return Finding.objects.for_user(self.request.user).select_related("assignee")
+        # The visible clusters as a literal id list rather than a subquery: the planner then
+        # judges the findings query by the findings table's own statistics, not by guesses
+        # about small tables that autovacuum may never analyze (1 s instead of 7 ms at 1M).
+        clusters = list(Cluster.objects.for_user(self.request.user).values_list("pk", flat=True))
+        return Finding.objects.filter(cluster_id__in=clusters).select_related("assignee")
 
     # --- one finding ------------------------------------------------------------
 

@@ -255,6 +255,9 @@ class SummarySerializer(serializers.Serializer):
     open_by_severity = serializers.DictField(child=serializers.IntegerField())
     open_total = serializers.IntegerField()
     accepted_risk = serializers.IntegerField()
-    overdue = serializers.IntegerField()
+    overdue = serializers.IntegerField(help_text="Open findings past their due date.")
+    overdue_is_estimate = serializers.BooleanField(
+        help_text="Above 20,000 the count is the planner's estimate."
+    )
     failed_last_scans = serializers.IntegerField()
     per_cluster = ClusterSummarySerializer(many=True)

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import (
@@ -154,7 +155,12 @@ class CheckViewSet(ThrottleFirstMixin, viewsets.ViewSet):
     serializer_class = CheckSerializer
 
     def _rows(self, request, only=None):
-        counts = open_counts_by_check(Finding.objects.for_user(request.user))
+        clusters = sorted(Cluster.objects.for_user(request.user).values_list("pk", flat=True))
+        counts = trends.cached(
+            ("open-by-check", clusters),
+            lambda: open_counts_by_check(Finding.objects.filter(cluster_id__in=clusters)),
+            seconds=30,
+        )
         rows = []
         for check in load_catalogue():
             if only is not None and check.id != only:
@@ -213,7 +219,11 @@ class TrendsView(ThrottleFirstMixin, APIView):
         if bucket not in ("day", "week"):
             raise ValidationError({"bucket": ["Must be day or week."]})
         days = _int_param(request, "days", 30, 1, 730)
-        return Response(TrendsSerializer(trends.series(clusters, scope, bucket=bucket, days=days)).data)
+        key = ("trends", sorted(clusters.values_list("pk", flat=True)), bucket, days, timezone.now().date())
+        data = trends.cached(
+            key, lambda: TrendsSerializer(trends.series(clusters, scope, bucket=bucket, days=days)).data
+        )
+        return Response(data)
 
 
 class SummaryView(ThrottleFirstMixin, APIView):

@@ -1,0 +1,210 @@
+"""API latency at scale: 1,000,000 findings, read through the REST API with a personal token.
+
+Called by ``python -m bench`` (section "api") inside the benchmark database the
+Django test runner creates; ``python -m bench api`` runs only this section.
+Findings are loaded with COPY (about half of them visible to the benchmark
+user's team); every request goes through the full stack (middleware, token
+authentication, throttles, filters, serializers) via Django's test client.
+"""
+
+import random
+import statistics
+import time
+from datetime import timedelta
+
+FINDINGS = 1_000_000
+CLUSTERS = 10  # 5 in the user's team, 5 in another
+REQUESTS = 60  # per case, after 5 warm-up requests
+TARGET_P95_MS = 100.0
+
+SEVERITIES = ["critical"] * 3 + ["high"] * 12 + ["medium"] * 35 + ["low"] * 35 + ["info"] * 15
+STATUSES = (
+    ["open"] * 70 + ["acknowledged"] * 10 + ["risk_accepted"] * 5 + ["false_positive"] * 5 + ["resolved"] * 10
+)
+CHECKS = [f"check-{n:02d}" for n in range(60)]
+
+
+def _setup():
+    from django.utils import timezone
+
+    from accounts.models import ApiToken, Role
+    from posture.models import Scan
+    from tests.factories import make_cluster, make_team, make_user
+
+    mine, theirs = make_team("bench-api"), make_team("bench-api-other")
+    clusters = [
+        make_cluster(mine if n < CLUSTERS // 2 else theirs, name=f"bench-api-{n}") for n in range(CLUSTERS)
+    ]
+    user = make_user(mine, Role.ENGINEER, username="bench-api-user")
+    _, raw = ApiToken.issue(user, "bench", scope=ApiToken.Scope.READ)
+    now = timezone.now()
+    scans = [
+        Scan(
+            cluster=cluster,
+            status="succeeded",
+            created_at=now - timedelta(hours=6 * step),
+            started_at=now - timedelta(hours=6 * step),
+            finished_at=now - timedelta(hours=6 * step) + timedelta(minutes=2),
+            score=60 + (step % 30),
+            grade="C",
+            counts_by_severity={"critical": 3, "high": 40, "medium": 300},
+            new_count=step % 7,
+            resolved_count=step % 5,
+        )
+        for cluster in clusters
+        for step in range(4 * 90)
+    ]
+    Scan.objects.bulk_create(scans, batch_size=5000)
+    return clusters, raw
+
+
+def _load_findings(clusters, count: int) -> float:
+    from django.db import connection
+    from django.utils import timezone
+
+    from findings.models import Finding
+
+    rng = random.Random(7)  # noqa: S311 - test data
+    now = timezone.now()
+    table = Finding._meta.db_table
+    columns = [
+        "cluster_id",
+        "fingerprint",
+        "check_id",
+        "severity",
+        "category",
+        "kind",
+        "namespace",
+        "name",
+        "container",
+        "message",
+        "evidence",
+        "labels",
+        "status",
+        "status_reason",
+        "first_seen_at",
+        "last_seen_at",
+        "updated_at",
+        "due_at",
+        "resolved_at",
+    ]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for n in range(count):
+                cluster = clusters[n % len(clusters)]
+                status = rng.choice(STATUSES)
+                first = now - timedelta(days=rng.randint(1, 400))
+                last = (
+                    now - timedelta(hours=rng.randint(0, 48))
+                    if status != "resolved"
+                    else first + timedelta(days=3)
+                )
+                copy.write_row(
+                    (
+                        cluster.pk,
+                        f"{n:064x}",
+                        CHECKS[n % len(CHECKS)],
+                        rng.choice(SEVERITIES),
+                        "workload",
+                        "Deployment",
+                        f"team-{n % 200}",
+                        f"app-{n // 60}",
+                        "main",
+                        "container main runs without a read-only root filesystem",
+                        '{"path": "spec.template.spec.containers[0]", "value": null}',
+                        '{"app": "bench"}',
+                        status,
+                        "",
+                        first,
+                        last,
+                        last,
+                        first + timedelta(days=30),
+                        last if status == "resolved" else None,
+                    )
+                )
+        cursor.execute("ANALYZE")  # what autovacuum would have done by then
+    return time.perf_counter() - started
+
+
+def _measure(client, headers, path, params=None, follow_next: int = 0) -> dict:
+    times = []
+    for index in range(REQUESTS + 5):
+        url, query = path, params
+        started = time.perf_counter()
+        response = client.get(url, query or {}, headers=headers)
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+        if response.streaming:
+            b"".join(response.streaming_content)
+        for _ in range(follow_next):  # a deep page: follow the cursor
+            nxt = response.json()["next"]
+            started = time.perf_counter()
+            response = client.get(nxt, headers=headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        if index >= 5:
+            times.append(elapsed)
+    times.sort()
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
+        "max_ms": round(times[-1], 1),
+    }
+
+
+CASES = [
+    ("findings list, first page", "/api/v1/findings/", None, 0),
+    (
+        "findings, severity=critical&status=open",
+        "/api/v1/findings/",
+        {"severity": "critical", "status": "open"},
+        0,
+    ),
+    ("findings, one cluster, high", "/api/v1/findings/", {"cluster": "CLUSTER", "severity": "high"}, 0),
+    ("findings, 10th page by cursor", "/api/v1/findings/", {"page_size": "50"}, 9),
+    ("findings, page_size=500", "/api/v1/findings/", {"page_size": "500"}, 0),
+    ("findings by -last_seen_at", "/api/v1/findings/", {"ordering": "-last_seen_at"}, 0),
+    ("finding detail", "/api/v1/findings/FINDING/", None, 0),
+    ("summary", "/api/v1/summary/", None, 0),
+    ("trends, fleet, 90 days", "/api/v1/trends/", {"days": "90"}, 0),
+    ("checks with open counts", "/api/v1/checks/", None, 0),
+]
+
+
+def run(findings: int = FINDINGS) -> dict:
+    from django.test import Client
+
+    from findings.models import Finding
+
+    clusters, raw = _setup()
+    print(f"  loading {findings:,} findings with COPY ...", flush=True)
+    load_seconds = _load_findings(clusters, findings)
+    print(f"  loaded in {load_seconds:.1f} s", flush=True)
+    client = Client()
+    headers = {"Authorization": f"Bearer {raw}"}
+    finding_id = Finding.objects.filter(cluster=clusters[0]).values_list("pk", flat=True).first()
+    results = {"findings": findings, "load_seconds": round(load_seconds, 1), "target_p95_ms": TARGET_P95_MS}
+    print(f"  {'case':<42} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for label, path, params, follow in CASES:
+        path = path.replace("FINDING", str(finding_id))
+        if params:
+            params = {
+                key: (str(clusters[1].pk) if value == "CLUSTER" else value) for key, value in params.items()
+            }
+        figures = _measure(client, headers, path, params, follow)
+        results[label] = figures
+        print(
+            f"  {label:<42} {figures['p50_ms']:>8} {figures['p95_ms']:>8} {figures['max_ms']:>8}", flush=True
+        )
+    p95 = results["findings list, first page"]["p95_ms"]
+    print(f"  findings list p95 {p95} ms (target < {TARGET_P95_MS:.0f} ms at {findings:,} findings)")
+    results["findings_list_p95_ms"] = p95
+    results["meets_target"] = p95 < TARGET_P95_MS
+    return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.__main__ import main
+
+    main(["api", *sys.argv[1:]])
