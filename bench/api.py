@@ -141,10 +141,13 @@ def _measure(client, headers, path, params=None, follow_next: int = 0) -> dict:
             started = time.perf_counter()
             response = client.get(nxt, headers=headers)
         elapsed = (time.perf_counter() - started) * 1000
+        if index == 0:
+            cold = elapsed  # the first request: caches empty
         if index >= 5:
             times.append(elapsed)
     times.sort()
     return {
+        "cold_ms": round(cold, 1),
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
         "max_ms": round(times[-1], 1),
@@ -183,7 +186,7 @@ def run(findings: int = FINDINGS) -> dict:
     headers = {"Authorization": f"Bearer {raw}"}
     finding_id = Finding.objects.filter(cluster=clusters[0]).values_list("pk", flat=True).first()
     results = {"findings": findings, "load_seconds": round(load_seconds, 1), "target_p95_ms": TARGET_P95_MS}
-    print(f"  {'case':<42} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    print(f"  {'case':<42} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, path, params, follow in CASES:
         path = path.replace("FINDING", str(finding_id))
         if params:
@@ -193,7 +196,9 @@ def run(findings: int = FINDINGS) -> dict:
         figures = _measure(client, headers, path, params, follow)
         results[label] = figures
         print(
-            f"  {label:<42} {figures['p50_ms']:>8} {figures['p95_ms']:>8} {figures['max_ms']:>8}", flush=True
+            f"  {label:<42} {figures['cold_ms']:>9} {figures['p50_ms']:>8} {figures['p95_ms']:>8} "
+            f"{figures['max_ms']:>8}",
+            flush=True,
         )
     p95 = results["findings list, first page"]["p95_ms"]
     print(f"  findings list p95 {p95} ms (target < {TARGET_P95_MS:.0f} ms at {findings:,} findings)")
