@@ -84,3 +84,17 @@ def test_a_cursor_of_another_ordering_is_refused(api, viewer, cluster):
 def test_findings_of_another_team_never_appear(api, outsider, cluster):
     make_findings(cluster, 3)
     assert api(outsider).get("/api/v1/findings/").json()["results"] == []
+
+
+def test_multiple_choice_filters_do_not_make_postgresql_sort_every_match(api, viewer, cluster):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_findings(cluster, 3, severity="critical")
+    client = api(viewer)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/findings/", {"severity": ["critical", "high"], "status": "open"}).json()
+    assert len(body["results"]) == 3
+    listing = [q["sql"] for q in queries.captured_queries if 'FROM "findings_finding"' in q["sql"]]
+    assert listing
+    assert all("DISTINCT" not in sql for sql in listing)
