@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from findings.querysets import FindingQuerySet
+from findings.querysets import FindingQuerySet, severity_rank
 
 
 class FindingStatus(models.TextChoices):
@@ -91,6 +91,16 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["cluster", "status"], name="finding_cluster_status"),
             models.Index(fields=["status", "severity"], name="finding_status_severity"),
+            # The findings list's sort orders (pages and API), so that a page of 50 out of a
+            # million is an index walk, not a sort: worst first (by rank, not alphabetically),
+            # last seen, first seen, due date (also the overdue widget's range).
+            models.Index(
+                severity_rank().desc(), models.F("last_seen_at").desc(), models.F("id").desc(),
+                name="finding_rank_last_seen",
+            ),
+            models.Index(models.F("last_seen_at").desc(), models.F("id").desc(), name="finding_last_seen"),
+            models.Index(fields=["first_seen_at", "id"], name="finding_first_seen"),
+            models.Index(fields=["due_at", "id"], name="finding_due"),
         ]
 
     def __str__(self) -> str:

@@ -44,20 +44,35 @@ def open_counts_by_check(findings) -> dict[str, int]:
     return dict(rows)
 
 
-def estimated_count(queryset, *, exact_below: int = 20_000) -> tuple[int, bool]:
+def estimated_count(
+    queryset, *, exact_below: int = 20_000, time_limit_ms: int | None = None
+) -> tuple[int, bool]:
     """(count, exact): an exact count up to ``exact_below``, beyond it the planner's estimate.
 
     Counting a million rows on every page view costs more than the rest of the
     page; "about 412,000" is as useful to a person as the exact figure. The
     bounded count (COUNT over a LIMIT) stops reading at ``exact_below`` rows.
+    ``time_limit_ms`` (PostgreSQL) also gives up on the exact count when it
+    would take longer, e.g. a free-text filter that no index serves.
     """
     from django.core.exceptions import EmptyResultSet
-    from django.db import connections
+    from django.db import OperationalError, connections, transaction
 
-    bounded = queryset.order_by()[:exact_below].count()
     connection = connections[queryset.db]
-    if bounded < exact_below or connection.vendor != "postgresql":
-        return (bounded, True) if bounded < exact_below else (queryset.order_by().count(), True)
+    if connection.vendor != "postgresql":
+        return queryset.order_by().count(), True
+    try:
+        if time_limit_ms is None:
+            bounded = queryset.order_by()[:exact_below].count()
+        else:
+            with transaction.atomic(using=queryset.db):
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL statement_timeout = {int(time_limit_ms)}")
+                bounded = queryset.order_by()[:exact_below].count()
+    except OperationalError:  # the time limit: too many rows to read for an exact figure
+        bounded = exact_below
+    if bounded < exact_below:
+        return bounded, True
     try:
         sql, params = queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:
@@ -70,3 +85,43 @@ def estimated_count(queryset, *, exact_below: int = 20_000) -> tuple[int, bool]:
 
         plan = json.loads(plan)
     return max(int(plan[0]["Plan"]["Plan Rows"]), exact_below), False
+
+
+def cached_open_counts_by_check(cluster_ids, *, version: str = "", seconds: int = 60) -> dict[str, int]:
+    """open_counts_by_check over these clusters, kept for a minute.
+
+    The aggregate reads every open finding (a quarter of a second at a million);
+    the overview and the checks page show it on every visit. ``version`` should
+    change whenever the answer may (the clusters' latest scans); triage made in
+    the pages bumps TRIAGE_VERSION_KEY. Keyed by the database too: one cache may
+    serve several (tests, benchmarks).
+    """
+    import hashlib
+
+    from django.core.cache import cache
+    from django.db import connection
+
+    from findings.models import Finding
+
+    ids = sorted(cluster_ids)
+    triage_version = cache.get(TRIAGE_VERSION_KEY, 0)
+    scope = repr((connection.settings_dict["NAME"], ids, version, triage_version))
+    key = "findings:open-by-check:" + hashlib.sha256(scope.encode()).hexdigest()
+    counts = cache.get(key)
+    if counts is None:
+        counts = open_counts_by_check(Finding.objects.filter(cluster_id__in=ids))
+        cache.set(key, counts, seconds)
+    return counts
+
+
+TRIAGE_VERSION_KEY = "findings:triage-version"
+
+
+def triage_changed() -> None:
+    """Forget cached per-check counts after a status change made in the pages."""
+    from django.core.cache import cache
+
+    try:
+        cache.incr(TRIAGE_VERSION_KEY)
+    except ValueError:  # not set yet
+        cache.set(TRIAGE_VERSION_KEY, 1, None)

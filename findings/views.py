@@ -30,7 +30,7 @@ from findings.forms import (
     StatusChangeForm,
 )
 from findings.models import ExceptionRule, Finding, FindingStatus
-from findings.querysets import estimated_count, open_counts_by_check, severity_rank
+from findings.querysets import cached_open_counts_by_check, estimated_count, severity_rank, triage_changed
 from findings.summary import FRAMEWORKS, frameworks_of
 from posture.models import Cluster
 from posture.scanning.checks import load_catalogue
@@ -67,9 +67,11 @@ def _catalogue() -> dict:
 class EstimatedPaginator(Paginator):
     """Counts exactly when the result is small, else takes the planner's estimate (see estimated_count)."""
 
+    time_limit_ms: int | None = None
+
     @cached_property
     def count(self):
-        count, self.exact = estimated_count(self.object_list)
+        count, self.exact = estimated_count(self.object_list, time_limit_ms=self.time_limit_ms)
         return count
 
 
@@ -135,9 +137,16 @@ class FindingListView(LoginRequiredMixin, ListView):
     def filter_data(self) -> QueryDict:
         return self.request.GET
 
+    @cached_property
+    def clusters(self) -> list:
+        return list(Cluster.objects.for_user(self.request.user).only("id", "name", "team_id"))
+
     def get_queryset(self):
         data = self.filter_data()
-        base = Finding.objects.for_user(self.request.user).select_related("cluster", "assignee")
+        # The visible clusters as a literal id list, not a subquery: the planner then judges the
+        # query by the findings' own statistics and walks the sort order's index (ms, not seconds).
+        ids = [cluster.pk for cluster in self.clusters]
+        base = Finding.objects.filter(cluster_id__in=ids).select_related("cluster", "assignee")
         self.filterset = FindingFilterSet(data or None, queryset=base, request=self.request)
         self.sort = data.get("sort") if data.get("sort") in SORTS else DEFAULT_SORT
         if self.filterset.is_bound and not self.filterset.is_valid():
@@ -152,9 +161,15 @@ class FindingListView(LoginRequiredMixin, ListView):
             return [f"{self.template_name}#results"]
         return [self.template_name]
 
+    def get_paginator(self, *args, **kwargs):
+        paginator = super().get_paginator(*args, **kwargs)
+        if (self.filter_data().get("q") or "").strip():
+            paginator.time_limit_ms = 60  # no index serves free text: estimate rather than read it all
+        return paginator
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        clusters = list(Cluster.objects.for_user(self.request.user).only("id", "name", "team_id"))
+        clusters = self.clusters
         triage_context = TriageContext(self.request.user, {cluster.team_id for cluster in clusters})
         query = self.filter_data().copy()
         query.pop("page", None)
@@ -195,6 +210,7 @@ class FindingBulkView(FindingListView):
         form = BulkActionForm(request.POST, team_ids=engineer_teams)
         ids = [value for value in request.POST.getlist("ids") if value.isdigit()]
         level, outcome = self._apply(form, ids, engineer_teams)
+        triage_changed()
         if _is_partial(request):
             self.object_list = self.get_queryset()
             context = self.get_context_data(outcome=outcome, outcome_level=level)
@@ -350,6 +366,7 @@ class FindingStatusView(FindingActionView):
             )
         except triage.TransitionRefused as exc:
             return self.respond(finding, error=str(exc))
+        triage_changed()
         return self.respond(finding, done=f"Finding {STATUS_ACTIONS[target]}.")
 
 
@@ -392,7 +409,10 @@ class CheckListView(LoginRequiredMixin, TemplateView):
             checks = [check for check in checks if check.category == category]
         if framework in FRAMEWORKS:
             checks = [check for check in checks if framework in frameworks_of(check)]
-        counts = open_counts_by_check(Finding.objects.for_user(self.request.user))
+        clusters = list(Cluster.objects.for_user(self.request.user).values_list("pk", "last_scan_id"))
+        counts = cached_open_counts_by_check(
+            [pk for pk, _scan in clusters], version=str(max((scan or 0 for _pk, scan in clusters), default=0))
+        )
         context.update(
             checks=[
                 (check, counts.get(check.id, 0), [FRAMEWORKS[n] for n in frameworks_of(check)])
@@ -454,6 +474,7 @@ class ExceptionCreateView(LoginRequiredMixin, CreateView):
         except services.RuleRefused as exc:
             form.add_error(None, f"{str(exc).capitalize()}.")
             return self.form_invalid(form)
+        triage_changed()
         messages.success(
             self.request,
             f"Exception #{rule.pk} created; {accepted} matching finding{'s' if accepted != 1 else ''} "
@@ -471,6 +492,7 @@ class ExceptionRevokeView(LoginRequiredMixin, View):
             messages.info(request, f"Exception #{rule.pk} was already revoked.")
         else:
             reopened = services.revoke_exception_rule(rule, actor=request.user)
+            triage_changed()
             messages.success(
                 request,
                 f"Exception #{rule.pk} revoked; {reopened} finding{'s' if reopened != 1 else ''} reopened.",

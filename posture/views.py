@@ -24,7 +24,7 @@ from django.views.generic import CreateView, DetailView, ListView, TemplateView,
 from accounts.models import Role
 from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
-from findings.querysets import open_counts_by_check, severity_rank
+from findings.querysets import cached_open_counts_by_check, estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
 from posture import services
 from posture.forms import ClusterForm, SnapshotUploadForm
@@ -157,8 +157,10 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             fleet.append(sum(values) / len(values) if values else None)
 
         overdue = Finding.objects.filter(cluster_id__in=ids).overdue(now)
+        overdue_count, overdue_exact = estimated_count(overdue) if ids else (0, True)
         checks = _checks()
-        top_checks = sorted(open_counts_by_check(Finding.objects.filter(cluster_id__in=ids)).items(),
+        newest = str(max((cluster.last_scan_id or 0 for cluster in clusters), default=0))
+        top_checks = sorted(cached_open_counts_by_check(ids, version=newest).items(),
                             key=lambda item: (-item[1], item[0]))[:10]  # fmt: skip
         context.update(
             days=days,
@@ -174,7 +176,8 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             category_items=[(name.title(), count, "cat") for name, count in category_totals.most_common()],
             week=week,
             week_days=[(day, per_day[day]) for day in calendar[-7:]],
-            overdue_count=overdue.count() if ids else 0,
+            overdue_count=overdue_count,
+            overdue_exact=overdue_exact,
             overdue_top=list(overdue.select_related("cluster").order_by("due_at")[:8]) if ids else [],
             top_checks=[(check_id, count, checks.get(check_id)) for check_id, count in top_checks],
             compliance=[
