@@ -9,8 +9,8 @@ reading. ``Idempotency-Key`` makes a retried push return the first answer
 without storing or scanning twice.
 """
 
-import hashlib
 import hmac
+import io
 import logging
 import re
 
@@ -128,22 +128,21 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
                 {"Idempotency-Key": ["Use 8-200 characters of letters, digits and . _ : -"]}
             )
         limit = settings.RAMPART_MAX_SNAPSHOT_BYTES
-        # Refuse by the declared length before claiming a key or reading a byte.
-        data = (
-            read_limited(request._request, limit, declared_length(request._request)) if key is None else None
-        )
+        declared = declared_length(request._request)
+        # Refuse by the declared length before claiming a key or reading a byte; read_limited()
+        # checks again while reading, whatever was declared.
+        read_limited(io.BytesIO(), limit, declared)
         if key is None:
-            return self._push(cluster, token, data)
+            return self._push(cluster, token, read_limited(request._request, limit, declared))
 
         push, replay = self._claim(cluster, token, key)
         if replay is not None:
             return replay
         try:
-            data = read_limited(request._request, limit, declared_length(request._request))
-            response = self._push(cluster, token, data)
+            response = self._push(cluster, token, read_limited(request._request, limit, declared))
         except exceptions.APIException as exc:
             # A refusal is the answer to this key too, unless it may succeed when retried.
-            if exc.status_code in (status.HTTP_429_TOO_MANY_REQUESTS,) or exc.status_code >= 500:
+            if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS or exc.status_code >= 500:
                 AgentPush.objects.filter(pk=push.pk).delete()
             else:
                 from posture.api.errors import api_exception_handler
@@ -202,7 +201,3 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
         body["scan"] = ScanSerializer(scan).data
         logger.info("agent push to cluster %s: snapshot %s, scan %s", cluster.pk, snapshot.pk, scan.pk)
         return Response(body, status=status.HTTP_202_ACCEPTED)
-
-
-def body_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

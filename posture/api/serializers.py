@@ -155,7 +155,9 @@ class ClusterSerializer(serializers.ModelSerializer):
         for name, value in {**self.validated_data, **kwargs}.items():
             setattr(cluster, name, value)
         with transaction.atomic():
-            self.instance = services.save_cluster(cluster, credentials=credentials)
+            self.instance = services.save_cluster(
+                cluster, credentials=credentials, actor=self.context["request"].user
+            )
         return self.instance
 
 

@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -13,6 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import audit
 from accounts.models import Role
 from accounts.permissions import has_role
 from findings.models import Finding
@@ -70,8 +72,10 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
 
         require_role(self.request.user, instance.team_id, Role.ADMIN, "Deleting a cluster")
         instance.scan_interval_minutes, instance.scan_cron = None, ""
-        schedules.sync_schedule(instance)
-        instance.delete()
+        with transaction.atomic():
+            schedules.sync_schedule(instance)
+            audit.record("cluster.deleted", actor=self.request.user, target=instance, request=self.request)
+            instance.delete()
 
     @extend_schema(
         request=None,
@@ -107,7 +111,17 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
             return Response(IngestTokenSerializer(cluster.ingest_tokens.all(), many=True).data)
         serializer = IngestTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, raw = IngestToken.issue(cluster, serializer.validated_data["name"], created_by=request.user)
+        with transaction.atomic():
+            token, raw = IngestToken.issue(
+                cluster, serializer.validated_data["name"], created_by=request.user
+            )
+            audit.record(
+                "ingest_token.created",
+                actor=request.user,
+                target=cluster,
+                request=request,
+                token_id=token.token_id,
+            )
         data = IssuedIngestTokenSerializer(token).data
         data["token"] = raw
         return Response(data, status=status.HTTP_201_CREATED)
@@ -126,6 +140,13 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         if token is None:
             raise NotFound()
         token.revoke()
+        audit.record(
+            "ingest_token.revoked",
+            actor=request.user,
+            target=cluster,
+            request=request,
+            token_id=token.token_id,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
