@@ -21,6 +21,8 @@ from posture import crypto
 ENCRYPTED_FIELDS = [
     ("posture.Cluster", "credentials_encrypted", "cluster credentials"),
     ("accounts.TotpDevice", "secret_encrypted", "TOTP secrets"),
+    ("posture.NotificationEndpoint", "url_encrypted", "notification endpoint URLs"),
+    ("posture.NotificationEndpoint", "secret_encrypted", "notification signing secrets"),
 ]
 
 
