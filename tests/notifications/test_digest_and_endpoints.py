@@ -138,3 +138,32 @@ def test_the_delivery_log_is_in_the_django_admin_for_staff(
     endpoint_page = client.get(f"/admin/posture/notificationendpoint/{webhook.pk}/change/").content.decode()
     assert SECRET not in endpoint_page
     assert receiver.url not in endpoint_page
+
+
+def test_an_admin_changes_and_deletes_an_endpoint_keeping_the_stored_secret(
+    client, admin_user, webhook, receiver
+):
+    admin = Api(client, token_for(admin_user))
+    changed = admin.patch(
+        f"/api/v1/notification-endpoints/{webhook.pk}/", {"enabled": False, "name": "siem-2"}
+    )
+    assert changed.status_code == 200, changed.json()
+    webhook.refresh_from_db()
+    assert webhook.enabled is False
+    assert webhook.get_secret() == SECRET
+    assert webhook.get_url() == receiver.url
+    assert_error(admin.patch(f"/api/v1/notification-endpoints/{webhook.pk}/", {"team": "search"}), 400)
+    assert admin.delete(f"/api/v1/notification-endpoints/{webhook.pk}/").status_code == 204
+    assert not NotificationEndpoint.objects.exists()
+
+
+def test_viewers_engineers_and_other_teams_cannot_change_endpoints_or_read_the_log(
+    client, viewer, engineer, outsider, webhook
+):
+    for user in (viewer, engineer, outsider):
+        other = Api(client, token_for(user))
+        assert_error(other.patch(f"/api/v1/notification-endpoints/{webhook.pk}/", {"enabled": False}), 404)
+        assert_error(other.delete(f"/api/v1/notification-endpoints/{webhook.pk}/"), 404)
+        assert other.get("/api/v1/notification-deliveries/").json()["count"] == 0
+    webhook.refresh_from_db()
+    assert webhook.enabled is True
