@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from findings.querysets import FindingQuerySet, severity_rank
 
@@ -62,11 +63,23 @@ class Finding(models.Model):
     status = models.CharField(max_length=16, choices=FindingStatus.choices, default=FindingStatus.OPEN)
     status_reason = models.TextField(blank=True)
     risk_accepted_until = models.DateTimeField(null=True, blank=True)
+    # Both are empty for most findings: partial indexes below, not full ones, so that a
+    # scan's bulk insert does not pay for indexing millions of NULLs.
     exception_rule = models.ForeignKey(
-        "findings.ExceptionRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+        "findings.ExceptionRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="findings",
+        db_index=False,
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="findings",
+        db_index=False,
     )
     due_at = models.DateTimeField(null=True, blank=True)  # from the severity's SLA (findings/sla.py)
 
@@ -90,12 +103,24 @@ class Finding(models.Model):
         ]
         indexes = [
             models.Index(fields=["cluster", "status"], name="finding_cluster_status"),
+            models.Index(
+                fields=["exception_rule"],
+                name="finding_exception_rule",
+                condition=Q(exception_rule__isnull=False),
+            ),
+            models.Index(fields=["assignee"], name="finding_assignee", condition=Q(assignee__isnull=False)),
+            # Mean time to resolve reads resolved findings only.
+            models.Index(
+                fields=["cluster", "resolved_at"], name="finding_resolved", condition=Q(status="resolved")
+            ),
             models.Index(fields=["status", "severity"], name="finding_status_severity"),
             # The findings list's sort orders (pages and API), so that a page of 50 out of a
             # million is an index walk, not a sort: worst first (by rank, not alphabetically),
             # last seen, first seen, due date (also the overdue widget's range).
             models.Index(
-                severity_rank().desc(), models.F("last_seen_at").desc(), models.F("id").desc(),
+                severity_rank().desc(),
+                models.F("last_seen_at").desc(),
+                models.F("id").desc(),
                 name="finding_rank_last_seen",
             ),
             models.Index(models.F("last_seen_at").desc(), models.F("id").desc(), name="finding_last_seen"),
