@@ -30,6 +30,7 @@ from posture.scanning.collectors import live
 from posture.scanning.collectors import snapshot as snapshot_collector
 from posture.scanning.collectors.errors import CollectionError
 from posture.scanning.collectors.redact import mask_credentials
+from posture.scanning.collectors.snapshot import list_annotations
 from posture.scanning.inventory import Inventory
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
         parsed = snapshot_collector.read_bytes(data, "upload", max_bytes=limit)
     except snapshot_collector.SnapshotTooLarge as exc:
         raise SnapshotRejected(f"the snapshot is {exc}") from None
-    if not parsed.objects:
+    if not parsed.objects and not parsed.coverage_gaps:  # an agent that could read nothing says so in gaps
         reason = parsed.errors[0].reason if parsed.errors else "no Kubernetes objects found"
         raise SnapshotRejected(f"the snapshot holds no readable Kubernetes objects ({reason})")
     digest = hashlib.sha256(data).hexdigest()
@@ -69,7 +70,12 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
     extra_names = tuple(map(str, check_settings_for(cluster).options.get("extra_sensitive_env_names", ())))
     for obj in parsed.objects:
         mask_credentials(obj, extra_names)
-    document = {"apiVersion": "v1", "kind": "List", "items": parsed.objects}
+    document = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"annotations": list_annotations(parsed.coverage_gaps, parsed.server_version)},
+        "items": parsed.objects,
+    }
     redacted = gzip.compress(orjson.dumps(document), compresslevel=6)
     record = Snapshot(
         cluster=cluster,
@@ -270,10 +276,17 @@ def _collect_snapshot(scan: Scan) -> Inventory:
         _progress(scan, snapshot=snapshot)
     parsed = snapshot_collector.read_bytes(bytes(snapshot.content), f"snapshot {snapshot.sha256[:12]}")
     snapshot.content = b""  # the parsed objects are all that is needed from here on
-    if not parsed.objects:
+    if not parsed.objects and not parsed.coverage_gaps:
         raise CollectionError("the snapshot holds no readable Kubernetes objects")
     _progress(scan, collection_errors=[*snapshot.errors, *(error.as_dict() for error in parsed.errors)])
-    return Inventory.from_objects(parsed.objects, source=f"snapshot {snapshot.sha256[:12]}")
+    # What the agent could not read stays a coverage gap: a pushed snapshot that lacks
+    # Secrets must not resolve findings about Secrets.
+    return Inventory.from_objects(
+        parsed.objects,
+        source=f"snapshot {snapshot.sha256[:12]}",
+        coverage_gaps=parsed.coverage_gaps,
+        server_version=parsed.server_version,
+    )
 
 
 def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None) -> Cluster:

@@ -56,4 +56,4 @@ def test_the_agent_writes_a_snapshot_file_instead_of_pushing(fake_cluster, tmp_p
     assert {"Deployment", "Pod", "Secret", "ClusterRole"} <= kinds
     secrets = [item for item in document["items"] if item["kind"] == "Secret"]
     assert all("data" not in item and "stringData" not in item for item in secrets)
-    assert document["metadata"]["annotations"]["rampart.io/coverage-gaps"] == "{}"
+    assert document["metadata"]["annotations"]["rampart.dev/coverage-gaps"] == "{}"

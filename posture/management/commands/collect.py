@@ -12,7 +12,6 @@ Needs no database and no Django settings beyond the defaults.
 """
 
 import gzip
-import json
 import ssl
 import time
 import urllib.error
@@ -27,10 +26,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from posture.scanning.collectors.errors import CollectionError
 from posture.scanning.collectors.live import collect_with_details, connection_from
+from posture.scanning.collectors.snapshot import list_annotations
 
 USER_AGENT = "rampart-agent/1"
 RETRY_DELAYS = (2, 10, 30)  # seconds between attempts after a network error, 429 or 5xx
-ANNOTATION_PREFIX = "rampart.io/"
+ANNOTATION_PREFIX = "rampart.dev/"
 
 
 class Command(BaseCommand):
@@ -97,15 +97,9 @@ class Command(BaseCommand):
 
 def snapshot_document(inventory) -> bytes:
     """The inventory as a gzip-compressed ``kind: List``; what could not be read goes in annotations."""
-    annotations = {
-        f"{ANNOTATION_PREFIX}collected-at": datetime.now(UTC).isoformat(timespec="seconds"),
-        f"{ANNOTATION_PREFIX}collector": USER_AGENT,
-        f"{ANNOTATION_PREFIX}coverage-gaps": json.dumps(inventory.coverage_gaps, sort_keys=True),
-    }
-    if inventory.server_version:
-        annotations[f"{ANNOTATION_PREFIX}server-version"] = json.dumps(
-            inventory.server_version, sort_keys=True
-        )
+    annotations = list_annotations(inventory.coverage_gaps, inventory.server_version)
+    annotations[f"{ANNOTATION_PREFIX}collected-at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    annotations[f"{ANNOTATION_PREFIX}collector"] = USER_AGENT
     document = {
         "apiVersion": "v1",
         "kind": "List",

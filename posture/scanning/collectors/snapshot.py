@@ -54,6 +54,22 @@ class Snapshot:
     files: int = 0
     documents: int = 0
     skipped: int = 0  # parsed fine but not Kubernetes objects
+    # What the collector that wrote the snapshot (the agent, or Rampart itself when it
+    # stores an upload) could not read, and the server's /version: from List annotations.
+    coverage_gaps: dict[str, str] = field(default_factory=dict)
+    server_version: dict | None = None
+
+
+# Annotations on a snapshot's `kind: List`, written by `manage.py collect` and store_snapshot.
+COVERAGE_GAPS_ANNOTATION = "rampart.dev/coverage-gaps"
+SERVER_VERSION_ANNOTATION = "rampart.dev/server-version"
+
+
+def list_annotations(coverage_gaps: dict[str, str], server_version: dict | None) -> dict[str, str]:
+    annotations = {COVERAGE_GAPS_ANNOTATION: json.dumps(coverage_gaps, sort_keys=True)}
+    if server_version:
+        annotations[SERVER_VERSION_ANNOTATION] = json.dumps(server_version, sort_keys=True)
+    return annotations
 
 
 def read_paths(paths: Iterable[str | Path], max_bytes: int | None = None) -> Snapshot:
@@ -281,6 +297,8 @@ def _add_document(document, snapshot: Snapshot) -> None:
             snapshot.skipped += 1
         return
     kind = document["kind"]
+    if kind == "List":
+        _read_list_annotations(document, snapshot)
     if kind == "List" or (kind.endswith("List") and isinstance(document.get("items"), list)):
         # An API list ("DeploymentList") leaves kind and apiVersion off its items.
         item_kind = kind[: -len("List")] if kind != "List" else None
@@ -300,3 +318,19 @@ def _add_document(document, snapshot: Snapshot) -> None:
         snapshot.skipped += 1
         return
     snapshot.objects.append(redact(document))
+
+
+def _read_list_annotations(document: dict, snapshot: Snapshot) -> None:
+    metadata = document.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if not isinstance(annotations, dict):
+        return
+    try:
+        gaps = json.loads(annotations.get(COVERAGE_GAPS_ANNOTATION) or "{}")
+        version = json.loads(annotations.get(SERVER_VERSION_ANNOTATION) or "null")
+    except (TypeError, ValueError):
+        return  # a hand-made annotation that is not ours: ignore it rather than trust it
+    if isinstance(gaps, dict):
+        snapshot.coverage_gaps.update({str(k)[:100]: str(v)[:300] for k, v in gaps.items()})
+    if isinstance(version, dict):
+        snapshot.server_version = {str(k)[:40]: str(v)[:100] for k, v in version.items()}
