@@ -325,24 +325,32 @@ def reap_stale_scans(now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + settings.RAMPART_REAPER_GRACE_SECONDS)
-    lost = Scan.objects.filter(status=ScanStatus.RUNNING, started_at__lt=now - limit).update(
-        status=ScanStatus.FAILED,
-        phase=ScanPhase.DONE,
-        finished_at=now,
-        error="the worker running this scan stopped (killed, out of memory or lost); "
-        "nothing from it was stored",
-    )
     queued_limit = timedelta(seconds=settings.RAMPART_QUEUED_SCAN_TIMEOUT)
-    stuck = Scan.objects.filter(status=ScanStatus.QUEUED, created_at__lt=now - queued_limit).update(
-        status=ScanStatus.FAILED,
-        phase=ScanPhase.DONE,
-        finished_at=now,
-        error=f"no worker started this scan within {settings.RAMPART_QUEUED_SCAN_TIMEOUT // 60} minutes; "
-        "check that Celery workers consume the 'scans' queue",
-    )
-    if lost or stuck:
-        logger.warning("reaper failed %s lost and %s never-started scans", lost, stuck)
-    return lost + stuck
+    reasons = [
+        (
+            Scan.objects.filter(status=ScanStatus.RUNNING, started_at__lt=now - limit),
+            "the worker running this scan stopped (killed, out of memory or lost); "
+            "nothing from it was stored",
+        ),
+        (
+            Scan.objects.filter(status=ScanStatus.QUEUED, created_at__lt=now - queued_limit),
+            f"no worker started this scan within {settings.RAMPART_QUEUED_SCAN_TIMEOUT // 60} minutes; "
+            "check that Celery workers consume the 'scans' queue",
+        ),
+    ]
+    reaped = []
+    for stale, reason in reasons:
+        ids = list(stale.values_list("pk", flat=True))
+        # Conditional on the status still being active: a scan finishing right now wins.
+        Scan.objects.filter(pk__in=ids, status__in=ScanStatus.active()).update(
+            status=ScanStatus.FAILED, phase=ScanPhase.DONE, finished_at=now, error=reason
+        )
+        reaped += ids
+    if reaped:
+        logger.warning("reaper failed %s scans: %s", len(reaped), reaped)
+    for scan in Scan.objects.filter(pk__in=reaped, status=ScanStatus.FAILED).select_related("cluster"):
+        notify_scan_finished(scan)  # a lost scan is a failed scan: the team hears about it
+    return len(reaped)
 
 
 def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
