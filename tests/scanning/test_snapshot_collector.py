@@ -76,3 +76,9 @@ def test_it_reads_directories_recursively_and_only_manifest_files(tmp_path):
 def test_a_missing_path_is_an_error_for_the_user(tmp_path):
     with pytest.raises(SnapshotError, match="no such file"):
         read_paths([tmp_path / "missing.yaml"])
+
+
+def test_timestamps_in_yaml_stay_strings_as_in_the_api():
+    secret = b"kind: Secret\napiVersion: v1\nmetadata: {name: s, creationTimestamp: 2024-01-01T00:00:00Z}\n"
+    snapshot = read_bytes(secret, "secret.yaml")
+    assert snapshot.objects[0]["metadata"]["creationTimestamp"] == "2024-01-01T00:00:00Z"

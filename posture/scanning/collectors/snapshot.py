@@ -20,9 +20,23 @@ from posture.scanning.collectors.redact import redact
 from posture.scanning.inventory import cyclic_gc_paused
 
 try:  # the C loader is about ten times faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _YamlLoader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _YamlLoader
+    from yaml import SafeLoader as _SafeLoader
+
+
+class _KubernetesLoader(_SafeLoader):
+    """Safe YAML as Kubernetes reads it: a timestamp stays the string it is in the API.
+
+    (JSON snapshots carry strings; a YAML one must not carry datetimes instead, or
+    checks that read ages would judge the same object differently by its format.)
+    """
+
+
+_KubernetesLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+}
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".json.gz", ".gz")
 _DOCUMENT_SEPARATOR = re.compile(rb"^---[^\S\n]*(?:#[^\n]*)?$|^\.\.\.[^\S\n]*$", re.MULTILINE)
@@ -265,7 +279,7 @@ def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
             continue
         snapshot.documents += 1
         try:
-            document = yaml.load(chunk, Loader=_YamlLoader)  # noqa: S506 - SafeLoader (C or pure)
+            document = yaml.load(chunk, Loader=_KubernetesLoader)  # noqa: S506 - a SafeLoader (C or pure)
         except yaml.YAMLError as exc:
             snapshot.errors.append(DocumentError(name, number, _yaml_reason(exc)))
             continue
