@@ -20,7 +20,6 @@ the marker that every name, reason and comment of the team carries.
 
 import copy
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,7 +28,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
-from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
 from accounts.models import ApiToken, Role
@@ -55,6 +53,7 @@ from tests.factories import (
     make_user,
     scan_snapshot,
 )
+from tests.security.routes import fill, resolver_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -758,43 +757,6 @@ KNOWN_WRONG: dict[str, list[Known]] = {
 
 # --- The resolver's routes ----------------------------------------------------------------------
 
-_PARAM = re.compile(r"\(\?P<(\w+)>[^()]*\)")
-_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
-_DOT_TWIN = "\\.{format}/?"  # clusters/{pk}\.{format}/? beside clusters/{pk}/
-_ROOT_TWIN = "/{format}"  # api/v1/{format} beside api/v1/
-
-
-def _key(route: str) -> tuple[str, str | None]:
-    """A readable key for a route ("api/v1/clusters/{pk}/") and, for a .format twin, its style."""
-    key = _PARAM.sub(r"{\1}", route)
-    key = _CONVERTER.sub(r"{\1}", key)
-    key = key.replace("^", "").replace("$", "").replace("[\\s\\S]*", "{anything}")
-    if key.endswith(_DOT_TWIN):
-        return key[: -len(_DOT_TWIN)] + "/", "dot"
-    if key.endswith(_ROOT_TWIN):
-        return key[: -len("{format}")], "suffix"
-    return key, None
-
-
-def resolver_routes() -> dict[str, str | None]:
-    """Every route of the resolver: key -> how its .format twin is spelled (None: it has none)."""
-    routes: dict[str, str | None] = {}
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                if pattern.app_name == "admin":
-                    routes["admin/*"] = None  # Django's own admin: covered as one prefix
-                    continue
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            else:
-                key, twin = _key(prefix + str(pattern.pattern))
-                routes[key] = routes.get(key) or twin
-
-    walk(get_resolver().url_patterns, "")
-    return routes
-
-
 ROUTES = resolver_routes()
 
 
@@ -857,11 +819,7 @@ def _url(key: str, entry: Entry, case: Case, world: World, twin: str | None) -> 
     for name, attribute in {**entry.kwargs, "anything": "anything"}.items():
         value = getattr(world, attribute)
         values[name] = getattr(value, "pk", value)
-    path = "/" + key.format(**values)
-    if twin == "dot":
-        path = path.removesuffix("/") + ".json"
-    elif twin == "suffix":
-        path += ".json"
+    path = fill(key, values, twin)
     query = case.query.format(cluster=world.cluster.pk)
     return f"{path}?{query}" if query else path
 
