@@ -1,21 +1,27 @@
 """Who may do what on every route Rampart serves, as one table.
 
 Every URL pattern of the resolver has an entry below (a route and its ``.format``
-twin are one entry, and both are requested; Django's admin is one prefix). Each
-entry says, per method, what each principal gets:
+twin are one entry, and both are requested; Django's admin is one prefix; the
+middleware's probes are listed too). Each entry says, per method, what each
+principal gets:
 
     anonymous                  nobody logged in: pages send to the login (302), the API says 401
     viewer, engineer, admin    members of the team that owns every object used here
     other_team                 an *admin* of another team: the team's objects do not exist
-                               for them (404, never 403, never 200)
+                               for them (404 in a URL, 400 "unknown" in a body; never 403 or 200)
     superuser                  Django's superuser, member of no team
+    admin's read-only token    reads what the admin reads, writes nothing (403), on every API request
+    (and, where they apply, ingest tokens and the metrics scraper's token)
 
 Pages are requested with a logged-in session, the API with each user's read-write
 personal token (as the README documents). Every request runs in a savepoint that
 is rolled back, so each one meets the same objects. For actions, an ``effect``
 read before the rollback must hold for exactly the principals allowed to act: a
-302 or a 200 alone proves nothing. No answer to another team's admin may contain
-the marker that every name, reason and comment of the team carries.
+302 or a 200 alone proves nothing. No answer to anonymous or to another team may
+contain the marker that every name, reason and comment of the team carries.
+
+Wrong answers found and not yet fixed are listed in KNOWN_WRONG: their route's test
+is an expected failure while they last, and fails once they stop (delete them then).
 """
 
 import copy
