@@ -26,6 +26,7 @@ is an expected failure while they last, and fails once they stop (delete them th
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -882,7 +883,7 @@ def test_every_route_answers_each_principal_as_the_matrix_says(key, world):
         pytest.skip(f"{key!r} is not served (see the coverage test)")
     entry, asker = MATRIX[key], Principals(world)
     known_here = KNOWN_WRONG.get(key, [])
-    wrong, known, seen = [], [], set()
+    wrong, known, seen = [], Counter(), set()
     for case in entry.cases:
         auth = case.auth or ("token" if key.startswith("api/") else "session")
         for twin in (None, ROUTES[key]) if ROUTES.get(key) else (None,):
@@ -902,12 +903,12 @@ def test_every_route_answers_each_principal_as_the_matrix_says(key, world):
                     if excuse is None:
                         wrong.append(line)
                     else:
-                        known.append(f"{line} [{excuse.why}]")
+                        known[excuse.why] += 1
                         seen.add(excuse)
     fixed = [f"no longer happens, delete it from KNOWN_WRONG: {k.why}" for k in known_here if k not in seen]
     assert not wrong + fixed, "\n".join(wrong + fixed)
     if known:
-        pytest.xfail("reported, not fixed yet:\n" + "\n".join(known))
+        pytest.xfail("; ".join(f"{why} ({count} answers)" for why, count in known.items()))
 
 
 def _judge(case: Case, principal: str, want: int, response, body: bytes, happened, url: str) -> list[str]:
