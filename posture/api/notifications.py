@@ -4,9 +4,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from accounts.models import Role, Team
+from accounts.models import Role
 from accounts.permissions import has_role, teams_with_role
 from posture.api.pagination import StandardPagination
+from posture.api.serializers import MemberTeamField
 from posture.api.throttling import ThrottleFirstMixin
 from posture.api.views import ID
 from posture.models import NotificationAttempt, NotificationDelivery, NotificationEndpoint, NotificationEvent
@@ -14,7 +15,7 @@ from posture.notifications.delivery import Undeliverable, check_url
 
 
 class NotificationEndpointSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = MemberTeamField()
     url = serializers.URLField(
         write_only=True, required=False, max_length=2000, help_text="Write-only; omit to keep the stored URL."
     )

@@ -4,11 +4,29 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Role, Team
-from accounts.permissions import has_role
+from accounts.permissions import has_role, teams_with_role
 from posture import schedules
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
+
+
+class MemberTeamField(serializers.SlugRelatedField):
+    """A team by slug, among the requesting user's own teams only.
+
+    Another team's slug is then as unknown as a slug that does not exist: the
+    same 400, so the answer never tells which teams exist. (Within their own teams,
+    members without the admin role get the serializer's 403.)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return Team.objects.none()
+        return Team.objects.filter(id__in=teams_with_role(request.user, Role.VIEWER))
 
 
 class ScanSerializer(serializers.ModelSerializer):
@@ -49,7 +67,7 @@ class ScanSerializer(serializers.ModelSerializer):
 class ClusterSerializer(serializers.ModelSerializer):
     """A cluster. ``credentials`` (kubeconfig text or bearer token) is write-only: never returned."""
 
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = MemberTeamField()
     has_credentials = serializers.BooleanField(read_only=True)
     last_scan = ScanSerializer(read_only=True)
     credentials = serializers.CharField(

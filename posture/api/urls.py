@@ -18,6 +18,8 @@ from posture.api.views import (
 )
 
 router = DefaultRouter()
+# JSON only: no ".json" twins of every route (DRF's actions did not accept the suffix).
+router.include_format_suffixes = False
 router.register("clusters", ClusterViewSet, basename="cluster")
 router.register("scans", ScanViewSet, basename="scan")
 router.register("findings", FindingViewSet, basename="finding")

@@ -51,8 +51,13 @@ def test_viewers_and_engineers_cannot_register_change_or_delete_clusters(api, vi
     assert Cluster.objects.count() == 1
 
 
-def test_an_admin_cannot_register_a_cluster_for_another_team(api, admin_user, other_team):
-    assert_error(api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "team": "search"}), 403)
+def test_an_admin_cannot_register_a_cluster_for_another_team_nor_learn_that_it_exists(
+    api, admin_user, other_team
+):
+    foreign = api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "team": "search"})
+    unknown = api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "team": "no-such-team"})
+    assert assert_error(foreign, 400)["fields"]["team"] == ["Object with slug=search does not exist."]
+    assert assert_error(unknown, 400)["fields"]["team"] == ["Object with slug=no-such-team does not exist."]
 
 
 def test_a_read_only_token_never_writes_even_for_an_admin(api, admin_user, cluster):

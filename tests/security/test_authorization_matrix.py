@@ -252,8 +252,8 @@ def api_for_members(query=""):
 
 def api_filter_by_id(query):
     """A list filtered by one of the team's objects: someone who cannot see it gets what an unknown id
-    gets (400, "Select a valid choice"), so that ids reveal nothing."""
-    return Case("GET", expected(UNAUTHENTICATED, 200, other=400), query=query)
+    gets (an empty 200; the matrix checks it holds none of the team's data), so ids reveal nothing."""
+    return Case("GET", expected(UNAUTHENTICATED, 200, other=200), query=query)
 
 
 def api_action(method, needs, ok, effect, data=None, other=404, **kw):
@@ -708,7 +708,7 @@ API = {
     "api/v1/notification-deliveries/": entry(
         api_for_members(),
         Case(
-            "GET", expected(401, 200, ADMIN, viewer=400, engineer=400, other=400), query="endpoint={endpoint}"
+            "GET", expected(401, 200, ADMIN, viewer=200, engineer=200, other=200), query="endpoint={endpoint}"
         ),
     ),
     "api/v1/notification-deliveries/{pk}/": entry(
@@ -748,63 +748,10 @@ class Known:
         )
 
 
-# DRF calls a handler with format="json" on a .json URL; these handlers take no ``format``
-# argument, so every such request that gets past authentication is a 500 (a TypeError).
-NO_FORMAT_ARGUMENT = Known("500: the handler takes no format argument (TypeError)", twin=True)
-# A team one is not in is named in the body: 403 says "it exists, but not for you", where a
-# nonexistent slug gets 400. The team's existence must not be confirmed.
-TEAM_ORACLE = Known(
-    "403 for another team's slug (400 for an unknown one) confirms the team exists",
-    method="POST",
-    principals=frozenset({OTHER}),
-)
-
-
-def id_oracle(parameter, principals=frozenset({OTHER})):
-    # filterset_fields make a ModelChoiceFilter over every row: an id one cannot see is a valid
-    # choice (200, empty), an unknown one is not (400), so the answer tells which ids exist.
-    return Known(
-        f"?{parameter}= with an id one cannot see answers 200 (empty), an unknown id 400: ids exist",
-        method="GET",
-        principals=principals,
-        query=parameter,
-    )
-
-
-KNOWN_WRONG: dict[str, list[Known]] = {
-    "api/v1/clusters/": [TEAM_ORACLE],
-    "api/v1/notification-endpoints/": [TEAM_ORACLE],
-    "api/v1/scans/": [id_oracle("cluster")],
-    "api/v1/exceptions/": [id_oracle("cluster")],
-    "api/v1/comments/": [id_oracle("finding")],
-    "api/v1/history/": [id_oracle("finding"), id_oracle("scan")],
-    "api/v1/notification-deliveries/": [id_oracle("endpoint", frozenset({VIEWER, ENGINEER, OTHER}))],
-    **{
-        key: [NO_FORMAT_ARGUMENT]
-        for key in (
-            "api/v1/checks/",
-            "api/v1/checks/{pk}/",
-            "api/v1/clusters/{pk}/ingest-tokens/",
-            "api/v1/clusters/{pk}/ingest-tokens/{token_pk}/",
-            "api/v1/clusters/{pk}/scan/",
-            "api/v1/findings/{pk}/accept-risk/",
-            "api/v1/findings/{pk}/acknowledge/",
-            "api/v1/findings/{pk}/assign/",
-            "api/v1/findings/{pk}/comments/",
-            "api/v1/findings/{pk}/false-positive/",
-            "api/v1/findings/{pk}/history/",
-            "api/v1/findings/{pk}/reopen/",
-            "api/v1/findings/bulk-accept-risk/",
-            "api/v1/findings/bulk-acknowledge/",
-            "api/v1/findings/bulk-assign/",
-            "api/v1/findings/bulk-comment/",
-            "api/v1/findings/bulk-false-positive/",
-            "api/v1/findings/bulk-reopen/",
-            "api/v1/findings/export/csv/",
-            "api/v1/findings/export/json/",
-        )
-    },
-}
+# Wrong answers found and not yet fixed go here (route key -> [Known(...)]). The API's .json
+# twins that answered 500, the team-slug oracle on create and the id oracles of the list
+# filters were found this way and are fixed.
+KNOWN_WRONG: dict[str, list[Known]] = {}
 
 
 # --- The resolver's routes ----------------------------------------------------------------------
