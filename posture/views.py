@@ -15,6 +15,7 @@ from django.db.models import Avg, Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -34,7 +35,11 @@ from posture.scanning.checks.registry import Severity
 
 SEVERITIES = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
 SCORED = [ScanStatus.SUCCEEDED, ScanStatus.PARTIAL]
-# Summary fields a list of clusters never shows: left in the database.
+# The summary fields that lists of clusters show; per-kind and per-namespace detail stays in the database.
+LIST_SCAN_FIELDS = (
+    "id", "status", "created_at", "finished_at", "grade", "score", "findings_count",
+    "counts_by_severity", "counts_by_category", "accepted_risk_count", "framework_compliance",
+)  # fmt: skip
 HEAVY_SCAN_FIELDS = (
     "counts_by_namespace",
     "collection_errors",
@@ -62,8 +67,12 @@ def with_latest_attempt(clusters):
 
 def cluster_rows(user):
     """The user's clusters for a list: team, newest finished scan (light fields only), newest attempt."""
-    heavy = [f"last_scan__{name}" for name in HEAVY_SCAN_FIELDS]
-    clusters = Cluster.objects.for_user(user).select_related("team", "last_scan").defer(*heavy)
+    clusters = (
+        Cluster.objects.for_user(user)
+        .select_related("team", "last_scan")
+        .only("id", "name", "connection_mode", "team__id", "team__name", "last_scan_id",
+              *(f"last_scan__{name}" for name in LIST_SCAN_FIELDS))
+    )  # fmt: skip
     return with_latest_attempt(clusters)
 
 
@@ -114,25 +123,31 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         calendar = [first_day + timedelta(days=n) for n in range(days)]
 
         # One GROUP BY over the summary rows: a daily score and counts per cluster.
+        # Summary rows only: a daily score per cluster, and the fleet's last seven days.
+        scored = Scan.objects.filter(cluster_id__in=ids, status__in=SCORED).order_by()
         daily = (
-            Scan.objects.filter(cluster_id__in=ids, status__in=SCORED, created_at__gte=start)
+            scored.filter(created_at__gte=start)
             .annotate(day=TruncDate("created_at"))
-            .values("cluster_id", "day")
-            .annotate(score=Avg("score"), new=Sum("new_count"), resolved=Sum("resolved_count"),
-                      reopened=Sum("reopened_count"))
-            .order_by()
-        )  # fmt: skip
+            .values_list("cluster_id", "day")
+            .annotate(score=Avg("score"))
+        )
         scores: dict[int, dict] = defaultdict(dict)
-        week_start = today - timedelta(days=6)
+        for cluster_id, day, score in daily:
+            scores[cluster_id][day] = score
+        week_start = start + timedelta(days=days - 7)
+        per_day = {
+            day: {"new": new or 0, "resolved": resolved or 0, "reopened": reopened or 0}
+            for day, new, resolved, reopened in scored.filter(created_at__gte=week_start)
+            .annotate(day=TruncDate("created_at"))
+            .values_list("day")
+            .annotate(Sum("new_count"), Sum("resolved_count"), Sum("reopened_count"))
+        }
         week = Counter()
-        per_day = defaultdict(Counter)
-        for row in daily:
-            scores[row["cluster_id"]][row["day"]] = row["score"]
-            if row["day"] >= week_start:
-                for key in ("new", "resolved", "reopened"):
-                    week[key] += row[key] or 0
-                    per_day[row["day"]][key] += row[key] or 0
+        for counts in per_day.values():
+            week.update(counts)
 
+        cluster_prefix = reverse("posture:cluster-detail", args=[0]).removesuffix("0/")
+        urls = (cluster_prefix, reverse("findings:finding-list"))
         rows = []
         severity_totals, category_totals = Counter(), Counter()
         accepted = 0
@@ -140,8 +155,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         for cluster in clusters:
             series = [scores[cluster.pk].get(day) for day in calendar]
             scan = cluster.last_scan
-            rows.append({"cluster": cluster, "scan": scan, "series": series, "change": _change(series),
-                         "title": _trend_title(cluster.name, series, days)})  # fmt: skip
+            rows.append(_overview_row(cluster, scan, series, days, urls))
             if scan and scan.status in SCORED:
                 severity_totals.update(scan.counts_by_severity or {})
                 category_totals.update(scan.counts_by_category or {})
@@ -151,11 +165,21 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
                         compliance[name][0] += value["controls"]
                         compliance[name][1] += value["passing"]
 
-        fleet = []
-        for day in calendar:
-            values = [scores[cid][day] for cid in ids if scores[cid].get(day) is not None]
-            fleet.append(sum(values) / len(values) if values else None)
+        by_day = defaultdict(list)
+        for per_cluster in scores.values():
+            for day, score in per_cluster.items():
+                if score is not None:
+                    by_day[day].append(score)
+        fleet = [sum(by_day[day]) / len(by_day[day]) if by_day.get(day) else None for day in calendar]
 
+        lowest_compliance = sorted(
+            (
+                (row["cluster"], [(row["scan"].framework_compliance or {}).get(name) for name in FRAMEWORKS])
+                for row in rows
+                if row["scan"] and row["scan"].framework_compliance
+            ),
+            key=lambda item: sum((value or {}).get("percent") or 0 for value in item[1]),
+        )
         overdue = Finding.objects.filter(cluster_id__in=ids).overdue(now)
         overdue_count, overdue_exact = estimated_count(overdue) if ids else (0, True)
         checks = _checks()
@@ -175,7 +199,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             accepted_risk=accepted,
             category_items=[(name.title(), count, "cat") for name, count in category_totals.most_common()],
             week=week,
-            week_days=[(day, per_day[day]) for day in calendar[-7:]],
+            week_days=[(day, per_day.get(day, {})) for day in calendar[-7:]],
             overdue_count=overdue_count,
             overdue_exact=overdue_exact,
             overdue_top=list(overdue.select_related("cluster").order_by("due_at")[:8]) if ids else [],
@@ -185,15 +209,36 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
                 for name, (controls, passing) in compliance.items()
                 for label in [FRAMEWORKS[name]]
             ],
-            cluster_compliance=[
-                (row["cluster"], [(row["scan"].framework_compliance or {}).get(name) for name in FRAMEWORKS])
-                for row in rows
-                if row["scan"] and row["scan"].framework_compliance
-            ],
+            cluster_compliance=lowest_compliance[:COMPLIANCE_ROWS],
+            cluster_compliance_more=len(lowest_compliance) > COMPLIANCE_ROWS,
             frameworks=FRAMEWORKS,
             can_create=teams_with_role(user, Role.ADMIN).exists(),
         )
         return context
+
+
+COMPLIANCE_ROWS = 10  # clusters listed under the fleet's compliance: the lowest first
+
+
+def _overview_row(cluster, scan, series: list, days: int, urls: tuple[str, str]) -> dict:
+    """One cluster's row, formatted here: two hundred rows through includes cost more than the data."""
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+
+    status = getattr(cluster, "latest_status", None)
+    return {
+        "cluster": cluster,
+        "url": f"{urls[0]}{cluster.pk}/",
+        "findings_url": f"{urls[1]}?cluster={cluster.pk}&status=open&status=acknowledged",
+        "scan": scan,
+        "series": series,
+        "change": _change(series),
+        "title": _trend_title(cluster.name, series, days),
+        "grade_class": (scan.grade or "").lower() if scan else "",
+        "score": f"{scan.score:.1f}" if scan and scan.score is not None else "",
+        "latest_status": status,
+        "latest_label": ScanStatus(status).label if status else "",
+        "latest_when": naturaltime(cluster.latest_at) if status else "",
+    }
 
 
 def _trend_title(name: str, series: list, days: int) -> str:

@@ -12,7 +12,8 @@ def test_the_overview_is_the_home_page_and_shows_every_cluster_with_grade_and_tr
     response = client.get(reverse("home"))
     assert response.status_code == 200
     page = response.text
-    assert "demo-shop-prod" in page
+    assert f'<a href="/clusters/{demo.pk}/">demo-shop-prod</a>' in page
+    assert f'href="/findings/?cluster={demo.pk}&amp;status=open&amp;status=acknowledged"' in page
     assert f'class="grade grade-{demo.last_scan.grade.lower()}"' in page
     assert '<svg class="chart spark"' in page
     assert "demo-shop-prod over the last 30 days" in page
