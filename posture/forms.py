@@ -3,7 +3,7 @@ from django.conf import settings
 
 from accounts.models import Role, Team
 from accounts.permissions import teams_with_role
-from posture import schedules
+from posture import schedules, services
 from posture.models import Cluster, ConnectionMode
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES, context_names
@@ -28,6 +28,14 @@ class ScheduleFields(forms.ModelForm):
         return cleaned
 
 
+class WriteOnlyTextarea(forms.Textarea):
+    """A textarea that never renders a value back, like PasswordInput(render_value=False):
+    a form shown again (a validation error, Test connection) must not echo a kubeconfig."""
+
+    def format_value(self, value):
+        return None
+
+
 class ClusterForm(ScheduleFields):
     """Register or edit a cluster. Credentials are write-only: never rendered back.
 
@@ -43,7 +51,7 @@ class ClusterForm(ScheduleFields):
     kubeconfig_text = forms.CharField(
         required=False,
         label="…or paste the kubeconfig",
-        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
+        widget=WriteOnlyTextarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
     )
     api_url = forms.URLField(
         required=False,
@@ -134,11 +142,17 @@ class ClusterForm(ScheduleFields):
     def clean(self):
         cleaned = super().clean()
         mode = cleaned.get("connection_mode")
-        stored = self.instance.get_credentials() if self.instance.pk and self.instance.has_credentials else ""
-        same_mode = self.instance.pk and self.instance.connection_mode == mode
+        had_credentials = bool(self.instance.pk and self.instance.has_credentials)
+        usable = services.stored_credentials_usable(
+            self.instance if self.instance.pk else None,
+            mode,
+            api_url=cleaned.get("api_url") or "",
+            ca_bundle=cleaned.get("ca_bundle") or "",
+        )
+        stored = self.instance.get_credentials() if usable else ""
         if mode == ConnectionMode.KUBECONFIG:
             text = self._kubeconfig()
-            if not text and not (same_mode and stored):
+            if not text and not stored:
                 self.add_error("kubeconfig_file", "Upload or paste the cluster's kubeconfig.")
                 return cleaned
             self._check_connection(
@@ -150,8 +164,15 @@ class ClusterForm(ScheduleFields):
             self.credentials = text or None
         elif mode == ConnectionMode.TOKEN:
             token = cleaned.get("token") or ""
-            if not token and not (same_mode and stored):
-                self.add_error("token", "Give the bearer token Rampart reads the cluster with.")
+            if not token and not stored:
+                moved = had_credentials and self.instance.connection_mode == mode
+                self.add_error(
+                    "token",
+                    "The API server or CA changed: give the token again (a stored token is only sent "
+                    "where it was first given)."
+                    if moved
+                    else "Give the bearer token Rampart reads the cluster with.",
+                )
                 return cleaned
             self._check_connection(
                 mode,
@@ -163,7 +184,7 @@ class ClusterForm(ScheduleFields):
             self.credentials = token or None
         else:
             # Snapshot, agent and in-cluster modes keep no secret.
-            self.credentials = "" if stored else None
+            self.credentials = "" if had_credentials else None
         return cleaned
 
     def save(self, commit=True):

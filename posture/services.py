@@ -289,6 +289,29 @@ def _collect_snapshot(scan: Scan) -> Inventory:
     )
 
 
+def stored_credentials_usable(
+    cluster: Cluster | None, mode: str, *, api_url: str = "", ca_bundle: str = ""
+) -> bool:
+    """May stored credentials be used with these settings (the form's, the API's, Test connection's)?
+
+    Only for the same connection mode and, for a bearer token, the same API server
+    and CA: otherwise a team admin could send the stored token to an address of their
+    choosing without ever knowing it. A new address needs the token given again.
+    """
+    if (
+        cluster is None
+        or cluster.pk is None
+        or not cluster.has_credentials
+        or cluster.connection_mode != mode
+    ):
+        return False
+    if mode == ConnectionMode.TOKEN:
+        return (api_url or "").strip() == cluster.api_url.strip() and (ca_bundle or "").strip() == (
+            cluster.ca_bundle or ""
+        ).strip()
+    return True
+
+
 def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None) -> Cluster:
     """Create or update a cluster and its schedule. ``credentials=None`` keeps the stored ones.
 

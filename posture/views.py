@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
@@ -290,6 +291,7 @@ class ClusterFormMixin(LoginRequiredMixin):
         }
 
 
+@method_decorator(never_cache, name="dispatch")  # forms that take credentials: never cached
 class ClusterCreateView(ClusterFormMixin, CreateView):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not teams_with_role(request.user, Role.ADMIN).exists():
@@ -305,6 +307,7 @@ class ClusterCreateView(ClusterFormMixin, CreateView):
         messages.success(self.request, f"Cluster {cluster.name} registered. {next_step}")
 
 
+@method_decorator(never_cache, name="dispatch")  # forms that take credentials: never cached
 class ClusterEditView(ClusterFormMixin, UpdateView):
     def get_queryset(self):
         return Cluster.objects.for_user(self.request.user)
@@ -319,6 +322,7 @@ class ClusterEditView(ClusterFormMixin, UpdateView):
         messages.success(self.request, f"Settings of {cluster.name} saved.")
 
 
+@method_decorator(never_cache, name="dispatch")  # forms that take credentials: never cached
 class ClusterTestConnectionView(LoginRequiredMixin, View):
     """The "Test connection" button: reach the cluster with the form's settings (or the stored ones)."""
 
@@ -345,7 +349,13 @@ class ClusterTestConnectionView(LoginRequiredMixin, View):
                     upload.seek(0)
             else:
                 secret = request.POST.get("token", "")
-            if not secret.strip() and cluster and cluster.connection_mode == mode:
+            usable = services.stored_credentials_usable(
+                cluster,
+                mode,
+                api_url=request.POST.get("api_url", ""),
+                ca_bundle=request.POST.get("ca_bundle", ""),
+            )
+            if not secret.strip() and usable:
                 secret = cluster.get_credentials()
             report = services.try_cluster_connection(
                 mode,

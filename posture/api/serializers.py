@@ -5,7 +5,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Role, Team
 from accounts.permissions import has_role, teams_with_role
-from posture import schedules
+from posture import schedules, services
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
@@ -129,14 +129,19 @@ class ClusterSerializer(serializers.ModelSerializer):
             attrs["scan_cron"] = cron
         mode = get("connection_mode") or ConnectionMode.SNAPSHOT
         new_credentials = attrs.get("credentials")
-        stored = instance.get_credentials() if instance is not None and instance.has_credentials else ""
-        same_mode = instance is not None and instance.connection_mode == mode
+        had_credentials = instance is not None and instance.has_credentials
+        usable = services.stored_credentials_usable(
+            instance, mode, api_url=get("api_url") or "", ca_bundle=get("ca_bundle") or ""
+        )
+        stored = instance.get_credentials() if usable else ""
         if mode in (ConnectionMode.KUBECONFIG, ConnectionMode.TOKEN):
-            credentials = new_credentials or (stored if same_mode else "")
+            credentials = new_credentials or stored
             if not credentials:
+                moved = had_credentials and instance.connection_mode == mode
                 raise serializers.ValidationError(
-                    {"credentials": ["This connection mode needs credentials."]}
-                )
+                    {"credentials": ["The API server or CA changed: give the credentials again."]
+                     if moved else ["This connection mode needs credentials."]}
+                )  # fmt: skip
             try:
                 connection_from(
                     mode,
@@ -161,11 +166,10 @@ class ClusterSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {"credentials": [f"Connection mode {mode} keeps no credentials."]}
                 )
-            attrs["_credentials"] = "" if stored else None  # switching away clears the old secret
+            attrs["_credentials"] = "" if had_credentials else None  # switching away clears the old secret
         return attrs
 
     def save(self, **kwargs):
-        from posture import services
 
         credentials = self.validated_data.pop("_credentials", None)
         self.validated_data.pop("credentials", None)

@@ -749,14 +749,9 @@ def test_a_live_scan_keeps_its_token_out_of_scan_errors_reports_and_logs(team, c
     assert not stored, stored
 
 
-# --- Reported, not fixed yet ------------------------------------------------------------------------
+# --- A form shown again -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: the cluster form renders a pasted kubeconfig back into its textarea when it is "
-    "shown again (Test connection without htmx, a validation error), on a page that may be cached",
-)
 def test_a_pasted_kubeconfig_is_not_shown_back_when_the_form_comes_back(admin_user, team):
     kubeconfig_text = yaml.safe_dump(
         {
@@ -787,3 +782,5 @@ def test_a_pasted_kubeconfig_is_not_shown_back_when_the_form_comes_back(admin_us
         assert "pasted" in page.content.decode(), f"{what}: the form came back"
     shown = [what for what, page in pages.items() if canary("pasted-token") in page.content.decode()]
     assert not shown, f"the pasted kubeconfig's token is shown back after: {', '.join(shown)}"
+    for what, page in pages.items():
+        assert "no-store" in page.headers.get("Cache-Control", ""), f"{what}: the page may be cached"

@@ -73,7 +73,7 @@ def test_saving_with_the_credential_left_empty_keeps_the_stored_one(client, team
             "name": "prod-us",
             "team": team.pk,
             "connection_mode": "token",
-            "api_url": "https://203.0.113.11:6443",
+            "api_url": "https://203.0.113.10",
             "token": "",
             "scan_interval_minutes": 30,
         },
@@ -81,8 +81,8 @@ def test_saving_with_the_credential_left_empty_keeps_the_stored_one(client, team
     assert response.status_code == 302
     cluster.refresh_from_db()
     assert cluster.get_credentials() == TOKEN
-    assert cluster.api_url == "https://203.0.113.11:6443"
     assert cluster.scan_interval_minutes == 30
+    # A new address is another matter: tests/posture/test_stored_credentials_stay_put.py
 
 
 def test_a_token_cluster_needs_a_token_and_a_url(client, team, admin_user):
