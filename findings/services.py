@@ -15,7 +15,9 @@ class RuleRefused(ValueError):
     """The rule cannot be created as asked; the message is for the user."""
 
 
-def create_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = None) -> tuple[ExceptionRule, int]:
+def create_exception_rule(
+    rule: ExceptionRule, *, actor, now: datetime | None = None
+) -> tuple[ExceptionRule, int]:
     """Save a new rule and apply it at once to the findings it covers; returns (rule, findings accepted)."""
     now = now or timezone.now()
     if not (rule.reason or "").strip():
@@ -27,15 +29,27 @@ def create_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = 
         raise RuleRefused(f"an exception can last at most {maximum} days")
     if rule.cluster_id and rule.cluster.team_id != rule.team_id:
         raise RuleRefused("the cluster belongs to another team")
-    if not (rule.check_ids or rule.namespace_pattern or rule.name_pattern or rule.label_selector or rule.cluster_id):
-        raise RuleRefused("an exception must be narrower than everything: give a cluster, checks or a pattern")
+    if not (
+        rule.check_ids
+        or rule.namespace_pattern
+        or rule.name_pattern
+        or rule.label_selector
+        or rule.cluster_id
+    ):
+        raise RuleRefused(
+            "an exception must be narrower than everything: give a cluster, checks or a pattern"
+        )
     rule.reason = rule.reason.strip()
     rule.created_by = actor
     with transaction.atomic():
         rule.save()
         accepted = exceptions.apply_rule(rule, now=now)
         audit.record(
-            "exception.created", actor=actor, target=rule, accepted=accepted, expires_at=rule.expires_at.isoformat()
+            "exception.created",
+            actor=actor,
+            target=rule,
+            accepted=accepted,
+            expires_at=rule.expires_at.isoformat(),
         )
     return rule, accepted
 
