@@ -57,7 +57,8 @@ PLURALS = {
 
 
 def _is_partial(request) -> bool:
-    return bool(request.htmx and not request.htmx.boosted)
+    # A history restore (the back button, with htmx's history cache off) wants the whole page.
+    return bool(request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request)
 
 
 def _catalogue() -> dict:

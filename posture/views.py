@@ -11,8 +11,8 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, OuterRef, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Avg, CharField, Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Cast, TruncDate
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -83,7 +83,8 @@ def _period(request, default: int = 30, allowed=("30", "90")) -> int:
 
 
 def _is_partial(request) -> bool:
-    return bool(request.htmx and not request.htmx.boosted)
+    # A history restore (the back button, with htmx's history cache off) wants the whole page.
+    return bool(request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request)
 
 
 def _checks() -> dict:
@@ -117,46 +118,60 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         user, now = self.request.user, timezone.now()
         days = _period(self.request)
         clusters = list(cluster_rows(user))
+        context.update(self.trends(clusters, days, now))
+        if not _is_partial(self.request):  # the period switch only redraws the trends
+            context.update(self.fleet(clusters, context["rows"], now))
+            context["can_create"] = teams_with_role(user, Role.ADMIN).exists()
+        return context
+
+    def trends(self, clusters: list, days: int, now) -> dict:
+        """A daily score per cluster from the summary rows: sparklines and the fleet's line."""
         ids = [cluster.pk for cluster in clusters]
-        today = timezone.localdate(now)
-        first_day = today - timedelta(days=days - 1)
+        first_day = timezone.localdate(now) - timedelta(days=days - 1)
         start = timezone.make_aware(datetime.combine(first_day, time.min))
         calendar = [first_day + timedelta(days=n) for n in range(days)]
-
-        # One GROUP BY over the summary rows: a daily score and counts per cluster.
-        # Summary rows only: a daily score per cluster, and the fleet's last seven days.
-        scored = Scan.objects.filter(cluster_id__in=ids, status__in=SCORED).order_by()
+        # Days as ISO strings: 18,000 rows need no date conversion on the way out.
+        keys = [day.isoformat() for day in calendar]
         daily = (
-            scored.filter(created_at__gte=start)
-            .annotate(day=TruncDate("created_at"))
+            Scan.objects.filter(cluster_id__in=ids, status__in=SCORED, created_at__gte=start)
+            .order_by()
+            .annotate(day=Cast(TruncDate("created_at"), output_field=CharField()))
             .values_list("cluster_id", "day")
             .annotate(score=Avg("score"))
         )
         scores: dict[int, dict] = defaultdict(dict)
+        by_day = defaultdict(list)
         for cluster_id, day, score in daily:
             scores[cluster_id][day] = score
-        week_start = start + timedelta(days=days - 7)
-        per_day = {
-            day: {"new": new or 0, "resolved": resolved or 0, "reopened": reopened or 0}
-            for day, new, resolved, reopened in scored.filter(created_at__gte=week_start)
-            .annotate(day=TruncDate("created_at"))
-            .values_list("day")
-            .annotate(Sum("new_count"), Sum("resolved_count"), Sum("reopened_count"))
-        }
-        week = Counter()
-        for counts in per_day.values():
-            week.update(counts)
-
-        cluster_prefix = reverse("posture:cluster-detail", args=[0]).removesuffix("0/")
-        urls = (cluster_prefix, reverse("findings:finding-list"))
+            if score is not None:
+                by_day[day].append(score)
+        fleet = [sum(by_day[key]) / len(by_day[key]) if by_day.get(key) else None for key in keys]
+        # A sparkline is 120 px wide: 90 daily points become 30 three-day averages.
+        bucket = max(1, days // 30)
+        urls = (
+            reverse("posture:cluster-detail", args=[0]).removesuffix("0/"),
+            reverse("findings:finding-list"),
+        )
         rows = []
+        for cluster in clusters:
+            per_day = scores.get(cluster.id, {})
+            rows.append(_overview_row(cluster, [per_day.get(key) for key in keys], bucket, days, urls))
+        return {
+            "days": days,
+            "rows": rows,
+            "fleet_points": list(zip(calendar, fleet, strict=True)),
+            "fleet_title": _trend_title("Average fleet score", fleet, days),
+        }
+
+    def fleet(self, clusters: list, rows: list, now) -> dict:
+        """Open, new, overdue and failing across the fleet: the latest summary rows, and two queries
+        on the findings that indexes answer (overdue) or a short cache holds (per check)."""
+        ids = [cluster.pk for cluster in clusters]
         severity_totals, category_totals = Counter(), Counter()
         accepted = 0
         compliance = {name: [0, 0] for name in FRAMEWORKS}
         for cluster in clusters:
-            series = [scores[cluster.pk].get(day) for day in calendar]
             scan = cluster.last_scan
-            rows.append(_overview_row(cluster, scan, series, days, urls))
             if scan and scan.status in SCORED:
                 severity_totals.update(scan.counts_by_severity or {})
                 category_totals.update(scan.counts_by_category or {})
@@ -165,14 +180,23 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
                     if name in compliance and value.get("controls"):
                         compliance[name][0] += value["controls"]
                         compliance[name][1] += value["passing"]
-
-        by_day = defaultdict(list)
-        for per_cluster in scores.values():
-            for day, score in per_cluster.items():
-                if score is not None:
-                    by_day[day].append(score)
-        fleet = [sum(by_day[day]) / len(by_day[day]) if by_day.get(day) else None for day in calendar]
-
+        today = timezone.localdate(now)
+        week_days = [today - timedelta(days=n) for n in range(6, -1, -1)]
+        per_day = {
+            day: {"new": new or 0, "resolved": resolved or 0, "reopened": reopened or 0}
+            for day, new, resolved, reopened in Scan.objects.filter(
+                cluster_id__in=ids,
+                status__in=SCORED,
+                created_at__gte=timezone.make_aware(datetime.combine(week_days[0], time.min)),
+            )
+            .order_by()
+            .annotate(day=TruncDate("created_at"))
+            .values_list("day")
+            .annotate(Sum("new_count"), Sum("resolved_count"), Sum("reopened_count"))
+        }
+        week = Counter()
+        for counts in per_day.values():
+            week.update(counts)
         lowest_compliance = sorted(
             (
                 (row["cluster"], [(row["scan"].framework_compliance or {}).get(name) for name in FRAMEWORKS])
@@ -187,51 +211,51 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         newest = str(max((cluster.last_scan_id or 0 for cluster in clusters), default=0))
         top_checks = sorted(cached_open_counts_by_check(ids, version=newest).items(),
                             key=lambda item: (-item[1], item[0]))[:10]  # fmt: skip
-        context.update(
-            days=days,
-            rows=rows,
-            scanned=[row for row in rows if row["scan"]],
-            fleet_points=[(day, value) for day, value in zip(calendar, fleet, strict=True)],
-            fleet_title=_trend_title("Average fleet score", fleet, days),
-            severity_items=[
+        return {
+            "scanned": [row for row in rows if row["scan"]],
+            "severity_items": [
                 (name.title(), severity_totals.get(name, 0), f"sev-{name}") for name in SEVERITIES
             ],
-            open_total=sum(severity_totals.values()),
-            accepted_risk=accepted,
-            category_items=[(name.title(), count, "cat") for name, count in category_totals.most_common()],
-            week=week,
-            week_days=[(day, per_day.get(day, {})) for day in calendar[-7:]],
-            overdue_count=overdue_count,
-            overdue_exact=overdue_exact,
-            overdue_top=list(overdue.select_related("cluster").order_by("due_at")[:8]) if ids else [],
-            top_checks=[(check_id, count, checks.get(check_id)) for check_id, count in top_checks],
-            compliance=[
-                (name, label, round(100 * passing / controls, 1) if controls else None, controls, passing)
+            "open_total": sum(severity_totals.values()),
+            "accepted_risk": accepted,
+            "category_items": [(name.title(), count, "cat") for name, count in category_totals.most_common()],
+            "week": week,
+            "week_days": [(day, per_day.get(day, {})) for day in week_days],
+            "overdue_count": overdue_count,
+            "overdue_exact": overdue_exact,
+            "overdue_top": list(overdue.select_related("cluster").order_by("due_at")[:8]) if ids else [],
+            "top_checks": [(check_id, count, checks.get(check_id)) for check_id, count in top_checks],
+            "compliance": [
+                (
+                    name,
+                    FRAMEWORKS[name],
+                    round(100 * passing / controls, 1) if controls else None,
+                    controls,
+                    passing,
+                )
                 for name, (controls, passing) in compliance.items()
-                for label in [FRAMEWORKS[name]]
             ],
-            cluster_compliance=lowest_compliance[:COMPLIANCE_ROWS],
-            cluster_compliance_more=len(lowest_compliance) > COMPLIANCE_ROWS,
-            frameworks=FRAMEWORKS,
-            can_create=teams_with_role(user, Role.ADMIN).exists(),
-        )
-        return context
+            "cluster_compliance": lowest_compliance[:COMPLIANCE_ROWS],
+            "cluster_compliance_more": len(lowest_compliance) > COMPLIANCE_ROWS,
+            "frameworks": FRAMEWORKS,
+        }
 
 
 COMPLIANCE_ROWS = 10  # clusters listed under the fleet's compliance: the lowest first
 
 
-def _overview_row(cluster, scan, series: list, days: int, urls: tuple[str, str]) -> dict:
+def _overview_row(cluster, series: list, bucket: int, days: int, urls: tuple[str, str]) -> dict:
     """One cluster's row, formatted here: two hundred rows through includes cost more than the data."""
     from django.contrib.humanize.templatetags.humanize import naturaltime
 
+    scan = cluster.last_scan
     status = getattr(cluster, "latest_status", None)
     return {
         "cluster": cluster,
+        "scan": scan,
         "url": f"{urls[0]}{cluster.pk}/",
         "findings_url": f"{urls[1]}?cluster={cluster.pk}&status=open&status=acknowledged",
-        "scan": scan,
-        "series": series,
+        "spark": _buckets(series, bucket),
         "change": _change(series),
         "title": _trend_title(cluster.name, series, days),
         "grade_class": (scan.grade or "").lower() if scan else "",
@@ -240,6 +264,17 @@ def _overview_row(cluster, scan, series: list, days: int, urls: tuple[str, str])
         "latest_label": ScanStatus(status).label if status else "",
         "latest_when": naturaltime(cluster.latest_at) if status else "",
     }
+
+
+def _buckets(series: list, size: int) -> list:
+    """Averages of ``size`` consecutive values (None where a bucket has none)."""
+    if size <= 1:
+        return series
+    out = []
+    for index in range(0, len(series), size):
+        known = [value for value in series[index : index + size] if value is not None]
+        out.append(sum(known) / len(known) if known else None)
+    return out
 
 
 def _trend_title(name: str, series: list, days: int) -> str:

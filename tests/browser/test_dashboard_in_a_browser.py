@@ -33,6 +33,13 @@ def test_filtering_findings_puts_the_filters_in_the_url(page, seeded):
     expect(rows.first).to_be_visible()
     expect(page.locator("tr.finding-row .sev:not(.sev-critical)")).to_have_count(0)
     assert page.evaluate("window.rampartMarker") == "still here"  # swapped in place, not reloaded
+    page.get_by_role("checkbox", name="High").check()
+    page.wait_for_url(re.compile(r"severity=critical&severity=high"))
+    page.go_back()  # htmx restores the previous view: the whole page, not a fragment of it
+    page.wait_for_url(re.compile(r"severity=critical$"))
+    expect(page.get_by_role("heading", name="Findings", level=1)).to_have_count(1)
+    expect(page.get_by_role("checkbox", name="High")).not_to_be_checked()
+    expect(page.locator("tr.finding-row .sev:not(.sev-critical)")).to_have_count(0)
     page.reload()  # a shared link shows the same view
     expect(page.get_by_role("checkbox", name="Critical")).to_be_checked()
     screenshot(page, "findings")

@@ -189,3 +189,10 @@ def test_the_count_is_exact_for_small_results(client, demo, demo_viewer):
     client.force_login(demo_viewer)
     total = Finding.objects.filter(cluster=demo).count()
     assert f"{total} findings" in client.get(URL).text.replace(",", "")
+
+
+def test_the_back_button_gets_the_whole_page_not_the_partial(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    response = client.get(URL, {"severity": "critical"}, **htmx(**{"HX-History-Restore-Request": "true"}))
+    assert "<html" in response.text
+    assert 'id="filters"' in response.text
