@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import CORPUS
 from tests.factories import as_yaml, deployment
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpus"
 FOUNDATION_CHECKS = {
     "privileged-container",
     "run-as-root",

@@ -13,12 +13,10 @@ concept corresponds to, never which answer to give.
 """
 
 import json
-import os
 import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -26,8 +24,8 @@ from posture.scanning import engine
 from posture.scanning.checks import load_catalogue
 from posture.scanning.collectors.snapshot import read_paths
 from posture.scanning.inventory import Inventory
+from tests.corpus import CORPUS
 
-CORPUS = Path(os.environ.get("RAMPART_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
 INDEX = CORPUS / "index.json"
 # A fixed clock: secret ages and version support must not drift with the day the tests run.
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

@@ -1,8 +1,6 @@
 """Real-world manifests (../shared/corpus/apps): every check runs on every document without an error."""
 
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -10,8 +8,8 @@ from posture.scanning import engine
 from posture.scanning.checks import load_catalogue
 from posture.scanning.collectors.snapshot import read_paths
 from posture.scanning.inventory import Inventory
+from tests.corpus import CORPUS
 
-CORPUS = Path(os.environ.get("RAMPART_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
 APPS = CORPUS / "apps"
 APP_FILES = sorted(APPS.glob("*.yaml")) if APPS.is_dir() else []
 
