@@ -8,10 +8,11 @@ Prints one JSON line: wall seconds of the scan, its peak RSS, findings stored.
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
+
+from bench.memory import peak_mb
 
 
 def _setup():
@@ -63,7 +64,7 @@ def scan_and_report(scan_id: int) -> None:
     seconds = time.perf_counter() - started
     if scan.status != ScanStatus.SUCCEEDED:
         raise SystemExit(f"scan failed: {scan.error}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     print(
         json.dumps(
             {

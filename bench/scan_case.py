@@ -6,9 +6,10 @@ wall seconds and peak RSS, so that memory is the run's own, not the harness's.
 """
 
 import json
-import resource
 import sys
 import time
+
+from bench.memory import peak_mb
 
 
 def main() -> None:
@@ -47,8 +48,7 @@ def main() -> None:
     else:
         raise SystemExit(f"unknown mode {mode}")
     wall = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"mode": mode, "seconds": round(wall, 3), "peak_mb": round(peak_mb, 1), **detail}))
+    print(json.dumps({"mode": mode, "seconds": round(wall, 3), "peak_mb": round(peak_mb(), 1), **detail}))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ the update: what people decided survives every rescan.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 from django.db import connection
@@ -28,8 +29,9 @@ UPDATED_ON_CONFLICT = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class StagedFinding:
+class StagedFinding(NamedTuple):
+    """One row of the staging table, in STAGE_COLUMNS order (evidence and labels as JSON text)."""
+
     fingerprint: str
     check_id: str
     severity: str
@@ -39,8 +41,8 @@ class StagedFinding:
     name: str
     container: str
     message: str
-    evidence: dict
-    labels: dict
+    evidence: str
+    labels: str
     due_at: datetime
 
 
@@ -99,27 +101,16 @@ def _load_stage(cursor, rows: Iterable[StagedFinding], is_postgres: bool) -> Non
         raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper, same transaction
         with raw.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(_values(row))
+                copy.write_row(row)
         return
     adapt = connection.ops.adapt_datetimefield_value
     batch = []
     placeholders = ", ".join(["%s"] * len(STAGE_COLUMNS))
     sql = f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608 - constants
     for row in rows:
-        values = _values(row)
-        values[-1] = adapt(values[-1])
-        batch.append(values)
+        batch.append((*row[:-1], adapt(row.due_at)))
         if len(batch) >= 5000:
             cursor.executemany(sql, batch)
             batch.clear()
     if batch:
         cursor.executemany(sql, batch)
-
-
-def _values(row: StagedFinding) -> list:
-    return [
-        row.fingerprint, row.check_id, row.severity, row.category, row.kind, row.namespace, row.name,
-        row.container, row.message, orjson.dumps(row.evidence, option=_JSON).decode(),
-        orjson.dumps(row.labels, option=_JSON).decode(),
-        row.due_at,
-    ]  # fmt: skip

@@ -165,6 +165,7 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
         )
         # The scan's own clock: a historical scan judges secret age and version support by its date.
         results = engine.run(inventory, settings=check_settings_for(scan.cluster), now=clock())
+        del inventory  # the objects are no longer needed: storing must not hold both in memory
         _progress(scan, phase=ScanPhase.STORING)
         _store(scan, results, clock())
     except CollectionError as exc:

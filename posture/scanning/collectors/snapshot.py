@@ -128,7 +128,14 @@ def read_bytes(
     # Parsing allocates a large, cycle-free tree: pausing the cyclic collector halves the time.
     with cyclic_gc_paused():
         if _looks_like_json(data):
-            _read_json(data, name, snapshot)
+            snapshot.documents += 1
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                snapshot.errors.append(DocumentError(name, 1, "not UTF-8 text"))
+                return snapshot
+            del data  # from here on the text is all that is needed: do not hold both
+            _read_json(text, name, snapshot)
         else:
             _read_yaml(data, name, snapshot)
     return snapshot
@@ -153,14 +160,7 @@ def _looks_like_json(data: bytes) -> bool:
     return head[:1] in (b"{", b"[")
 
 
-def _read_json(data: bytes, name: str, snapshot: Snapshot) -> None:
-    snapshot.documents += 1
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        snapshot.errors.append(DocumentError(name, 1, "not UTF-8 text"))
-        return
-    del data
+def _read_json(text: str, name: str, snapshot: Snapshot) -> None:
     try:
         document = _StreamingJson(text).document()
     except (json.JSONDecodeError, _NotJson) as exc:
