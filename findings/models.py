@@ -49,7 +49,7 @@ class Finding(models.Model):
         "posture.Cluster", on_delete=models.CASCADE, related_name="findings", db_index=False
     )
     fingerprint = models.CharField(max_length=64)
-    check_id = models.CharField(max_length=64, db_index=True)
+    check_id = models.CharField(max_length=64)  # indexed below, without the LIKE index db_index adds
     severity = models.CharField(max_length=10)
     category = models.CharField(max_length=16)
     kind = models.CharField(max_length=64)
@@ -103,6 +103,7 @@ class Finding(models.Model):
         ]
         indexes = [
             models.Index(fields=["cluster", "status"], name="finding_cluster_status"),
+            models.Index(fields=["check_id"], name="finding_check"),
             models.Index(
                 fields=["exception_rule"],
                 name="finding_exception_rule",
