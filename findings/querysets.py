@@ -70,8 +70,8 @@ def estimated_count(
                     cursor.execute(f"SET LOCAL statement_timeout = {int(time_limit_ms)}")
                 bounded = queryset.order_by()[:exact_below].count()
     except OperationalError:  # the time limit: too many rows to read for an exact figure
-        bounded = exact_below
-    if bounded < exact_below:
+        bounded = None
+    if bounded is not None and bounded < exact_below:
         return bounded, True
     try:
         sql, params = queryset.order_by().values("pk").query.sql_with_params()
@@ -84,7 +84,9 @@ def estimated_count(
         import json
 
         plan = json.loads(plan)
-    return max(int(plan[0]["Plan"]["Plan Rows"]), exact_below), False
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    # Past the bound there are at least that many; after a time-out all we have is the estimate.
+    return (max(estimate, exact_below) if bounded is not None else estimate), False
 
 
 def cached_open_counts_by_check(cluster_ids, *, version: str = "", seconds: int = 60) -> dict[str, int]:

@@ -69,10 +69,14 @@ class EstimatedPaginator(Paginator):
     """Counts exactly when the result is small, else takes the planner's estimate (see estimated_count)."""
 
     time_limit_ms: int | None = None
+    count_queryset = None  # the rows to count, without the sort's annotations
+    exact_below = 10_000
 
     @cached_property
     def count(self):
-        count, self.exact = estimated_count(self.object_list, time_limit_ms=self.time_limit_ms)
+        rows = self.count_queryset if self.count_queryset is not None else self.object_list
+        limits = {"exact_below": self.exact_below, "time_limit_ms": self.time_limit_ms}
+        count, self.exact = estimated_count(rows, **limits)
         return count
 
 
@@ -150,9 +154,10 @@ class FindingListView(LoginRequiredMixin, ListView):
         base = Finding.objects.filter(cluster_id__in=ids).select_related("cluster", "assignee")
         self.filterset = FindingFilterSet(data or None, queryset=base, request=self.request)
         self.sort = data.get("sort") if data.get("sort") in SORTS else DEFAULT_SORT
+        self.count_queryset = None
         if self.filterset.is_bound and not self.filterset.is_valid():
             return base.none()
-        queryset = self.filterset.qs
+        queryset = self.count_queryset = self.filterset.qs
         if self.sort == "severity":
             queryset = queryset.annotate(rank=severity_rank())
         return queryset.order_by(*SORTS[self.sort][1])
@@ -164,6 +169,7 @@ class FindingListView(LoginRequiredMixin, ListView):
 
     def get_paginator(self, *args, **kwargs):
         paginator = super().get_paginator(*args, **kwargs)
+        paginator.count_queryset = self.count_queryset
         if (self.filter_data().get("q") or "").strip():
             paginator.time_limit_ms = 60  # no index serves free text: estimate rather than read it all
         return paginator

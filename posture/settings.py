@@ -159,7 +159,7 @@ SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("RAMPART_BEHIND_PROXY", True) else None
 )
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# /healthz and /readyz are answered before SecurityMiddleware (posture.health), so no redirect exemption.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("SECURE_HSTS_PRELOAD", default=True)
