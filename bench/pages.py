@@ -28,6 +28,9 @@ CLUSTERS = max(TEAMS := 10, int(200 * SCALE))
 DAYS = 730
 FINDINGS = int(1_000_000 * SCALE)
 WARMUP, RUNS = 3, 30
+# RAMPART_BENCH_KEEPDB=1 keeps the benchmark database (test_rampart_bench_pages) and its fleet
+# between runs: for profiling a page, not for the recorded figures.
+KEEPDB = os.environ.get("RAMPART_BENCH_KEEPDB") == "1"
 RETENTION_DAYS = 400  # older scans keep no per-namespace breakdown (posture.services.prune_old_detail)
 NAMESPACES = [
     f"{team}-{n}"
@@ -269,6 +272,28 @@ def build(seed: int = 7) -> dict:
     }
 
 
+def existing() -> dict | None:
+    """The fleet a kept benchmark database already holds (RAMPART_BENCH_KEEPDB=1), or None."""
+    from django.contrib.auth import get_user_model
+
+    from findings.models import Finding
+    from posture.models import Cluster
+
+    clusters = list(Cluster.objects.order_by("pk"))
+    if len(clusters) != CLUSTERS or Finding.objects.count() != FINDINGS:
+        return None
+    users = get_user_model().objects
+    cluster = clusters[CLUSTERS // 2]
+    return {
+        "engineer": users.get(username="bench-engineer"),
+        "admin": users.get(username="bench-admin"),
+        "cluster": cluster,
+        "scan_id": cluster.last_scan_id,
+        "finding_id": Finding.objects.filter(cluster=cluster, status="open").values_list("pk", flat=True).first(),
+        "timings": {"reused": True, "clusters": CLUSTERS, "findings": FINDINGS},
+    }
+
+
 def _value(field, values: dict):
     if field.column in values:
         return values[field.column]
@@ -351,8 +376,10 @@ def table(results: dict) -> str:
 
 def run(report=None) -> dict:
     """Build the fleet in the (benchmark) database, measure every page, print a table, return the figures."""
-    print(f"  writing {CLUSTERS} clusters × {DAYS} daily scans and {FINDINGS:,} findings…", flush=True)
-    data = build()
+    data = existing() if KEEPDB else None
+    if data is None:
+        print(f"  writing {CLUSTERS} clusters × {DAYS} daily scans and {FINDINGS:,} findings…", flush=True)
+        data = build()
     print(f"  data set: {data['timings']}", flush=True)
     results = {"dataset": data["timings"], "target_p95_ms": TARGET_P95_MS, "pages": measure(data)}
     print(table(results["pages"]))
@@ -366,17 +393,21 @@ def run(report=None) -> dict:
 def main() -> None:
     """``python -m bench.pages``: the same, in a benchmark database of its own."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    if KEEPDB:
+        os.environ.setdefault("RAMPART_TEST_DATABASE_NAME", "test_rampart_bench_pages")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import django
 
     django.setup()
     from django.test.utils import setup_databases, teardown_databases
 
-    databases = setup_databases(verbosity=0, interactive=False)
+    # serialized_aliases=(): a kept database holds a million findings, which Django would serialize.
+    databases = setup_databases(verbosity=0, interactive=False, keepdb=KEEPDB, serialized_aliases=())
     try:
         results = run()
     finally:
-        teardown_databases(databases, verbosity=0)
+        if not KEEPDB:
+            teardown_databases(databases, verbosity=0)
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
     (out / "pages.json").write_text(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -184,6 +184,9 @@ class FindingListView(LoginRequiredMixin, ListView):
         context.update(
             filterset=self.filterset,
             clusters=clusters,
+            cluster_choices=[(cluster.pk, cluster.name) for cluster in clusters],
+            check_choices=[(check_id, check_id) for check_id in _catalogue()],
+            assignee_choices=[(person.pk, person.get_username()) for person in triage_context.assignees],
             checks=_catalogue(),
             categories=[category.value for category in Category],
             frameworks=FRAMEWORKS,
@@ -446,12 +449,22 @@ class ExceptionListView(LoginRequiredMixin, ListView):
         return (
             ExceptionRule.objects.for_user(self.request.user)
             .select_related("team", "cluster", "owner", "created_by")
-            .annotate(linked=Count("findings", filter=Q(findings__status=S.RISK_ACCEPTED)))
             .order_by("-created_at", "-id")
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # The findings each rule on this page holds now: one grouped query through the partial
+        # exception-rule index (a join and GROUP BY over every finding took over a second at a million).
+        rules = context["rules"] = list(context["rules"])
+        linked = dict(
+            Finding.objects.filter(exception_rule__in=[rule.pk for rule in rules], status=S.RISK_ACCEPTED)
+            .order_by()
+            .values_list("exception_rule")
+            .annotate(count=Count("pk"))
+        )
+        for rule in rules:
+            rule.linked = linked.get(rule.pk, 0)
         context["admin_teams"] = set(teams_with_role(self.request.user, Role.ADMIN))
         context["now"] = timezone.now()
         return context
