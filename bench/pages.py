@@ -289,7 +289,9 @@ def existing() -> dict | None:
         "admin": users.get(username="bench-admin"),
         "cluster": cluster,
         "scan_id": cluster.last_scan_id,
-        "finding_id": Finding.objects.filter(cluster=cluster, status="open").values_list("pk", flat=True).first(),
+        "finding_id": Finding.objects.filter(cluster=cluster, status="open")
+        .values_list("pk", flat=True)
+        .first(),
         "timings": {"reused": True, "clusters": CLUSTERS, "findings": FINDINGS},
     }
 
