@@ -7,6 +7,7 @@ escaped; nothing here touches the database.
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
@@ -43,6 +44,13 @@ def sparkline(
     hi: float = 100,
 ) -> SafeString:
     """A small line of the last values; gaps (None) are skipped. An empty series draws a dashed baseline."""
+    return _sparkline(tuple(values), title, width, height, lo, hi)
+
+
+# The overview draws a sparkline per cluster on every visit, from daily scores that change once a
+# scan finishes: the same few hundred series again and again. The drawing is a pure function.
+@lru_cache(maxsize=4096)
+def _sparkline(values: tuple, title: str, width: int, height: int, lo: float, hi: float) -> SafeString:
     points = [(index, value) for index, value in enumerate(values) if value is not None]
     pad = 3
     if not points:

@@ -157,6 +157,39 @@ def options(choices, selected=None) -> SafeString:
 
 
 @register.simple_tag
+def grade_badge(scan) -> SafeString:
+    """A scan's grade and score ("B 84.2"), or "not scanned"."""
+    if not (scan and scan.grade):
+        return mark_safe('<span class="muted">not scanned</span>')
+    score = "" if scan.score is None else f"{scan.score:.1f}"
+    return mark_safe(  # noqa: S308 - the grade is escaped, the score numeric
+        f'<span class="grade grade-{escape(scan.grade.lower())}" title="Score {score} of 100">'
+        f'{escape(scan.grade)}</span> <span class="score">{score}</span>'
+    )
+
+
+@register.simple_tag
+def latest_attempt(cluster) -> SafeString:
+    """A cluster's newest scan attempt (posture.views.with_latest_attempt): status, when, and why it
+    failed; or "never scanned"."""
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+
+    from posture.models import ScanStatus
+
+    status = getattr(cluster, "latest_status", None)
+    if not status:
+        return mark_safe('<span class="muted">never scanned</span>')
+    label = ScanStatus(status).label if status in ScanStatus.values else status
+    html = (
+        f'<span class="status status-{escape(status)}">{escape(label)}</span> '
+        f'<span class="muted small">{escape(naturaltime(cluster.latest_at))}</span>'
+    )
+    if status == "failed":
+        html += f'<div class="error small">{escape(cluster.latest_error or "")}</div>'
+    return mark_safe(html)  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
 def overview_row(row: dict) -> SafeString:
     """One cluster's <tr> on the overview (the row dict of posture.views._overview_row).
 
@@ -164,13 +197,6 @@ def overview_row(row: dict) -> SafeString:
     fleet, and two hundred rows through the template language cost more than the rest of the page.
     """
     cluster, scan = row["cluster"], row["scan"]
-    if scan and scan.grade:
-        score = (
-            f'<span class="grade grade-{escape(row["grade_class"])}" title="Score {scan.score} of 100">'
-            f'{escape(scan.grade)}</span> <span class="score">{row["score"]}</span>'
-        )
-    else:
-        score = '<span class="muted">not scanned</span>'
     change = row["change"]
     if change is None:
         change_cell = '<span class="muted">—</span>'
@@ -192,19 +218,9 @@ def overview_row(row: dict) -> SafeString:
             findings += f'<div class="small">{worst}</div>'
     else:
         findings = "—"
-    status = row["latest_status"]
-    if status:
-        latest = (
-            f'<span class="status status-{escape(status)}">{escape(row["latest_label"])}</span> '
-            f'<span class="muted small">{escape(row["latest_when"])}</span>'
-        )
-        if status == "failed":
-            latest += f'<div class="error small">{escape(cluster.latest_error or "")}</div>'
-    else:
-        latest = '<span class="muted">never scanned</span>'
     return mark_safe(  # noqa: S308 - every value above is escaped or numeric
         f'<tr><th scope="row"><a href="{escape(row["url"])}">{escape(cluster.name)}</a>'
         f'<div class="muted small">{escape(str(cluster.team))}</div></th>'
-        f"<td>{score}</td><td>{sparkline(row['spark'], row['title'])}</td><td>{change_cell}</td>"
-        f"<td>{findings}</td><td>{latest}</td></tr>"
+        f"<td>{grade_badge(scan)}</td><td>{sparkline(row['spark'], row['title'])}</td><td>{change_cell}</td>"
+        f"<td>{findings}</td><td>{latest_attempt(cluster)}</td></tr>"
     )
