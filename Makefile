@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: install run demo test test-fast lint format bench audit lock check-deploy clean fuzz
+.PHONY: install run demo test test-fast lint format bench audit lock check-deploy clean fuzz screenshots
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ run: install
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest $(PYTEST_ARGS)
+
+# Rewrite docs/screenshots/ (the README's pictures) from the browser tests.
+screenshots: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		RAMPART_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -q
 
 # A longer schema-driven fuzz run of the API than the one `make test` includes (8 examples per operation).
 FUZZ_EXAMPLES ?= 100
