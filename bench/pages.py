@@ -190,6 +190,7 @@ def build(seed: int = 7) -> dict:
                     else:
                         last_index = DAYS - 1
                         tally[("severity", check.severity.value)] += status != "false_positive"
+                        tally[("check", check.id)] += status in ("open", "acknowledged")
                     last_seen = first_day + timedelta(days=last_index)
                     namespace = NAMESPACES[n % len(NAMESPACES)]
                     name = f"app-{(n // len(checks)) % 400}"
@@ -238,9 +239,10 @@ def build(seed: int = 7) -> dict:
     # The latest scan of each cluster says what its findings are now.
     for cluster in clusters:
         tally = latest[cluster.pk]
-        severity = {key[1]: count for key, count in tally.items()}
+        severity = {key[1]: count for key, count in tally.items() if key[0] == "severity"}
+        by_check = {key[1]: count for key, count in tally.items() if key[0] == "check" and count}
         Scan.objects.filter(pk=scan_ids[cluster.pk][-1]).update(
-            counts_by_severity=severity, findings_count=sum(severity.values())
+            counts_by_severity=severity, counts_by_check=by_check, findings_count=sum(severity.values())
         )
         Cluster.objects.filter(pk=cluster.pk).update(last_scan_id=scan_ids[cluster.pk][-1])
     for n in range(50):
@@ -347,9 +349,12 @@ def measure(data: dict) -> dict:
     results = {}
     for label, role, url, headers in pages(data):
         client = clients[role]
+        first_ms = None
         for _ in range(WARMUP):
+            started = time.perf_counter()
             response = client.get(url, headers=headers)
             assert response.status_code == 200, f"{url}: {response.status_code}"
+            first_ms = first_ms or (time.perf_counter() - started) * 1000  # cold caches
         times = []
         for _ in range(RUNS):
             started = time.perf_counter()
@@ -359,6 +364,7 @@ def measure(data: dict) -> dict:
         p95 = times[int(round(0.95 * (len(times) - 1)))]
         results[label] = {
             "url": url + (" (htmx)" if headers else ""),
+            "first_ms": round(first_ms, 1),
             "p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(p95, 1),
             "meets_target": p95 <= TARGET_P95_MS,
@@ -369,10 +375,14 @@ def measure(data: dict) -> dict:
 
 
 def table(results: dict) -> str:
-    lines = ["| Page | URL | p50 (ms) | p95 (ms) | p95 ≤ 150 ms |", "|---|---|---:|---:|:---:|"]
+    lines = [
+        "| Page | URL | first (ms) | p50 (ms) | p95 (ms) | p95 ≤ 150 ms |",
+        "|---|---|---:|---:|---:|:---:|",
+    ]
     for label, row in results.items():
         verdict = "yes" if row["meets_target"] else "no"
-        lines.append(f"| {label} | `{row['url']}` | {row['p50_ms']} | {row['p95_ms']} | {verdict} |")
+        figures = f"{row['first_ms']} | {row['p50_ms']} | {row['p95_ms']}"
+        lines.append(f"| {label} | `{row['url']}` | {figures} | {verdict} |")
     return "\n".join(lines)
 
 

@@ -101,6 +101,8 @@ def summarize(scan, results: ScanResults) -> None:
     scan.counts_by_severity = dict(Counter(row[4] for row in counted))
     scan.counts_by_category = dict(Counter(row[5] for row in counted))
     scan.counts_by_namespace = dict(Counter(row[2] for row in counted).most_common(200))
+    needs_work = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED)
+    scan.counts_by_check = dict(Counter(row[0] for row in counted if row[6] in needs_work))
     scan.accepted_risk_count = sum(1 for row in counted if row[6] == FindingStatus.RISK_ACCEPTED)
     scan.exempted_count = sum(results.exempted_evaluations.values())
     score = compute_score(results, false_positives)

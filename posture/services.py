@@ -380,7 +380,7 @@ def reap_stale_scans(now: datetime | None = None) -> int:
 def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
     """Drop per-scan detail older than the retention period; keep the summary rows trends read.
 
-    Removed: snapshots (except each cluster's newest), the per-namespace and
+    Removed: snapshots (except each cluster's newest), the per-namespace, per-check and
     per-document breakdowns of old scans, and findings resolved before the cutoff
     (with their history). Kept: every scan's status, counts, score and compliance.
     """
@@ -398,8 +398,8 @@ def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
     snapshots, _ = old_snapshots.delete()
     scans = (
         Scan.objects.filter(created_at__lt=cutoff)
-        .exclude(counts_by_namespace={}, collection_errors=[])
-        .update(counts_by_namespace={}, collection_errors=[])
+        .exclude(counts_by_namespace={}, counts_by_check={}, collection_errors=[])
+        .update(counts_by_namespace={}, counts_by_check={}, collection_errors=[])
     )
     findings, _ = Finding.objects.filter(status=FindingStatus.RESOLVED, resolved_at__lt=cutoff).delete()
     return {"snapshots": snapshots, "scans": scans, "findings": findings}

@@ -28,7 +28,7 @@ from django.views.generic import CreateView, DetailView, ListView, TemplateView,
 from accounts.models import Role
 from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
-from findings.querysets import cached_open_counts_by_check, estimated_count, severity_rank
+from findings.querysets import estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
 from posture import services
 from posture.forms import ClusterForm, SnapshotUploadForm
@@ -43,13 +43,6 @@ LIST_SCAN_FIELDS = (
     "id", "status", "created_at", "finished_at", "grade", "score", "findings_count",
     "counts_by_severity", "counts_by_category", "accepted_risk_count", "framework_compliance",
 )  # fmt: skip
-HEAVY_SCAN_FIELDS = (
-    "counts_by_namespace",
-    "collection_errors",
-    "not_assessed",
-    "objects_collected",
-    "coverage_gaps",
-)
 TREND_PERIODS = {"30": 30, "90": 90, "365": 365}
 
 
@@ -64,13 +57,14 @@ def with_latest_attempt(clusters):
     )
 
 
-def cluster_rows(user):
-    """The user's clusters for a list: team, newest finished scan (light fields only), newest attempt."""
+def cluster_rows(user, *scan_fields: str):
+    """The user's clusters for a list: team, newest finished scan (light fields, plus ``scan_fields``),
+    newest attempt."""
     clusters = (
         Cluster.objects.for_user(user)
         .select_related("team", "last_scan")
         .only("id", "name", "connection_mode", "team__id", "team__name", "last_scan_id",
-              *(f"last_scan__{name}" for name in LIST_SCAN_FIELDS))
+              *(f"last_scan__{name}" for name in (*LIST_SCAN_FIELDS, *scan_fields)))
     )  # fmt: skip
     return with_latest_attempt(clusters)
 
@@ -115,7 +109,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user, now = self.request.user, timezone.now()
         days = _period(self.request)
-        clusters = list(cluster_rows(user))
+        clusters = list(cluster_rows(user, "counts_by_check"))
         context.update(self.trends(clusters, days, now))
         if not _is_partial(self.request):  # the period switch only redraws the trends
             context.update(self.fleet(clusters, context["rows"], now))
@@ -155,10 +149,10 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         }
 
     def fleet(self, clusters: list, rows: list, now) -> dict:
-        """Open, new, overdue and failing across the fleet: the latest summary rows, and two queries
-        on the findings that indexes answer (overdue) or a short cache holds (per check)."""
+        """Open, new, overdue and failing across the fleet: the latest scans' summary rows, and the
+        overdue findings (an index on the due date answers)."""
         ids = [cluster.pk for cluster in clusters]
-        severity_totals, category_totals = Counter(), Counter()
+        severity_totals, category_totals, check_totals = Counter(), Counter(), Counter()
         accepted = 0
         compliance = {name: [0, 0] for name in FRAMEWORKS}
         for cluster in clusters:
@@ -166,6 +160,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             if scan and scan.status in SCORED:
                 severity_totals.update(scan.counts_by_severity or {})
                 category_totals.update(scan.counts_by_category or {})
+                check_totals.update(scan.counts_by_check or {})
                 accepted += scan.accepted_risk_count
                 for name, value in (scan.framework_compliance or {}).items():
                     if name in compliance and value.get("controls"):
@@ -200,9 +195,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         # A tile needs no exact figure in the thousands: past 1,000 the planner's estimate will do.
         overdue_count, overdue_exact = estimated_count(overdue, exact_below=1_000) if ids else (0, True)
         checks = _checks()
-        newest = str(max((cluster.last_scan_id or 0 for cluster in clusters), default=0))
-        top_checks = sorted(cached_open_counts_by_check(ids, version=newest).items(),
-                            key=lambda item: (-item[1], item[0]))[:10]  # fmt: skip
+        top_checks = sorted(check_totals.items(), key=lambda item: (-item[1], item[0]))[:10]
         return {
             "scanned": [row for row in rows if row["scan"]],
             "severity_items": [
@@ -478,7 +471,7 @@ def scans_context(cluster: Cluster, user, role: Role | None = None) -> dict:
         role = role_in_team(user, cluster.team_id)
     scans = list(
         cluster.scans.select_related("snapshot").defer(
-            "counts_by_namespace", "collection_errors", "snapshot__content"
+            "counts_by_namespace", "counts_by_check", "collection_errors", "snapshot__content"
         )[:20]
     )
     return {

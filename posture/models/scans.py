@@ -80,6 +80,9 @@ class Scan(models.Model):
     counts_by_severity = models.JSONField(default=dict, blank=True)
     counts_by_category = models.JSONField(default=dict, blank=True)
     counts_by_namespace = models.JSONField(default=dict, blank=True)
+    # Open or acknowledged findings per check: the overview's "top failing checks" without reading
+    # the findings table.
+    counts_by_check = models.JSONField(default=dict, blank=True)
     new_count = models.PositiveIntegerField(default=0)
     resolved_count = models.PositiveIntegerField(default=0)
     reopened_count = models.PositiveIntegerField(default=0)

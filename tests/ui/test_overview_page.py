@@ -1,3 +1,5 @@
+import re
+
 from django.urls import reverse
 
 from posture.models import ScanStatus
@@ -99,3 +101,28 @@ def test_the_overview_needs_a_login(client):
     response = client.get(reverse("home"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
+
+
+def test_top_failing_checks_count_what_still_needs_work_in_each_latest_scan(client, team, viewer):
+    from findings import triage
+    from findings.models import Finding
+
+    snapshot = as_yaml(
+        deployment("a", privileged=True), deployment("b", privileged=True), deployment("c", hardened=True)
+    )
+    cluster = make_cluster(team, name="shop")
+    scan_snapshot(cluster, snapshot)
+    privileged = Finding.objects.filter(cluster=cluster, check_id="privileged-container")
+    assert privileged.count() == 2
+    # One of the two is accepted as a risk; the next scan no longer counts it as failing.
+    triage.change_status(privileged.first(), "false_positive", actor=viewer, reason="a test fixture")
+    scan = scan_snapshot(cluster, snapshot)
+    assert scan.counts_by_check["privileged-container"] == 1
+    assert scan.counts_by_check["run-as-root"] == 2
+
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    top = page.split('id="checks-title"')[1].split("</table>")[0]
+    shown = re.findall(r'<code class="muted">([\w-]+)</code>.*?<td>(\d+)</td>\s*</tr>', top, re.DOTALL)
+    expected = sorted(scan.counts_by_check.items(), key=lambda item: (-item[1], item[0]))[:10]
+    assert [(check_id, int(count)) for check_id, count in shown] == expected
