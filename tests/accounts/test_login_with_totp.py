@@ -31,7 +31,7 @@ def test_a_current_code_completes_the_login(client, enrolled, clock):
     assert 'inputmode="numeric"' in page
     response = client.post("/accounts/login/verify/", {"code": totp_code(enrolled, clock.now)})
     assert response.status_code == 302
-    assert response.url == "/clusters/"
+    assert response.url == "/"
     assert is_logged_in(client)
 
 
@@ -62,7 +62,7 @@ def test_an_outside_next_page_is_ignored(client, viewer):
         "/accounts/login/",
         {"username": "vera", "password": TEST_PASSWORD, "next": "https://evil.example/"},
     )
-    assert response.url == "/clusters/"
+    assert response.url == "/"
 
 
 def test_the_second_step_expires(client, enrolled, clock):

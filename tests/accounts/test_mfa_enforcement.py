@@ -50,7 +50,7 @@ def test_a_superuser_without_a_team_counts_as_an_admin(mfa_policy, django_user_m
 def test_a_viewer_logs_in_with_the_password_alone_under_the_admins_policy(client, viewer, mfa_policy):
     mfa_policy("admins")
     response = password_step(client, "vera")
-    assert response.url == "/clusters/"
+    assert response.url == "/"
     assert is_logged_in(client)
 
 
@@ -62,7 +62,7 @@ def test_the_all_policy_sends_everyone_to_enrolment(client, viewer, mfa_policy):
 
 def test_the_none_policy_lets_an_admin_in_with_the_password(client, admin_user, mfa_policy):
     mfa_policy("none")
-    assert password_step(client, "ada").url == "/clusters/"
+    assert password_step(client, "ada").url == "/"
     assert is_logged_in(client)
 
 
