@@ -196,3 +196,22 @@ def test_the_back_button_gets_the_whole_page_not_the_partial(client, demo, demo_
     response = client.get(URL, {"severity": "critical"}, **htmx(**{"HX-History-Restore-Request": "true"}))
     assert "<html" in response.text
     assert 'id="filters"' in response.text
+
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def test_names_from_a_cluster_are_shown_as_text_in_every_row_and_control(client, team, engineer):
+    # Object and container names come from the scanned cluster: whoever can deploy there can
+    # choose them. The rows are drawn in Python (findings/templatetags/finding_rows.py), so this
+    # is the escaping that matters.
+    cluster = make_cluster(team, name=f"prod {HOSTILE}")
+    workload = deployment(f"web{HOSTILE}", namespace=f"shop{HOSTILE}", privileged=True)
+    workload["spec"]["template"]["spec"]["containers"][0]["name"] = f"app{HOSTILE}"
+    scan_snapshot(cluster, as_yaml(workload))
+    assert Finding.objects.filter(cluster=cluster, name=f"web{HOSTILE}").exists()
+    client.force_login(engineer)
+    for url in (URL, "/", "/clusters/"):
+        page = client.get(url).text
+        assert "<img" not in page, url
+        assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page, url
