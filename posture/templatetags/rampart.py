@@ -107,11 +107,6 @@ def transitions(status: str) -> list[str]:
 
 
 @register.filter
-def is_in(value, container) -> bool:
-    return bool(container) and value in container
-
-
-@register.filter
 def status_label(value: str) -> str:
     """A finding status as people say it: "risk_accepted" → "risk accepted"."""
     from findings.models import FindingStatus
