@@ -1,3 +1,6 @@
-from posture.celery import app as celery_app
+"""Clusters, scans and the scan engine.
 
-__all__ = ["celery_app"]
+The Celery app is loaded by the app config (Django processes) and by
+``celery -A posture`` (workers), not here: the scan engine and the
+``scan_manifests`` command import this package and must not pay for Celery.
+"""

@@ -6,4 +6,4 @@ class PostureConfig(AppConfig):
     verbose_name = "Clusters and scans"
 
     def ready(self):
-        from posture import checks  # noqa: F401 - registers the system checks
+        from posture import celery, checks  # noqa: F401 - the Celery app for shared tasks; system checks
