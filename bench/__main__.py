@@ -23,8 +23,12 @@ def main(argv: list[str]) -> None:
     django.setup()
     from django.test.utils import setup_databases, teardown_databases
 
+    from bench.machine import StealMeter, loop_seconds
+
     wanted = [name for name in argv if name in SECTIONS] or list(SECTIONS)
-    results = {}
+    results = {"machine": {"python_loop_seconds": loop_seconds()}}
+    steal = StealMeter()
+    print(f"[machine] 10M-iteration Python loop: {results['machine']['python_loop_seconds']} s", flush=True)
     databases = setup_databases(verbosity=0, interactive=False)
     try:
         for name in wanted:
@@ -37,6 +41,8 @@ def main(argv: list[str]) -> None:
             results[name] = module.run()
     finally:
         teardown_databases(databases, verbosity=0)
+    results["machine"]["cpu_steal_percent"] = steal.percent()
+    print(f"[machine] CPU time stolen by the host during the run: {results['machine']['cpu_steal_percent']}%")
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
