@@ -265,7 +265,7 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -------------------------------------------------------------------
 # Without REDIS_URL the tasks run in-process (the embedded default).
 REDIS_URL = env_str("REDIS_URL") or None
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # a host, or kombu warns on every task
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 # A prefix for every broker key lets several Rampart installations (or test runs) share one Redis.
