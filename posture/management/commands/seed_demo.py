@@ -64,7 +64,13 @@ class Command(BaseCommand):
                     description="Generated demo: an online shop with eight teams' namespaces",
                 )
             )
-        start = timezone.now().replace(hour=3, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+        # One scan a day at 03:00 UTC, the last one the most recent 03:00 that has passed:
+        # seeded before 03:00, "today's" scan would otherwise show as minutes from now.
+        now = timezone.now()
+        latest = now.replace(hour=3, minute=0, second=0, microsecond=0)
+        if latest > now:
+            latest -= timedelta(days=1)
+        start = latest - timedelta(days=days - 1)
         for day in range(days):
             at = start + timedelta(days=day)
             data = orjson.dumps(as_list_document(generate_cluster(workloads, day=day)))
