@@ -17,26 +17,8 @@ from pathlib import Path
 import yaml
 
 from posture.scanning.collectors.redact import redact
+from posture.scanning.collectors.yaml_documents import load_document
 from posture.scanning.inventory import cyclic_gc_paused
-
-try:  # the C loader is about ten times faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _SafeLoader
-
-
-class _KubernetesLoader(_SafeLoader):
-    """Safe YAML as Kubernetes reads it: a timestamp stays the string it is in the API.
-
-    (JSON snapshots carry strings; a YAML one must not carry datetimes instead, or
-    checks that read ages would judge the same object differently by its format.)
-    """
-
-
-_KubernetesLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
-}
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".json.gz", ".gz")
 _DOCUMENT_SEPARATOR = re.compile(rb"^---[^\S\n]*(?:#[^\n]*)?$|^\.\.\.[^\S\n]*$", re.MULTILINE)
@@ -279,7 +261,7 @@ def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
             continue
         snapshot.documents += 1
         try:
-            document = yaml.load(chunk, Loader=_KubernetesLoader)  # noqa: S506 - a SafeLoader (C or pure)
+            document = load_document(chunk)
         except yaml.YAMLError as exc:
             snapshot.errors.append(DocumentError(name, number, _yaml_reason(exc)))
             continue
