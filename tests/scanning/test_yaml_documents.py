@@ -140,6 +140,12 @@ def test_empty_and_non_mapping_documents(text):
     assert_identical(load_document(text), reference(text))
 
 
+def test_nesting_as_deep_as_the_parser_allows_reads_as_in_pyyaml():
+    depth = 900  # libyaml refuses 1,000; building this recursively would exceed Python's stack
+    text = "kind: Deployment\nspec: " + "[" * depth + "]" * depth + "\n"
+    assert_identical(load_document(text), reference(text))
+
+
 def test_a_plain_manifest_never_reaches_pyyamls_constructor(monkeypatch):
     def refuse(self, node):
         raise AssertionError("the generic constructor was used")

@@ -7,8 +7,8 @@ mappings, sequences and scalars of the core tags. Those are built here by one
 tight function that calls PyYAML's own scalar constructors, so the result is the
 one PyYAML gives, aliases included (an alias is the very object of its anchor).
 Anything else (merge keys, explicit tags beyond the core ones, a structure that
-contains itself, unhashable keys) goes to PyYAML's constructor on the same node
-tree, so its result and its error messages stay PyYAML's.
+contains itself, unhashable keys, nesting too deep for recursion) goes to PyYAML's
+constructor on the same node tree, so its result and its error messages stay PyYAML's.
 """
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -68,8 +68,8 @@ def load_document(data: bytes | str):
         anchored = (b"&" if isinstance(data, bytes) else "&") in data
         try:
             return _build(node, scalars, {} if anchored else None)
-        except (_LeftToPyYAML, TypeError):  # TypeError: an unhashable key, which PyYAML reports
-            pass
+        except (_LeftToPyYAML, TypeError, RecursionError):
+            pass  # TypeError: an unhashable key, which PyYAML reports; PyYAML's constructor does not recurse
         return loader.construct_document(node)
     finally:
         loader.dispose()
