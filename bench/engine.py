@@ -21,9 +21,9 @@ TARGETS = {
 }
 
 
-def _case(mode: str, *paths: Path) -> dict:
+def _case(mode: str, *paths: Path, python: str = sys.executable) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.scan_case", mode, *map(str, paths)],
+        [python, "-m", "bench.scan_case", mode, *map(str, paths)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -32,9 +32,16 @@ def _case(mode: str, *paths: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _best_of(runs: int, mode: str, *paths: Path) -> dict:
-    results = [_case(mode, *paths) for _ in range(runs)]
+def _best_of(runs: int, mode: str, *paths: Path, python: str = sys.executable) -> dict:
+    results = [_case(mode, *paths, python=python) for _ in range(runs)]
     return min(results, key=lambda r: r["seconds"])
+
+
+def _yaml_rs_python() -> str | None:
+    """An interpreter with yaml-rs (YAML_RS_PYTHON, or this one), for the fastest-parser baseline."""
+    python = os.environ.get("YAML_RS_PYTHON") or sys.executable
+    found = subprocess.run([python, "-c", "import yaml_rs"], capture_output=True, check=False)
+    return python if found.returncode == 0 else None
 
 
 def startup_seconds(tiny: Path) -> float:
@@ -70,6 +77,9 @@ def checkov_seconds(path: Path, timeout: int = 900) -> float | None:
 
 def run(sizes=(1000, 10000, 50000), yaml_sizes=(1000, 10000)) -> dict:
     results: dict = {"targets": TARGETS, "sizes": {}}
+    yaml_rs_python = _yaml_rs_python()
+    if not yaml_rs_python:
+        print("  yaml-rs: not installed (YAML_RS_PYTHON=...) — YAML is compared with PyYAML only this run")
     for size in sizes:
         files = datasets.write(size)
         entry = {
@@ -80,6 +90,13 @@ def run(sizes=(1000, 10000, 50000), yaml_sizes=(1000, 10000)) -> dict:
             entry["yaml"] = _best_of(1, "rampart", files["yaml"])
             entry["yaml_parse_only"] = _best_of(1, "parse-yaml", files["yaml"])
             entry["yaml_ratio"] = round(entry["yaml"]["seconds"] / entry["yaml_parse_only"]["seconds"], 2)
+            if yaml_rs_python:
+                entry["yaml_rs_parse_only"] = _best_of(
+                    1, "parse-yaml-rs", files["yaml"], python=yaml_rs_python
+                )
+                entry["yaml_rs_ratio"] = round(
+                    entry["yaml"]["seconds"] / entry["yaml_rs_parse_only"]["seconds"], 2
+                )
         entry["json_mb"] = round(files["json"].stat().st_size / 1e6, 1)
         results["sizes"][size] = entry
         json_run, parse = entry["json"], entry["json_parse_only"]
@@ -90,9 +107,14 @@ def run(sizes=(1000, 10000, 50000), yaml_sizes=(1000, 10000)) -> dict:
         )
         if "yaml" in entry:
             line += (
-                f"; YAML {entry['yaml']['seconds']:.2f} s vs parse-only "
+                f"; YAML {entry['yaml']['seconds']:.2f} s vs PyYAML parse-only "
                 f"{entry['yaml_parse_only']['seconds']:.2f} s ({entry['yaml_ratio']}x)"
             )
+            if "yaml_rs_ratio" in entry:
+                line += (
+                    f", vs yaml-rs parse-only {entry['yaml_rs_parse_only']['seconds']:.2f} s "
+                    f"({entry['yaml_rs_ratio']}x)"
+                )
         print(line, flush=True)
     if 1000 in results["sizes"] and 50000 in results["sizes"] and 10000 in results["sizes"]:
         per_1k = {size: results["sizes"][size]["json"]["seconds"] / (size / 1000) for size in (10000, 50000)}
