@@ -3,7 +3,9 @@ import gzip
 import orjson
 import pytest
 
+from posture.scanning import engine
 from posture.scanning.collectors.snapshot import SnapshotError, SnapshotTooLarge, read_bytes, read_paths
+from posture.scanning.inventory import Inventory
 from tests.factories import as_json_list, as_yaml, deployment
 
 
@@ -82,3 +84,20 @@ def test_timestamps_in_yaml_stay_strings_as_in_the_api():
     secret = b"kind: Secret\napiVersion: v1\nmetadata: {name: s, creationTimestamp: 2024-01-01T00:00:00Z}\n"
     snapshot = read_bytes(secret, "secret.yaml")
     assert snapshot.objects[0]["metadata"]["creationTimestamp"] == "2024-01-01T00:00:00Z"
+
+
+def test_yaml_is_typed_as_kubernetes_types_it_so_y_is_a_privileged_container():
+    # kubectl reads "y" as true (go-yaml v2); PyYAML alone would read the string "y" and miss both.
+    manifest = b"""apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: team}
+spec:
+  hostNetwork: Y
+  containers:
+  - name: c
+    image: nginx
+    securityContext: {privileged: y}
+"""
+    snapshot = read_bytes(manifest, "pod.yaml")
+    results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
+    assert {"privileged-container", "host-network"} <= {finding.check_id for finding in results.findings}

@@ -1,9 +1,12 @@
-"""The fast YAML loader reads every document exactly as PyYAML's safe loader does.
+"""YAML is read as Kubernetes reads it, and the fast builder changes nothing of that.
 
-The reference is PyYAML itself (its C loader minus the timestamp resolver, as
-Rampart reads Kubernetes YAML): the same values, of the same types (True is not
-1 here), the same key order, and the same errors.
+Scalar types follow Kubernetes' YAML reader (go-yaml v2 under sigs.k8s.io/yaml).
+The fast builder is compared with PyYAML's own constructor under the same loader:
+the same values, of the same types (True is not 1 here), the same key order, and
+the same errors.
 """
+
+import math
 
 import pytest
 import yaml
@@ -14,15 +17,9 @@ from posture.scanning.collectors.yaml_documents import KubernetesLoader, load_do
 from tests.corpus import CORPUS
 
 
-class _PyYAMLOnly(yaml.CSafeLoader):
-    pass
-
-
-_PyYAMLOnly.yaml_implicit_resolvers = KubernetesLoader.yaml_implicit_resolvers
-
-
 def reference(chunk):
-    return yaml.load(chunk, Loader=_PyYAMLOnly)  # noqa: S506 - a safe loader
+    """PyYAML's generic constructor, with the same scalar typing."""
+    return yaml.load(chunk, Loader=KubernetesLoader)  # noqa: S506 - a safe loader
 
 
 def assert_identical(got, expected, where="document"):
@@ -95,19 +92,77 @@ ERRORS = [
 ]
 
 
-def test_core_scalars_resolve_exactly_as_in_pyyaml():
+def test_the_fast_builder_types_scalars_as_pyyamls_constructor_does():
     assert_identical(load_document(SCALARS), reference(SCALARS))
     assert_identical(load_document(SCALARS.encode()), reference(SCALARS.encode()))
 
 
-def test_values_that_yaml_1_1_reads_differently_from_1_2_keep_the_1_1_reading():
-    # What Kubernetes itself does (its YAML reader follows 1.1 for these).
-    document = load_document(SCALARS)
-    assert document["bools"][:4] == [True, False, True, False]
-    assert document["octal"] == 511
-    assert document["sexagesimal"] == 80
-    assert document["exponent"] == "1e3"
-    assert document["timestamp"] == "2024-01-01T00:00:00Z"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Booleans: go-yaml v2's list, y and n included (PyYAML would read "y" as a string).
+        ("y", True),
+        ("Y", True),
+        ("yes", True),
+        ("On", True),
+        ("TRUE", True),
+        ("n", False),
+        ("N", False),
+        ("no", False),
+        ("OFF", False),
+        ("False", False),
+        ("yES", "yES"),
+        ("tRue", "tRue"),
+        # Integers: Go's ParseInt with base prefixes, underscores removed.
+        ("0777", 511),
+        ("+0777", 511),
+        ("0o17", 15),
+        ("0O17", 15),
+        ("0x1F", 31),
+        ("-0x1F", -31),
+        ("0b101", 5),
+        ("1_000", 1000),
+        ("0", 0),
+        ("-12", -12),
+        ("18446744073709551615", 2**64 - 1),
+        ("-9223372036854775808", -(2**63)),
+        # Floats: YAML's syntax, exponents without a dot included.
+        ("1e3", 1000.0),
+        ("1.5e+3", 1500.0),
+        ("-.5", -0.5),
+        (".5", 0.5),
+        ("08", 8.0),
+        ("99999999999999999999", 1e20),
+        ("-.inf", float("-inf")),
+        # Strings: no base 60, no leading underscore, no value key, timestamps as written.
+        ("1:20", "1:20"),
+        ("190:20:30", "190:20:30"),
+        ("_1", "_1"),
+        ("=", "="),
+        ("0x", "0x"),
+        ("1e400", "1e400"),
+        ("-.nan", "-.nan"),
+        ("2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+        ("2001-12-14", "2001-12-14"),
+        # Nulls.
+        ("~", None),
+        ("null", None),
+        ("NULL", None),
+        ("", None),
+    ],
+)
+def test_plain_scalars_are_typed_as_kubernetes_types_them(text, expected):
+    value = load_document(f"value: {text}\n")["value"]
+    assert type(value) is type(expected)
+    assert value == expected
+
+
+def test_not_a_number_is_a_float_nan():
+    assert math.isnan(load_document("value: .NaN\n")["value"])
+
+
+def test_quoted_scalars_stay_strings():
+    assert load_document("a: 'y'\nb: \"0777\"\nc: 'true'\n") == {"a": "y", "b": "0777", "c": "true"}
 
 
 @pytest.mark.parametrize("text", LEFT_TO_PYYAML)

@@ -19,11 +19,7 @@ from posture.scanning.collectors.connection import (
     check_token,
     quote_name,
 )
-
-try:  # the C loader is much faster; both are safe loaders
-    from yaml import CSafeLoader as _YamlLoader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _YamlLoader
+from posture.scanning.collectors.yaml_documents import load_document
 
 MAX_KUBECONFIG_BYTES = 1024 * 1024
 _FLATTEN_HINT = "embed it with `kubectl config view --raw --flatten --minify`"
@@ -79,7 +75,7 @@ def _load(text: str | bytes) -> dict:
     if not data.strip():
         raise InvalidConnection("the kubeconfig is empty")
     try:
-        document = yaml.load(data, Loader=_YamlLoader)  # noqa: S506 - a safe loader (C or pure Python)
+        document = load_document(data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "unreadable"

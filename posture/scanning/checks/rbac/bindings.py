@@ -7,12 +7,8 @@ import yaml
 from posture.scanning.checks.common import as_dict, as_list
 from posture.scanning.checks.rbac.rules import is_admin_equivalent, is_platform_object, ref_grants
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
+from posture.scanning.collectors.yaml_documents import load_document
 from posture.scanning.inventory import Resource, Subject
-
-try:  # the C loader where libyaml is present
-    from yaml import CSafeLoader as _YamlLoader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _YamlLoader
 
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 ANONYMOUS = (Subject("User", "system:anonymous"), Subject("Group", "system:unauthenticated"))
@@ -143,7 +139,7 @@ def _masters_mappings(configmap: Resource) -> Iterator[tuple[str, int, str]]:
         if not isinstance(raw, str):
             continue
         try:
-            entries = yaml.load(raw, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+            entries = load_document(raw)
         except yaml.YAMLError:
             continue
         for index, entry in enumerate(as_list(entries)):
