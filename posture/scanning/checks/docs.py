@@ -54,6 +54,11 @@ metadata:
 
 A workload is evaluated through its top-most collected owner (a Pod through its ReplicaSet and
 Deployment, a Job through its CronJob), so it is reported once.
+
+YAML manifests and snapshots are read as Kubernetes reads them (go-yaml v2 under kubectl and the
+API server), not as YAML 1.1 or 1.2 alone: `privileged: y`, `yes` or `on` is true, `0777` and
+`0o777` are octal, `1e3` is a number, `1:20` is a string, and timestamps stay the text they are.
+So a check judges the object the cluster would run.
 """
 
 
