@@ -64,7 +64,7 @@ def tag_of(text: str) -> str:
 def to_int(text: str) -> int | None:
     """Go's ParseInt(text without underscores, base 0, 64 bits), then ParseUint; None if neither."""
     plain = text.replace("_", "")
-    if len(plain) > 70 or not _GO_INT.fullmatch(plain):  # 64 bits need at most 66 characters ("-0b...")
+    if len(plain) > 70 or not _GO_INT.fullmatch(plain):  # 64 bits: at most "-0b" and 64 digits
         return None
     digits = plain.lstrip("+-")
     prefix = digits[:2].lower()
