@@ -105,7 +105,7 @@ def _build(node, scalars: dict, built: dict | None):
         if tag == STR:
             return node.value
         construct = scalars.get(tag)
-        if construct is None:  # a merge key, "=", !!binary, !!timestamp, a custom tag...
+        if construct is None:  # a merge key, !!binary, !!timestamp, a custom tag...
             raise _LeftToPyYAML
         return construct(node)
     if built is not None:  # aliases: the same node must give the same object
