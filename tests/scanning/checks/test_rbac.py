@@ -250,6 +250,16 @@ def test_it_flags_a_powerful_role_granted_to_every_authenticated_user():
     )
 
 
+def test_a_system_name_does_not_hide_a_grant_to_every_authenticated_user():
+    # Anyone who may create bindings chooses the name: only the default roles are recognised.
+    admin_for_all = cluster_binding("system:oops", "cluster-admin", group("system:authenticated"))
+    assert names(findings("rbac-anonymous-access", admin_for_all)) == [("ClusterRoleBinding", "system:oops")]
+    assert names(findings("cluster-admin-binding", admin_for_all)) == [("ClusterRoleBinding", "system:oops")]
+    wildcard = cluster_role("everything", ALL)
+    hidden = cluster_binding("gce:everything", "everything", group("system:authenticated"))
+    assert names(findings("rbac-wildcard", wildcard, hidden)) == [("ClusterRole", "everything")]
+
+
 def test_it_passes_kubernetes_default_public_grants():
     public = cluster_binding(
         "system:public-info-viewer",

@@ -5,14 +5,18 @@ from collections.abc import Iterator
 import yaml
 
 from posture.scanning.checks.common import as_dict, as_list
-from posture.scanning.checks.rbac.rules import is_admin_equivalent, is_platform_object, ref_grants
+from posture.scanning.checks.rbac.rules import (
+    ANONYMOUS,
+    EVERY_AUTHENTICATED,
+    is_admin_equivalent,
+    is_platform_binding,
+    ref_grants,
+)
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
 from posture.scanning.collectors.yaml_documents import load_document
 from posture.scanning.inventory import Resource, Subject
 
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
-ANONYMOUS = (Subject("User", "system:anonymous"), Subject("Group", "system:unauthenticated"))
-EVERY_AUTHENTICATED = Subject("Group", "system:authenticated")
 # What Kubernetes itself grants these groups by default.
 DEFAULT_PUBLIC_ROLES = frozenset({"system:public-info-viewer"})
 DEFAULT_AUTHENTICATED_ROLES = frozenset(
@@ -56,9 +60,9 @@ roleRef:
 """,
 )
 def cluster_admin_binding(binding: Resource, ctx) -> Iterator[Failure]:
-    if is_platform_object(binding):
-        return
     graph = ctx.inventory.rbac
+    if is_platform_binding(binding, graph):
+        return
     ref = graph.role_ref(binding)
     if ref is None:
         return
@@ -111,11 +115,7 @@ def rbac_anonymous_access(binding: Resource, ctx) -> Iterator[Failure]:
     for index, subject in enumerate(graph.subjects(binding)):
         if subject in ANONYMOUS and role_name not in DEFAULT_PUBLIC_ROLES:
             who = "anyone, without credentials"
-        elif (
-            subject == EVERY_AUTHENTICATED
-            and role_name not in DEFAULT_AUTHENTICATED_ROLES
-            and not (is_platform_object(binding))
-        ):
+        elif subject == EVERY_AUTHENTICATED and role_name not in DEFAULT_AUTHENTICATED_ROLES:
             who = "every authenticated identity"
         else:
             continue
@@ -232,9 +232,9 @@ subjects:
 """,
 )
 def rbac_default_sa_bound(binding: Resource, ctx) -> Iterator[Failure]:
-    if is_platform_object(binding):
-        return
     graph = ctx.inventory.rbac
+    if is_platform_binding(binding, graph):
+        return
     for index, subject in enumerate(graph.subjects(binding)):
         if _default_account(subject):
             yield Failure(

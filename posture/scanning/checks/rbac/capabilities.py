@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from posture.scanning.checks.rbac.rules import (
     Grant,
     Rule,
-    is_platform_object,
+    is_platform_binding,
     is_platform_role,
     ref_grants,
     role_grants,
@@ -44,13 +44,13 @@ def grant_failures(
         if is_platform_role(subject):
             return
         bindings = graph.bindings_of(subject)
-        if bindings and all(is_platform_object(b) for b in bindings):
+        if bindings and all(is_platform_binding(b, graph) for b in bindings):
             return  # a role only the platform binds serves the platform
         hits = [g for g in role_grants(graph, subject, own_only=own_rules_only) if matches(g.rule)]
         if hits:
             yield _failure(f"{subject.kind} {subject.name} {what} ({_holders(graph, bindings)})", hits[0])
         return
-    if is_platform_object(subject):
+    if is_platform_binding(subject, graph):
         return
     ref = graph.role_ref(subject)
     if ref is None:

@@ -13,18 +13,24 @@ How Kubernetes' own RBAC is recognised (so that it is not reported as noise):
   rules come from ``DEFAULT_CLUSTER_ROLES`` below.
 - A custom role bound only by platform-owned bindings serves the platform and is not reported.
 
-Anonymous access and ``system:masters`` are never exempt, whatever the names involved.
+Names and labels can be chosen by anyone who may create a binding, so they never exempt a
+binding to everyone (``system:anonymous``, ``system:unauthenticated``,
+``system:authenticated``): only Kubernetes' own default grants to those groups are
+recognised, by the role they grant. ``system:masters`` is never exempt either.
 """
 
 from dataclasses import dataclass
 
 from posture.scanning.checks.common import as_list
-from posture.scanning.inventory import RbacGraph, Resource, RoleRef
+from posture.scanning.inventory import RbacGraph, Resource, RoleRef, Subject
 
 PLATFORM_PREFIXES = ("system:", "eks:", "gce:", "kubeadm:")
 PLATFORM_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults"}
 ADDON_MANAGER_LABEL = "addonmanager.kubernetes.io/mode"
 DEFAULT_USER_ROLES = frozenset({"cluster-admin", "admin", "edit", "view"})
+ANONYMOUS = (Subject("User", "system:anonymous"), Subject("Group", "system:unauthenticated"))
+EVERY_AUTHENTICATED = Subject("Group", "system:authenticated")
+EVERYONE = frozenset({*ANONYMOUS, EVERY_AUTHENTICATED})
 
 _WRITE = ["create", "delete", "deletecollection", "patch", "update"]
 _READ = ["get", "list", "watch"]
@@ -98,6 +104,11 @@ def is_platform_object(resource: Resource) -> bool:
         return True
     labels = resource.labels
     return ADDON_MANAGER_LABEL in labels or any(labels.get(k) == v for k, v in PLATFORM_LABELS.items())
+
+
+def is_platform_binding(binding: Resource, graph: RbacGraph) -> bool:
+    """Platform-owned, and not a grant to everyone (which a name alone must not hide)."""
+    return is_platform_object(binding) and not any(s in EVERYONE for s in graph.subjects(binding))
 
 
 def is_platform_role(role: Resource) -> bool:
