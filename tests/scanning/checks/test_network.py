@@ -126,6 +126,14 @@ def test_it_flags_a_namespace_without_default_deny_in_both_directions():
     assert result.value == ["Egress"]
 
 
+def test_an_empty_egress_list_without_policy_types_leaves_egress_open():
+    # The API server then stores policyTypes [Ingress] only: egress is not isolated.
+    [result] = findings("namespace-no-default-deny", _namespace(), _policy(ingress=[], egress=[]))
+    assert result.value == ["Egress"]
+    declared = _policy(policyTypes=["Ingress", "Egress"], ingress=[], egress=[])
+    assert findings("namespace-no-default-deny", _namespace(), declared) == []
+
+
 def test_it_passes_default_deny_split_across_two_policies():
     policies = (_policy("deny-in", policyTypes=["Ingress"]), _policy("deny-out", policyTypes=["Egress"]))
     assert findings("namespace-no-default-deny", _namespace(), *policies) == []

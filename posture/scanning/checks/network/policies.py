@@ -26,7 +26,9 @@ def policy_types(spec: dict) -> set[str]:
     declared = spec.get("policyTypes")
     if isinstance(declared, list) and declared:
         return {str(t) for t in declared}
-    return {"Ingress", "Egress"} if "egress" in spec else {"Ingress"}
+    # SetDefaults_NetworkPolicy adds Egress only for a non-empty egress list: `egress: []`
+    # without policyTypes leaves egress open.
+    return {"Ingress", "Egress"} if as_list(spec.get("egress")) else {"Ingress"}
 
 
 @register(
