@@ -422,26 +422,29 @@ class RbacGraph:
 
     def _collect(self, role: Resource, seen: set) -> list[tuple[Resource, int, dict]]:
         seen.add(role.key)
-        rules = role.raw.get("rules")
-        found = [
-            (role, i, rule)
-            for i, rule in enumerate(rules if isinstance(rules, list) else ())
-            if isinstance(rule, dict)
-        ]
         aggregation = role.raw.get("aggregationRule") if role.kind == "ClusterRole" else None
-        selectors = aggregation.get("clusterRoleSelectors") if isinstance(aggregation, dict) else None
-        if isinstance(selectors, list):
-            compiled = [
-                s for s in (Selector.parse(raw) for raw in selectors) if s is not None and not s.is_empty
+        if not isinstance(aggregation, dict):
+            rules = role.raw.get("rules")
+            return [
+                (role, i, rule)
+                for i, rule in enumerate(rules if isinstance(rules, list) else ())
+                if isinstance(rule, dict)
             ]
-            own = {(id(r), i) for r, i, _ in found}
-            for other in self._cluster_roles:
-                if other.key in seen or not any(s.matches(other.labels) for s in compiled):
-                    continue
-                for entry in self._collect(other, seen):
-                    if (id(entry[0]), entry[1]) not in own:
-                        own.add((id(entry[0]), entry[1]))
-                        found.append(entry)
+        # The aggregation controller overwrites an aggregated ClusterRole's rules with the
+        # union of the rules of the roles it selects: rules written there never take effect.
+        # An empty selector selects every ClusterRole, as LabelSelectorAsSelector reads it.
+        selectors = aggregation.get("clusterRoleSelectors")
+        parsed = (Selector.parse(raw) for raw in (selectors if isinstance(selectors, list) else ()))
+        compiled = [selector for selector in parsed if selector is not None]
+        found = []
+        known = set()
+        for other in self._cluster_roles:
+            if other.key in seen or not any(s.matches(other.labels) for s in compiled):
+                continue
+            for entry in self._collect(other, seen):
+                if (id(entry[0]), entry[1]) not in known:
+                    known.add((id(entry[0]), entry[1]))
+                    found.append(entry)
         return found
 
 

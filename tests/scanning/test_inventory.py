@@ -256,11 +256,17 @@ def test_aggregation_cycles_terminate():
             _role(
                 "ClusterRole",
                 "b",
-                [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
-                aggregationRule={"clusterRoleSelectors": [{"matchLabels": {"a": "1"}}]},
+                aggregationRule={"clusterRoleSelectors": [{"matchLabels": {"a": "1"}}, {"matchLabels": {"c": "1"}}]},
                 labels={"b": "1"},
+            ),
+            _role(
+                "ClusterRole",
+                "c",
+                [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+                labels={"c": "1"},
             ),
         ]
     )
-    rules = inventory.rbac.effective_rules(inventory.get("ClusterRole", "", "a"))
-    assert [(source.name, i) for source, i, _rule in rules] == [("b", 0)]
+    for name in ("a", "b"):
+        rules = inventory.rbac.effective_rules(inventory.get("ClusterRole", "", name))
+        assert [(source.name, i) for source, i, _rule in rules] == [("c", 0)]

@@ -225,6 +225,28 @@ def test_aggregated_rules_count_for_the_aggregating_role():
     assert ops_result.path.startswith("aggregationRule")
 
 
+def test_an_empty_aggregation_selector_selects_every_cluster_role():
+    everything = cluster_role("everything", aggregationRule={"clusterRoleSelectors": [{}]})
+    grant = cluster_binding("everything-to-dev", "everything", user("dev"))
+    admin = cluster_role("cluster-admin", ALL, labels={"kubernetes.io/bootstrapping": "rbac-defaults"})
+    [result] = findings("cluster-admin-binding", admin, everything, grant)
+    assert result.name == "everything-to-dev"
+
+
+def test_rules_written_on_an_aggregated_role_do_not_count():
+    # The aggregation controller replaces them with the union of the selected roles' rules.
+    aggregated = cluster_role(
+        "ops",
+        rule(["secrets"], ["get"]),
+        aggregationRule={"clusterRoleSelectors": [{"matchLabels": {"shop/aggregate-to-ops": "true"}}]},
+    )
+    part = cluster_role("logs", rule(["pods/log"], ["get"]), labels={"shop/aggregate-to-ops": "true"})
+    assert findings("rbac-secrets-access", aggregated, part) == []
+    assert names(findings("rbac-secrets-access", cluster_role("plain", rule(["secrets"], ["get"])))) == [
+        ("ClusterRole", "plain")
+    ]
+
+
 def test_system_roles_and_roles_only_the_platform_binds_are_not_reported():
     system_role = cluster_role("system:controller:job-controller", ALL)
     platform_bound = cluster_role("calico", ALL)
