@@ -60,8 +60,8 @@ def test_a_last_applied_annotation_that_copies_the_values_is_dropped_on_arrival(
 
     (collected,) = inventory.of_kind("Secret")
     assert collected.annotations == {"team": "payments"}
-    # Who wrote it and when stays (rotation age); which fields it wrote does not.
-    assert collected.metadata["managedFields"] == [{"manager": "kubectl"}]
+    # Who wrote it, when, and that it wrote data stay (rotation age); the keys it wrote do not.
+    assert collected.metadata["managedFields"] == [{"manager": "kubectl", "fieldsV1": {"f:data": {}}}]
     assert ENCODED_SECRET_VALUE.encode() not in orjson.dumps(collected.raw)
 
 

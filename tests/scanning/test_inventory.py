@@ -256,7 +256,9 @@ def test_aggregation_cycles_terminate():
             _role(
                 "ClusterRole",
                 "b",
-                aggregationRule={"clusterRoleSelectors": [{"matchLabels": {"a": "1"}}, {"matchLabels": {"c": "1"}}]},
+                aggregationRule={
+                    "clusterRoleSelectors": [{"matchLabels": {"a": "1"}}, {"matchLabels": {"c": "1"}}]
+                },
                 labels={"b": "1"},
             ),
             _role(

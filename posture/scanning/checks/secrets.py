@@ -104,11 +104,21 @@ _MANAGING_ANNOTATION_PREFIXES = (
 )
 
 
+_DATA_FIELDS = ("f:data", "f:stringData")
+
+
+def _writes_data(entry: dict) -> bool:
+    # An entry that owns no data field (a relabel, an annotation, GitOps tracking)
+    # did not rotate anything; one whose fields were not kept may have.
+    fields = entry.get("fieldsV1")
+    return not isinstance(fields, dict) or any(field in fields for field in _DATA_FIELDS)
+
+
 def last_written(secret: Resource) -> datetime | None:
-    """When the Secret's data was last written: the latest managedFields entry, else its creation."""
+    """When the Secret's data was last written: the latest managedFields write, else its creation."""
     times = [parse_time(secret.metadata.get("creationTimestamp"))]
     for entry in as_list(secret.metadata.get("managedFields")):
-        if isinstance(entry, dict) and entry.get("operation") in ("Update", "Apply"):
+        if isinstance(entry, dict) and entry.get("operation") in ("Update", "Apply") and _writes_data(entry):
             times.append(parse_time(entry.get("time")))
     known = [t for t in times if t is not None]
     return max(known) if known else None
@@ -136,8 +146,9 @@ def _rotation_is_ours(secret: Resource) -> bool:
     description="""
 A credential that never changes stays valid for whoever copied it, however long ago. Reported:
 a Secret whose data was last written more than `secret_max_age_days` (default 90) days before
-the scan. The last write is the latest `managedFields` update, or `creationTimestamp` when the
-collector did not keep managed fields. Not evaluated: Secrets without a timestamp (manifests),
+the scan. The last write is the latest `managedFields` update that owns the data (a change
+of labels or annotations alone is not a rotation), or `creationTimestamp` when the collector
+did not keep managed fields. Not evaluated: Secrets without a timestamp (manifests),
 legacy ServiceAccount token and bootstrap token Secrets, Helm release records, and Secrets
 re-issued by a controller (cert-manager, External Secrets, Sealed Secrets, Vault Secrets
 Operator, 1Password, Infisical), whose rotation is that controller's job.

@@ -27,12 +27,9 @@ def redact(obj: dict) -> dict:
         managed = metadata.pop("managedFields", None)
         if obj.get("kind") == "Secret" and isinstance(managed, list):
             # When a Secret's data was last written (rotation in place by cert-manager or
-            # External Secrets) is only here; keep who and when, never which fields.
-            metadata["managedFields"] = [
-                {key: entry[key] for key in ("manager", "operation", "time") if key in entry}
-                for entry in managed
-                if isinstance(entry, dict)
-            ]
+            # External Secrets) is only here: keep who, when, and which top-level fields
+            # (`f:data` or only `f:metadata`), never the keys below them.
+            metadata["managedFields"] = [_write_record(entry) for entry in managed if isinstance(entry, dict)]
         annotations = metadata.get("annotations")
         if isinstance(annotations, dict):
             for key in VALUE_BEARING_ANNOTATIONS:
@@ -44,6 +41,14 @@ def redact(obj: dict) -> dict:
                 value = obj[key]
                 obj[key] = dict.fromkeys(value, "") if isinstance(value, dict) else {}
     return obj
+
+
+def _write_record(entry: dict) -> dict:
+    record = {key: entry[key] for key in ("manager", "operation", "time") if key in entry}
+    fields = entry.get("fieldsV1")
+    if isinstance(fields, dict):
+        record["fieldsV1"] = dict.fromkeys(map(str, fields), {})
+    return record
 
 
 def mask_credentials(obj: dict, extra_names: tuple[str, ...] = ()) -> dict:

@@ -88,6 +88,40 @@ def test_the_maximum_age_comes_from_the_options():
     )
 
 
+def test_a_write_that_touches_only_metadata_is_not_a_rotation():
+    relabelled = _secret(
+        "2022-01-10T08:00:00Z",
+        managedFields=[
+            {
+                "manager": "kubectl-create",
+                "operation": "Update",
+                "time": "2022-01-10T08:00:00Z",
+                "fieldsV1": {"f:data": {}, "f:type": {}},
+            },
+            {
+                "manager": "kubectl-label",
+                "operation": "Update",
+                "time": "2026-11-20T00:00:00Z",
+                "fieldsV1": {"f:metadata": {}},
+            },
+        ],
+    )
+    [result] = findings("secret-not-rotated", relabelled)
+    assert result.value.startswith("2022-01-10")
+    rewritten = _secret(
+        "2022-01-10T08:00:00Z",
+        managedFields=[
+            {
+                "manager": "rotator",
+                "operation": "Apply",
+                "time": "2026-11-20T00:00:00Z",
+                "fieldsV1": {"f:data": {}},
+            }
+        ],
+    )
+    assert findings("secret-not-rotated", rewritten) == []
+
+
 def test_it_does_not_evaluate_secrets_whose_rotation_belongs_to_a_controller():
     managed = (
         _secret(annotations={"cert-manager.io/certificate-name": "shop"}),
