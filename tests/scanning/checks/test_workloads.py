@@ -114,6 +114,23 @@ def test_it_accepts_dropping_every_runtime_default_capability_by_name():
     assert findings("capabilities-not-dropped", deployment(_sc(capabilities={"drop": defaults}))) == []
 
 
+def test_windows_pods_are_not_held_to_linux_only_controls():
+    # The API server rejects these fields when spec.os.name is windows; PSS exempts such pods.
+    linux_only = (
+        "no-seccomp",
+        "capabilities-not-dropped",
+        "allow-privilege-escalation",
+        "no-readonly-rootfs",
+    )
+    windows = deployment(container(), os={"name": "windows"})
+    linux = deployment(container(), os={"name": "linux"})
+    for check in linux_only:
+        assert findings(check, windows) == [], check
+        assert scan(windows, checks=[check]).evaluated[check] == 0, check
+        assert names(findings(check, linux)) == [("Deployment", "web")], check
+    assert names(findings("run-as-root", windows)) == [("Deployment", "web")]
+
+
 def test_it_flags_a_container_without_a_seccomp_profile():
     assert len(findings("no-seccomp", deployment(container()))) == 1
 
@@ -152,7 +169,10 @@ def test_it_flags_a_sysctl_outside_the_safe_set():
 
 
 def test_it_passes_a_safe_sysctl():
-    sysctls = [{"name": "net.ipv4.ip_local_port_range", "value": "1024 65535"}]
+    sysctls = [
+        {"name": "net.ipv4.ip_local_port_range", "value": "1024 65535"},
+        {"name": "net.ipv4.tcp_rmem", "value": "4096 87380 6291456"},  # baseline since Kubernetes 1.32
+    ]
     assert findings("unsafe-sysctls", deployment(container(), securityContext={"sysctls": sysctls})) == []
 
 

@@ -34,7 +34,8 @@ RUNTIME_DEFAULT_CAPABILITIES = BASELINE_CAPABILITIES | {"NET_RAW"}
 # Capabilities that amount to running privileged.
 PRIVILEGED_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN"})
 
-# Sysctls the PSS baseline considers namespaced and safe.
+# Sysctls the PSS baseline considers namespaced and safe (Pod Security admission's list as of
+# Kubernetes 1.32, which added tcp_rmem and tcp_wmem).
 SAFE_SYSCTLS = frozenset(
     {
         "kernel.shm_rmid_forced",
@@ -47,8 +48,15 @@ SAFE_SYSCTLS = frozenset(
         "net.ipv4.tcp_fin_timeout",
         "net.ipv4.tcp_keepalive_intvl",
         "net.ipv4.tcp_keepalive_probes",
+        "net.ipv4.tcp_rmem",
+        "net.ipv4.tcp_wmem",
     }
 )
+
+
+def runs_on_linux(workload: Workload) -> bool:
+    """Not a Windows pod: there the API server forbids the Linux-only security fields."""
+    return as_dict(workload.pod_spec.get("os")).get("name") != "windows"
 
 
 def _capabilities(container, key: str) -> set[str]:
@@ -106,12 +114,14 @@ def privileged_container(workload: Workload, _ctx) -> Iterator[Failure]:
     category=Category.WORKLOAD,
     severity=Severity.HIGH,
     target=Target.WORKLOAD,
+    applies=runs_on_linux,
     frameworks=Frameworks(
         pss="restricted", cis=("5.2.6",), nsa=("Pod security: non-root containers",), mitre=("T1548",)
     ),
     description="""
 Unless `allowPrivilegeEscalation` is false, a process can gain more privileges than its parent
-(setuid binaries, file capabilities). The default is to allow it.
+(setuid binaries, file capabilities). The default is to allow it. Windows pods
+(`spec.os.name: windows`) are not evaluated: the field does not exist there.
 """,
     remediation="""
 ```yaml
@@ -185,12 +195,14 @@ def run_as_root(workload: Workload, _ctx) -> Iterator[Failure]:
     category=Category.WORKLOAD,
     severity=Severity.MEDIUM,
     target=Target.WORKLOAD,
+    applies=runs_on_linux,
     frameworks=Frameworks(
         cis=("5.7.3",), nsa=("Pod security: immutable container filesystems",), mitre=("T1059",)
     ),
     description="""
 A writable root filesystem lets an attacker who gets code execution drop tools and modify
-binaries. Applications should write only to mounted volumes.
+binaries. Applications should write only to mounted volumes. Windows pods
+(`spec.os.name: windows`) are not evaluated: the API server rejects the field for them.
 """,
     remediation="""
 Make the root filesystem read-only and mount an `emptyDir` where the application writes:
@@ -261,6 +273,7 @@ def dangerous_capabilities(workload: Workload, _ctx) -> Iterator[Failure]:
     category=Category.WORKLOAD,
     severity=Severity.MEDIUM,
     target=Target.WORKLOAD,
+    applies=runs_on_linux,
     frameworks=Frameworks(
         pss="restricted",
         cis=("5.2.8", "5.2.10"),
@@ -272,6 +285,7 @@ Container runtimes hand every container a default set of capabilities (NET_RAW f
 packets, CHOWN, DAC_OVERRIDE, SETUID...). Few applications need any. Passes when `drop`
 contains `ALL`, or names every capability of the runtime default set (the same empty
 result; Pod Security admission in `restricted` mode still insists on the literal `ALL`).
+Windows pods (`spec.os.name: windows`) are not evaluated: they have no Linux capabilities.
 """,
     remediation="""
 ```yaml
@@ -306,6 +320,7 @@ def _seccomp_type(profile) -> str | None:
     category=Category.WORKLOAD,
     severity=Severity.MEDIUM,
     target=Target.WORKLOAD,
+    applies=runs_on_linux,
     frameworks=Frameworks(pss="restricted", cis=("5.7.2",), nsa=("Pod security: seccomp",), mitre=("T1611",)),
     description="""
 Without a seccomp profile every system call is open to the container, including the rarely
@@ -313,7 +328,8 @@ used ones most kernel exploits go through. `RuntimeDefault` blocks them at no co
 ordinary applications. Passes when each container's effective profile (its own, else the
 pod's) is `RuntimeDefault` or `Localhost`; `Unconfined` or no profile fails. The old
 `seccomp.security.alpha.kubernetes.io` annotations are not counted: supported Kubernetes
-versions ignore them.
+versions ignore them. Windows pods (`spec.os.name: windows`) are not evaluated: seccomp is
+Linux-only.
 """,
     remediation="""
 ```yaml
