@@ -59,6 +59,17 @@ DIFFERENT_MEANING: dict[str, str] = {
         "service-nodeport)"
     ),
 }
+# Single labels that Kubernetes' own code contradicts: a tool's bug, not a difference of meaning.
+# Reported with the rest, not asserted. Each is explained in docs/checks.md.
+LABEL_CONTRADICTS_KUBERNETES: dict[str, str] = {
+    (
+        "kubescape-regolibrary:rule-can-portforward-v1:"
+        "regolibrary/rule-can-portforward-v1/clusterrole-clusterrolebinding"
+    ): (
+        "the fixture's role grants `pods/*`, which the RBAC authorizer (ResourceMatches) reads as a "
+        "literal resource name: it grants no port-forward"
+    ),
+}
 MIN_OVERALL = 95.0
 MIN_PER_CONCEPT = 80.0
 
@@ -108,7 +119,8 @@ def evaluate_corpus() -> list[dict]:
 def agreement_table(rows: list[dict]) -> tuple[str, float, dict[str, float]]:
     by_concept: dict[str, list[bool]] = defaultdict(list)
     for row in rows:
-        by_concept[row["concept"]].append(row["expected"] == row["actual"])
+        if row["id"] not in LABEL_CONTRADICTS_KUBERNETES:
+            by_concept[row["concept"]].append(row["expected"] == row["actual"])
     lines = [f"{'concept':34} {'fixtures':>8} {'agree':>6} {'percent':>8}"]
     percents = {}
     for concept in sorted(by_concept):
@@ -116,7 +128,11 @@ def agreement_table(rows: list[dict]) -> tuple[str, float, dict[str, float]]:
         percents[concept] = 100.0 * sum(outcomes) / len(outcomes)
         note = "  (different meaning, not asserted)" if concept in DIFFERENT_MEANING else ""
         lines.append(f"{concept:34} {len(outcomes):8} {sum(outcomes):6} {percents[concept]:7.1f}%{note}")
-    asserted = [row for row in rows if row["concept"] not in DIFFERENT_MEANING]
+    asserted = [
+        row
+        for row in rows
+        if row["concept"] not in DIFFERENT_MEANING and row["id"] not in LABEL_CONTRADICTS_KUBERNETES
+    ]
     agree = sum(row["expected"] == row["actual"] for row in asserted)
     overall = 100.0 * agree / len(asserted)
     everything = 100.0 * sum(row["expected"] == row["actual"] for row in rows) / len(rows)
@@ -130,6 +146,7 @@ def test_rampart_agrees_with_the_other_scanners_labels(capsys):
     table, overall, percents = agreement_table(rows)
     disagreements = [
         f"  {r['id']}: expected {r['expected']}, Rampart says {r['actual']}"
+        + (" (label contradicts Kubernetes, not asserted)" if r["id"] in LABEL_CONTRADICTS_KUBERNETES else "")
         for r in rows
         if r["expected"] != r["actual"]
     ]
@@ -146,3 +163,11 @@ def test_every_mapped_concept_names_real_checks():
     for checks in (*CONCEPT_CHECKS.values(), *TOOL_CHECKS.values()):
         assert all(check in catalogue for check in checks)
     assert all(concept in catalogue for concept in DIFFERENT_MEANING)
+
+
+def test_every_label_set_aside_is_in_the_corpus_and_still_disagrees():
+    # Once the corpus fixes a label, it must count again.
+    rows = {row["id"]: row for row in evaluate_corpus()}
+    for fixture in LABEL_CONTRADICTS_KUBERNETES:
+        assert fixture in rows, fixture
+        assert rows[fixture]["expected"] != rows[fixture]["actual"], fixture

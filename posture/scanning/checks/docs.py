@@ -152,6 +152,11 @@ different things, Rampart chose on security grounds; every remaining disagreemen
 - **rbac-pod-exec**: `get` on `pods/exec` counts (with Polaris: exec over WebSocket was authorised
   with `get` until Kubernetes 1.30). Polaris also fails a binding whose role does not exist;
   Rampart does not call that an exec grant.
+- **rbac-portforward, rbac-pod-exec, rbac-nodes-proxy**: a subresource wildcard counts only in
+  the form the RBAC authorizer knows, `*/portforward`. kubescape also reads `pods/*` as every
+  pod subresource; the authorizer matches it only against a subresource literally named `*`, so
+  it grants nothing. That kubescape fixture is listed in the agreement test as a label that
+  contradicts Kubernetes, reported but not asserted.
 - **Where RBAC findings land**: kubescape reports subjects, Polaris reports roles and bindings
   separately. Rampart reports a custom role (naming who holds it) or, for a default role, the
   binding that grants it; an input fails a concept the same way in every case.

@@ -190,6 +190,37 @@ def test_an_exporter_next_to_a_database_is_not_a_database():
     )
 
 
+def test_a_port_named_after_a_datastore_counts_but_a_tool_beside_it_does_not():
+    def node_port(port_name):
+        ports = [{"name": port_name, "port": 9187}]
+        return obj("Service", port_name, spec={"type": "NodePort", "ports": ports, "selector": {"app": "x"}})
+
+    for name, datastore in (("postgresql", "PostgreSQL"), ("mysql-rw", "MySQL"), ("mongodb", "MongoDB")):
+        [result] = findings("database-exposed", node_port(name))
+        assert result.value["datastore"] == datastore
+    for name in ("postgres-exporter", "mongo-express", "redisinsight", "http-metrics"):
+        assert findings("database-exposed", node_port(name)) == [], name
+
+
+def test_the_source_ranges_field_overrides_the_annotation():
+    # GetLoadBalancerSourceRanges ignores the annotation whenever the field is set.
+    limited = _service(
+        "web",
+        type_="LoadBalancer",
+        ports=(443,),
+        loadBalancerSourceRanges=["203.0.113.0/24"],
+        annotations={"service.beta.kubernetes.io/load-balancer-source-ranges": "0.0.0.0/0"},
+    )
+    assert findings("service-exposed-externally", limited) == []
+    annotated = _service(
+        "web",
+        type_="LoadBalancer",
+        ports=(443,),
+        annotations={"service.beta.kubernetes.io/load-balancer-source-ranges": "203.0.113.0/24"},
+    )
+    assert findings("service-exposed-externally", annotated) == []
+
+
 def test_it_flags_a_load_balancer_open_to_any_source():
     assert (
         len(findings("service-exposed-externally", _service("web", type_="LoadBalancer", ports=(443,)))) == 1
@@ -229,6 +260,15 @@ def test_it_passes_a_service_without_ssh():
 
 def test_it_flags_an_ingress_without_tls():
     assert len(findings("ingress-no-tls", _ingress())) == 1
+
+
+def test_it_flags_a_host_that_spec_tls_leaves_out():
+    ingress = _ingress(tls=True)
+    ingress["spec"]["rules"].append({**ingress["spec"]["rules"][0], "host": "api.example.com"})
+    [result] = findings("ingress-no-tls", ingress)
+    assert result.value == ["api.example.com"]
+    ingress["spec"]["tls"].append({"hosts": ["*.example.com"], "secretName": "wildcard-tls"})
+    assert findings("ingress-no-tls", ingress) == []
 
 
 def test_it_passes_an_ingress_with_tls_or_a_load_balancer_certificate():

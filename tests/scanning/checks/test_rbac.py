@@ -125,8 +125,18 @@ def test_it_passes_secret_access_limited_to_named_secrets():
 
 
 def test_it_flags_exec_and_attach_with_create_or_get():
-    for verbs, resource in ((["create"], "pods/exec"), (["get"], "pods/attach"), (["*"], "pods/*")):
+    for verbs, resource in ((["create"], "pods/exec"), (["get"], "pods/attach"), (["*"], "*/attach")):
         assert len(findings("rbac-pod-exec", role("debug", rule([resource], verbs)))) == 1, resource
+
+
+def test_a_subresource_wildcard_matches_only_in_the_form_the_authorizer_knows():
+    # `*/exec` is every resource's exec; `pods/*` is not a pattern and grants nothing.
+    assert names(findings("rbac-pod-exec", role("any-exec", rule(["*/exec"], ["create"])))) == [
+        ("Role", "any-exec")
+    ]
+    literal = role("literal", rule(["pods/*", "nodes/*"], ["create", "get"]))
+    for check in ("rbac-pod-exec", "rbac-portforward", "rbac-nodes-proxy"):
+        assert findings(check, literal) == [], check
 
 
 def test_it_passes_read_only_access_to_pod_logs():
@@ -160,6 +170,17 @@ def test_it_flags_bind_or_escalate_on_roles():
     )
 
 
+def test_bind_restricted_to_ordinary_roles_is_delegation_not_escalation():
+    rbac = ["rbac.authorization.k8s.io"]
+    delegate = role("delegate", rule(["clusterroles"], ["bind"], groups=rbac, resourceNames=["view"]))
+    assert findings("rbac-bind-escalate", delegate) == []
+    for names_ in (["cluster-admin"], ["view", "system:controller:job-controller"]):
+        powerful = role("powerful", rule(["clusterroles"], ["bind"], groups=rbac, resourceNames=names_))
+        assert len(findings("rbac-bind-escalate", powerful)) == 1, names_
+    rewrite = role("rewrite", rule(["roles"], ["escalate"], groups=rbac, resourceNames=["view"]))
+    assert len(findings("rbac-bind-escalate", rewrite)) == 1
+
+
 def test_it_passes_reading_roles():
     assert (
         findings(
@@ -175,6 +196,13 @@ def test_it_flags_impersonation():
         len(findings("rbac-impersonate", cluster_role("sudo", rule(["users", "groups"], ["impersonate"]))))
         == 1
     )
+
+
+def test_impersonation_restricted_to_named_accounts_passes_unless_it_names_a_system_identity():
+    runner = role("runner", rule(["serviceaccounts"], ["impersonate"], resourceNames=["report-runner"]))
+    assert findings("rbac-impersonate", runner) == []
+    masters = role("masters", rule(["groups"], ["impersonate"], resourceNames=["system:masters"]))
+    assert len(findings("rbac-impersonate", masters)) == 1
 
 
 def test_it_passes_roles_without_impersonation():

@@ -292,6 +292,19 @@ def test_it_counts_limit_range_defaults_in_the_namespace():
         assert findings(check, workload, limit_range) == [], check
 
 
+def test_a_limit_range_max_or_min_fills_in_defaults_as_the_api_server_does():
+    def limit_range(**item):
+        return obj("LimitRange", "bounds", spec={"limits": [{"type": "Container", **item}]})
+
+    workload = deployment(container())
+    only_max = limit_range(max={"cpu": "2", "memory": "1Gi"})  # max becomes the default limit and request
+    for check in ("no-cpu-limit", "no-memory-limit", "no-cpu-request", "no-memory-request"):
+        assert findings(check, workload, only_max) == [], check
+    only_min = limit_range(min={"cpu": "50m", "memory": "64Mi"})  # min becomes the default request only
+    assert findings("no-cpu-request", workload, only_min) == []
+    assert len(findings("no-cpu-limit", workload, only_min)) == 1
+
+
 def test_it_is_not_assessed_when_limit_ranges_could_not_be_read():
     results = scan(deployment(container()), checks=["no-cpu-limit"], gaps={"LimitRange": "forbidden"})
     assert "no-cpu-limit" in results.not_assessed

@@ -20,7 +20,6 @@ TLS_ANNOTATIONS = (
     "ingress.gcp.kubernetes.io/pre-shared-cert",
     "networking.gke.io/managed-certificates",
     "appgw.ingress.kubernetes.io/appgw-ssl-certificate",
-    "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
 )
 # Annotations that switch rate limiting on, by controller.
 RATE_LIMIT_ANNOTATIONS = (
@@ -94,10 +93,11 @@ def _backend_services(ingress: Resource) -> set[str]:
     frameworks=Frameworks(nsa=("Network separation and hardening",), mitre=("T1557",)),
     description="""
 An Ingress without TLS serves its hosts over plain HTTP: credentials, session cookies and
-data cross the network readable and modifiable. Passes with a `spec.tls` entry, or with TLS
-terminated by the cloud load balancer through its certificate annotation (AWS ALB
-`certificate-arn`, GKE `pre-shared-cert` / `managed-certificates`, Azure Application Gateway
-`appgw-ssl-certificate`).
+data cross the network readable and modifiable. Passes when `spec.tls` covers every host its
+rules name (exactly, or by a `*.` wildcard for one label; a `tls` entry without hosts covers
+them all), or with TLS terminated by the cloud load balancer through its certificate
+annotation (AWS ALB `certificate-arn`, GKE `pre-shared-cert` / `managed-certificates`, Azure
+Application Gateway `appgw-ssl-certificate`). A host missing from `spec.tls` is reported.
 """,
     remediation="""
 ```yaml
@@ -109,10 +109,34 @@ spec:
 """,
 )
 def ingress_no_tls(ingress: Resource, _ctx) -> Iterator[Failure]:
-    tls = [entry for entry in as_list(ingress.spec.get("tls")) if isinstance(entry, dict)]
-    if tls or any(_annotation_on(ingress.annotations, key) for key in TLS_ANNOTATIONS):
+    if any(_annotation_on(ingress.annotations, key) for key in TLS_ANNOTATIONS):
         return
-    yield Failure(message="Ingress serves plain HTTP (no spec.tls)", path="spec.tls", value=None)
+    tls = [entry for entry in as_list(ingress.spec.get("tls")) if isinstance(entry, dict)]
+    if not tls:
+        yield Failure(message="Ingress serves plain HTTP (no spec.tls)", path="spec.tls", value=None)
+        return
+    covered = {str(host).lower() for entry in tls for host in as_list(entry.get("hosts"))}
+    if any(not as_list(entry.get("hosts")) for entry in tls):
+        return  # a certificate for every host the controller serves
+    plain = [host for host in _rule_hosts(ingress) if not _covered(host, covered)]
+    if plain:
+        yield Failure(
+            message=f"Ingress serves {', '.join(plain)} over plain HTTP (not in spec.tls)",
+            path="spec.tls",
+            value=plain,
+        )
+
+
+def _rule_hosts(ingress: Resource) -> list[str]:
+    hosts = (as_dict(rule).get("host") for rule in as_list(ingress.spec.get("rules")))
+    return list(dict.fromkeys(host.lower() for host in hosts if isinstance(host, str) and host))
+
+
+def _covered(host: str, tls_hosts: set[str]) -> bool:
+    if host in tls_hosts:
+        return True
+    _, dot, parent = host.partition(".")
+    return bool(dot) and f"*.{parent}" in tls_hosts
 
 
 def _referenced(annotation: str) -> list[tuple[str, str]]:

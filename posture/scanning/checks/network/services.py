@@ -96,6 +96,8 @@ _NOT_A_DATABASE = frozenset(
         "kibana",
         "browser",
         "web",
+        "express",
+        "metrics",
     }
 )
 _DATABASE_PORT_NAMES = {
@@ -140,10 +142,11 @@ def is_internal_load_balancer(service: Resource) -> bool:
 
 
 def source_ranges(service: Resource) -> list[str]:
+    # As GetLoadBalancerSourceRanges: the field wins; the annotation counts only without it.
     ranges = [str(r) for r in as_list(service.spec.get("loadBalancerSourceRanges"))]
     annotated = service.annotations.get(SOURCE_RANGES_ANNOTATION)
-    if isinstance(annotated, str):
-        ranges.extend(r.strip() for r in annotated.split(",") if r.strip())
+    if not ranges and isinstance(annotated, str):
+        ranges = [r.strip() for r in annotated.split(",") if r.strip()]
     return ranges
 
 
@@ -197,6 +200,22 @@ def _database_image(image: str, extra: tuple[str, ...]) -> str | None:
     return None
 
 
+# What may follow a datastore's name in a port name: postgresql, mongodb, memcached, mysqlx.
+_PORT_NAME_SUFFIXES = ("", "ql", "db", "d", "x")
+
+
+def _database_port_name(name: str) -> str | None:
+    """The datastore a port name announces (``postgres``, ``mysql-rw``), not a tool beside it."""
+    words = [w.rstrip("0123456789") for w in name.replace("_", "-").split("-")]
+    if _NOT_A_DATABASE & set(words):
+        return None  # postgres-exporter, mongo-express, redis-metrics
+    for word in words:
+        for prefix, database in _DATABASE_PORT_NAMES.items():
+            if word.startswith(prefix) and word[len(prefix) :] in _PORT_NAME_SUFFIXES:
+                return database
+    return None
+
+
 def _database_behind(service: Resource, ctx) -> tuple[str, str] | None:
     """(datastore, how it was recognised) for a Service in front of a database, else None."""
     extra_ports = {p for p in (_as_port(v) for v in option(ctx, "extra_database_ports")) if p}
@@ -208,9 +227,9 @@ def _database_behind(service: Resource, ctx) -> tuple[str, str] | None:
             if number in extra_ports:
                 return "datastore", f"{key} {number}"
         name = str(port.get("name") or port.get("targetPort") or "").lower()
-        for word, database in _DATABASE_PORT_NAMES.items():
-            if word in name:
-                return database, f"port name {name}"
+        database = _database_port_name(name)
+        if database:
+            return database, f"port name {name}"
     extra_images = tuple(str(v) for v in option(ctx, "extra_database_images"))
     selector = service.spec.get("selector")
     for workload in ctx.inventory.workloads_selected_by(service.namespace, selector):

@@ -234,6 +234,19 @@ def rbac_create_pods(subject: Resource, ctx) -> Iterator[Failure]:
     yield from grant_failures(subject, ctx, _creates_pods, "grants creating pods or changing pod templates")
 
 
+_RBAC_GROUP = ("rbac.authorization.k8s.io",)
+_ROLES = ("roles", "clusterroles")
+_POWERFUL_ROLES = frozenset({"cluster-admin", "admin", "edit"})
+
+
+def _binds_or_escalates(rule: Rule) -> bool:
+    if rule.grants(("escalate",), _RBAC_GROUP, _ROLES):
+        return True
+    if not rule.grants(("bind",), _RBAC_GROUP, _ROLES):
+        return False
+    return not rule.names or any(n in _POWERFUL_ROLES or n.startswith("system:") for n in rule.names)
+
+
 @register(
     id="rbac-bind-escalate",
     title="Role can bind or escalate roles",
@@ -245,7 +258,10 @@ def rbac_create_pods(subject: Resource, ctx) -> Iterator[Failure]:
     frameworks=Frameworks(cis=("5.1.8",), nsa=("Authentication and authorization",), mitre=("T1098.006",)),
     description="""
 The `bind` and `escalate` verbs on roles switch off RBAC's own escalation check: whoever holds
-them can grant themselves (or anyone) any permission, up to cluster-admin.
+them can grant themselves (or anyone) any permission, up to cluster-admin. `bind` restricted by
+`resourceNames` to ordinary roles (the way to let a team hand out `view`) is not reported;
+`bind` on `cluster-admin`, `admin`, `edit` or a `system:` role is, and so is `escalate`
+whatever its names (it lets the holder rewrite the named role).
 """,
     remediation="""
 Remove `bind` and `escalate` (and `*` verbs) on roles and clusterroles:
@@ -259,12 +275,17 @@ rules:
 """,
 )
 def rbac_bind_escalate(subject: Resource, ctx) -> Iterator[Failure]:
-    yield from grant_failures(
-        subject,
-        ctx,
-        lambda r: r.grants(("bind", "escalate"), ("rbac.authorization.k8s.io",), ("roles", "clusterroles")),
-        "grants bind/escalate on roles",
-    )
+    yield from grant_failures(subject, ctx, _binds_or_escalates, "grants bind/escalate on roles")
+
+
+def _impersonates(rule: Rule) -> bool:
+    if not rule.grants(
+        ("impersonate",),
+        ("", "authentication.k8s.io"),
+        ("users", "groups", "serviceaccounts", "uids", "userextras/*"),
+    ):
+        return False
+    return not rule.names or any(name.startswith("system:") for name in rule.names)
 
 
 @register(
@@ -279,7 +300,8 @@ def rbac_bind_escalate(subject: Resource, ctx) -> Iterator[Failure]:
     description="""
 `impersonate` lets a subject act as another user, group or ServiceAccount, with all of that
 identity's rights (impersonating the group `system:masters` is cluster-admin). The default `edit`
-role can impersonate ServiceAccounts in its namespace.
+role can impersonate ServiceAccounts in its namespace. A rule restricted by `resourceNames` is
+reported only when it names a `system:` identity.
 """,
     remediation="""
 Remove `impersonate`; where an operator really needs it, restrict it with `resourceNames`:
@@ -295,16 +317,7 @@ rules:
     + _ROLE_REMEDIATION_TAIL,
 )
 def rbac_impersonate(subject: Resource, ctx) -> Iterator[Failure]:
-    yield from grant_failures(
-        subject,
-        ctx,
-        lambda r: r.grants(
-            ("impersonate",),
-            ("", "authentication.k8s.io"),
-            ("users", "groups", "serviceaccounts", "uids", "userextras/*"),
-        ),
-        "grants impersonation",
-    )
+    yield from grant_failures(subject, ctx, _impersonates, "grants impersonation")
 
 
 @register(

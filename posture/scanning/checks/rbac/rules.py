@@ -145,8 +145,10 @@ class Rule:
     def has_resource(self, resource: str) -> bool:
         if "*" in self.resources or resource in self.resources:
             return True
-        base, _, sub = resource.partition("/")
-        return bool(sub) and (f"{base}/*" in self.resources or f"*/{sub}" in self.resources)
+        # As the authorizer's ResourceMatches: `*/exec` matches a subresource of every
+        # resource, but `pods/*` is a literal name that matches nothing.
+        _, _, sub = resource.partition("/")
+        return bool(sub) and f"*/{sub}" in self.resources
 
     def grants(self, verbs: tuple[str, ...], groups: tuple[str, ...], resources: tuple[str, ...]) -> bool:
         return (

@@ -20,10 +20,15 @@ def _limit_range_defaults(inventory) -> dict[str, tuple[frozenset[str], frozense
         limits, requests = found.setdefault(limit_range.namespace, (set(), set()))
         for item in as_list(limit_range.spec.get("limits")):
             if isinstance(item, dict) and item.get("type", "Container") == "Container":
-                limits.update(as_dict(item.get("default")))
-                requests.update(as_dict(item.get("defaultRequest")))
-                # With only a default limit, the API server uses it as the request too.
-                requests.update(as_dict(item.get("default")))
+                # As SetDefaults_LimitRangeItem: a max is the default limit when none is
+                # given, a default limit is the default request, and so is a min.
+                limits.update(as_dict(item.get("default")), as_dict(item.get("max")))
+                requests.update(
+                    as_dict(item.get("defaultRequest")),
+                    as_dict(item.get("default")),
+                    as_dict(item.get("max")),
+                    as_dict(item.get("min")),
+                )
     return {ns: (frozenset(limits), frozenset(requests)) for ns, (limits, requests) in found.items()}
 
 
