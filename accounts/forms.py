@@ -34,7 +34,7 @@ class TotpCodeForm(forms.Form):
 
     def clean_code(self):
         code = "".join(self.cleaned_data["code"].split())
-        if len(code) != 6 or not code.isdigit():
+        if len(code) != 6 or not (code.isascii() and code.isdigit()):
             raise forms.ValidationError("Enter the six digits your authenticator app shows.")
         return code
 

@@ -198,7 +198,7 @@ def _replace_recovery_codes(user) -> list[str]:
 
 def _matching_step(secret: str, code: str, now) -> int | None:
     code = "".join(code.split())
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
     current = int(now.timestamp()) // STEP_SECONDS

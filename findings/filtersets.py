@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django.db.models import Q
@@ -65,8 +65,8 @@ class FindingFilterSet(django_filters.FilterSet):
         if value == "me":
             user = getattr(self.request, "user", None)
             return queryset.filter(assignee=user) if user and user.is_authenticated else queryset.none()
-        if value.isdigit():
-            return queryset.filter(assignee_id=int(value))
+        if value.isascii() and value.isdigit():  # "²" is a digit to isdigit, not to int()
+            return queryset.filter(assignee_id=int(value)) if len(value) <= 18 else queryset.none()
         return queryset.filter(assignee__username=value)
 
     def past_due(self, queryset, name, value):
@@ -79,4 +79,6 @@ class FindingFilterSet(django_filters.FilterSet):
         return queryset.filter(first_seen_at__gte=_start_of(value))
 
     def seen_before(self, queryset, name, value):
+        if value == date.max:
+            return queryset  # every finding was first seen before the end of time
         return queryset.filter(first_seen_at__lt=_start_of(value + timedelta(days=1)))

@@ -183,6 +183,10 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
         if "ids" in data:
             selected = visible.filter(pk__in=set(data["ids"]))
         else:
+            # A misspelt key must not widen the selection to every finding.
+            unknown = sorted(set(data["filter"]) - set(FindingFilterSet.base_filters))
+            if unknown:
+                raise ValidationError({"filter": {name: ["Unknown filter."] for name in unknown}})
             query = QueryDict(mutable=True)
             for name, value in data["filter"].items():
                 values = value if isinstance(value, list) else [value]

@@ -261,7 +261,7 @@ def _scope(request):
     cluster_id = request.query_params.get("cluster")
     team = request.query_params.get("team")
     if cluster_id is not None:
-        if not cluster_id.isdigit() or len(cluster_id) > 18:
+        if not (cluster_id.isascii() and cluster_id.isdigit()) or len(cluster_id) > 18:
             raise ValidationError({"cluster": ["A cluster id is required."]})
         clusters = clusters.filter(pk=int(cluster_id))
         if not clusters.exists():
@@ -279,7 +279,7 @@ def _int_param(request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw[:6]) <= high or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw[:6]) <= high or len(raw) > 6:
         raise ValidationError({name: [f"Must be a whole number from {low} to {high}."]})
     return int(raw)
 

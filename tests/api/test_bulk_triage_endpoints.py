@@ -71,6 +71,16 @@ def test_a_selection_needs_ids_or_a_filter_and_a_valid_one(api, engineer, cluste
     assert_error(client.post(url, {"filter": "severity=high"}), 400, "invalid")
 
 
+def test_a_misspelt_filter_key_is_refused_rather_than_selecting_everything(api, engineer, cluster):
+    make_findings(cluster, 3)
+    response = api(engineer).post(
+        "/api/v1/findings/bulk-acknowledge/", {"filter": {"clusterr": cluster.pk}, "reason": "typo"}
+    )
+    assert_error(response, 400, "invalid")
+    assert "clusterr" in response.json()["error"]["fields"]["filter"]
+    assert Finding.objects.filter(status="open").count() == 3
+
+
 def test_bulk_triage_is_refused_when_the_selection_reaches_a_team_where_you_only_view(
     api, engineer, cluster, other_team
 ):

@@ -32,6 +32,8 @@ HOSTILE = [
     "%00",
     "${jndi:ldap://x}",
     "💥" * 300,
+    "²",  # a digit to str.isdigit, not to int()
+    "9999-12-31",  # the last date: one day later overflows
 ]
 
 
@@ -47,7 +49,8 @@ def test_hostile_query_strings_never_cause_a_server_error(api, viewer, cluster):
     client = api(viewer)
     for url in READ_URLS:
         for value in HOSTILE:
-            names = ("cluster", "namespace", "severity", "status", "q", "page", "cursor")
+            names = ("cluster", "namespace", "severity", "status", "q", "page", "cursor", "assignee")
+            names += ("first_seen_after", "first_seen_before")
             params = dict.fromkeys(names, value)
             params.update(team=value, bucket=value, days=value, ordering=value, page_size=value)
             response = client.get(url, params)

@@ -174,7 +174,7 @@ def _ports(service: Resource) -> Iterator[tuple[int, dict]]:
 def _as_port(value) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return None
 
