@@ -218,7 +218,11 @@ class FindingBulkView(FindingListView):
         if not engineer_teams:
             raise PermissionDenied
         form = BulkActionForm(request.POST, team_ids=engineer_teams)
-        ids = [value for value in request.POST.getlist("ids") if value.isascii() and value.isdigit() and len(value) <= 18]
+        ids = [
+            value
+            for value in request.POST.getlist("ids")
+            if value.isascii() and value.isdigit() and len(value) <= 18
+        ]
         level, outcome = self._apply(form, ids, engineer_teams)
         triage_changed()
         if _is_partial(request):
