@@ -103,8 +103,6 @@ def subjects_for(check: Check, inventory: Inventory) -> Iterable[Resource | Inve
         subjects = inventory.objects_of(check.kinds)
     else:
         subjects = inventory.objects_of((str(check.target),))
-    if check.applies is not None:
-        return [subject for subject in subjects if check.applies(subject)]
     return subjects
 
 
@@ -169,23 +167,29 @@ def _run_check(
     check: Check, severity: Severity, inventory, context: Context, results: ScanResults, exemptions: dict
 ) -> None:
     evaluate = check.evaluate
+    applies = check.applies
     evaluated = 0
     exempted = 0
     no_exemption = (set(), "")
     for subject in subjects_for(check, inventory):
-        evaluated += 1
         try:
+            if applies is not None and not applies(subject):
+                continue
             failures = list(evaluate(subject, context))
         except NotAssessed as exc:
             results.not_assessed[check.id] = str(exc)
-            evaluated -= 1
             continue
         except Exception:
             # A bug in one check must not sink the scan; it is logged with the
-            # object so that it can be reproduced.
+            # object so that it can be reproduced. Nor may it pass as a clean
+            # result: the check is not assessed, so its open findings stay open.
             logger.exception("check %s failed on %r", check.id, subject)
             results.errors.append(f"check {check.id} could not evaluate {subject!r}")
+            results.not_assessed.setdefault(
+                check.id, f"could not evaluate {_described(subject)} (an internal error, logged)"
+            )
             continue
+        evaluated += 1
         if isinstance(subject, Resource):
             ignored, reason = exemptions.get(id(subject), no_exemption)
         else:
@@ -222,6 +226,12 @@ def _run_check(
     results.evaluated[check.id] += evaluated
     if exempted:
         results.exempted_evaluations[check.id] += exempted
+
+
+def _described(subject) -> str:
+    if isinstance(subject, Resource):
+        return f"{subject.kind} {subject.namespace + '/' if subject.namespace else ''}{subject.name}"
+    return "the cluster"
 
 
 def _one_per_container(failures: list[Failure]) -> list[Failure]:

@@ -506,8 +506,10 @@ class Inventory:
             if (
                 isinstance(owner, dict)
                 and owner.get("controller")
-                and owner.get("kind") in WORKLOAD_KINDS
-                and self.has(owner["kind"], resource.namespace, owner.get("name") or "")
+                and isinstance(owner.get("kind"), str)
+                and isinstance(owner.get("name"), str)
+                and owner["kind"] in WORKLOAD_KINDS
+                and self.has(owner["kind"], resource.namespace, owner["name"])
             ):
                 return True
         return False

@@ -117,6 +117,39 @@ def test_a_check_that_crashes_on_one_object_does_not_stop_the_others(caplog):
     assert "test-check" in caplog.text
 
 
+def test_a_check_that_crashes_is_not_assessed_rather_than_passed():
+    # A crash must not read as "no problem": that would resolve the check's open findings.
+    def flaky(workload, ctx):
+        if workload.name == "bad":
+            raise KeyError("boom")
+        return []
+
+    results = engine.run(
+        Inventory.from_objects([deployment("bad"), deployment("good")]), checks=_registry_with(flaky)
+    )
+    assert results.not_assessed == {
+        "test-check": "could not evaluate Deployment shop/bad (an internal error, logged)"
+    }
+    assert results.evaluated["test-check"] == 1
+
+
+def test_objects_with_wrongly_typed_fields_do_not_stop_the_scan():
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": ["Opaque"],
+        "metadata": {"name": "s", "namespace": "shop", "creationTimestamp": "2020-01-01T00:00:00Z"},
+    }
+    pod = _pod("p")
+    pod["metadata"]["ownerReferences"] = [{"kind": ["ReplicaSet"], "name": {"x": 1}, "controller": True}]
+    results = engine.run(Inventory.from_objects([secret, pod]))
+    assert results.errors == []
+    assert "secret-not-rotated" in {r.check_id for r in results.findings}
+    assert ("Pod", "p") in {
+        (r.kind, r.name) for r in results.findings if r.check_id == "privileged-container"
+    }
+
+
 def test_disabled_checks_do_not_run():
     settings = engine.CheckSettings(disabled=frozenset({"privileged-container"}))
     results = engine.run(Inventory.from_objects([deployment("web", privileged=True)]), settings=settings)

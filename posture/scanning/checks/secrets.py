@@ -125,7 +125,8 @@ def last_written(secret: Resource) -> datetime | None:
 
 
 def _rotation_is_ours(secret: Resource) -> bool:
-    if secret.raw.get("type") in _UNROTATED_TYPES:
+    kind = secret.raw.get("type")
+    if isinstance(kind, str) and kind in _UNROTATED_TYPES:
         return False
     owners = [o for o in as_list(secret.metadata.get("ownerReferences")) if isinstance(o, dict)]
     if any(o.get("kind") in _MANAGING_OWNERS for o in owners):
