@@ -182,6 +182,20 @@ def test_a_structure_that_contains_itself_is_built_as_pyyaml_builds_it():
     assert document["loop"][1] is document["loop"]
 
 
+def _laughs(levels: int) -> str:
+    lines = ["kind: ConfigMap", "data:", '  a0: &a0 "lol"']
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_aliases_that_expand_to_millions_of_values_are_refused():
+    # 500 bytes that would expand to 10^8 values once stored as JSON or walked by the checks.
+    with pytest.raises(yaml.YAMLError, match="aliases expand the document by more than 1,000,000 values"):
+        load_document(_laughs(8))
+    reused = load_document(_laughs(4))  # 10,000 values: reuse, not a bomb
+    assert len(reused["data"]["a4"]) == 10
+
+
 @pytest.mark.parametrize("text", ERRORS)
 def test_errors_are_pyyamls_own(text):
     with pytest.raises((yaml.YAMLError, ValueError)) as expected:

@@ -27,6 +27,9 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _SafeLoader
 
 _MAX_RESOLVED = 50_000  # distinct plain scalars remembered; a hostile file cannot grow it further
+# How many values aliases may add to a document once expanded (as JSON, storage and the
+# checks see it). A few reused templates add hundreds; "billion laughs" adds billions.
+MAX_ALIAS_EXPANSION = 1_000_000
 
 
 class KubernetesLoader(_SafeLoader):
@@ -82,6 +85,8 @@ def load_document(data: bytes | str):
         }
         # Without an anchor there is no alias: every node is built once, nothing to remember.
         anchored = (b"&" if isinstance(data, bytes) else "&") in data
+        if anchored:
+            _refuse_alias_bombs(node)
         try:
             return _build(node, scalars, {} if anchored else None)
         except (_LeftToPyYAML, TypeError, RecursionError):
@@ -126,3 +131,43 @@ def _build(node, scalars: dict, built: dict | None):
     if built is not None:
         built[id(node)] = result
     return result
+
+
+def _refuse_alias_bombs(root) -> None:
+    """Raise if aliases make the document expand far beyond what is written.
+
+    Aliases are shared objects here, but every later step (the JSON a snapshot is
+    stored as, the checks' walks) sees them expanded: a 700-byte file of nested
+    aliases expands to gigabytes.
+    """
+    expanded: dict[int, int] = {}  # node id -> values in its expansion
+    written = 0
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            children = _children(node)
+            expanded[key] = 1 + sum(expanded.get(id(child), 1) for child in children)
+            continue
+        if key in expanded:
+            continue
+        written += 1
+        expanded[key] = 1  # until its children are counted; a structure containing itself stops here
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in expanded)
+    if expanded[id(root)] - written > MAX_ALIAS_EXPANSION:
+        raise ConstructorError(
+            None,
+            None,
+            f"aliases expand the document by more than {MAX_ALIAS_EXPANSION:,} values",
+            root.start_mark,
+        )
+
+
+def _children(node) -> list:
+    if node.__class__ is MappingNode:
+        return [item for pair in node.value for item in pair]
+    if node.__class__ is SequenceNode:
+        return node.value
+    return []
