@@ -192,6 +192,9 @@ def test_aliases_that_expand_to_millions_of_values_are_refused():
     # 500 bytes that would expand to 10^8 values once stored as JSON or walked by the checks.
     with pytest.raises(yaml.YAMLError, match="aliases expand the document by more than 1,000,000 values"):
         load_document(_laughs(8))
+    merged_first = _laughs(8).replace("data:\n", "data:\n  m: {<<: {x: 1}}\n")  # left to PyYAML's constructor
+    with pytest.raises(yaml.YAMLError, match="aliases expand"):
+        load_document(merged_first)
     reused = load_document(_laughs(4))  # 10,000 values: reuse, not a bomb
     assert len(reused["data"]["a4"]) == 10
 

@@ -85,12 +85,13 @@ def load_document(data: bytes | str):
         }
         # Without an anchor there is no alias: every node is built once, nothing to remember.
         anchored = (b"&" if isinstance(data, bytes) else "&") in data
-        if anchored:
-            _refuse_alias_bombs(node)
+        aliases = _Aliases(node) if anchored else None
         try:
-            return _build(node, scalars, {} if anchored else None)
+            return _build(node, scalars, aliases)
         except (_LeftToPyYAML, TypeError, RecursionError):
             pass  # TypeError: an unhashable key, which PyYAML reports; PyYAML's constructor does not recurse
+        if aliases is not None:
+            aliases.refuse_bombs()  # PyYAML's constructor would share aliases without counting them
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -103,7 +104,65 @@ class _LeftToPyYAML(Exception):
 _BUILDING = object()
 
 
-def _build(node, scalars: dict, built: dict | None):
+class _Aliases:
+    """The objects built for anchored nodes, and how much their aliases expand the document.
+
+    Aliases are shared objects here, but every later step (the JSON a snapshot is stored
+    as, the checks' walks) sees them expanded: a 700-byte file of nested aliases
+    ("billion laughs") expands to gigabytes. Each alias met adds its node's expanded size;
+    past ``MAX_ALIAS_EXPANSION`` the document is refused.
+    """
+
+    __slots__ = ("root", "built", "sizes", "added")
+
+    def __init__(self, root):
+        self.root = root
+        self.built: dict[int, object] = {}
+        self.sizes: dict[int, int] = {}  # node id -> values in its expansion
+        self.added = 0
+
+    def met_alias(self, node) -> None:
+        self.added += _expanded_size(node, self.sizes)
+        if self.added > MAX_ALIAS_EXPANSION:
+            self._refuse()
+
+    def refuse_bombs(self) -> None:
+        if _expanded_size(self.root, self.sizes) - len(self.sizes) > MAX_ALIAS_EXPANSION:
+            self._refuse()
+
+    def _refuse(self):
+        raise ConstructorError(
+            None,
+            None,
+            f"aliases expand the document by more than {MAX_ALIAS_EXPANSION:,} values",
+            self.root.start_mark,
+        )
+
+
+def _expanded_size(node, sizes: dict[int, int]) -> int:
+    """Values in ``node`` with every alias expanded; a structure containing itself counts once."""
+    stack = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        key = id(current)
+        if children_done:
+            sizes[key] = 1 + sum(sizes.get(id(child), 1) for child in _children(current))
+        elif key not in sizes:
+            sizes[key] = 1  # until its children are counted
+            stack.append((current, True))
+            stack.extend((child, False) for child in _children(current) if id(child) not in sizes)
+    return sizes[id(node)]
+
+
+def _children(node) -> list:
+    if node.__class__ is MappingNode:
+        return [item for pair in node.value for item in pair]
+    if node.__class__ is SequenceNode:
+        return node.value
+    return []
+
+
+def _build(node, scalars: dict, aliases: _Aliases | None):
     kind = node.__class__
     tag = node.tag
     if kind is ScalarNode:
@@ -113,61 +172,23 @@ def _build(node, scalars: dict, built: dict | None):
         if construct is None:  # a merge key, !!binary, !!timestamp, a custom tag...
             raise _LeftToPyYAML
         return construct(node)
-    if built is not None:  # aliases: the same node must give the same object
+    if aliases is not None:  # the same node must give the same object
+        built = aliases.built
         done = built.get(id(node))
         if done is _BUILDING:  # a structure that contains itself
             raise _LeftToPyYAML
         if done is not None:
+            aliases.met_alias(node)
             return done
         built[id(node)] = _BUILDING
     if kind is MappingNode and tag == MAP:
         result = {}
         for key_node, value_node in node.value:
-            result[_build(key_node, scalars, built)] = _build(value_node, scalars, built)
+            result[_build(key_node, scalars, aliases)] = _build(value_node, scalars, aliases)
     elif kind is SequenceNode and tag == SEQ:
-        result = [_build(item, scalars, built) for item in node.value]
+        result = [_build(item, scalars, aliases) for item in node.value]
     else:
         raise _LeftToPyYAML  # !!set, !!omap, !!pairs, or a tag PyYAML refuses
-    if built is not None:
-        built[id(node)] = result
+    if aliases is not None:
+        aliases.built[id(node)] = result
     return result
-
-
-def _refuse_alias_bombs(root) -> None:
-    """Raise if aliases make the document expand far beyond what is written.
-
-    Aliases are shared objects here, but every later step (the JSON a snapshot is
-    stored as, the checks' walks) sees them expanded: a 700-byte file of nested
-    aliases expands to gigabytes.
-    """
-    expanded: dict[int, int] = {}  # node id -> values in its expansion
-    written = 0
-    stack = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        key = id(node)
-        if children_done:
-            children = _children(node)
-            expanded[key] = 1 + sum(expanded.get(id(child), 1) for child in children)
-            continue
-        if key in expanded:
-            continue
-        written += 1
-        expanded[key] = 1  # until its children are counted; a structure containing itself stops here
-        stack.append((node, True))
-        stack.extend((child, False) for child in _children(node) if id(child) not in expanded)
-    if expanded[id(root)] - written > MAX_ALIAS_EXPANSION:
-        raise ConstructorError(
-            None,
-            None,
-            f"aliases expand the document by more than {MAX_ALIAS_EXPANSION:,} values",
-            root.start_mark,
-        )
-
-
-def _children(node) -> list:
-    if node.__class__ is MappingNode:
-        return [item for pair in node.value for item in pair]
-    if node.__class__ is SequenceNode:
-        return node.value
-    return []
