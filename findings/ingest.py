@@ -44,9 +44,22 @@ def evidence_value(value):
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     if isinstance(value, list | dict):
-        text = _text(json.dumps(value, default=str, sort_keys=True))
-        return json.loads(text) if len(text) <= MAX_EVIDENCE_CHARS else text[:MAX_EVIDENCE_CHARS] + "…"
+        # json.dumps writes NUL as the escape \u0000, which _text cannot see: drop it after loading.
+        text = json.dumps(value, default=str, sort_keys=True)
+        if len(text) > MAX_EVIDENCE_CHARS:
+            return _text(text[:MAX_EVIDENCE_CHARS]) + "…"
+        return _without_nul(json.loads(text)) if "\\u0000" in text else json.loads(text)
     return _text(str(value), MAX_EVIDENCE_CHARS)
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 _LIMITS = (64, 253, 253, 253, 2000, 1000)  # kind, namespace, name, container, message, evidence path

@@ -68,15 +68,27 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
     digest = hashlib.sha256(data).hexdigest()
     del data
     extra_names = tuple(map(str, check_settings_for(cluster).options.get("extra_sensitive_env_names", ())))
+    items = []
     for obj in parsed.objects:
         mask_credentials(obj, extra_names)
-    document = {
-        "apiVersion": "v1",
-        "kind": "List",
-        "metadata": {"annotations": list_annotations(parsed.coverage_gaps, parsed.server_version)},
-        "items": parsed.objects,
-    }
-    redacted = gzip.compress(orjson.dumps(document), compresslevel=6)
+        try:
+            # Non-string keys become strings, as Kubernetes' YAML-to-JSON conversion makes them.
+            items.append(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS))
+        except orjson.JSONEncodeError as exc:  # a lone surrogate, a 70-digit number, absurd nesting
+            parsed.errors.append(
+                snapshot_collector.DocumentError("upload", 0, f"{_object_name(obj)} cannot be stored: {exc}")
+            )
+    if not items and not parsed.coverage_gaps:
+        raise SnapshotRejected(
+            f"the snapshot holds no storable Kubernetes objects ({parsed.errors[-1].reason})"
+        )
+    metadata = {"annotations": list_annotations(parsed.coverage_gaps, parsed.server_version)}
+    document = b'{"apiVersion":"v1","kind":"List","metadata":%s,"items":[%s]}' % (
+        orjson.dumps(metadata),
+        b",".join(items),
+    )
+    del items
+    redacted = gzip.compress(document, compresslevel=6)
     record = Snapshot(
         cluster=cluster,
         sha256=digest,
@@ -88,6 +100,14 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
     record.content = redacted
     record.save()
     return record
+
+
+def _object_name(obj: dict) -> str:
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
+    where = f"{namespace}/{name}" if namespace else name
+    text = f"{str(obj.get('kind'))[:64]} {where[:300]}".strip().replace("\x00", "")
+    return text.encode("utf-8", "replace").decode()  # no lone surrogate in what is stored
 
 
 # --- Starting scans -------------------------------------------------------------

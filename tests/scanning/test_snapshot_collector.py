@@ -101,3 +101,19 @@ spec:
     snapshot = read_bytes(manifest, "pod.yaml")
     results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
     assert {"privileged-container", "host-network"} <= {finding.check_id for finding in results.findings}
+
+
+def test_a_lone_surrogate_escape_in_json_reads_as_the_replacement_character():
+    pair_and_lone = (
+        b'{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a\\ud83d\\ude00b\\udc00"}}'
+    )
+    snapshot = read_bytes(pair_and_lone, "cm.json")
+    assert snapshot.objects[0]["metadata"]["name"] == "a\U0001f600b\ufffd"
+
+
+def test_gzip_with_corrupt_data_is_reported_not_raised():
+    data = gzip.compress(b'{"apiVersion": "v1", "kind": "List", "items": []}' * 50)
+    corrupt = data[:10] + b"\xff" * 4 + data[14:]  # a valid header, then an invalid deflate block
+    snapshot = read_bytes(corrupt, "dump.json.gz")
+    [error] = snapshot.errors
+    assert error.reason.startswith("not a valid gzip file")

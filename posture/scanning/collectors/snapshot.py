@@ -10,6 +10,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +102,7 @@ def read_bytes(
             raise SnapshotTooLarge(f"larger than the {max_bytes // (1024 * 1024)} MiB limit")
     except SnapshotTooLarge:
         raise
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         snapshot.errors.append(DocumentError(name, 0, f"not a valid gzip file ({exc})"))
         return snapshot
     if b"\x00" in data[:8192]:
@@ -142,7 +143,18 @@ def _looks_like_json(data: bytes) -> bool:
     return head[:1] in (b"{", b"[")
 
 
+# A \uD800-\uDFFF escape that is not half of a pair. Python's decoder keeps it as a lone
+# surrogate, which no UTF-8 output (storage, the database, a terminal) can hold; Go's
+# decoder, and so Kubernetes, reads it as U+FFFD.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
 def _read_json(text: str, name: str, snapshot: Snapshot) -> None:
+    if "\\ud" in text or "\\uD" in text:  # rare: only then pay for the pattern
+        text = _LONE_SURROGATE.sub(r"\\ufffd", text)
     try:
         document = _StreamingJson(text).document()
     except (json.JSONDecodeError, _NotJson) as exc:
@@ -288,7 +300,7 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 
 
 def _add_document(document, snapshot: Snapshot) -> None:
-    if not isinstance(document, dict) or not isinstance(document.get("kind"), str):
+    if not isinstance(document, dict) or not _is_kind(document.get("kind")):
         if document is not None:
             snapshot.skipped += 1
         return
@@ -316,6 +328,15 @@ def _add_document(document, snapshot: Snapshot) -> None:
     snapshot.objects.append(redact(document))
 
 
+def _is_kind(kind) -> bool:
+    return isinstance(kind, str) and bool(kind) and "\x00" not in kind
+
+
+def _clean(value, limit: int) -> str:
+    # Stored in the database: no NUL (PostgreSQL refuses it), bounded.
+    return str(value).replace("\x00", "")[:limit]
+
+
 def _read_list_annotations(document: dict, snapshot: Snapshot) -> None:
     metadata = document.get("metadata")
     annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
@@ -327,6 +348,6 @@ def _read_list_annotations(document: dict, snapshot: Snapshot) -> None:
     except (TypeError, ValueError):
         return  # a hand-made annotation that is not ours: ignore it rather than trust it
     if isinstance(gaps, dict):
-        snapshot.coverage_gaps.update({str(k)[:100]: str(v)[:300] for k, v in gaps.items()})
+        snapshot.coverage_gaps.update({_clean(k, 100): _clean(v, 300) for k, v in gaps.items()})
     if isinstance(version, dict):
-        snapshot.server_version = {str(k)[:40]: str(v)[:100] for k, v in version.items()}
+        snapshot.server_version = {_clean(k, 40): _clean(v, 100) for k, v in version.items()}
