@@ -191,6 +191,24 @@ UNUSABLE = [
         "give Rampart a service-account token instead (kubectl create token)",
     ),
     (
+        _kubeconfig(contexts=[{"name": "prod", "context": {"cluster": ["prod"], "user": "scanner"}}]),
+        "context 'prod' names no cluster",
+    ),
+    (
+        _kubeconfig(contexts=[{"name": "prod", "context": {"cluster": "prod", "user": {"a": "b"}}}]),
+        "context 'prod' names no user, so Rampart has no credentials",
+    ),
+    (
+        _kubeconfig(**{"current-context": ["prod"]}),
+        "the kubeconfig's current-context must be a context name",
+    ),
+    (
+        _kubeconfig(
+            clusters=[{"name": "prod", "cluster": {"server": "https://x:6443", "tls-server-name": {"a": 1}}}]
+        ),
+        "cluster 'prod': tls-server-name must be a host name",
+    ),
+    (
         _kubeconfig(users=[{"name": "scanner", "user": {}}]),
         "user 'scanner' has no token or client certificate, so Rampart has no credentials",
     ),

@@ -38,7 +38,7 @@ def connection_from_kubeconfig(text: str | bytes, *, context: str = "") -> Conne
     name = _choose_context(document, contexts, context.strip())
     chosen = contexts[name]
     cluster_name = chosen.get("cluster")
-    if not cluster_name:
+    if not cluster_name or not isinstance(cluster_name, str):
         raise InvalidConnection(f"context {quote_name(name)} names no cluster")
     if cluster_name not in clusters:
         raise InvalidConnection(
@@ -46,7 +46,7 @@ def connection_from_kubeconfig(text: str | bytes, *, context: str = "") -> Conne
             "which the kubeconfig does not define"
         )
     user_name = chosen.get("user")
-    if not user_name:
+    if not user_name or not isinstance(user_name, str):
         raise InvalidConnection(f"context {quote_name(name)} names no user, so Rampart has no credentials")
     if user_name not in users:
         raise InvalidConnection(
@@ -125,7 +125,9 @@ def _choose_context(document: dict, contexts: dict[str, dict], wanted: str) -> s
             )
         return wanted
     current = document.get("current-context")
-    if isinstance(current, str) and current:
+    if current and not isinstance(current, str):
+        raise InvalidConnection("the kubeconfig's current-context must be a context name")
+    if current:
         if current not in contexts:
             raise InvalidConnection(
                 f"the kubeconfig's current-context {quote_name(current)} is not one of its contexts "
@@ -154,8 +156,11 @@ def _cluster_settings(name: str, cluster: dict) -> dict:
     if insecure not in (None, True, False):
         raise InvalidConnection(f"{label}: insecure-skip-tls-verify must be true or false")
     settings["insecure_skip_tls_verify"] = bool(insecure)
-    if cluster.get("tls-server-name"):
-        settings["tls_server_name"] = str(cluster["tls-server-name"]).strip()
+    server_name = cluster.get("tls-server-name")
+    if server_name:
+        if not isinstance(server_name, str):
+            raise InvalidConnection(f"{label}: tls-server-name must be a host name")
+        settings["tls_server_name"] = server_name.strip()
     proxy = cluster.get("proxy-url")
     if proxy:
         proxy = str(proxy).strip()
