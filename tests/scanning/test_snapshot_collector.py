@@ -117,3 +117,27 @@ def test_gzip_with_corrupt_data_is_reported_not_raised():
     snapshot = read_bytes(corrupt, "dump.json.gz")
     [error] = snapshot.errors
     assert error.reason.startswith("not a valid gzip file")
+
+
+def test_a_secret_value_copied_into_an_annotation_is_not_kept():
+    token = "eyJhbGciOiJSUzI1NiIsImtpZCI6IkFCQyJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJlLXZhbHVl"
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/dockercfg",
+        "metadata": {
+            "name": "builder-dockercfg-x1",
+            "namespace": "shop",
+            "annotations": {
+                "openshift.io/token-secret.value": token,
+                "kubernetes.io/service-account.name": "builder",
+                "team": "payments",
+            },
+        },
+    }
+    [stored] = read_bytes(as_json_list(secret), "secrets.json").objects
+    assert stored["metadata"]["annotations"] == {
+        "openshift.io/token-secret.value": "",
+        "kubernetes.io/service-account.name": "builder",
+        "team": "payments",
+    }

@@ -35,12 +35,24 @@ def redact(obj: dict) -> dict:
             for key in VALUE_BEARING_ANNOTATIONS:
                 annotations.pop(key, None)
     if obj.get("kind") == "Secret":
+        _blank_credential_annotations(obj)
         for key in SECRET_VALUE_FIELDS:
             if key in obj:
                 # Keep which keys exist (checks may need names), never the values.
                 value = obj[key]
                 obj[key] = dict.fromkeys(value, "") if isinstance(value, dict) else {}
     return obj
+
+
+def _blank_credential_annotations(secret: dict) -> None:
+    # Some platforms copy a Secret's value into an annotation (OpenShift's
+    # openshift.io/token-secret.value): keep the key, never such a value.
+    metadata = secret.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if isinstance(annotations, dict):
+        for key, value in annotations.items():
+            if isinstance(value, str) and value and (sensitive_name(str(key)) or credential_shape(value)):
+                annotations[key] = ""
 
 
 def _write_record(entry: dict) -> dict:
