@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from posture.scanning.collectors import transport
 from posture.scanning.collectors.errors import CollectionError
 from posture.scanning.collectors.live import collect, connection_from
 from tests.live.conftest import FAST_TIMEOUT, free_port, token_connection
@@ -68,3 +69,16 @@ def test_a_web_server_that_is_not_kubernetes_is_recognised(serve):
 
     with pytest.raises(CollectionError, match="does not look like a Kubernetes API server"):
         collect(token_connection(kube))
+
+
+def test_a_response_larger_than_the_cap_is_refused_not_read_into_memory(serve, objects, monkeypatch):
+    # The cap is lowered so that the fake server's ordinary pages exceed it; the server
+    # and the HTTP path are the real ones.
+    monkeypatch.setattr(transport, "MAX_RESPONSE_BYTES", 2048)
+    kube = serve(objects)
+
+    inventory = collect(token_connection(kube), request_timeout=FAST_TIMEOUT)
+
+    assert inventory.coverage_gaps  # large lists become gaps; /version (small) still answered
+    reason = next(iter(inventory.coverage_gaps.values()))
+    assert reason.startswith("the API server sent more than 2,048 bytes in one response")

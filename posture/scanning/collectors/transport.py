@@ -52,6 +52,27 @@ class TransportError(Exception):
         self.transient = transient or timeout
 
 
+# One page of 500 objects is a few MiB; a server that sends more than this is not one to trust
+# with Rampart's memory (a hostile endpoint can stream gigabytes).
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+def _read_capped(raw) -> bytes:
+    chunks, size = [], 0
+    for chunk in raw.stream(1 << 20, decode_content=True):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            limit = MAX_RESPONSE_BYTES
+            shown = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit:,} bytes"
+            raise ResponseTooLarge(f"the API server sent more than {shown} in one response")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class Transport:
     def __init__(self, api_client: ApiClient, connection: Connection, timeout: float):
         self.api_client = api_client
@@ -88,7 +109,7 @@ class Transport:
                 _request_timeout=(min(self.timeout, 10.0), self.timeout),
             )
             try:
-                data = response.read()
+                data = _read_capped(response.response)
             finally:
                 response.response.release_conn()
         except Exception as exc:  # urllib3, ssl and the client each raise their own kinds
@@ -129,6 +150,8 @@ class Transport:
         """One line for a failed request, and whether it was a timeout."""
         causes = list(_causes(exc))
         where = self.api_url
+        if isinstance(exc, ResponseTooLarge):
+            return f"{exc} (from {where})", False
         host = urlsplit(self.api_url).hostname or self.api_url
         for cause in causes:
             if isinstance(cause, ssl.SSLCertVerificationError):
