@@ -84,3 +84,18 @@ def test_the_report_warns_when_tls_verification_is_disabled(kube):
         "TLS verification is disabled (insecure-skip-tls-verify): the token could be intercepted; "
         "embed the cluster's CA instead"
     ]
+
+
+def test_a_slow_server_gets_a_partial_report_within_the_deadline(serve, objects):
+    # The user waits on a web request, behind a worker timeout: a slow cluster must not hold it.
+    kube = serve(objects, delay=0.3)
+
+    report = live.test_connection(token_connection(kube), request_timeout=FAST_TIMEOUT, deadline=1.5)
+
+    assert report.ok
+    assert report.seconds < 1.5 + 2 * FAST_TIMEOUT
+    statuses = [access.status for access in report.resources]
+    assert "readable" in statuses
+    assert "not_tried" in statuses
+    not_tried = next(access for access in report.resources if access.status == "not_tried")
+    assert not_tried.reason == "not tried: the test stops after 1.5 s and this server answers slowly"

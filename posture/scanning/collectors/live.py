@@ -233,11 +233,16 @@ def collect_with_details(
 def test_connection(
     connection: Connection,
     *,
-    request_timeout: float = 10.0,  # noqa: PT028
+    request_timeout: float = 5.0,  # noqa: PT028
+    deadline: float = 20.0,  # noqa: PT028
     resource_types: Iterable[ResourceType] = RESOURCE_TYPES,  # noqa: PT028
     clock: Callable[[], float] = time.monotonic,  # noqa: PT028
 ) -> ConnectionReport:
-    """Try one small list per resource type. Never raises for cluster problems: they are in the report."""
+    """Try one small list per resource type. Never raises for cluster problems: they are in the report.
+
+    The user waits on a web request: after ``deadline`` seconds the remaining types are
+    reported as not tried rather than keeping them (and the web worker) waiting.
+    """
     started = clock()
     report = ConnectionReport(api_url=connection.api_url, warnings=connection.warnings)
     resource_types = tuple(resource_types)
@@ -257,6 +262,9 @@ def test_connection(
                     report.resources.append(_access(rtype, "not_served", gaps[rtype.kind]))
                 elif rtype not in planned:
                     report.resources.append(_access(rtype, "not_installed", "its API group is not installed"))
+                elif clock() - started > deadline:
+                    reason = f"not tried: the test stops after {deadline:g} s and this server answers slowly"
+                    report.resources.append(_access(rtype, "not_tried", reason))
                 else:
                     try:
                         read_all(transport, rtype, planned[rtype], page_size=1, max_pages=1)
