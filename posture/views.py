@@ -329,7 +329,9 @@ class ClusterFormMixin(LoginRequiredMixin):
         return {**super().get_form_kwargs(), "user": self.request.user, "checks": checks}
 
     def form_valid(self, form):
-        cluster = services.save_cluster(form.save(commit=False), credentials=form.credentials)
+        cluster = services.save_cluster(
+            form.save(commit=False), credentials=form.credentials, actor=self.request.user
+        )
         self.on_saved(cluster)
         return redirect("posture:cluster-detail", pk=cluster.pk)
 

@@ -71,6 +71,10 @@ def test_an_admin_registers_a_snapshot_cluster(client, admin_user, team):
         "minutes",
         "posture.tasks.scheduled_scan_task",
     )
+    from accounts.models import AuditEvent
+
+    created = AuditEvent.objects.get(action="cluster.created")
+    assert created.actor == admin_user  # the person, not "system"
 
 
 def test_a_viewer_cannot_register_clusters(client, viewer):
