@@ -436,7 +436,7 @@ class CheckListView(LoginRequiredMixin, TemplateView):
             category=category,
             frameworks=FRAMEWORKS,
             framework=framework,
-            total_open=sum(counts.values()),
+            total_open=sum(counts.get(check.id, 0) for check in checks),  # of the checks shown
         )
         return context
 

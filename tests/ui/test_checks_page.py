@@ -35,6 +35,16 @@ def test_checks_filter_by_category_and_framework(client, viewer):
     assert 'id="check-privileged-container"' in page
 
 
+def test_the_total_counts_only_the_checks_the_filter_shows(client, cluster, viewer):
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    open_findings = Finding.objects.filter(cluster=cluster, status="open")
+    rbac_open = open_findings.filter(category="rbac").count()
+    assert rbac_open < open_findings.count()
+    client.force_login(viewer)
+    page = client.get(reverse("findings:check-list"), {"category": "rbac"}).text
+    assert f"· {rbac_open} open findings in your clusters" in page
+
+
 def test_the_open_counts_are_one_aggregate_query_then_cached(
     client, demo, demo_viewer, django_assert_num_queries
 ):
