@@ -363,12 +363,20 @@ class FindingActionView(LoginRequiredMixin, View):
         return redirect("findings:finding-detail", pk=finding.pk)
 
 
+def _form_error(form: StatusChangeForm) -> str:
+    if "to_status" in form.errors:
+        return "that change is not one Rampart knows"
+    field, errors = next(iter(form.errors.items()))
+    label = form.fields[field].label if field in form.fields else None
+    return f"{label or field.replace('_', ' ').capitalize()}: {errors[0].rstrip('.')}"
+
+
 class FindingStatusView(FindingActionView):
     def post(self, request, pk):
         finding = self.get_finding(pk)
         form = StatusChangeForm(request.POST)
         if not form.is_valid():
-            return self.respond(finding, error="that change is not one Rampart knows")
+            return self.respond(finding, error=_form_error(form))
         target = form.cleaned_data["to_status"]
         try:
             triage.change_status(

@@ -98,3 +98,17 @@ def test_another_teams_finding_is_not_found(client, demo, stranger):
         reverse("findings:finding-status", args=[finding.pk]), {"to_status": "acknowledged"}
     )
     assert response.status_code == 404
+
+
+def test_a_reason_too_long_is_named_as_the_problem(client, demo, demo_engineer):
+    finding = first_open(demo)
+    client.force_login(demo_engineer)
+    response = client.post(
+        reverse("findings:finding-status", args=[finding.pk]),
+        {"to_status": "risk_accepted", "reason": "x" * 2001, "until": "2099-01-01"},
+        follow=True,
+    )
+    assert "Reason: Ensure this value has at most 2000 characters (it has 2001)." in response.text
+    assert 'maxlength="2000" required' in response.text  # the browser stops it before sending
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
