@@ -32,6 +32,11 @@ class FindingFilterSet(django_filters.FilterSet):
     assignee = django_filters.CharFilter(
         method="assigned_to", label="Assignee", help_text='A user id, "me", or "none" for unassigned.'
     )
+    exception = django_filters.NumberFilter(
+        field_name="exception_rule_id",
+        label="Exception rule",
+        help_text="Held by this exception rule (its id).",
+    )
     overdue = django_filters.BooleanFilter(method="past_due", label="Overdue")
     first_seen_after = django_filters.DateFilter(method="seen_after", label="First seen on or after")
     first_seen_before = django_filters.DateFilter(method="seen_before", label="First seen on or before")

@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from findings import services
+from findings import services, triage
 from findings.models import ExceptionRule, Finding, FindingStatus
 from tests.factories import as_yaml, deployment, scan_snapshot
 
@@ -34,6 +34,25 @@ def test_the_list_shows_each_rule_with_its_usage(client, cluster, admin_user, vi
     assert "2 matched in all" in page
     assert '<span class="state state-active">active</span>' in page
     assert "Revoke" not in page  # viewers do not manage exceptions
+
+
+def test_a_rules_findings_link_lists_the_findings_that_rule_holds_and_no_others(client, cluster, admin_user):
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True), deployment("api", privileged=True)))
+    other = Finding.objects.filter(cluster=cluster).exclude(check_id="privileged-container").first()
+    until = timezone.now() + timedelta(days=5)
+    triage.change_status(other, FindingStatus.RISK_ACCEPTED, actor=admin_user, reason="by hand", until=until)
+    rule = a_rule(cluster, admin_user)
+    client.force_login(admin_user)
+    link = f"?status=risk_accepted&amp;exception={rule.pk}"
+    assert link in client.get(reverse("findings:exception-list")).text
+    listed = client.get(
+        reverse("findings:finding-list"), {"status": "risk_accepted", "exception": rule.pk}
+    ).text
+    held = Finding.objects.filter(exception_rule=rule)
+    assert held.count() == 2
+    for finding in held:
+        assert f'id="finding-{finding.pk}"' in listed
+    assert f'id="finding-{other.pk}"' not in listed
 
 
 def test_an_admin_creates_an_exception_and_matching_findings_are_accepted(client, cluster, admin_user):
