@@ -86,3 +86,9 @@ SECURITY_CONTEXT_CHECKS = [
 
 def make_lifecycle_cluster(team: Team, name: str | None = None, **fields) -> Cluster:
     return make_cluster(team, name=name, check_settings={"enabled": SECURITY_CONTEXT_CHECKS}, **fields)
+
+
+def create_token_on_page(client, **form):
+    """Submit the API tokens page's form as a browser does: with the one-time value it was rendered with."""
+    once = client.get("/accounts/tokens/").context["once"]
+    return client.post("/accounts/tokens/", {**form, "once": once})

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from tests.factories import make_user
+from tests.factories import create_token_on_page, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ def bearer(token: str) -> dict:
 
 def test_a_new_token_is_shown_once_and_never_again(client, viewer):
     client.force_login(viewer)
-    response = client.post("/accounts/tokens/", {"name": "ci pipeline", "scope": "read"})
+    response = create_token_on_page(client, name="ci pipeline", scope="read")
     assert response.status_code == 201
     plaintext = response.context["plaintext"]
     assert plaintext.startswith("rpt_")
@@ -32,7 +32,7 @@ def test_a_new_token_is_shown_once_and_never_again(client, viewer):
 
 def test_the_token_works_against_the_api_with_its_scope(client, viewer, cluster):
     client.force_login(viewer)
-    plaintext = client.post("/accounts/tokens/", {"name": "ci", "scope": "read"}).context["plaintext"]
+    plaintext = create_token_on_page(client, name="ci", scope="read").context["plaintext"]
     client.logout()
     assert client.get("/api/v1/clusters/", headers=bearer(plaintext)).status_code == 200
     token = ApiToken.objects.get(user=viewer)
@@ -42,7 +42,7 @@ def test_the_token_works_against_the_api_with_its_scope(client, viewer, cluster)
 def test_a_token_can_expire_on_a_chosen_day(client, viewer):
     client.force_login(viewer)
     day = timezone.localdate() + timedelta(days=30)
-    client.post("/accounts/tokens/", {"name": "short-lived", "scope": "write", "expires_on": day.isoformat()})
+    create_token_on_page(client, name="short-lived", scope="write", expires_on=day.isoformat())
     token = ApiToken.objects.get(user=viewer)
     assert timezone.localtime(token.expires_at).date() == day
     assert token.scope == ApiToken.Scope.WRITE
@@ -50,7 +50,7 @@ def test_a_token_can_expire_on_a_chosen_day(client, viewer):
 
 def test_an_expiry_in_the_past_is_refused(client, viewer):
     client.force_login(viewer)
-    response = client.post("/accounts/tokens/", {"name": "x", "scope": "read", "expires_on": "2020-01-01"})
+    response = create_token_on_page(client, name="x", scope="read", expires_on="2020-01-01")
     assert response.status_code == 200
     assert "Choose a day after today" in response.content.decode()
     assert not ApiToken.objects.exists()
@@ -89,3 +89,14 @@ def test_the_page_needs_a_login(client):
     response = client.get("/accounts/tokens/")
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
+
+
+def test_reloading_the_page_after_creating_a_token_does_not_create_another(client, viewer):
+    client.force_login(viewer)
+    once = client.get("/accounts/tokens/").context["once"]
+    form = {"name": "ci pipeline", "scope": "read", "once": once}
+    assert client.post("/accounts/tokens/", form).status_code == 201
+    resent = client.post("/accounts/tokens/", form, follow=True)  # what F5 does after a POST
+    assert ApiToken.objects.filter(user=viewer).count() == 1
+    assert "That form was already sent" in resent.content.decode()
+    assert "rpt_" not in str(resent.context.get("plaintext"))

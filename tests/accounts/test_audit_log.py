@@ -3,7 +3,7 @@ import pytest
 from accounts import audit
 from accounts.models import AuditEvent
 from tests.accounts.conftest import START, enrol, password_step, sign_in, totp_code
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, create_token_on_page
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_turning_two_factor_on_and_off_and_new_codes_are_recorded(client, viewer
 
 def test_token_creation_and_revocation_are_recorded_without_the_token(client, viewer):
     sign_in(client, viewer)
-    response = client.post("/accounts/tokens/", {"name": "ci", "scope": "read"})
+    response = create_token_on_page(client, name="ci", scope="read")
     token = response.context["new_token"]
     client.post(f"/accounts/tokens/{token.pk}/revoke/")
     created, revoked = AuditEvent.objects.order_by("id")

@@ -50,7 +50,7 @@ from posture.models import (
     ScanStatus,
 )
 from posture.scanning.checks import load_catalogue
-from tests.factories import make_cluster, make_team, make_user
+from tests.factories import create_token_on_page, make_cluster, make_team, make_user
 from tests.fakekube import FakeKube
 from tests.security.routes import ADMIN_PREFIX, fill, parameters, resolver_routes
 
@@ -361,7 +361,7 @@ def test_no_credential_given_to_rampart_is_ever_shown_logged_or_stored_in_the_cl
     # 2. A personal API token, made on the tokens page (shown once).
     body = seen.add(
         "the new personal token",
-        browser.post("/accounts/tokens/", {"name": "crawler", "scope": "write"}),
+        create_token_on_page(browser, name="crawler", scope="write"),
         may_show={"personal token", "personal token secret"},
     ).decode()
     personal = re.search(r"rpt_[0-9a-f]+_[A-Za-z0-9_-]+", body).group(0)
