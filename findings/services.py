@@ -7,8 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
-from findings import exceptions, triage
+from findings import exceptions, summary, triage
 from findings.models import ExceptionRule
+from posture.models import Cluster
 
 
 class RuleRefused(ValueError):
@@ -44,6 +45,8 @@ def create_exception_rule(
     with transaction.atomic():
         rule.save()
         accepted = exceptions.apply_rule(rule, now=now)
+        if accepted:
+            summary.recount_latest_scans(_rule_clusters(rule))
         audit.record(
             "exception.created",
             actor=actor,
@@ -61,8 +64,16 @@ def revoke_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = 
         ExceptionRule.objects.filter(pk=rule.pk).update(revoked_at=now)
         rule.revoked_at = now
         released = triage.release_rule(rule, actor=actor, now=now)
+        if released:
+            summary.recount_latest_scans(_rule_clusters(rule))
         audit.record("exception.revoked", actor=actor, target=rule, released=released)
         return released
+
+
+def _rule_clusters(rule: ExceptionRule) -> list[int]:
+    if rule.cluster_id:
+        return [rule.cluster_id]
+    return list(Cluster.objects.filter(team_id=rule.team_id).values_list("pk", flat=True))
 
 
 # --- Comments ---------------------------------------------------------------------

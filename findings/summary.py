@@ -9,6 +9,8 @@ beside the score.
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Count
+
 from findings.models import Finding, FindingStatus
 from posture.scanning.checks.registry import Check
 from posture.scanning.engine import ScanResults
@@ -87,23 +89,72 @@ def compute_score(results: ScanResults, false_positives: set[tuple[str, str, str
     return Score(score=score, grade=grade_for(score), framework_compliance=compliance)
 
 
+COUNT_FIELDS = (
+    "findings_count",
+    "counts_by_severity",
+    "counts_by_category",
+    "counts_by_namespace",
+    "counts_by_check",
+    "accepted_risk_count",
+)
+
+
+def count_findings(scan) -> None:
+    """Fill the scan's counts from its findings' statuses now (caller saves).
+
+    One grouped query, so that recounting after a triage change stays cheap.
+    False positives are not counted; accepted risks are (and counted apart).
+    """
+    counted = (
+        Finding.objects.filter(last_seen_scan=scan)
+        .exclude(status__in=(FindingStatus.RESOLVED, FindingStatus.FALSE_POSITIVE))
+        .order_by()
+        .values_list("check_id", "namespace", "severity", "category", "status")
+        .annotate(count=Count("pk"))
+    )
+    by_severity, by_category, by_namespace, by_check = Counter(), Counter(), Counter(), Counter()
+    total = accepted = 0
+    needs_work = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED)
+    for check_id, namespace, severity, category, status, count in counted:
+        total += count
+        by_severity[severity] += count
+        by_category[category] += count
+        by_namespace[namespace] += count
+        if status in needs_work:
+            by_check[check_id] += count
+        elif status == FindingStatus.RISK_ACCEPTED:
+            accepted += count
+    scan.findings_count = total
+    scan.counts_by_severity = dict(by_severity)
+    scan.counts_by_category = dict(by_category)
+    scan.counts_by_namespace = dict(by_namespace.most_common(200))
+    scan.counts_by_check = dict(by_check)
+    scan.accepted_risk_count = accepted
+
+
+def recount_latest_scans(cluster_ids) -> None:
+    """After a triage change: the counts pages read from each cluster's latest scan follow it.
+
+    The score stays the scan's own (it needs the scan's evaluations); the next scan
+    recomputes it with the new false positives.
+    """
+    from posture.models import Cluster, Scan, ScanStatus
+
+    latest = Cluster.objects.filter(pk__in=list(cluster_ids)).values("last_scan_id")
+    scored = (ScanStatus.SUCCEEDED, ScanStatus.PARTIAL)
+    for scan in Scan.objects.filter(pk__in=latest, status__in=scored):
+        count_findings(scan)
+        scan.save(update_fields=list(COUNT_FIELDS))
+
+
 def summarize(scan, results: ScanResults) -> None:
     """Fill the scan's summary fields from its stored findings (caller saves)."""
-    seen = Finding.objects.filter(last_seen_scan=scan).exclude(status=FindingStatus.RESOLVED)
-    rows = list(seen.values_list("check_id", "kind", "namespace", "name", "severity", "category", "status"))
-    false_positives = {
-        (check_id, kind, namespace, name)
-        for check_id, kind, namespace, name, _sev, _cat, status in rows
-        if status == FindingStatus.FALSE_POSITIVE
-    }
-    counted = [row for row in rows if row[6] != FindingStatus.FALSE_POSITIVE]
-    scan.findings_count = len(counted)
-    scan.counts_by_severity = dict(Counter(row[4] for row in counted))
-    scan.counts_by_category = dict(Counter(row[5] for row in counted))
-    scan.counts_by_namespace = dict(Counter(row[2] for row in counted).most_common(200))
-    needs_work = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED)
-    scan.counts_by_check = dict(Counter(row[0] for row in counted if row[6] in needs_work))
-    scan.accepted_risk_count = sum(1 for row in counted if row[6] == FindingStatus.RISK_ACCEPTED)
+    count_findings(scan)
+    false_positives = set(
+        Finding.objects.filter(last_seen_scan=scan, status=FindingStatus.FALSE_POSITIVE).values_list(
+            "check_id", "kind", "namespace", "name"
+        )
+    )
     scan.exempted_count = sum(results.exempted_evaluations.values())
     score = compute_score(results, false_positives)
     scan.score = score.score

@@ -16,7 +16,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts import audit
-from findings import sla
+from findings import sla, summary
 from findings.models import Finding, FindingEvent, FindingStatus
 
 S = FindingStatus
@@ -118,6 +118,7 @@ def bulk_change_status(
     allowed_from = [from_status for from_status, to in USER_TRANSITIONS if to == to_status]
     with transaction.atomic():
         total = findings.count()
+        clusters = set(findings.order_by().values_list("cluster_id", flat=True).distinct())
         changed = _record_and_update(
             findings.filter(status__in=allowed_from),
             to_status,
@@ -130,6 +131,7 @@ def bulk_change_status(
             audit.record(
                 "triage.status_changed", actor=actor, to_status=to_status, findings=changed, reason=reason
             )
+            summary.recount_latest_scans(clusters)
     return BulkOutcome(changed=changed, refused=total - changed)
 
 
@@ -243,9 +245,11 @@ def release_rule(rule, *, actor, now: datetime) -> int:
 def expire_risk_acceptances(now: datetime | None = None) -> int:
     """Accepted risks (by hand or by an exception rule) whose expiry has passed return to open."""
     now = now or timezone.now()
+    expired = Finding.objects.filter(status=S.RISK_ACCEPTED, risk_accepted_until__lte=now)
     with transaction.atomic():
-        return _record_and_update(
-            Finding.objects.filter(status=S.RISK_ACCEPTED, risk_accepted_until__lte=now),
+        clusters = set(expired.order_by().values_list("cluster_id", flat=True).distinct())
+        reopened = _record_and_update(
+            expired,
             S.OPEN,
             actor=None,
             scan=None,
@@ -259,6 +263,9 @@ def expire_risk_acceptances(now: datetime | None = None) -> int:
                 "updated_at": now,
             },
         )
+        if reopened:
+            summary.recount_latest_scans(clusters)
+        return reopened
 
 
 def _record_and_update(findings: QuerySet, to_status, *, actor, now, reason, fields, scan=None) -> int:

@@ -201,7 +201,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             "severity_items": [
                 (name.title(), severity_totals.get(name, 0), f"sev-{name}") for name in SEVERITIES
             ],
-            "open_total": sum(severity_totals.values()),
+            "open_total": sum(severity_totals.values()) - accepted,  # what the tile's link lists
             "accepted_risk": accepted,
             "category_items": [(name.title(), count, "cat") for name, count in category_totals.most_common()],
             "week": week,

@@ -109,6 +109,11 @@ class Scan(models.Model):
         return f"scan #{self.pk} of {self.cluster_id} ({self.status})"
 
     @property
+    def open_count(self) -> int:
+        """Findings that still need work (open or acknowledged): accepted risks are counted apart."""
+        return max(0, (self.findings_count or 0) - (self.accepted_risk_count or 0))
+
+    @property
     def is_active(self) -> bool:
         return self.status in ScanStatus.active()
 

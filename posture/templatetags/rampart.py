@@ -208,7 +208,7 @@ def overview_row(row: dict) -> SafeString:
             for name in ("critical", "high")
             if severity.get(name)
         )
-        findings = f'<a href="{escape(row["findings_url"])}">{scan.findings_count:,}</a>'
+        findings = f'<a href="{escape(row["findings_url"])}">{scan.open_count:,}</a>'
         if worst:
             findings += f'<div class="small">{worst}</div>'
     else:

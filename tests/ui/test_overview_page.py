@@ -126,3 +126,21 @@ def test_top_failing_checks_count_what_still_needs_work_in_each_latest_scan(clie
     shown = re.findall(r'<code class="muted">([\w-]+)</code>.*?<td>(\d+)</td>\s*</tr>', top, re.DOTALL)
     expected = sorted(scan.counts_by_check.items(), key=lambda item: (-item[1], item[0]))[:10]
     assert [(check_id, int(count)) for check_id, count in shown] == expected
+
+
+def test_the_overview_follows_triage_without_waiting_for_the_next_scan(client, team, viewer, engineer):
+    from findings import triage
+    from findings.models import Finding
+
+    cluster = make_cluster(team, name="shop")
+    scan_snapshot(cluster, as_yaml(deployment("a", privileged=True), deployment("b", privileged=True)))
+    privileged = Finding.objects.filter(cluster=cluster, check_id="privileged-container")
+    triage.change_status(privileged.first(), "false_positive", actor=engineer, reason="a test fixture")
+
+    cluster.refresh_from_db()
+    open_now = Finding.objects.filter(cluster=cluster, status__in=["open", "acknowledged"])
+    assert cluster.last_scan.counts_by_check["privileged-container"] == 1
+    assert cluster.last_scan.findings_count == open_now.count()
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    assert f'<p class="tile-value">{open_now.count()}</p>' in page
