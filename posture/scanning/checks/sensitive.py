@@ -45,6 +45,7 @@ NOT_A_VALUE_SUFFIXES = _vocabulary(
     "namespace store reference host port user username"
 )
 
+_PASSWORD_ENDINGS = ("password", "passwd", "passphrase")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 _REFERENCE = re.compile(r"^\s*(\$\(|\$\{|\{\{|<[^>]*>$|%\(|ENC\[|vault:|ref\+|arn:aws:secretsmanager)")
 _BOOLEAN_OR_NULL = _vocabulary("true false yes no on off null none nil ~ enabled disabled")
@@ -54,7 +55,8 @@ CREDENTIAL_VALUE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b")),
     ("a bearer token", re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{6,}")),
     ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("a URL with a password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:(?!\$\(|\$\{|\{\{)[^/\s@]+@[^\s]+")),
+    # The user may be empty: redis://:password@host is how Redis URLs carry a password.
+    ("a URL with a password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:(?!\$\(|\$\{|\{\{)[^/\s@]+@[^\s]+")),
     ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})\b")),
     ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
@@ -76,8 +78,8 @@ def sensitive_name(name: str, extra: tuple[str, ...] = ()) -> bool:
         len(parts) > 1 and f"{parts[-2]}_{parts[-1]}" in NOT_A_VALUE_SUFFIXES
     ):
         return False
-    if any(word in SENSITIVE_WORDS for word in parts):
-        return True
+    if any(word in SENSITIVE_WORDS or word.endswith(_PASSWORD_ENDINGS) for word in parts):
+        return True  # PGPASSWORD, DBPASSWORD: a password word run together with what it opens
     if any(pair in SENSITIVE_PAIRS for pair in zip(parts, parts[1:], strict=False)):
         return True
     return any(fragment.lower() in lowered for fragment in extra)

@@ -422,6 +422,19 @@ def test_it_flags_a_value_shaped_like_a_credential_whatever_its_name():
     assert "URL with a password" in result.message
 
 
+def test_it_flags_a_url_password_without_a_user_and_run_together_password_names():
+    for env in (
+        [{"name": "REDIS_URL", "value": "redis://:s3cr3tP4ss@redis:6379/0"}],
+        [{"name": "PGPASSWORD", "value": "hunter2-prod"}],
+    ):
+        assert len(findings("secret-in-env", deployment(container(env=env)))) == 1, env
+    harmless = [
+        {"name": "SERVICE_URL", "value": "http://api:8080/v1"},
+        {"name": "PGPASSWORD_FILE", "value": "/run/pg"},
+    ]
+    assert findings("secret-in-env", deployment(container(env=harmless))) == []
+
+
 def test_the_credential_never_appears_in_the_finding():
     secret = "AKIAIOSFODNN7EXAMPLE"
     env = [{"name": "AWS_ACCESS_KEY", "value": secret}, {"name": "API_TOKEN", "value": "tok-" + secret}]
