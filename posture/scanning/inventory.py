@@ -585,7 +585,15 @@ class Inventory:
         return index
 
     def policies_selecting(self, workload: Workload) -> list[tuple[Resource, dict]]:
-        return self.network_policies.matching(workload.namespace, workload.pod_template_labels)
+        labels = workload.pod_template_labels
+        if self._has_cilium_clusterwide:
+            # Cilium gives every endpoint its namespace as a label; clusterwide policies select by it.
+            labels = {**labels, CILIUM_NAMESPACE_LABEL: workload.namespace}
+        return self.network_policies.matching(workload.namespace, labels)
+
+    @cached_property
+    def _has_cilium_clusterwide(self) -> bool:
+        return bool(self.of_kind("CiliumClusterwideNetworkPolicy"))
 
     @cached_property
     def workload_labels(self) -> LabelIndex:
@@ -609,6 +617,9 @@ class Inventory:
     @cached_property
     def _memo(self) -> dict:
         return {}
+
+
+CILIUM_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 
 
 def cilium_specs(policy: Resource) -> list[dict]:

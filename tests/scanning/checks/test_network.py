@@ -94,6 +94,23 @@ def test_a_clusterwide_cilium_policy_isolates_the_workload():
     assert findings("no-network-policy", deployment(), cilium) == []
 
 
+def test_a_clusterwide_cilium_policy_for_one_namespace_isolates_its_workloads_only():
+    # Cilium labels every endpoint with its namespace; workload and namespace checks agree.
+    cilium = obj(
+        "CiliumClusterwideNetworkPolicy",
+        "shop-only",
+        namespace=None,
+        api_version="cilium.io/v2",
+        spec={
+            "endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "shop"}},
+            "ingress": [{}],
+        },
+    )
+    assert findings("no-network-policy", deployment(namespace="shop"), cilium) == []
+    assert findings("namespace-no-network-policy", _namespace("shop"), cilium) == []
+    assert len(findings("no-network-policy", deployment(namespace="blog"), cilium)) == 1
+
+
 def test_it_is_not_assessed_when_network_policies_could_not_be_read():
     results = scan(deployment(), checks=["no-network-policy"], gaps={"NetworkPolicy": "forbidden"})
     assert results.findings == []

@@ -9,11 +9,16 @@ from collections.abc import Iterator
 
 from posture.scanning.checks.common import as_dict, as_list
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
-from posture.scanning.inventory import Resource, Selector, Workload, cilium_specs
+from posture.scanning.inventory import (
+    CILIUM_NAMESPACE_LABEL,
+    Resource,
+    Selector,
+    Workload,
+    cilium_specs,
+)
 
 # Namespaces that hold no workloads by design.
 _WORKLOAD_FREE_NAMESPACES = frozenset({"kube-public", "kube-node-lease"})
-_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 _ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
 
 
@@ -77,7 +82,7 @@ def no_network_policy(workload: Workload, ctx) -> Iterator[Failure]:
 def _cluster_policies_cover(inventory, namespace: str) -> bool:
     # A clusterwide Cilium policy covers the namespace when its selector holds for
     # every pod there: empty, or only about the pod's namespace label.
-    pseudo_labels = {_NAMESPACE_LABEL: namespace}
+    pseudo_labels = {CILIUM_NAMESPACE_LABEL: namespace}
     for policy in inventory.of_kind("CiliumClusterwideNetworkPolicy"):
         for spec in cilium_specs(policy):
             selector = Selector.parse(spec.get("endpointSelector"), strip_prefixes=("k8s:", "any:"))
