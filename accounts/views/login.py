@@ -8,7 +8,9 @@ yet, once they have enrolled.
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
@@ -214,3 +216,15 @@ class LoginEnrolView(EnrolPage, View):
 def render_recovery_codes(request, codes: list[str], continue_url: str):
     # Rendered into this one response and never stored in plaintext: shown once.
     return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes, "continue_url": continue_url})
+
+
+def admin_login(request):
+    """The admin site's login: Rampart's own (throttling, second factor), never the admin's form.
+
+    A signed-in user who is not staff is told so: sending them to the login page, which
+    sends them back here, would loop without a word.
+    """
+    if request.user.is_authenticated and not request.user.is_staff:
+        raise PermissionDenied("The admin site is for Rampart's staff accounts.")
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(reverse("accounts:login") + (f"?{query}" if query else ""))

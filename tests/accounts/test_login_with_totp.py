@@ -84,3 +84,12 @@ def test_the_admin_site_logs_in_through_the_same_two_steps(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response.url == "/accounts/login/?next=/admin/"
+
+
+def test_a_signed_in_user_who_is_not_staff_is_refused_by_the_admin_not_sent_round_in_circles(client):
+    from tests.factories import make_user
+
+    client.force_login(make_user(username="erin"))
+    page = client.get("/admin/", follow=True)
+    assert page.status_code == 403
+    assert len(page.redirect_chain) == 1  # /admin/ -> /admin/login/, then refused
