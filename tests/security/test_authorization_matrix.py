@@ -454,7 +454,8 @@ PAGES = {
     "accounts/audit/export.csv": entry(Case("GET", {**everyone(403), ANON: LOGIN, SUPER: 200})),
     # Operators: the metrics endpoint exists only for the scraper's token.
     "metrics": entry(Case("GET", {**everyone(404), SCRAPER: 200})),
-    "admin/login/": entry(Case("GET", everyone(302))),  # to Rampart's own login, second factor included
+    # To Rampart's own login, second factor included; a signed-in user who is not staff is refused.
+    "admin/login/": entry(Case("GET", {**everyone(403), ANON: 302, SUPER: 302})),
     "admin/*": entry(
         Case("GET", {**everyone(302), SUPER: 200}, path="admin/"),
         Case("GET", {**everyone(302), SUPER: 200}, path="admin/accounts/totpdevice/"),
