@@ -34,7 +34,7 @@ from posture import services
 from posture.forms import ClusterForm, SnapshotUploadForm
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger
 from posture.scanning.checks import load_catalogue
-from posture.scanning.checks.registry import Severity
+from posture.scanning.checks.registry import Category, Severity
 
 SEVERITIES = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
 SCORED = [ScanStatus.SUCCEEDED, ScanStatus.PARTIAL]
@@ -203,7 +203,9 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             ],
             "open_total": sum(severity_totals.values()) - accepted,  # what the tile's link lists
             "accepted_risk": accepted,
-            "category_items": [(name.title(), count, "cat") for name, count in category_totals.most_common()],
+            "category_items": [
+                (Category.label_of(name), count, "cat") for name, count in category_totals.most_common()
+            ],
             "week": week,
             "week_days": [(day, per_day.get(day, {})) for day in week_days],
             "overdue_count": overdue_count,

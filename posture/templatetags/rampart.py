@@ -7,6 +7,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from posture import charts
+from posture.scanning.checks.registry import Category
 
 register = template.Library()
 
@@ -47,6 +48,11 @@ def check_text(text: str) -> SafeString:
         last = match.end()
     parts.append(_blocks(escaped[last:]))
     return mark_safe("".join(parts))  # noqa: S308 - built from escaped text only
+
+
+@register.filter
+def category_label(value: str) -> str:
+    return Category.label_of(value)
 
 
 @register.filter

@@ -68,3 +68,10 @@ def test_triage_in_the_pages_refreshes_the_cached_counts(client, demo, demo_engi
     )
     after = client.get(reverse("findings:check-list")).text
     assert f"{marker}{count - 1} open</a>" in after or (count == 1 and marker not in after)
+
+
+def test_the_rbac_category_is_written_rbac(client, viewer):
+    client.force_login(viewer)
+    page = client.get(reverse("findings:check-list")).text
+    assert '<option value="rbac" >RBAC</option>' in page
+    assert "Rbac" not in page

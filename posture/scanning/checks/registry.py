@@ -56,6 +56,11 @@ class Category(enum.StrEnum):
     NAMESPACE = "namespace"
     CLUSTER = "cluster"
 
+    @staticmethod
+    def label_of(value: str) -> str:
+        """How a category is written for people: "RBAC", not "Rbac"."""
+        return "RBAC" if value == Category.RBAC else str(value).title()
+
 
 class Target(enum.StrEnum):
     """What a check is called with; the engine asks the inventory for these."""
