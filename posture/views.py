@@ -440,7 +440,7 @@ class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
         context = super().get_context_data(**kwargs)
         cluster, user = self.object, self.request.user
         role = role_in_team(user, cluster.team_id)
-        context.update(scans_context(cluster, user, role))
+        context.update(scans_context(cluster, user, role, page=_scans_page(self.request)))
         if _is_partial(self.request):
             return context  # the polling partial needs the scans only
         days = _period(self.request, allowed=("30", "90", "365"))
@@ -465,23 +465,38 @@ class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
         return context
 
 
+def _scans_page(request) -> int:
+    raw = request.GET.get("scans_page", "1")
+    return min(int(raw), 10_000) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 and int(raw) else 1
+
+
 def _at_least(role: Role | None, needed: Role) -> bool:
     return role is not None and role.rank >= needed.rank
 
 
-def scans_context(cluster: Cluster, user, role: Role | None = None) -> dict:
-    """The scans partial: the newest scans and whether this user may start one."""
+SCANS_PER_PAGE = 20
+
+
+def scans_context(cluster: Cluster, user, role: Role | None = None, page: int = 1) -> dict:
+    """The scans partial: a page of scans (the newest first) and whether this user may start one."""
     if role is None:
         role = role_in_team(user, cluster.team_id)
+    start = (page - 1) * SCANS_PER_PAGE
     scans = list(
         cluster.scans.select_related("snapshot").defer(
             "counts_by_namespace", "counts_by_check", "collection_errors", "snapshot__content"
-        )[:20]
+        )[start : start + SCANS_PER_PAGE + 1]  # one more: is there an older page?
     )
+    older = len(scans) > SCANS_PER_PAGE
+    scans = scans[:SCANS_PER_PAGE]
     return {
         "scans": scans,
-        "active_scan": next((scan for scan in scans if scan.is_active), None),
+        # Only the first page follows a running scan; an older page stays still while it is read.
+        "active_scan": next((scan for scan in scans if scan.is_active), None) if page == 1 else None,
         "can_scan": _at_least(role, Role.ENGINEER),
+        "scans_page": page,
+        "older_scans_page": page + 1 if older else None,
+        "newer_scans_page": page - 1 if page > 1 else None,
     }
 
 

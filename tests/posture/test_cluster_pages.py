@@ -153,3 +153,21 @@ def test_the_scans_partial_is_served_to_htmx_polling(client, viewer, cluster):
     assert response.text.lstrip().startswith('<div id="scans"')
     assert 'hx-trigger="every 2s"' in response.text
     assert "<html" not in response.text
+
+
+def test_older_scans_are_reached_page_by_page(client, viewer, cluster):
+    scans = [
+        Scan.objects.create(cluster=cluster, status=ScanStatus.FAILED, created_at=f"2026-11-{day:02d}T03:00:00Z")
+        for day in range(1, 26)
+    ]
+    client.force_login(viewer)
+    url = reverse("posture:cluster-detail", args=[cluster.pk])
+    first = client.get(url).text
+    assert f'id="scan-{scans[-1].pk}"' in first  # the newest
+    assert f'id="scan-{scans[0].pk}"' not in first
+    assert "?scans_page=2#scans-title" in first
+    second = client.get(url, {"scans_page": 2}).text
+    assert f'id="scan-{scans[0].pk}"' in second  # the oldest
+    assert "?scans_page=1#scans-title" in second
+    assert "Older scans" not in second
+    assert client.get(url, {"scans_page": "²"}).status_code == 200
