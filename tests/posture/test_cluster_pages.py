@@ -157,7 +157,9 @@ def test_the_scans_partial_is_served_to_htmx_polling(client, viewer, cluster):
 
 def test_older_scans_are_reached_page_by_page(client, viewer, cluster):
     scans = [
-        Scan.objects.create(cluster=cluster, status=ScanStatus.FAILED, created_at=f"2026-11-{day:02d}T03:00:00Z")
+        Scan.objects.create(
+            cluster=cluster, status=ScanStatus.FAILED, created_at=f"2026-11-{day:02d}T03:00:00Z"
+        )
         for day in range(1, 26)
     ]
     client.force_login(viewer)

@@ -117,6 +117,14 @@ class ConnectionReport:
         return [access for access in self.resources if access.status == "readable"]
 
     @property
+    def not_installed(self) -> list[ResourceAccess]:
+        return [access for access in self.resources if access.status == "not_installed"]
+
+    @property
+    def not_installed_kinds(self) -> list[str]:
+        return list(dict.fromkeys(access.kind for access in self.not_installed))
+
+    @property
     def unreadable(self) -> list[ResourceAccess]:
         return [access for access in self.resources if access.status not in ("readable", "not_installed")]
 
