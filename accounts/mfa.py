@@ -151,6 +151,16 @@ def verify_totp(user, code: str, *, now=None) -> bool:
     return claimed == 1
 
 
+def code_already_used(user, code: str, *, now=None) -> bool:
+    """A valid code whose step has been accepted already (logging in again within 30 s of the last time)."""
+    now = now or clock.now()
+    device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
+    if device is None or device.last_used_step is None:
+        return False
+    step = _matching_step(secret_of(device), code, now)
+    return step is not None and step <= device.last_used_step
+
+
 def use_recovery_code(user, code: str, *, now=None) -> bool:
     """Spend one recovery code; the same code never works twice."""
     now = now or clock.now()

@@ -22,6 +22,9 @@ INVALID_CREDENTIALS = "That username and password did not match. Check them and 
 # reveals nothing either.
 LOCKED = "Too many failed attempts. Wait a while before you try again."
 INVALID_CODE = "That code did not work. Check your authenticator and try again."
+USED_CODE = (
+    "That code has just been used. Wait for your authenticator's next code (at most 30 seconds) and enter it."
+)
 REAUTH_REFUSED = "That is not your password."
 
 
@@ -74,6 +77,8 @@ def check_second_factor(user, *, code: str = "", recovery_code: str = "", ip: st
     locked = _count_failure(username, ip, now)
     if locked or throttle.is_locked(username, ip, now=now):
         raise LoginRefused(LOCKED, locked=True)
+    if code and mfa.code_already_used(user, code, now=now):
+        raise LoginRefused(USED_CODE)  # still counted above: a replay is a failed attempt
     raise LoginRefused(INVALID_CODE)
 
 

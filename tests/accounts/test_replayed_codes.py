@@ -22,6 +22,7 @@ def test_a_code_that_was_just_used_is_refused_the_second_time(client, viewer, cl
     response = client.post("/accounts/login/verify/", {"code": code})
     assert response.status_code == 200
     assert not is_logged_in(client)
+    assert "has just been used. Wait for your authenticator&#x27;s next code" in response.content.decode()
 
 
 def test_the_code_that_confirmed_enrolment_cannot_be_replayed_to_log_in(client, viewer, clock):
