@@ -57,6 +57,10 @@ def _setup():
         for step in range(4 * 90)
     ]
     Scan.objects.bulk_create(scans, batch_size=5000)
+    # Each cluster's newest scan is its latest, and saw its findings: triage recounts that scan.
+    for cluster in clusters:
+        cluster.last_scan = next(scan for scan in scans if scan.cluster_id == cluster.pk)
+        cluster.save(update_fields=["last_scan"])
     return clusters, user, raw, raw_write
 
 
@@ -89,6 +93,7 @@ def _load_findings(clusters, count: int) -> float:
         "updated_at",
         "due_at",
         "resolved_at",
+        "last_seen_scan_id",
     ]
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -123,6 +128,7 @@ def _load_findings(clusters, count: int) -> float:
                         last,
                         first + timedelta(days=30),
                         last if status == "resolved" else None,
+                        cluster.last_scan_id,
                     )
                 )
         cursor.execute("ANALYZE")  # what autovacuum would have done by then

@@ -103,7 +103,6 @@ class ClusterSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "has_credentials", "last_scan", "created_at", "updated_at"]
         extra_kwargs = {
             "ca_bundle": {"max_length": 64 * 1024},
-            "scan_interval_minutes": {"max_value": 527040},
         }
 
     def validate_team(self, team):

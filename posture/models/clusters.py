@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from posture import crypto
@@ -11,6 +11,9 @@ class ConnectionMode(models.TextChoices):
     TOKEN = "token", "API URL and bearer token"
     IN_CLUSTER = "in_cluster", "In-cluster service account"
     AGENT = "agent", "Agent push"
+
+
+MAX_SCAN_INTERVAL_MINUTES = 366 * 24 * 60  # a year: longer is not a schedule
 
 
 class ClusterQuerySet(models.QuerySet):
@@ -39,7 +42,7 @@ class Cluster(models.Model):
     scan_interval_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(5)],
+        validators=[MinValueValidator(5), MaxValueValidator(MAX_SCAN_INTERVAL_MINUTES)],
         help_text="Scan automatically this often; empty means only on demand.",
     )
     scan_cron = models.CharField(

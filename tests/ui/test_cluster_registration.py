@@ -144,6 +144,8 @@ def test_a_schedule_is_an_interval_or_a_valid_cron_not_both(client, team, admin_
     base = {"name": "s", "team": team.pk, "connection_mode": "snapshot"}
     response = client.post(CREATE, {**base, "scan_interval_minutes": 60, "scan_cron": "0 3 * * *"})
     assert "Give either an interval or a cron expression, not both." in response.text
+    response = client.post(CREATE, {**base, "scan_interval_minutes": 100_000_000})
+    assert "Ensure this value is less than or equal to 527040." in response.text  # a year at most
     response = client.post(CREATE, {**base, "scan_cron": "0 25 * * *"})
     assert "Not a valid schedule: hour &#x27;25&#x27; is not valid." in response.text
     response = client.post(CREATE, {**base, "scan_cron": "0  3 * * 1-5"})
