@@ -324,7 +324,11 @@ def test_it_flags_a_public_ingress_without_a_waf():
 
 
 def test_it_recognises_modsecurity_aws_waf_and_cloud_armor():
-    modsecurity = _ingress("a", annotations={"nginx.ingress.kubernetes.io/enable-modsecurity": "true"})
+    blocking = {
+        "nginx.ingress.kubernetes.io/enable-modsecurity": "true",
+        "nginx.ingress.kubernetes.io/modsecurity-snippet": "SecRuleEngine On\n",
+    }
+    modsecurity = _ingress("a", annotations=blocking)
     aws = _ingress("b", annotations={"alb.ingress.kubernetes.io/wafv2-acl-arn": "arn:aws:wafv2:x"})
     gke = _ingress("c", backend="web")
     backend = _service(
@@ -344,8 +348,26 @@ def test_modsecurity_enabled_for_the_whole_nginx_controller_covers_its_ingresses
         "ConfigMap",
         "ingress-nginx-controller",
         namespace="ingress-nginx",
-        data={"enable-modsecurity": "true"},
+        data={"enable-modsecurity": "true", "modsecurity-snippet": "SecRuleEngine On"},
     )
     ingress = _ingress()
     ingress["spec"]["ingressClassName"] = "nginx"
     assert findings("ingress-no-waf", controller, ingress) == []
+
+
+def test_modsecurity_in_its_default_detection_only_mode_is_not_a_waf():
+    # ingress-nginx loads ModSecurity with SecRuleEngine DetectionOnly: it blocks nothing.
+    annotations = {
+        "nginx.ingress.kubernetes.io/enable-modsecurity": "true",
+        "nginx.ingress.kubernetes.io/enable-owasp-core-rules": "true",
+    }
+    [result] = findings("ingress-no-waf", _ingress(annotations=annotations))
+    assert "logs attacks and blocks none" in result.message
+    controller = obj(
+        "ConfigMap",
+        "ingress-nginx-controller",
+        namespace="ingress-nginx",
+        data={"enable-modsecurity": "true"},
+    )
+    [result] = findings("ingress-no-waf", controller, _ingress())
+    assert "logs attacks and blocks none" in result.message

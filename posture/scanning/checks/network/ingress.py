@@ -8,6 +8,7 @@ with the ``rampart.dev/ignore`` annotation and say why.
 """
 
 import json
+import re
 from collections.abc import Iterator
 
 from posture.scanning.checks.common import as_dict, as_list
@@ -39,14 +40,20 @@ KONG_PLUGINS = "konghq.com/plugins"
 KONG_RATE_LIMIT_PLUGINS = frozenset({"rate-limiting", "rate-limiting-advanced", "response-ratelimiting"})
 # Annotations that put a WAF in front of the Ingress, by controller or cloud.
 WAF_ANNOTATIONS: dict[str, str] = {
-    "nginx.ingress.kubernetes.io/enable-modsecurity": "ingress-nginx ModSecurity",
-    "nginx.ingress.kubernetes.io/enable-owasp-core-rules": "ingress-nginx OWASP core rules",
     "appprotect.f5.com/app-protect-enable": "NGINX App Protect",
     "alb.ingress.kubernetes.io/wafv2-acl-arn": "AWS WAFv2",
     "alb.ingress.kubernetes.io/waf-acl-id": "AWS WAF Classic",
     "alb.ingress.kubernetes.io/web-acl-id": "AWS WAF Classic",
     "appgw.ingress.kubernetes.io/waf-policy-for-path": "Azure Application Gateway WAF",
 }
+# ingress-nginx loads ModSecurity (and the OWASP rules) in DetectionOnly mode: it logs attacks
+# and blocks none until a modsecurity-snippet turns the engine On.
+NGINX_MODSECURITY = (
+    "nginx.ingress.kubernetes.io/enable-modsecurity",
+    "nginx.ingress.kubernetes.io/enable-owasp-core-rules",
+)
+NGINX_MODSECURITY_SNIPPET = "nginx.ingress.kubernetes.io/modsecurity-snippet"
+_ENGINE_ON = re.compile(r"(?im)^\s*SecRuleEngine\s+On\b")
 BACKEND_CONFIG_ANNOTATIONS = ("cloud.google.com/backend-config", "beta.cloud.google.com/backend-config")
 _FALSY = frozenset({"", "false", "0", "no", "off"})
 
@@ -243,16 +250,31 @@ def _cloud_armor(ingress: Resource, ctx) -> bool:
     return False
 
 
-def _nginx_modsecurity_everywhere(ctx) -> bool:
-    # ingress-nginx can enable ModSecurity for every Ingress from its controller ConfigMap.
-    return ctx.inventory.memo(
-        "nginx-modsecurity-everywhere",
-        lambda: any(
-            "nginx" in cm.name
-            and str(as_dict(cm.raw.get("data")).get("enable-modsecurity", "")).lower() == "true"
-            for cm in ctx.inventory.of_kind("ConfigMap")
-        ),
-    )
+def _nginx_controller_modsecurity(ctx) -> tuple[bool, bool]:
+    """(enabled, blocking) from an ingress-nginx controller ConfigMap, which sets both for every Ingress."""
+
+    def find() -> tuple[bool, bool]:
+        enabled = blocking = False
+        for cm in ctx.inventory.of_kind("ConfigMap"):
+            data = as_dict(cm.raw.get("data"))
+            if "nginx" in cm.name and str(data.get("enable-modsecurity", "")).lower() == "true":
+                enabled = True
+                blocking = blocking or bool(_ENGINE_ON.search(str(data.get("modsecurity-snippet", ""))))
+        return enabled, blocking
+
+    return ctx.inventory.memo("nginx-controller-modsecurity", find)
+
+
+def _nginx_modsecurity(ingress: Resource, ctx) -> tuple[bool, bool]:
+    """(enabled, blocking) for an ingress-nginx Ingress: its annotations, else the controller's."""
+    annotations = ingress.annotations
+    controller_enabled, controller_blocking = (False, False)
+    if "nginx" in _ingress_class(ingress).lower() or not _ingress_class(ingress):
+        controller_enabled, controller_blocking = _nginx_controller_modsecurity(ctx)
+    enabled = any(_annotation_on(annotations, key) for key in NGINX_MODSECURITY) or controller_enabled
+    snippet = annotations.get(NGINX_MODSECURITY_SNIPPET)
+    blocking = bool(_ENGINE_ON.search(snippet)) if isinstance(snippet, str) else controller_blocking
+    return enabled, enabled and blocking
 
 
 def _ingress_class(ingress: Resource) -> str:
@@ -271,9 +293,11 @@ def _ingress_class(ingress: Resource) -> str:
     frameworks=Frameworks(nsa=("Network separation and hardening",), mitre=("T1190",)),
     description="""
 A web application firewall stops the commodity attacks (SQL injection, path traversal, known
-CVE probes) before they reach application code. Recognised: ingress-nginx `enable-modsecurity`
-or `enable-owasp-core-rules` on the Ingress, or `enable-modsecurity: "true"` in an ingress-nginx
-controller ConfigMap (covers nginx-class Ingresses); NGINX App Protect
+CVE probes) before they reach application code. Recognised: ingress-nginx ModSecurity
+(`enable-modsecurity` or `enable-owasp-core-rules` on the Ingress, or `enable-modsecurity:
+"true"` in the controller ConfigMap) only when a `modsecurity-snippet` (on the Ingress, or in
+the ConfigMap) sets `SecRuleEngine On`: ingress-nginx runs it in DetectionOnly mode otherwise,
+logging attacks and blocking none, which is reported as such; NGINX App Protect
 `appprotect.f5.com/app-protect-enable`; AWS ALB `wafv2-acl-arn`, `waf-acl-id` or `web-acl-id`;
 Azure Application Gateway `waf-policy-for-path`; a Traefik Middleware plugin named after
 ModSecurity, Coraza or a WAF; on GKE, a backend Service whose BackendConfig sets a Cloud
@@ -287,6 +311,8 @@ metadata:
   annotations:
     nginx.ingress.kubernetes.io/enable-modsecurity: "true"
     nginx.ingress.kubernetes.io/enable-owasp-core-rules: "true"
+    nginx.ingress.kubernetes.io/modsecurity-snippet: |
+      SecRuleEngine On
 ```
 On GKE, attach a Cloud Armor policy through a BackendConfig:
 
@@ -305,8 +331,8 @@ def ingress_no_waf(ingress: Resource, ctx) -> Iterator[Failure]:
         return
     if _cloud_armor(ingress, ctx):
         return
-    nginx_class = "nginx" in _ingress_class(ingress).lower() or not _ingress_class(ingress)
-    if nginx_class and _nginx_modsecurity_everywhere(ctx):
+    modsecurity, blocking = _nginx_modsecurity(ingress, ctx)
+    if blocking:
         return
     middlewares = annotations.get(TRAEFIK_MIDDLEWARES)
     if isinstance(middlewares, str):
@@ -314,6 +340,13 @@ def ingress_no_waf(ingress: Resource, ctx) -> Iterator[Failure]:
             plugin = json.dumps(middleware.spec.get("plugin") or {}).lower()
             if middleware.name in middlewares and any(w in plugin for w in ("modsecurity", "coraza", "waf")):
                 return
+    if modsecurity:
+        yield Failure(
+            message="ModSecurity only detects here (no SecRuleEngine On): it logs attacks and blocks none",
+            path=f"metadata.annotations.{NGINX_MODSECURITY_SNIPPET}",
+            value=None,
+        )
+        return
     yield Failure(
         message="public Ingress has no web application firewall in front of it",
         path="metadata.annotations",
