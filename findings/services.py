@@ -46,7 +46,7 @@ def create_exception_rule(
         rule.save()
         accepted = exceptions.apply_rule(rule, now=now)
         if accepted:
-            summary.recount_latest_scans(_rule_clusters(rule))
+            summary.recount_latest_scans_soon(_rule_clusters(rule))
         audit.record(
             "exception.created",
             actor=actor,
@@ -65,7 +65,7 @@ def revoke_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = 
         rule.revoked_at = now
         released = triage.release_rule(rule, actor=actor, now=now)
         if released:
-            summary.recount_latest_scans(_rule_clusters(rule))
+            summary.recount_latest_scans_soon(_rule_clusters(rule))
         audit.record("exception.revoked", actor=actor, target=rule, released=released)
         return released
 

@@ -132,6 +132,18 @@ def count_findings(scan) -> None:
     scan.accepted_risk_count = accepted
 
 
+def recount_latest_scans_soon(cluster_ids) -> None:
+    """After a triage change commits, recount in the background: a bulk change of thousands of
+    findings must not wait for a grouped query over every finding of their clusters."""
+    from django.db import transaction
+
+    from findings.tasks import recount_latest_scans_task
+
+    ids = sorted(set(cluster_ids))
+    if ids:
+        transaction.on_commit(lambda: recount_latest_scans_task.delay(ids))
+
+
 def recount_latest_scans(cluster_ids) -> None:
     """After a triage change: the counts pages read from each cluster's latest scan follow it.
 

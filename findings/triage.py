@@ -131,7 +131,7 @@ def bulk_change_status(
             audit.record(
                 "triage.status_changed", actor=actor, to_status=to_status, findings=changed, reason=reason
             )
-            summary.recount_latest_scans(clusters)
+            summary.recount_latest_scans_soon(clusters)
     return BulkOutcome(changed=changed, refused=total - changed)
 
 
@@ -264,7 +264,7 @@ def expire_risk_acceptances(now: datetime | None = None) -> int:
             },
         )
         if reopened:
-            summary.recount_latest_scans(clusters)
+            summary.recount_latest_scans_soon(clusters)
         return reopened
 
 
