@@ -515,3 +515,43 @@ def test_a_fully_hardened_workload_passes_every_workload_check():
     results = scan(workload)
     workload_findings = {r.check_id for r in results.findings if r.kind == "Deployment"}
     assert workload_findings == {"no-network-policy"}
+
+
+# --- AppArmor and SELinux (PSS baseline) ----------------------------------------------------------
+
+
+def test_it_flags_an_unconfined_apparmor_profile_by_field_or_annotation():
+    field = deployment(container(securityContext={"appArmorProfile": {"type": "Unconfined"}}))
+    [result] = findings("apparmor-unconfined", field)
+    assert result.path == "spec.template.spec.containers[0].securityContext.appArmorProfile.type"
+    annotated = deployment(container(), name="old")
+    annotated["spec"]["template"]["metadata"]["annotations"] = {
+        "container.apparmor.security.beta.kubernetes.io/app": "unconfined"
+    }
+    [result] = findings("apparmor-unconfined", annotated)
+    assert result.container == "app"
+
+
+def test_it_passes_runtime_default_and_localhost_apparmor_profiles():
+    confined = deployment(
+        container(securityContext={"appArmorProfile": {"type": "Localhost", "localhostProfile": "shop"}}),
+        securityContext={"appArmorProfile": {"type": "RuntimeDefault"}},
+    )
+    assert findings("apparmor-unconfined", confined) == []
+
+
+def test_it_flags_an_selinux_type_that_lifts_confinement_or_a_user_or_role():
+    spc = deployment(container(securityContext={"seLinuxOptions": {"type": "spc_t"}}))
+    [result] = findings("selinux-custom-options", spc)
+    assert result.value == "spc_t"
+    role = deployment(container(), securityContext={"seLinuxOptions": {"role": "system_r"}})
+    [result] = findings("selinux-custom-options", role)
+    assert result.path == "spec.template.spec.securityContext.seLinuxOptions.role"
+
+
+def test_it_passes_the_container_types_and_a_level():
+    allowed = deployment(
+        container(securityContext={"seLinuxOptions": {"type": "container_init_t"}}),
+        securityContext={"seLinuxOptions": {"level": "s0:c123,c456"}},
+    )
+    assert findings("selinux-custom-options", allowed) == []

@@ -11,4 +11,5 @@ from posture.scanning.checks.workloads import (  # noqa: F401 - registers on imp
     placement,
     resources,
     security_context,
+    security_modules,
 )

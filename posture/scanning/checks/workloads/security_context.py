@@ -403,8 +403,8 @@ def unmasked_proc_mount(workload: Workload, _ctx) -> Iterator[Failure]:
 Sysctls outside the safe, namespaced set can change kernel behaviour for every pod on the
 node. Reported: any pod sysctl not in the Pod Security Standards baseline list
 (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, net.ipv4.ip_unprivileged_port_start,
-net.ipv4.tcp_syncookies, net.ipv4.ping_group_range, net.ipv4.ip_local_reserved_ports and the
-tcp keepalive/fin timeout settings).
+net.ipv4.tcp_syncookies, net.ipv4.ping_group_range, net.ipv4.ip_local_reserved_ports, the
+tcp keepalive/fin timeout settings and, since Kubernetes 1.32, tcp_rmem and tcp_wmem).
 """,
     remediation="""
 Remove the sysctl, or tune it on the node if the whole node needs it:
