@@ -51,6 +51,15 @@ def check_text(text: str) -> SafeString:
 
 
 @register.filter
+def labelled_errors(form) -> list[tuple[str, list]]:
+    """A form's errors under the labels people read ("First seen on or after"), not field names."""
+    return [
+        (str(form.fields[name].label or name) if name in form.fields else name, list(errors))
+        for name, errors in form.errors.items()
+    ]
+
+
+@register.filter
 def category_label(value: str) -> str:
     return Category.label_of(value)
 

@@ -136,7 +136,7 @@ def test_a_bad_filter_value_says_so_instead_of_failing(client, demo, demo_viewer
     client.force_login(demo_viewer)
     response = client.get(URL, {"first_seen_after": "not-a-date"})
     assert response.status_code == 200
-    assert "Enter a valid date" in response.text
+    assert "<p>First seen on or after: Enter a valid date.</p>" in response.text  # its label, not its name
 
 
 def test_an_empty_result_offers_to_clear_the_filters(client, demo, demo_viewer):
