@@ -46,7 +46,7 @@ FAMILY_TESTS = {
     "namespaces": "test_namespaces.py",
 }
 # Beyond the list: the rest of the Pod Security Standards baseline.
-ADDED = {"workload": "apparmor-unconfined selinux-custom-options"}
+ADDED = {"workload": "apparmor-unconfined selinux-custom-options probe-host-set"}
 ALL_REQUIRED = sorted(check_id for ids in (*REQUIRED.values(), *ADDED.values()) for check_id in ids.split())
 
 

@@ -555,3 +555,22 @@ def test_it_passes_the_container_types_and_a_level():
         securityContext={"seLinuxOptions": {"level": "s0:c123,c456"}},
     )
     assert findings("selinux-custom-options", allowed) == []
+
+
+def test_it_flags_a_probe_or_hook_that_targets_another_host():
+    probe = {"httpGet": {"host": "169.254.169.254", "path": "/latest/meta-data/", "port": 80}}
+    [result] = findings("probe-host-set", deployment(container(livenessProbe=probe)))
+    assert result.path == "spec.template.spec.containers[0].livenessProbe.httpGet.host"
+    hook = {"preStop": {"tcpSocket": {"host": "10.0.0.1", "port": 22}}}
+    assert len(findings("probe-host-set", deployment(container(lifecycle=hook)))) == 1
+
+
+def test_it_passes_probes_of_the_pod_itself():
+    own = {"httpGet": {"path": "/healthz", "port": 8080, "host": ""}}
+    assert (
+        findings(
+            "probe-host-set",
+            deployment(container(readinessProbe=own, livenessProbe={"tcpSocket": {"port": 8080}})),
+        )
+        == []
+    )

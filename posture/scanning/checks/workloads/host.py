@@ -236,3 +236,57 @@ def docker_socket_mount(workload: Workload, _ctx) -> Iterator[Failure]:
                 path=f"{workload.pod_spec_path}.volumes[{index}].hostPath.path",
                 value=path,
             )
+
+
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+_HOOKS = ("postStart", "preStop")
+
+
+def _probe_targets(container) -> Iterator[tuple[str, dict]]:
+    """(path, handler) for every probe and lifecycle hook handler of a container."""
+    for probe in _PROBES:
+        for handler in ("httpGet", "tcpSocket"):
+            yield f"{probe}.{handler}", as_dict(as_dict(container.spec.get(probe)).get(handler))
+    for hook in _HOOKS:
+        for handler in ("httpGet", "tcpSocket"):
+            yield (
+                f"lifecycle.{hook}.{handler}",
+                as_dict(as_dict(as_dict(container.spec.get("lifecycle")).get(hook)).get(handler)),
+            )
+
+
+@register(
+    id="probe-host-set",
+    title="Probe or lifecycle hook aimed at another host",
+    category=Category.WORKLOAD,
+    severity=Severity.MEDIUM,
+    target=Target.WORKLOAD,
+    frameworks=Frameworks(pss="baseline", nsa=("Network separation and hardening",), mitre=("T1090",)),
+    description="""
+The kubelet runs HTTP and TCP probes and lifecycle hooks from the node. With `host` set, it
+connects wherever the pod author says, with the node's network position: a way to reach
+services the pod itself cannot (the cloud metadata endpoint, node-local daemons). The Pod
+Security Standards baseline forbids it from Kubernetes 1.34; leaving `host` unset probes the pod.
+""",
+    remediation="""
+Remove `host` so that the probe targets the pod's own IP:
+
+```yaml
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: 8080
+```
+""",
+)
+def probe_host_set(workload: Workload, _ctx) -> Iterator[Failure]:
+    for container in workload.containers:
+        for where, handler in _probe_targets(container):
+            host = handler.get("host")
+            if host not in (None, ""):
+                yield Failure(
+                    message=f"container {container.name}: {where} connects from the node to {host}",
+                    path=f"{container.path}.{where}.host",
+                    value=host,
+                    container=container.name,
+                )
