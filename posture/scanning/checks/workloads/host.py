@@ -240,6 +240,7 @@ def docker_socket_mount(workload: Workload, _ctx) -> Iterator[Failure]:
 
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _HOOKS = ("postStart", "preStop")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _probe_targets(container) -> Iterator[tuple[str, dict]]:
@@ -267,6 +268,8 @@ The kubelet runs HTTP and TCP probes and lifecycle hooks from the node. With `ho
 connects wherever the pod author says, with the node's network position: a way to reach
 services the pod itself cannot (the cloud metadata endpoint, node-local daemons). The Pod
 Security Standards baseline forbids it from Kubernetes 1.34; leaving `host` unset probes the pod.
+A host-network pod probing loopback is not reported here: that is its own address (its host
+network is reported by `host-network`).
 """,
     remediation="""
 Remove `host` so that the probe targets the pod's own IP:
@@ -280,10 +283,13 @@ livenessProbe:
 """,
 )
 def probe_host_set(workload: Workload, _ctx) -> Iterator[Failure]:
+    # A host-network pod's own address is the node's: probing loopback reaches nothing more
+    # than the pod already does (host-network is reported on its own).
+    own = _LOOPBACK if workload.pod_spec.get("hostNetwork") is True else frozenset()
     for container in workload.containers:
         for where, handler in _probe_targets(container):
             host = handler.get("host")
-            if host not in (None, ""):
+            if host not in (None, "") and str(host).lower() not in own:
                 yield Failure(
                     message=f"container {container.name}: {where} connects from the node to {host}",
                     path=f"{container.path}.{where}.host",
