@@ -574,3 +574,7 @@ def test_it_passes_probes_of_the_pod_itself():
         )
         == []
     )
+    loopback = {"httpGet": {"host": "127.0.0.1", "path": "/metrics", "port": 7472}}
+    on_host = deployment(container(livenessProbe=loopback), hostNetwork=True)
+    assert findings("probe-host-set", on_host) == []  # its own address is the node's
+    assert len(findings("probe-host-set", deployment(container(livenessProbe=loopback)))) == 1
