@@ -304,15 +304,19 @@ ModSecurity, Coraza or a WAF; on GKE, a backend Service whose BackendConfig sets
 Armor `securityPolicy`. Ingresses marked internal are not evaluated.
 """,
     remediation="""
-For ingress-nginx:
+For ingress-nginx, turn ModSecurity on in blocking mode in the controller's ConfigMap
+(per-Ingress `modsecurity-snippet` annotations are refused unless snippet annotations are
+allowed, which they should not be):
 
 ```yaml
+kind: ConfigMap
 metadata:
-  annotations:
-    nginx.ingress.kubernetes.io/enable-modsecurity: "true"
-    nginx.ingress.kubernetes.io/enable-owasp-core-rules: "true"
-    nginx.ingress.kubernetes.io/modsecurity-snippet: |
-      SecRuleEngine On
+  name: ingress-nginx-controller
+data:
+  enable-modsecurity: "true"
+  enable-owasp-modsecurity-crs: "true"
+  modsecurity-snippet: |
+    SecRuleEngine On
 ```
 On GKE, attach a Cloud Armor policy through a BackendConfig:
 
