@@ -152,11 +152,15 @@ _LONE_SURROGATE = re.compile(
 )
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # one fast pass decides whether to look closer
+
+
 def _read_json(text: str, name: str, snapshot: Snapshot) -> None:
-    if "\\ud" in text or "\\uD" in text:  # rare: only then pay for the pattern
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then pay for the full pattern
         text = _LONE_SURROGATE.sub(r"\\ufffd", text)
+    parser = _StreamingJson(text)
     try:
-        document = _StreamingJson(text).document()
+        document = parser.document()
     except (json.JSONDecodeError, _NotJson) as exc:
         snapshot.errors.append(DocumentError(name, 1, f"invalid JSON: {exc}"))
         return
@@ -165,9 +169,9 @@ def _read_json(text: str, name: str, snapshot: Snapshot) -> None:
         return
     if isinstance(document, list):
         for item in document:
-            _add_document(item, snapshot)
+            _add_document(item, snapshot, parser.redacted)
     else:
-        _add_document(document, snapshot)
+        _add_document(document, snapshot, parser.redacted)
 
 
 class _NotJson(ValueError):
@@ -189,6 +193,7 @@ class _StreamingJson:
         self.text = text
         self.at = 0
         self.decoder = json.JSONDecoder()
+        self.redacted: set[int] = set()  # ids of the items already redacted: not twice
 
     def document(self):
         self._skip()
@@ -256,7 +261,10 @@ class _StreamingJson:
         while True:
             self._skip()
             item, self.at = self.decoder.raw_decode(self.text, self.at)
-            items.append(redact(item) if isinstance(item, dict) else item)
+            if isinstance(item, dict):
+                redact(item)
+                self.redacted.add(id(item))
+            items.append(item)
             self._skip()
             if self._peek() == ",":
                 self.at += 1
@@ -299,7 +307,7 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     return f"invalid YAML: {problem} (line {mark.line + 1})" if mark else f"invalid YAML: {problem}"
 
 
-def _add_document(document, snapshot: Snapshot) -> None:
+def _add_document(document, snapshot: Snapshot, redacted: set[int] | frozenset = frozenset()) -> None:
     if not isinstance(document, dict) or not _is_kind(document.get("kind")):
         if document is not None:
             snapshot.skipped += 1
@@ -320,12 +328,12 @@ def _add_document(document, snapshot: Snapshot) -> None:
                     "kind": item_kind,
                     "apiVersion": item.get("apiVersion", document.get("apiVersion")),
                 }
-            _add_document(item, snapshot)
+            _add_document(item, snapshot, redacted)
         return
     if not isinstance(document.get("apiVersion"), str):
         snapshot.skipped += 1
         return
-    snapshot.objects.append(redact(document))
+    snapshot.objects.append(document if id(document) in redacted else redact(document))
 
 
 def _is_kind(kind) -> bool:

@@ -243,17 +243,20 @@ _HOOKS = ("postStart", "preStop")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def _probe_targets(container) -> Iterator[tuple[str, dict]]:
-    """(path, handler) for every probe and lifecycle hook handler of a container."""
-    for probe in _PROBES:
+def _handlers_with_host(container) -> Iterator[tuple[str, object]]:
+    """(path, host) for every probe and lifecycle hook handler that names a host."""
+    spec = container.spec
+    places = [(probe, spec.get(probe)) for probe in _PROBES]
+    lifecycle = spec.get("lifecycle")
+    if isinstance(lifecycle, dict):
+        places += [(f"lifecycle.{hook}", lifecycle.get(hook)) for hook in _HOOKS]
+    for where, action in places:
+        if not isinstance(action, dict):
+            continue
         for handler in ("httpGet", "tcpSocket"):
-            yield f"{probe}.{handler}", as_dict(as_dict(container.spec.get(probe)).get(handler))
-    for hook in _HOOKS:
-        for handler in ("httpGet", "tcpSocket"):
-            yield (
-                f"lifecycle.{hook}.{handler}",
-                as_dict(as_dict(as_dict(container.spec.get("lifecycle")).get(hook)).get(handler)),
-            )
+            target = action.get(handler)
+            if isinstance(target, dict) and target.get("host") not in (None, ""):
+                yield f"{where}.{handler}", target["host"]
 
 
 @register(
@@ -287,9 +290,8 @@ def probe_host_set(workload: Workload, _ctx) -> Iterator[Failure]:
     # than the pod already does (host-network is reported on its own).
     own = _LOOPBACK if workload.pod_spec.get("hostNetwork") is True else frozenset()
     for container in workload.containers:
-        for where, handler in _probe_targets(container):
-            host = handler.get("host")
-            if host not in (None, "") and str(host).lower() not in own:
+        for where, host in _handlers_with_host(container):
+            if str(host).lower() not in own:
                 yield Failure(
                     message=f"container {container.name}: {where} connects from the node to {host}",
                     path=f"{container.path}.{where}.host",
