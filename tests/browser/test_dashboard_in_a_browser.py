@@ -172,3 +172,23 @@ def test_pages_fit_a_tablet_and_work_from_the_keyboard(page, seeded):
     unlabelled = page.evaluate(UNLABELLED_CONTROLS)
     assert unlabelled == [], f"controls without a label: {unlabelled}"
     assert page.problems == []
+
+
+def test_revoking_an_exception_asks_first_and_a_no_keeps_it(page, seeded, settings):
+    from findings.models import ExceptionRule
+
+    settings.RAMPART_MFA_REQUIRED = "none"  # the admin logs in with a password alone here
+    log_in(page, "abe")
+    page.goto("/findings/exceptions/")
+    revoke = page.get_by_role("button", name=re.compile(r"Revoke exception #\d+"))
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    revoke.click()
+    expect(revoke).to_be_visible()
+    assert "The findings it accepted open again." in questions[0]
+    assert ExceptionRule.objects.get().revoked_at is None
+    page.once("dialog", lambda dialog: dialog.accept())
+    revoke.click()
+    expect(page.locator(".state-revoked")).to_be_visible()
+    assert ExceptionRule.objects.get().revoked_at is not None
+    assert page.problems == []
