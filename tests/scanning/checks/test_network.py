@@ -219,6 +219,21 @@ def test_a_port_named_after_a_datastore_counts_but_a_tool_beside_it_does_not():
         assert findings("database-exposed", node_port(name)) == [], name
 
 
+def test_an_aws_load_balancer_controller_nlb_is_internal_unless_it_says_internet_facing():
+    lbc = {"service.beta.kubernetes.io/aws-load-balancer-type": "external"}
+    assert (
+        findings(
+            "service-exposed-externally", _service("web", type_="LoadBalancer", ports=(443,), annotations=lbc)
+        )
+        == []
+    )
+    public = {**lbc, "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
+    exposed = _service("web", type_="LoadBalancer", ports=(443,), annotations=public)
+    assert len(findings("service-exposed-externally", exposed)) == 1
+    by_class = _service("web", type_="LoadBalancer", ports=(443,), loadBalancerClass="service.k8s.aws/nlb")
+    assert findings("service-exposed-externally", by_class) == []
+
+
 def test_the_source_ranges_field_overrides_the_annotation():
     # GetLoadBalancerSourceRanges ignores the annotation whenever the field is set.
     limited = _service(

@@ -134,11 +134,23 @@ def _type(service: Resource) -> str:
     return str(service.spec.get("type") or "ClusterIP")
 
 
+# The AWS Load Balancer Controller (not the legacy in-tree provider) makes internal NLBs unless
+# told otherwise: its Services are marked by one of these types or by their loadBalancerClass.
+AWS_LBC_TYPES = frozenset({"external", "nlb-ip"})
+AWS_LBC_CLASS = "service.k8s.aws/nlb"
+
+
 def is_internal_load_balancer(service: Resource) -> bool:
     annotations = service.annotations
-    return any(
+    if any(
         str(annotations.get(key, "")).lower() in values for key, values in INTERNAL_LB_ANNOTATIONS.items()
+    ):
+        return True
+    aws_lbc = (
+        str(annotations.get("service.beta.kubernetes.io/aws-load-balancer-type", "")).lower() in AWS_LBC_TYPES
+        or service.spec.get("loadBalancerClass") == AWS_LBC_CLASS
     )
+    return aws_lbc and "service.beta.kubernetes.io/aws-load-balancer-scheme" not in annotations
 
 
 def source_ranges(service: Resource) -> list[str]:
@@ -297,7 +309,10 @@ def database_exposed(service: Resource, ctx) -> Iterator[Failure]:
 A LoadBalancer Service without `loadBalancerSourceRanges` (or with 0.0.0.0/0 among them)
 accepts connections from the whole internet, bypassing any Ingress controller and its TLS,
 WAF and rate limits. LoadBalancers marked internal by their cloud annotation are not
-reported here; NodePorts are `service-nodeport`; datastores are `database-exposed`.
+reported here, nor are those of the AWS Load Balancer Controller (`aws-load-balancer-type:
+external` or `nlb-ip`, or `loadBalancerClass: service.k8s.aws/nlb`) without an
+`aws-load-balancer-scheme`, which it makes internal. NodePorts are `service-nodeport`;
+datastores are `database-exposed`.
 """,
     remediation="""
 Restrict the sources, or put the service behind the Ingress:
