@@ -32,6 +32,7 @@ def test_the_list_shows_each_rule_with_its_usage(client, cluster, admin_user, vi
     assert "vendor agent needs it" in page
     assert "2 findings now</a>" in page
     assert "2 matched in all" in page
+    assert "last matched now" in page  # not "last now"
     assert '<span class="state state-active">active</span>' in page
     assert "Revoke" not in page  # viewers do not manage exceptions
 
