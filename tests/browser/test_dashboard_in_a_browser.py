@@ -192,3 +192,22 @@ def test_revoking_an_exception_asks_first_and_a_no_keeps_it(page, seeded, settin
     expect(page.locator(".state-revoked")).to_be_visible()
     assert ExceptionRule.objects.get().revoked_at is not None
     assert page.problems == []
+
+
+def test_the_main_pages_fit_a_phone_without_sideways_scrolling(page, seeded):
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, "eve")
+    finding = Finding.objects.filter(check_id="secret-not-rotated").first()
+    for url in (
+        "/",
+        "/clusters/",
+        "/findings/",
+        f"/findings/{finding.pk}/",
+        "/findings/checks/",
+        "/findings/exceptions/",
+    ):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+        header = page.locator("header.topbar").bounding_box()
+        assert header["height"] < 100, url  # brand and account, then one scrolling row of sections
+    assert page.problems == []
