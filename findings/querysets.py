@@ -22,15 +22,15 @@ class FindingQuerySet(models.QuerySet):
         return self.open().filter(due_at__lt=now)
 
 
-def severity_rank():
+def severity_rank(field: str = "severity"):
     """Severity as a number, worst highest, so that lists sort critical > high > medium > low > info
-    rather than alphabetically."""
+    rather than alphabetically. ``field`` reaches it through a relation ("finding__severity")."""
     from django.db.models import Case, IntegerField, Value, When
 
     from posture.scanning.checks.registry import Severity
 
     return Case(
-        *(When(severity=severity.value, then=Value(severity.rank)) for severity in Severity),
+        *(When(**{field: severity.value}, then=Value(severity.rank)) for severity in Severity),
         default=Value(-1),
         output_field=IntegerField(),
     )

@@ -612,8 +612,12 @@ class ScanDetailView(LoginRequiredMixin, PartialMixin, DetailView):
             .only("id", "score", "grade", "created_at", "findings_count", "cluster_id")
             .first()
         )
-        events = FindingEvent.objects.filter(scan=scan, action=FindingEvent.Action.STATUS).select_related(
-            "finding"
+        # Worst first, as the new findings: what a reader looks for in each list.
+        events = (
+            FindingEvent.objects.filter(scan=scan, action=FindingEvent.Action.STATUS)
+            .select_related("finding")
+            .annotate(rank=severity_rank("finding__severity"))
+            .order_by("-rank", "finding__check_id", "id")
         )
         resolved = list(events.filter(to_value=FindingStatus.RESOLVED)[:CHANGE_LIMIT])
         reopened = list(

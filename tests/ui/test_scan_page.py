@@ -1,3 +1,5 @@
+import re
+
 from django.urls import reverse
 
 from findings.models import Finding
@@ -64,3 +66,18 @@ def test_the_scan_page_queries_a_fixed_number_of_times(
     with django_assert_max_num_queries(10):
         page = client.get(reverse("posture:scan-detail", args=[demo.last_scan_id])).text
     assert "What changed" in page
+
+
+def test_resolved_findings_are_listed_worst_first(client, cluster, viewer):
+    # The milder findings are older (lower ids) than the critical one: insertion order is not severity.
+    scan_snapshot(cluster, as_yaml(deployment("mild", hardened=True)))
+    scan_snapshot(cluster, as_yaml(deployment("mild", hardened=True), deployment("bad", privileged=True)))
+    last = scan_snapshot(cluster, as_yaml(deployment("other", hardened=True)))
+    client.force_login(viewer)
+    page = client.get(reverse("posture:scan-detail", args=[last.pk])).text
+    resolved = page.split("<h3>Resolved</h3>")[1].split("</div>")[0]
+    listed = re.findall(r">([a-z0-9-]+)</a> on Deployment shop/(\w+)", resolved)
+    rank = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+    order = [rank[Finding.objects.get(cluster=cluster, check_id=c, name=n).severity] for c, n in listed]
+    assert len(order) > 1
+    assert order == sorted(order, reverse=True)
