@@ -1,6 +1,7 @@
 """Per-cluster scan schedules in Celery beat's database (django-celery-beat)."""
 
 import json
+from datetime import date, timedelta
 
 from celery.schedules import ParseException, crontab_parser
 
@@ -25,7 +26,30 @@ def parse_cron(expression: str) -> dict[str, str]:
         except (ParseException, ValueError):
             raise InvalidCron(f"{name.replace('_', ' ')} {part!r} is not valid") from None
         fields[name] = part
+    if not _has_a_day(fields):
+        raise InvalidCron("no date matches its day of month, month and day of week (it would never run)")
     return fields
+
+
+def _has_a_day(fields: dict[str, str]) -> bool:
+    """Whether some date matches, as Celery reads the fields: day of month AND month AND weekday.
+
+    The calendar's days of the week repeat every 28 years (within a century), so 28 years from a
+    leap year hold every combination there is, 29 February on a given weekday included.
+    """
+    days = crontab_parser(31, 1).parse(fields["day_of_month"])
+    months = crontab_parser(12, 1).parse(fields["month_of_year"])
+    weekdays = crontab_parser(7).parse(fields["day_of_week"])  # 0 is Sunday
+    day = date(2024, 1, 1)
+    for _ in range(28 * 366):
+        if (
+            day.month in months
+            and day.day in days
+            and (day.isoweekday() % 7 in weekdays or 7 in weekdays and day.isoweekday() == 7)
+        ):
+            return True
+        day += timedelta(days=1)
+    return False
 
 
 def schedule_name(cluster) -> str:

@@ -107,10 +107,17 @@ def test_a_cron_schedule_is_written_for_celery_beat(team):
     assert not PeriodicTask.objects.filter(name=schedules.schedule_name(cluster)).exists()
 
 
-@pytest.mark.parametrize("expression", ["* * *", "61 * * * *", "0 25 * * *", "a b c d e"])
+@pytest.mark.parametrize(
+    "expression", ["* * *", "61 * * * *", "0 25 * * *", "a b c d e", "0 0 31 2 *", "0 0 30 2 *"]
+)
 def test_invalid_cron_expressions_are_refused_with_a_reason(expression):
     with pytest.raises(schedules.InvalidCron):
         schedules.parse_cron(expression)
+
+
+@pytest.mark.parametrize("expression", ["0 0 29 2 *", "0 0 13 * 5", "0 3 * * 1-5", "0 0 29 2 1"])
+def test_rare_but_real_dates_are_accepted(expression):
+    assert schedules.parse_cron(expression)["minute"] == "0"
 
 
 def test_the_housekeeping_tasks_are_on_the_beat_schedule(settings):
