@@ -116,6 +116,8 @@ class ExceptionRuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         team_ids = list(teams_with_role(user, Role.ADMIN))
         self.fields["team"].queryset = Team.objects.filter(id__in=team_ids)
+        if len(team_ids) == 1:
+            self.fields["team"].initial = team_ids[0]  # the only team this admin can make exceptions for
         self.fields["cluster"].queryset = Cluster.objects.filter(team_id__in=team_ids)
         self.fields["cluster"].required = False
         self.fields["owner"].queryset = (

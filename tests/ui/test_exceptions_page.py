@@ -59,6 +59,9 @@ def test_a_rules_findings_link_lists_the_findings_that_rule_holds_and_no_others(
 def test_an_admin_creates_an_exception_and_matching_findings_are_accepted(client, cluster, admin_user):
     scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
     client.force_login(admin_user)
+    form = client.get(reverse("findings:exception-create")).text
+    team_select = form.split('name="team"')[1].split("</select>")[0]
+    assert f'<option value="{cluster.team_id}" selected>' in team_select  # the admin's only team, chosen
     until = (timezone.localdate() + timedelta(days=60)).isoformat()
     response = client.post(
         reverse("findings:exception-create"),
