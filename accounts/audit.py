@@ -132,7 +132,8 @@ def _clean(details: dict) -> dict:
 def _on_logged_in(sender, request, user, **kwargs):
     # The login views note which second factor passed (None: password only).
     second_factor = getattr(request, "rampart_second_factor", None)
-    record("login.succeeded", actor=user, target=user, request=request, second_factor=second_factor)
+    # "none": a password alone (no second factor required of this account).
+    record("login.succeeded", actor=user, target=user, request=request, second_factor=second_factor or "none")
 
 
 def _on_logged_out(sender, request, user, **kwargs):

@@ -333,6 +333,20 @@ def stored_credentials_usable(
     return True
 
 
+AUDITED_FIELDS = (
+    "name",
+    "description",
+    "team_id",
+    "connection_mode",
+    "api_url",
+    "ca_bundle",
+    "kube_context",
+    "scan_interval_minutes",
+    "scan_cron",
+    "check_settings",
+)
+
+
 def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None) -> Cluster:
     """Create or update a cluster and its schedule. ``credentials=None`` keeps the stored ones.
 
@@ -341,16 +355,24 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None
     """
     created = cluster.pk is None
     with transaction.atomic():
+        before = None if created else Cluster.objects.filter(pk=cluster.pk).values(*AUDITED_FIELDS).first()
         if credentials is not None:
             cluster.set_credentials(credentials)
         cluster.save()
         schedules.sync_schedule(cluster)
+        # What an update changed, by name only: values may be long (a CA bundle) or private.
+        changed = (
+            {}
+            if before is None
+            else {"changed": [name for name in AUDITED_FIELDS if before[name] != getattr(cluster, name)]}
+        )
         audit.record(
             "cluster.created" if created else "cluster.updated",
             actor=actor,
             target=cluster,
             mode=cluster.connection_mode,
             team=cluster.team.slug,
+            **changed,
         )
         if credentials is not None:
             audit.record("cluster.credentials_changed", actor=actor, target=cluster)

@@ -20,7 +20,7 @@ def test_a_login_and_a_logout_are_recorded_with_the_address_and_request_id(clien
     assert login.actor == viewer
     assert login.ip == "198.51.100.7"
     assert login.request_id == response.headers["X-Request-ID"]
-    assert login.details == {"second_factor": None}
+    assert login.details == {"second_factor": "none"}  # a password alone
 
 
 def test_a_login_with_a_second_factor_records_which_one(client, viewer, clock):

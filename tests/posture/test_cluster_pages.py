@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from findings.models import Finding
+from posture import services
 from posture.models import Cluster, Scan, ScanStatus
 from tests.factories import as_yaml, deployment, make_cluster, make_lifecycle_cluster, scan_snapshot
 
@@ -75,6 +76,11 @@ def test_an_admin_registers_a_snapshot_cluster(client, admin_user, team):
 
     created = AuditEvent.objects.get(action="cluster.created")
     assert created.actor == admin_user  # the person, not "system"
+    cluster.description = "staging for the shop"
+    cluster.scan_interval_minutes = 120
+    services.save_cluster(cluster, actor=admin_user)
+    updated = AuditEvent.objects.get(action="cluster.updated")
+    assert updated.details["changed"] == ["description", "scan_interval_minutes"]  # names, never values
 
 
 def test_a_viewer_cannot_register_clusters(client, viewer):
