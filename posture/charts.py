@@ -61,14 +61,13 @@ def _sparkline(values: tuple, title: str, width: int, height: int, lo: float, hi
         (pad + index / count * (width - 2 * pad), _y(value, lo, hi, pad, height - pad))
         for index, value in points
     ]
-    if len(coords) == 1:
-        coords = [(pad, coords[0][1]), (width - pad, coords[0][1])]
-    line = " ".join("%.1f,%.1f" % point for point in coords)  # noqa: UP031 - the fastest form, 6,000 a page
     last_x, last_y = coords[-1]
-    body = (
-        f'<polyline class="chart-line" points="{line}"/>'
-        f'<circle class="chart-dot" cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5"/>'
-    )
+    dot = f'<circle class="chart-dot" cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5"/>'
+    if len(coords) == 1:
+        # One day of data is a point where it happened, not a line across the whole period.
+        return _svg(width, height, title, dot, "spark")
+    line = " ".join("%.1f,%.1f" % point for point in coords)  # noqa: UP031 - the fastest form, 6,000 a page
+    body = f'<polyline class="chart-line" points="{line}"/>{dot}'
     return _svg(width, height, title, body, "spark")
 
 

@@ -70,3 +70,9 @@ def test_small_formatters():
     assert seconds(12.34) == "12.3 s"
     assert seconds(125) == "2 min 5 s"
     assert seconds(None) == "—"
+
+
+def test_a_single_scan_is_a_point_in_time_not_a_line_across_the_period():
+    svg = charts.sparkline([None] * 29 + [80], title="one scan")
+    assert "<polyline" not in svg
+    assert 'class="chart-dot" cx="117.0"' in svg  # at the right end: the last day
