@@ -42,11 +42,7 @@ def _has_a_day(fields: dict[str, str]) -> bool:
     weekdays = crontab_parser(7).parse(fields["day_of_week"])  # 0 is Sunday
     day = date(2024, 1, 1)
     for _ in range(28 * 366):
-        if (
-            day.month in months
-            and day.day in days
-            and (day.isoweekday() % 7 in weekdays or 7 in weekdays and day.isoweekday() == 7)
-        ):
+        if day.month in months and day.day in days and day.isoweekday() % 7 in weekdays:
             return True
         day += timedelta(days=1)
     return False
