@@ -62,6 +62,20 @@
     }
   });
 
+  // Filters: leave the empty fields out of the request, so that the URL a filter change pushes
+  // (the one people share) says what is filtered and nothing else.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var data = event.detail.formData;
+    if (!data || event.detail.verb !== "get") { return; }
+    var keys = [];
+    data.forEach(function (value, key) { if (keys.indexOf(key) === -1) { keys.push(key); } });
+    keys.forEach(function (key) {
+      var kept = data.getAll(key).filter(function (value) { return value !== ""; });
+      data.delete(key);
+      kept.forEach(function (value) { data.append(key, value); });
+    });
+  });
+
   // Irreversible buttons ask first (revoking a token or an exception).
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
