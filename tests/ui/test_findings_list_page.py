@@ -215,3 +215,9 @@ def test_names_from_a_cluster_are_shown_as_text_in_every_row_and_control(client,
         page = client.get(url).text
         assert "<img" not in page, url
         assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page, url
+
+
+def test_the_navigation_opens_the_findings_that_need_work(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(reverse("home")).text
+    assert 'href="/findings/?status=open&amp;status=acknowledged"' in page  # as the overview's figures count
