@@ -333,17 +333,11 @@ def stored_credentials_usable(
     return True
 
 
-AUDITED_FIELDS = (
-    "name",
-    "description",
-    "team_id",
-    "connection_mode",
-    "api_url",
-    "ca_bundle",
-    "kube_context",
-    "scan_interval_minutes",
-    "scan_cron",
-    "check_settings",
+# What a person edits on a cluster (the scan bookkeeping and the credentials are audited apart).
+AUDITED_FIELDS = tuple(
+    field.attname
+    for field in Cluster._meta.concrete_fields
+    if field.editable and not field.primary_key and field.name != "last_scan"
 )
 
 
