@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from posture.scanning.collectors import yaml_fast
 from posture.scanning.collectors.redact import redact
 from posture.scanning.collectors.yaml_documents import load_document
 from posture.scanning.inventory import cyclic_gc_paused
@@ -276,10 +277,15 @@ class _StreamingJson:
 def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
     # Split on document markers ourselves: PyYAML cannot resume after an error,
     # and one bad document must not hide the rest of the file.
+    fast = yaml_fast.reader_for(data)
     for number, chunk in enumerate(_split_documents(data), start=1):
         if not chunk.strip():
             continue
         snapshot.documents += 1
+        document = fast.load(chunk) if fast is not None else yaml_fast.UNSURE
+        if document is not yaml_fast.UNSURE:
+            _add_document(document, snapshot)
+            continue
         try:
             document = load_document(chunk)
         except yaml.YAMLError as exc:

@@ -1,0 +1,151 @@
+"""Read a YAML document with yaml-rs when nothing in it can read differently.
+
+yaml-rs (a Rust parser on PyPI) reads a large manifest about eight times faster
+than PyYAML's C loader, but it reads YAML 1.2 with its own scalar rules, and
+Kubernetes reads YAML through go-yaml v2 (kubernetes_scalars). Where the two
+readings part, a check would judge a different object from the one the cluster
+runs: ``privileged: yes`` is true for Kubernetes and the string "yes" for yaml-rs,
+``defaultMode: 0777`` is 511 for Kubernetes and 777 for yaml-rs.
+
+So yaml-rs only reads a document in which none of those constructs appears. One
+pass of RE2 (linear time, no backtracking, about as fast as reading the bytes)
+looks for every plain scalar and syntax feature that the two readings could
+treat differently, and for what could take yaml-rs too deep: a document that
+holds any of them, or that yaml-rs refuses, is read by PyYAML (yaml_documents),
+whose reading and error messages stay the reference. The pattern is
+deliberately broad (a "yes" inside a sentence is enough): a false alarm costs
+only time. tests/scanning/test_yaml_fast.py compares both readings over the
+shared corpus and over generated scalars in every position a scalar can take.
+
+Both packages are optional: without them every document goes to PyYAML.
+"""
+
+import re
+
+try:
+    import re2
+    import yaml_rs
+except ImportError:  # pragma: no cover - a platform without their wheels
+    re2 = yaml_rs = None
+
+from posture.scanning.collectors.yaml_documents import MAX_ALIAS_EXPANSION
+
+UNSURE = object()  # returned when PyYAML must read the document
+
+# Where a plain scalar can start: a line start, after white space or a flow
+# indicator, or right after the ":" of a quoted or flow key ({"a":yes}).
+_START = rb"(?:^|[\s\[{,]|[\"'\]}]:)"
+# Where it ends: end of line, a comment, a flow indicator, or ": " (it was a key).
+_END = rb"(?:[ \t]*(?:[\r\n,\]}#]|:[ \t\r\n]|:?$))"
+_PARTED_SCALARS = (
+    # Words go-yaml reads as booleans and YAML 1.2 as strings.
+    rb"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)" + _END,
+    # A leading zero (0777 is octal for Kubernetes, decimal for YAML 1.2; 08 a float),
+    # and numbers past 64 bits or past a float's range, which the two round differently.
+    rb"[-+]?(?:0[0-9_][0-9_.eE+-]*|[0-9_]{19,}[0-9_.eE+-]*|[0-9_.]*[eE][-+]?[0-9_]{3,}"
+    rb"|0[xX][0-9a-fA-F_]{15,}|0[bBoO][0-9_]{20,})" + _END,
+    # Underscores in a number: go-yaml drops them only where Go's ParseInt/ParseFloat do.
+    rb"[-+]?(?:_|[0-9.][0-9a-fA-FxXoObB.+-]*_)[0-9a-fA-FxXoObB_.+-]*" + _END,
+    rb":[^\s]",  # a plain scalar starting with ":", which YAML 1.2 allows and YAML 1.1 does not
+    rb"!",  # a tag: PyYAML refuses tags it does not know, yaml-rs ignores them
+    rb"<<",  # a merge key, which YAML 1.2 does not merge
+    # "|" or ">" that does not open a block scalar: PyYAML refuses it, yaml-rs reads a string ("[ >a ]").
+    rb"[|>][-+0-9]*(?:[^-+0-9\s]|[ \t]+[^#\s])",
+    rb"\?",  # a complex key: yaml-rs makes a tuple of it, PyYAML refuses it
+    # An anchor whose name YAML 1.1 does not allow (only letters, digits, "-", "_"). An alias
+    # needs an anchor, and one with such a name is undefined for yaml-rs, which then refuses it.
+    rb"&[0-9A-Za-z_-]*[^0-9A-Za-z_\-\s]",
+)
+_ANYWHERE = (
+    rb"^%",  # a directive (%YAML 1.1)
+    rb"^[|>]",  # a block scalar as the document itself
+    rb"^[ ?:-]*\t",  # a tab in indentation or after "-", which PyYAML refuses and yaml-rs forgives
+    rb"[\[{,][ \t]*[|>]",  # "|" or ">" in a flow collection
+    rb"\r(?:[^\n]|\z)",  # a line break that is a lone carriage return: lines as PyYAML counts them
+    rb"^(?:---|\.\.\.)(?:[ \t]|$)",  # a document marker with content: more than one document
+    rb"[\]}][ \t]*:(?:[ \t]|$)",  # a flow collection as a key
+    rb":[,\]}]",  # a key ending a flow entry ("[a:]"), which YAML 1.1 does not allow
+    rb"(?:^|[-?:,\[{])[ \t]*:(?:[ \t]|$)",  # an empty key ("- :"), which YAML 1.1 does not allow
+    # Deep block nesting: yaml-rs recurses without a limit and overflows the stack near
+    # 20,000 levels; at most 127 levels of indentation or compact "- - -" reach it.
+    rb"^[ \t?-]{128}",
+    # Characters PyYAML refuses or reads as line breaks (NEL, U+2028, U+2029), and a BOM.
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf|\xef\xbf[\xbe\xbf]",
+)
+_NEEDS_PYYAML = rb"(?m)" + _START + rb"(?:" + rb"|".join(_PARTED_SCALARS) + rb")|" + rb"|".join(_ANYWHERE)
+
+# A block scalar header ("key: |", "- >-") ending its line: its content follows.
+_BLOCK_SCALAR_HEADER = rb"(?m)(?:^|[\s\[{,])[|>][-+0-9]*[ \t]*(?:#[^\n]*)?$"
+_NEXT_CONTENT_LINE = re.compile(rb"\n( *)[^ \r\n]")
+
+if yaml_rs is not None:
+    _options = re2.Options()
+    _options.encoding = re2.Options.Encoding.LATIN1  # match bytes, not code points
+    _options.never_capture = True
+    _GUARD = re2.compile(_NEEDS_PYYAML, _options)
+    _BLOCK_SCALARS = re2.compile(_BLOCK_SCALAR_HEADER, _options)
+    # Aliases nested in aliases multiply depth as well as size: four levels at most,
+    # and no more expanded values than PyYAML's reading allows (yaml_documents).
+    _ALIAS_LIMITS = yaml_rs.AliasLimits(
+        max_total_replayed_events=MAX_ALIAS_EXPANSION, max_replay_stack_depth=4
+    )
+    _LAST_KEY_WINS = yaml_rs.DuplicateKeyPolicy.LastWins  # as PyYAML reads a repeated key
+
+
+def available() -> bool:
+    return yaml_rs is not None
+
+
+class FileReader:
+    """The fast reading of one file's documents.
+
+    The guard runs once over the whole file; only when it finds something does
+    each document get its own look, so that one odd document does not send the
+    rest of the file to PyYAML.
+    """
+
+    def __init__(self, data: bytes):
+        self.whole_file_plain = _GUARD.search(data) is None
+        self.has_block_scalars = _BLOCK_SCALARS.search(data) is not None
+
+    def load(self, chunk: bytes):
+        """The document in ``chunk``, or UNSURE when PyYAML must read it."""
+        if not self.whole_file_plain and _GUARD.search(chunk) is not None:
+            return UNSURE
+        if self.has_block_scalars and _has_empty_block_scalar(chunk):
+            return UNSURE
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            return UNSURE
+        if not text.endswith("\n"):  # the file's last line
+            if "|" in text or ">" in text:
+                return UNSURE  # yaml-rs would give a block scalar ending there a line break it lacks
+            text += "\n"
+        try:
+            return yaml_rs.loads(
+                text, parse_datetime=False, alias_limits=_ALIAS_LIMITS, duplicate_key_policy=_LAST_KEY_WINS
+            )
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            return UNSURE  # PyYAML reads it again, and words the error if there is one
+
+
+def _has_empty_block_scalar(chunk: bytes) -> bool:
+    """Whether a block scalar has no content line: yaml-rs reads "\\n" where PyYAML reads "".
+
+    Content must be indented deeper than the line holding the header (past its "- "
+    indicators); a next line that is not is the following key, so the scalar is empty.
+    Judged conservatively: a doubtful case goes to PyYAML.
+    """
+    for header in _BLOCK_SCALARS.finditer(chunk):
+        line_start = chunk.rfind(b"\n", 0, header.start()) + 1
+        line = chunk[line_start : header.start()]
+        parent_indent = len(line) - len(line.lstrip(b" -"))
+        content = _NEXT_CONTENT_LINE.search(chunk, header.end())
+        if content is None or len(content.group(1)) <= parent_indent:
+            return True
+    return False
+
+
+def reader_for(data: bytes) -> FileReader | None:
+    return FileReader(data) if yaml_rs is not None else None

@@ -1,0 +1,188 @@
+"""yaml-rs reads a document only when it reads it exactly as PyYAML's Kubernetes reading does.
+
+The reference is yaml_documents (PyYAML, scalars typed as Kubernetes types them).
+Wherever the fast reader returns a document, it must be identical to the reference,
+type for type, and it must never read a document the reference refuses. These tests
+compare both over the shared corpus, over generated scalars in every position a
+scalar can take, and over randomly damaged documents.
+"""
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from posture.scanning.collectors import yaml_fast
+from posture.scanning.collectors.snapshot import _split_documents, read_bytes
+from posture.scanning.collectors.yaml_documents import load_document
+from tests.corpus import CORPUS
+from tests.scanning.test_yaml_documents import assert_identical
+
+pytestmark = pytest.mark.skipif(not yaml_fast.available(), reason="yaml-rs is not installed")
+
+CORPUS_FILES = sorted(path for path in CORPUS.rglob("*") if path.suffix in (".yaml", ".yml"))
+REFUSED = (yaml.YAMLError, ValueError, RecursionError)
+
+
+def fast(chunk: bytes):
+    return yaml_fast.FileReader(chunk).load(chunk)
+
+
+def assert_reads_as_reference(chunk: bytes, where: str) -> bool:
+    """True when the fast reader read it; fails when it read it differently."""
+    got = fast(chunk)
+    if got is yaml_fast.UNSURE:
+        return False
+    try:
+        expected = load_document(chunk)
+    except REFUSED as error:
+        pytest.fail(f"{where}: yaml-rs read a document PyYAML refuses ({error}): {chunk[:300]!r}")
+    if repr(got) != repr(expected) or type(got) is not type(expected):  # repr: NaN keys compare unequal
+        assert_identical(got, expected, where)
+    return True
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason=f"the shared corpus is not at {CORPUS}")
+def test_the_shared_corpus_reads_as_with_pyyaml_and_mostly_fast():
+    read_fast = total = 0
+    for path in CORPUS_FILES:
+        data = path.read_bytes()
+        reader = yaml_fast.FileReader(data)
+        for number, chunk in enumerate(_split_documents(data), start=1):
+            if not chunk.strip():
+                continue
+            total += 1
+            got = reader.load(chunk)
+            if got is not yaml_fast.UNSURE:
+                read_fast += 1
+                assert_identical(got, load_document(chunk), f"{path.name} document {number}")
+    # The guard is broad on purpose, but not so broad that real manifests miss the fast path.
+    assert total > 2000
+    assert read_fast / total > 0.9, (read_fast, total)
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason=f"the shared corpus is not at {CORPUS}")
+def test_a_snapshot_reads_the_same_objects_and_errors_without_yaml_rs(monkeypatch):
+    with_fast = [read_bytes(path.read_bytes(), path.name) for path in CORPUS_FILES]
+    monkeypatch.setattr(yaml_fast, "yaml_rs", None)
+    for path, fast_snapshot in zip(CORPUS_FILES, with_fast, strict=True):
+        reference = read_bytes(path.read_bytes(), path.name)
+        assert fast_snapshot.errors == reference.errors, path.name
+        assert (fast_snapshot.documents, fast_snapshot.skipped) == (reference.documents, reference.skipped)
+        assert_identical(fast_snapshot.objects, reference.objects, path.name)
+
+
+KUBERNETES_READINGS = [
+    (b"privileged: yes\n", {"privileged": True}),
+    (b"privileged: On\n", {"privileged": True}),
+    (b"readOnlyRootFilesystem: n\n", {"readOnlyRootFilesystem": False}),
+    (b"defaultMode: 0777\n", {"defaultMode": 511}),
+    (b"defaultMode: 0o644\n", {"defaultMode": 420}),
+    (b"runAsUser: 1_000\n", {"runAsUser": 1000}),
+    (b"value: 08\n", {"value": 8.0}),
+    (b"port: 99999999999999999999\n", {"port": 1e20}),
+    (b"ratio: 1e400\n", {"ratio": "1e400"}),
+    (b"a: &base {x: 1}\nb:\n  <<: *base\n  z: 2\n", {"a": {"x": 1}, "b": {"x": 1, "z": 2}}),
+    (b"y: 1\n", {True: 1}),
+    (b'quoted: "yes"\nmode: "0777"\n', {"quoted": "yes", "mode": "0777"}),
+]
+
+
+@pytest.mark.parametrize(("chunk", "expected"), KUBERNETES_READINGS)
+def test_scalars_that_yaml_1_2_reads_differently_are_read_as_kubernetes_reads_them(chunk, expected):
+    snapshot = read_bytes(b"apiVersion: v1\nkind: ConfigMap\n" + chunk, "manifest.yaml")
+    document = snapshot.objects[0]
+    assert {key: document[key] for key in expected} == expected
+
+
+WORDS = (  # noqa: SIM905 - a list of 90 short words reads better as one string
+    "yes Yes YES no No NO on On ON off Off OFF y Y n N true True TRUE false False null Null NULL ~ "
+    ".inf -.Inf +.INF .nan .NaN 0x1F -0x1F +0x1F 0o17 -0o17 +0o17 0b101 -0b101 1_000 _1 1_ 0_7 0x_1F "
+    "1.5_0 .5_0 1e3 1E+03 1e-3 1. .5 -.5 +.5 18446744073709551615 18446744073709551616 "
+    "9223372036854775807 -9223372036854775809 0xFFFFFFFFFFFFFFFF 0x10000000000000000 1e308 2e308 "
+    "0777 08 09 0 00 -0 +0 1:20 190:20:30 2001-12-14 = << : :x - -- > | >x |x ? ?x & &x &x: *x ! !x @x %x"
+).split()
+POSITIONS = (
+    "a: {}",
+    "{}: a",
+    "- {}",
+    "[{}]",
+    "{{a: {}}}",
+    "{{{}: a}}",
+    '{{"a":{}}}',
+    "a: [b, {}]",
+    "a:\n  {}",
+    "a: {} # c",
+    "a:\n- {}",
+    "? {}\n: b",
+    "a: &x {}\nb: *x",
+    "{}",
+    "a: |\n  {}",
+    "a: '{}'",
+    'a: "{}"',
+)
+
+
+def generated_scalars(seed: int, count: int) -> list[str]:
+    atoms = list("0178_.eE+-xXobBafFinNyYsS: ~lI")
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data
+    return [*WORDS, *("".join(rng.choice(atoms) for _ in range(rng.randint(1, 6))) for _ in range(count))]
+
+
+def test_generated_scalars_in_every_position_read_as_with_pyyaml():
+    read_fast = 0
+    for scalar in generated_scalars(seed=7, count=1500):
+        for position in POSITIONS:
+            chunk = position.format(scalar).encode() + b"\n"
+            read_fast += assert_reads_as_reference(chunk, f"{position!r} with {scalar!r}")
+    assert read_fast > 10_000  # the comparison compared something
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason=f"the shared corpus is not at {CORPUS}")
+def test_damaged_documents_are_read_as_with_pyyaml_or_left_to_it():
+    documents = [
+        chunk for path in CORPUS_FILES for chunk in _split_documents(path.read_bytes()) if chunk.strip()
+    ]
+    rng = random.Random(2026)  # noqa: S311 - reproducible test data
+    alphabet = b" \t\n\r-:?[]{},#&*!|>'\"%@`0123456789abyYnN.e_\\"
+    read_fast = 0
+    for attempt in range(3000):
+        damaged = bytearray(rng.choice(documents)[:2000])
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(damaged) + 1)
+            if rng.random() < 0.5:
+                damaged[at:at] = bytes([rng.choice(alphabet)])
+            else:
+                del damaged[at : at + rng.randint(1, 3)]
+        read_fast += assert_reads_as_reference(bytes(damaged) + b"\n", f"damaged document {attempt}")
+    assert read_fast > 1000
+
+
+HOSTILE = {
+    "compact sequences 50,000 deep": "'- ' * 50_000 + 'a\\n'",
+    "aliases nesting aliases": (
+        "''.join(f'a{i}: &a{i} ' + '[' * 200 + (f'*a{i - 1}' if i else 'x') + ']' * 200 + '\\n'"
+        " for i in range(64))"
+    ),
+    "flow collections 100,000 deep": "'a: ' + '[' * 100_000 + ']' * 100_000 + '\\n'",
+}
+
+
+@pytest.mark.parametrize("expression", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_nesting_is_refused_without_crashing_the_process(expression):
+    # yaml-rs recurses without a limit: a stack overflow would kill the worker, so the
+    # guard must keep such documents from it. Run in a child process to see a crash.
+    script = (
+        "from posture.scanning.collectors.snapshot import read_bytes\n"
+        f"snapshot = read_bytes(({expression}).encode(), 'hostile.yaml')\n"
+        "print(len(snapshot.objects), len(snapshot.errors))\n"
+    )
+    root = Path(__file__).parents[2]
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # Refused as an error, or read as something that is no Kubernetes object.
+    assert done.stdout.split() in (["0", "1"], ["0", "0"])
