@@ -4,7 +4,13 @@ import orjson
 import pytest
 
 from posture.scanning import engine
-from posture.scanning.collectors.snapshot import SnapshotError, SnapshotTooLarge, read_bytes, read_paths
+from posture.scanning.collectors.snapshot import (
+    SnapshotError,
+    SnapshotTooLarge,
+    _split_documents,
+    read_bytes,
+    read_paths,
+)
 from posture.scanning.inventory import Inventory
 from tests.factories import as_json_list, as_yaml, deployment
 
@@ -34,6 +40,20 @@ def test_it_gives_kind_and_api_version_to_items_of_an_api_list_that_lack_them():
 def test_it_reads_gzip_compressed_snapshots():
     snapshot = read_bytes(gzip.compress(as_json_list(deployment("a"))), "dump.json.gz")
     assert len(snapshot.objects) == 1
+
+
+def test_documents_split_only_at_lines_that_are_document_markers():
+    data = (
+        b"---\nkind: A\n--- # next\nkind: B\n----\n...\nkind: C\n--- x\nkind: D\n  ---\n...\t\nkind: E\n---"
+    )
+    assert list(_split_documents(data)) == [  # a marker's line break starts the next document
+        b"",
+        b"\nkind: A\n",
+        b"\nkind: B\n----\n",  # four dashes is content
+        b"\nkind: C\n--- x\nkind: D\n  ---\n",  # a marker with content, an indented one: content
+        b"\nkind: E\n",
+        b"",
+    ]
 
 
 def test_it_reports_a_malformed_document_by_number_and_reads_the_rest():

@@ -62,7 +62,8 @@ _ANYWHERE = (
     rb"^[ ?:-]*\t",  # a tab in indentation or after "-", which PyYAML refuses and yaml-rs forgives
     rb"[\[{,][ \t]*[|>]",  # "|" or ">" in a flow collection
     rb"\r(?:[^\n]|\z)",  # a line break that is a lone carriage return: lines as PyYAML counts them
-    rb"^(?:---|\.\.\.)(?:[ \t]|$)",  # a document marker with content: more than one document
+    # A document marker with content ("--- x"): the files are split at the markers without.
+    rb"^---[ \t]+[^ \t#\r\n]|^\.\.\.[ \t]+[^ \t\r\n]",
     rb"[\]}][ \t]*:(?:[ \t]|$)",  # a flow collection as a key
     rb":[,\]}]",  # a key ending a flow entry ("[a:]"), which YAML 1.1 does not allow
     rb"(?:^|[-?:,\[{])[ \t]*:(?:[ \t]|$)",  # an empty key ("- :"), which YAML 1.1 does not allow
@@ -99,20 +100,22 @@ def available() -> bool:
 class FileReader:
     """The fast reading of one file's documents.
 
-    The guard runs once over the whole file; only when it finds something does
+    The guards run once over the whole file; only when one finds something does
     each document get its own look, so that one odd document does not send the
     rest of the file to PyYAML.
     """
 
     def __init__(self, data: bytes):
         self.whole_file_plain = _GUARD.search(data) is None
-        self.has_block_scalars = _BLOCK_SCALARS.search(data) is not None
+        # A block scalar empty in a document is empty in the file: look document by document
+        # only when the file has one.
+        self.has_empty_block_scalars = _has_empty_block_scalar(data)
 
     def load(self, chunk: bytes):
         """The document in ``chunk``, or UNSURE when PyYAML must read it."""
         if not self.whole_file_plain and _GUARD.search(chunk) is not None:
             return UNSURE
-        if self.has_block_scalars and _has_empty_block_scalar(chunk):
+        if self.has_empty_block_scalars and _has_empty_block_scalar(chunk):
             return UNSURE
         try:
             text = chunk.decode("utf-8")
