@@ -168,6 +168,7 @@ def _run_check(
 ) -> None:
     evaluate = check.evaluate
     applies = check.applies
+    category = str(check.category)
     evaluated = 0
     exempted = 0
     no_exemption = (set(), "")
@@ -175,7 +176,9 @@ def _run_check(
         try:
             if applies is not None and not applies(subject):
                 continue
-            failures = list(evaluate(subject, context))
+            failures = evaluate(subject, context)
+            if failures.__class__ is not list:
+                failures = list(failures)
         except NotAssessed as exc:
             results.not_assessed[check.id] = str(exc)
             continue
@@ -190,10 +193,8 @@ def _run_check(
             )
             continue
         evaluated += 1
-        if isinstance(subject, Resource):
-            ignored, reason = exemptions.get(id(subject), no_exemption)
-        else:
-            ignored, reason = no_exemption
+        # Few objects carry an exemption: most scans have none to look up.
+        ignored, reason = exemptions.get(id(subject), no_exemption) if exemptions else no_exemption
         exempt = check.id in ignored
         if exempt:
             exempted += 1
@@ -211,7 +212,7 @@ def _run_check(
                 Result(
                     check_id=check.id,
                     severity=severity,
-                    category=str(check.category),
+                    category=category,
                     kind=kind,
                     namespace=namespace,
                     name=name,
