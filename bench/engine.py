@@ -38,7 +38,7 @@ def _best_of(runs: int, mode: str, *paths: Path, python: str = sys.executable) -
 
 
 def _yaml_rs_python() -> str | None:
-    """An interpreter with yaml-rs (YAML_RS_PYTHON, or this one), for the fastest-parser baseline."""
+    """An interpreter with yaml-rs (a dependency; YAML_RS_PYTHON may name another), for the baseline."""
     python = os.environ.get("YAML_RS_PYTHON") or sys.executable
     found = subprocess.run([python, "-c", "import yaml_rs"], capture_output=True, check=False)
     return python if found.returncode == 0 else None

@@ -1,9 +1,9 @@
 """One measured run in a fresh process: `python -m bench.scan_case MODE PATH...`.
 
-Modes: `rampart` (read + inventory + engine), `parse-yaml` / `parse-json` (the
-parser Rampart uses, alone, as the baseline), `parse-yaml-rs` (yaml-rs, a faster
-YAML 1.2 parser Rampart does not use, where it is installed). Prints one JSON line with
-wall seconds and peak RSS, so that memory is the run's own, not the harness's.
+Modes: `rampart` (read + inventory + engine), `parse-json` (orjson), `parse-yaml`
+(PyYAML's C loader) and `parse-yaml-rs` (yaml-rs, the fastest YAML parser on PyPI,
+reading the whole file in one call): the parsers alone, as baselines. Prints one JSON
+line with wall seconds and peak RSS, so that memory is the run's own, not the harness's.
 """
 
 import gc
