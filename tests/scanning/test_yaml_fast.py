@@ -186,3 +186,16 @@ def test_hostile_nesting_is_refused_without_crashing_the_process(expression):
     assert done.returncode == 0, done.stderr[-2000:]
     # Refused as an error, or read as something that is no Kubernetes object.
     assert done.stdout.split() in (["0", "1"], ["0", "0"])
+
+
+def test_a_panic_in_yaml_rs_leaves_the_document_to_pyyaml(monkeypatch):
+    class PanicException(BaseException):  # how pyo3 surfaces a Rust panic
+        pass
+
+    def panic(*args, **kwargs):
+        raise PanicException("internal error")
+
+    monkeypatch.setattr(yaml_fast.yaml_rs, "loads", panic)
+    snapshot = read_bytes(b"apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n", "pod.yaml")
+    assert [obj["metadata"]["name"] for obj in snapshot.objects] == ["web"]
+    assert snapshot.errors == []

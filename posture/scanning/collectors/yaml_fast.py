@@ -131,6 +131,13 @@ class FileReader:
             )
         except (ValueError, TypeError, OverflowError, RecursionError):
             return UNSURE  # PyYAML reads it again, and words the error if there is one
+        except BaseException as exc:
+            # A panic in the Rust parser reaches Python as pyo3's PanicException, which derives
+            # from BaseException so that `except Exception` does not swallow it. Here it only
+            # means yaml-rs could not read this document.
+            if type(exc).__name__ != "PanicException":
+                raise
+            return UNSURE
 
 
 def _has_empty_block_scalar(chunk: bytes) -> bool:
