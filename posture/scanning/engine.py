@@ -48,9 +48,9 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is built 4x slower, and a scan builds 60,000
 class Result:
-    """One failed evaluation, identified by the object it is about."""
+    """One failed evaluation, identified by the object it is about. Treated as immutable."""
 
     check_id: str
     severity: Severity
