@@ -15,11 +15,13 @@ too deep for recursion) goes to PyYAML's constructor on the same node tree, so
 its result and its error messages stay PyYAML's.
 """
 
+import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from posture.scanning.collectors import kubernetes_scalars
 from posture.scanning.collectors.kubernetes_scalars import BOOL, FLOAT, INT, MAP, NULL, SEQ, STR
+from posture.scanning.collectors.limits import MAX_ALIAS_EXPANSION
 
 try:  # the C loader is about ten times faster; fall back where libyaml is missing
     from yaml import CSafeLoader as _SafeLoader
@@ -27,9 +29,6 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _SafeLoader
 
 _MAX_RESOLVED = 50_000  # distinct plain scalars remembered; a hostile file cannot grow it further
-# How many values aliases may add to a document once expanded (as JSON, storage and the
-# checks see it). A few reused templates add hundreds; "billion laughs" adds billions.
-MAX_ALIAS_EXPANSION = 1_000_000
 
 
 class KubernetesLoader(_SafeLoader):
@@ -192,3 +191,15 @@ def _build(node, scalars: dict, aliases: _Aliases | None):
     if aliases is not None:
         aliases.built[id(node)] = result
     return result
+
+
+YAMLError = yaml.YAMLError  # what load_document raises for a document it cannot read
+
+
+def describe(exc: yaml.YAMLError) -> str:
+    """A one-line reason for the user, with the line where reading stopped."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return "not a text file (unreadable characters)"
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    mark = getattr(exc, "problem_mark", None)
+    return f"invalid YAML: {problem} (line {mark.line + 1})" if mark else f"invalid YAML: {problem}"

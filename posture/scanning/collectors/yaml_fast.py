@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - a platform without their wheels
     re2 = yaml_rs = None
 
-from posture.scanning.collectors.yaml_documents import MAX_ALIAS_EXPANSION
+from posture.scanning.collectors.limits import MAX_ALIAS_EXPANSION
 
 UNSURE = object()  # returned when PyYAML must read the document
 

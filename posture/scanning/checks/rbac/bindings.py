@@ -2,8 +2,6 @@
 
 from collections.abc import Iterator
 
-import yaml
-
 from posture.scanning.checks.common import as_dict, as_list
 from posture.scanning.checks.rbac.rules import (
     ANONYMOUS,
@@ -13,7 +11,6 @@ from posture.scanning.checks.rbac.rules import (
     ref_grants,
 )
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
-from posture.scanning.collectors.yaml_documents import load_document
 from posture.scanning.inventory import Resource, Subject
 
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
@@ -138,9 +135,12 @@ def _masters_mappings(configmap: Resource) -> Iterator[tuple[str, int, str]]:
         raw = data.get(key)
         if not isinstance(raw, str):
             continue
+        # Imported here: only an aws-auth ConfigMap needs PyYAML, which a scan may not load otherwise.
+        from posture.scanning.collectors import yaml_documents
+
         try:
-            entries = load_document(raw)
-        except yaml.YAMLError:
+            entries = yaml_documents.load_document(raw)
+        except yaml_documents.YAMLError:
             continue
         for index, entry in enumerate(as_list(entries)):
             entry = as_dict(entry)
