@@ -14,6 +14,9 @@ COPY templates ./templates
 COPY static ./static
 RUN DEBUG=0 SECRET_KEY=collectstatic-only RAMPART_DATA_DIR=/src/.data \
     /opt/venv/bin/python manage.py collectstatic --noinput -v0
+# Bytecode built once here: the code is read-only at run time, so without it every worker
+# and every manage.py command would compile the project again (about 0.1 s each).
+RUN /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash manage.py posture findings accounts
 
 # Runtime stage: slim, non-root, read-only root filesystem friendly.
 FROM python:3.11-slim-bookworm
