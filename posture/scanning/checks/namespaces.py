@@ -30,7 +30,9 @@ POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
     description="""
 Pod Security admission (the successor of PodSecurityPolicy) rejects pods that break the
 namespace's level, whatever deploys them. Without an `enforce` label, or with `privileged`,
-anyone who can create a pod there can create a privileged one. Namespaces Kubernetes runs its
+anyone who can create a pod there can create a privileged one. A level Kubernetes does not
+know is reported too: the API server refuses it when the namespace is applied, and enforces
+`restricted` where such a label exists anyway. Namespaces Kubernetes runs its
 own privileged components in (`pod_security_exempt_namespaces`, default kube-system,
 kube-public, kube-node-lease) are not evaluated. A cluster-wide default set in the API
 server's AdmissionConfiguration is not visible to Rampart: exempt with an annotation if you
@@ -58,8 +60,13 @@ def namespace_no_pod_security(namespace: Resource, ctx) -> Iterator[Failure]:
             message=f"namespace {namespace.name} enforces no Pod Security level", path=path, value=None
         )
     elif level not in POD_SECURITY_LEVELS:
+        # Kubernetes refuses such a label when a namespace is created or updated, and where
+        # one exists anyway it fails closed (restricted): the level in force is not the one meant.
         yield Failure(
-            message=f"namespace {namespace.name} has an invalid Pod Security level {level!r}",
+            message=(
+                f"namespace {namespace.name} has an invalid Pod Security level {level!r}: the API server "
+                "refuses it when the namespace is applied, and enforces restricted where it exists"
+            ),
             path=path,
             value=level,
         )
