@@ -199,3 +199,29 @@ def test_a_panic_in_yaml_rs_leaves_the_document_to_pyyaml(monkeypatch):
     snapshot = read_bytes(b"apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n", "pod.yaml")
     assert [obj["metadata"]["name"] for obj in snapshot.objects] == ["web"]
     assert snapshot.errors == []
+
+
+def test_a_large_file_read_in_threads_keeps_document_order_numbers_and_errors(monkeypatch):
+    documents = []
+    for index in range(1500):
+        head = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{index}}}\n"
+        if index % 101 == 7:
+            documents.append(f"kind: ConfigMap\nmetadata: [broken {index}\n")  # malformed: an error
+        elif index % 97 == 3:
+            documents.append(head + "data: {on: yes}\n")  # left to PyYAML by the guard
+        else:
+            documents.append(head + "data: {k: v}\n")
+    data = "---\n".join(documents).encode()
+    assert len(documents) > 2 * yaml_fast._BATCH  # enough documents for the threads to share them
+
+    threaded = read_bytes(data, "big.yaml")
+    monkeypatch.setattr(yaml_fast, "yaml_rs", None)
+    reference = read_bytes(data, "big.yaml")
+
+    assert [obj["metadata"]["name"] for obj in threaded.objects] == [
+        obj["metadata"]["name"] for obj in reference.objects
+    ]
+    assert_identical(threaded.objects, reference.objects)
+    assert threaded.errors == reference.errors
+    assert [error.document for error in threaded.errors] == [i + 1 for i in range(1500) if i % 101 == 7]
+    assert threaded.objects[3]["data"] == {True: True}  # read as Kubernetes reads it, through PyYAML

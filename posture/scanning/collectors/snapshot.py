@@ -275,12 +275,16 @@ class _StreamingJson:
 def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
     # Split on document markers ourselves: PyYAML cannot resume after an error,
     # and one bad document must not hide the rest of the file.
+    numbered = [
+        (number, chunk) for number, chunk in enumerate(_split_documents(data), start=1) if chunk.strip()
+    ]
     fast = yaml_fast.reader_for(data)
-    for number, chunk in enumerate(_split_documents(data), start=1):
-        if not chunk.strip():
-            continue
+    if fast is not None:
+        read_fast = fast.load_all([chunk for _, chunk in numbered])
+    else:
+        read_fast = [yaml_fast.UNSURE] * len(numbered)
+    for (number, chunk), document in zip(numbered, read_fast, strict=True):
         snapshot.documents += 1
-        document = fast.load(chunk) if fast is not None else yaml_fast.UNSURE
         if document is not yaml_fast.UNSURE:
             _add_document(document, snapshot)
             continue
