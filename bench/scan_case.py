@@ -22,11 +22,12 @@ def main() -> None:
     if mode == "rampart":
         from posture.scanning import engine
         from posture.scanning.collectors.snapshot import read_paths
-        from posture.scanning.inventory import Inventory
+        from posture.scanning.inventory import Inventory, cyclic_gc_paused
 
-        snapshot = read_paths(paths)
-        inventory = Inventory.from_objects(snapshot.objects)
-        results = engine.run(inventory)
+        with cyclic_gc_paused():  # as the CLI and the scan task run a scan
+            snapshot = read_paths(paths)
+            inventory = Inventory.from_objects(snapshot.objects)
+            results = engine.run(inventory)
         detail = {
             "objects": len(snapshot.objects),
             "findings": len(results.findings),

@@ -31,7 +31,7 @@ from posture.scanning.collectors import snapshot as snapshot_collector
 from posture.scanning.collectors.errors import CollectionError
 from posture.scanning.collectors.redact import mask_credentials
 from posture.scanning.collectors.snapshot import list_annotations
-from posture.scanning.inventory import Inventory
+from posture.scanning.inventory import Inventory, cyclic_gc_paused
 
 logger = logging.getLogger(__name__)
 
@@ -175,17 +175,20 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
         return None
     scan = Scan.objects.select_related("cluster", "snapshot").get(pk=scan_id)
     try:
-        inventory = _collect_with_retries(scan)
-        _progress(
-            scan,
-            phase=ScanPhase.CHECKING,
-            objects_collected=inventory.counts_by_kind(),
-            coverage_gaps=inventory.coverage_gaps,
-            server_version=_version_string(inventory.server_version),
-        )
-        # The scan's own clock: a historical scan judges secret age and version support by its date.
-        results = engine.run(inventory, settings=check_settings_for(scan.cluster), now=clock())
-        del inventory  # the objects are no longer needed: storing must not hold both in memory
+        # One pause of the cyclic collector from reading to results: between steps it would
+        # otherwise walk every object collected so far (0.3-0.6 s for 10,000 workloads).
+        with cyclic_gc_paused():
+            inventory = _collect_with_retries(scan)
+            _progress(
+                scan,
+                phase=ScanPhase.CHECKING,
+                objects_collected=inventory.counts_by_kind(),
+                coverage_gaps=inventory.coverage_gaps,
+                server_version=_version_string(inventory.server_version),
+            )
+            # The scan's own clock: a historical scan judges secret age and version support by its date.
+            results = engine.run(inventory, settings=check_settings_for(scan.cluster), now=clock())
+            del inventory  # the objects are no longer needed: storing must not hold both in memory
         _progress(scan, phase=ScanPhase.STORING)
         _store(scan, results, clock())
     except CollectionError as exc:

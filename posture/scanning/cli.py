@@ -16,7 +16,7 @@ import orjson
 from posture.scanning import engine
 from posture.scanning.checks.registry import Severity
 from posture.scanning.collectors.snapshot import SnapshotError, read_paths
-from posture.scanning.inventory import Inventory
+from posture.scanning.inventory import Inventory, cyclic_gc_paused
 
 SEVERITY_CHOICES = [s.value for s in Severity]
 
@@ -50,18 +50,20 @@ def main(argv: list[str]) -> int:
 
 def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: TextIO = sys.stdout,
         stderr: TextIO = sys.stderr) -> int:  # fmt: skip
-    try:
-        snapshot = read_paths(paths)
-    except SnapshotError as exc:
-        stderr.write(f"scan_manifests: {exc}\n")
-        return 2
-    if not snapshot.objects:
-        reason = snapshot.errors[0] if snapshot.errors else None
-        detail = f"{reason.file}: {reason.reason}" if reason else "no Kubernetes objects found"
-        stderr.write(f"scan_manifests: nothing could be scanned ({detail})\n")
-        return 2
-
-    results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
+    # One pause of the cyclic collector for the whole scan: between steps it would otherwise
+    # walk every object read so far (0.3-0.6 s for 10,000 workloads).
+    with cyclic_gc_paused():
+        try:
+            snapshot = read_paths(paths)
+        except SnapshotError as exc:
+            stderr.write(f"scan_manifests: {exc}\n")
+            return 2
+        if not snapshot.objects:
+            reason = snapshot.errors[0] if snapshot.errors else None
+            detail = f"{reason.file}: {reason.reason}" if reason else "no Kubernetes objects found"
+            stderr.write(f"scan_manifests: nothing could be scanned ({detail})\n")
+            return 2
+        results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
     findings = sorted(
         results.findings,
         key=lambda r: (-r.severity.rank, r.check_id, r.kind, r.namespace, r.name, r.container),

@@ -136,14 +136,14 @@ def run(
     now: datetime | None = None,
 ) -> ScanResults:
     settings = settings or CheckSettings()
-    if checks is None:
-        checks = load_catalogue()
-    context = Context(inventory=inventory, options=settings.options, now=now or datetime.now(UTC))
-    gaps = inventory.coverage_gaps
-    results = ScanResults(coverage_gaps=dict(gaps))
-    exemptions = _exemptions(inventory)
-
+    # Everything here allocates next to the inventory's large heap (importing the catalogue
+    # included): with the collector running, each step would walk that heap again.
     with cyclic_gc_paused():
+        if checks is None:
+            checks = load_catalogue()
+        context = Context(inventory=inventory, options=settings.options, now=now or datetime.now(UTC))
+        results = ScanResults(coverage_gaps=dict(inventory.coverage_gaps))
+        exemptions = _exemptions(inventory)
         _run_checks(checks, settings, inventory, context, results, exemptions)
     return results
 
