@@ -202,7 +202,10 @@ and haproxy-ingress `limit-rps` / `limit-connections`; the OpenShift router's
 `rateLimit` or `inFlightReq`; a Kong `konghq.com/plugins` reference to a `rate-limiting`,
 `rate-limiting-advanced` or `response-ratelimiting` plugin. When the referenced Middleware or
 KongPlugin was not collected, its name decides. Ingresses marked internal (AWS ALB
-`scheme: internal`, the `gce-internal` class) are not evaluated.
+`scheme: internal`, the `gce-internal` class) are not evaluated. An AWS ALB Ingress without a
+`scheme` annotation is evaluated as internet-facing, although the controller's own default is
+internal: an `IngressClassParams` Rampart does not read may make every Ingress of its class
+internet-facing, and a missed exposure costs more than a finding to exempt.
 """,
     remediation="""
 For ingress-nginx:
