@@ -225,3 +225,20 @@ def test_a_large_file_read_in_threads_keeps_document_order_numbers_and_errors(mo
     assert threaded.errors == reference.errors
     assert [error.document for error in threaded.errors] == [i + 1 for i in range(1500) if i % 101 == 7]
     assert threaded.objects[3]["data"] == {True: True}  # read as Kubernetes reads it, through PyYAML
+
+
+def test_reading_stopped_early_drops_the_batches_not_yet_started(monkeypatch):
+    # A scan stopped by its time limit must not wait for the rest of a large file to be parsed.
+    loaded = []
+    original = yaml_fast.FileReader.load
+
+    def counting(self, chunk):
+        loaded.append(chunk)
+        return original(self, chunk)
+
+    monkeypatch.setattr(yaml_fast.FileReader, "load", counting)
+    chunks = [f"kind: ConfigMap\nmetadata: {{name: cm-{index}}}\n".encode() for index in range(40_000)]
+    documents = yaml_fast.FileReader(b"").load_all(chunks)
+    assert next(documents)["metadata"]["name"] == "cm-0"
+    documents.close()
+    assert len(loaded) < len(chunks) / 2
