@@ -129,14 +129,11 @@ class FileReader:
 
     def _load_in_threads(self, chunks: list[bytes]) -> Iterator:
         batches = [chunks[start : start + _BATCH] for start in range(0, len(chunks), _BATCH)]
-        pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="yaml-rs")
-        try:
+        # When reading stops early (an error, a scan's time limit), closing map's iterator
+        # cancels the batches not yet started: only the two in progress are waited for.
+        with ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="yaml-rs") as pool:
             for documents in pool.map(self._load_batch, batches):
                 yield from documents
-        finally:
-            # When reading stops early (an error, a scan's time limit), batches not yet
-            # started are dropped: only the two in progress are waited for.
-            pool.shutdown(wait=True, cancel_futures=True)
 
     def _load_batch(self, chunks: list[bytes]) -> list:
         return [self.load(chunk) for chunk in chunks]
