@@ -68,14 +68,29 @@ def cluster_objects(workloads: int) -> list[dict]:
     return [_server_side(obj, index) for index, obj in enumerate(generate_cluster(workloads))]
 
 
+# Bumped whenever the files' content changes, so that a cached file of an older shape is not reused.
+_FORMAT = 2
+
+
+class _KubectlDumper(yaml.CSafeDumper):
+    """YAML as `kubectl get -o yaml` writes it: every object spelled out, no anchors.
+
+    PyYAML's dumper turns a dict the generator shares between two places (a workload's
+    labels and its selector) into an anchor and an alias, which no Kubernetes tool writes.
+    """
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def write(workloads: int) -> dict[str, Path]:
     """Write (once) the JSON List and multi-document YAML files for a cluster size."""
     OUT.mkdir(exist_ok=True)
-    json_path = OUT / f"cluster-{workloads}.json"
-    yaml_path = OUT / f"cluster-{workloads}.yaml"
+    json_path = OUT / f"cluster-{workloads}.v{_FORMAT}.json"
+    yaml_path = OUT / f"cluster-{workloads}.v{_FORMAT}.yaml"
     if not json_path.exists() or not yaml_path.exists():
         objects = cluster_objects(workloads)
         json_path.write_bytes(orjson.dumps(as_list_document(objects)))
         with yaml_path.open("w") as handle:
-            yaml.dump_all(objects, handle, Dumper=yaml.CSafeDumper, sort_keys=False)
+            yaml.dump_all(objects, handle, Dumper=_KubectlDumper, sort_keys=False)
     return {"json": json_path, "yaml": yaml_path}

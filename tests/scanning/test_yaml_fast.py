@@ -98,6 +98,60 @@ def test_scalars_that_yaml_1_2_reads_differently_are_read_as_kubernetes_reads_th
     assert {key: document[key] for key in expected} == expected
 
 
+# Found by an adversarial review: each was read by yaml-rs, and differently from PyYAML (or
+# where PyYAML refuses the document). They must now go to PyYAML.
+REVIEWED_COUNTEREXAMPLES = [
+    b"a: .iNf\n",  # yaml-rs takes any case after the dot
+    b"a: -.INf\n",
+    b"a: .nAN\n",
+    b'a: "\\ud83d\\ude00"\n',  # a surrogate pair: libyaml refuses it
+    b".nan: 1\n.NaN: 2\n",  # two NaN keys
+    b"a: &x [*x]\n",  # an alias inside its own anchor
+    b"&x\na: *x\n",
+    b"a: &x 1\nb: &x 2\n",  # an anchor name used twice
+    b"a: &x [1]\n*x : 2\n",  # an alias as a key
+    b"{[a]}\n",  # flow collections as keys
+    b"{{}}\n",
+    b"[[a]:b]\n",
+    b"{a: 1, [b]}\n",
+    b"{a\n b: c}\n",  # a key spanning lines
+    b'{"a\n b": c}\n',
+    b"[a:?]\n",
+    b'{"a":|\n}\n',
+    b":\r\n",  # CRLF line ends
+    b"- :\r\n",
+    b"[a]:\r\n",
+    b"a: |\r\n",
+]
+
+
+@pytest.mark.parametrize("chunk", REVIEWED_COUNTEREXAMPLES)
+def test_what_a_review_found_is_left_to_pyyaml(chunk):
+    assert fast(chunk) is yaml_fast.UNSURE
+
+
+def test_json_inside_a_string_still_reads_fast():
+    # Every object kubectl applied carries its JSON in an annotation: "[{" there is no key.
+    chunk = (
+        b"kind: Deployment\nmetadata:\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: "
+        b'\'{"spec":{"containers":[{"name":"api"}]}}\'\n'
+    )
+    document = fast(chunk)
+    assert document is not yaml_fast.UNSURE
+    assert_identical(document, load_document(chunk))
+
+
+def test_a_value_shared_through_an_alias_is_redacted_everywhere_as_before():
+    # PyYAML shares the aliased object, so blanking it blanks every place it appears;
+    # yaml-rs would make copies and keep one.
+    data = (
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+        b"  annotations: &a\n    password: hunter2\nextra: *a\n"
+    )
+    snapshot = read_bytes(data, "secret.yaml")
+    assert "hunter2" not in repr(snapshot.objects)
+
+
 WORDS = (  # noqa: SIM905 - a list of 90 short words reads better as one string
     "yes Yes YES no No NO on On ON off Off OFF y Y n N true True TRUE false False null Null NULL ~ "
     ".inf -.Inf +.INF .nan .NaN 0x1F -0x1F +0x1F 0o17 -0o17 +0o17 0b101 -0b101 1_000 _1 1_ 0_7 0x_1F "

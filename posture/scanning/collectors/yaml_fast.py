@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import orjson
+
 try:
     import re2
     import yaml_rs
@@ -50,36 +52,49 @@ _PARTED_SCALARS = (
     # Underscores in a number: go-yaml drops them only where Go's ParseInt/ParseFloat do.
     rb"[-+]?(?:_|[0-9.][0-9a-fA-FxXoObB.+-]*_)[0-9a-fA-FxXoObB_.+-]*" + _END,
     rb":[^\s]",  # a plain scalar starting with ":", which YAML 1.2 allows and YAML 1.1 does not
+    # Infinity and NaN: yaml-rs takes any case (".iNf"), and NaN keys, never equal, do not collide.
+    rb"[-+]?\.(?i:inf|nan)",
     rb"!",  # a tag: PyYAML refuses tags it does not know, yaml-rs ignores them
     rb"<<",  # a merge key, which YAML 1.2 does not merge
     # "|" or ">" that does not open a block scalar: PyYAML refuses it, yaml-rs reads a string ("[ >a ]").
     rb"[|>][-+0-9]*(?:[^-+0-9\s]|[ \t]+[^#\s])",
     rb"\?",  # a complex key: yaml-rs makes a tuple of it, PyYAML refuses it
-    # An anchor whose name YAML 1.1 does not allow (only letters, digits, "-", "_"). An alias
-    # needs an anchor, and one with such a name is undefined for yaml-rs, which then refuses it.
-    rb"&[0-9A-Za-z_-]*[^0-9A-Za-z_\-\s]",
+    # An anchor. yaml-rs copies what an alias names where PyYAML shares one object (which
+    # redaction then blanks everywhere at once), and it reads anchors PyYAML refuses (twice the
+    # same name, an alias inside its own anchor, an alias as a key). Without an anchor an alias
+    # is an error for both.
+    rb"&",
 )
 _ANYWHERE = (
     rb"^%",  # a directive (%YAML 1.1)
     rb"^[|>]",  # a block scalar as the document itself
     rb"^[ ?:-]*\t",  # a tab in indentation or after "-", which PyYAML refuses and yaml-rs forgives
-    rb"[\[{,][ \t]*[|>]",  # "|" or ">" in a flow collection
+    rb"(?:[\[{,]|[\"'\]}]:)[ \t]*[|>]",  # "|" or ">" in a flow collection
+    # A flow collection running over a line: libyaml refuses keys that span lines, yaml-rs joins them.
+    rb"[\[{][^\]}\n]*\n",
     rb"\r(?:[^\n]|\z)",  # a line break that is a lone carriage return: lines as PyYAML counts them
     # A document marker with content ("--- x"): the files are split at the markers without.
     rb"^---[ \t]+[^ \t#\r\n]|^\.\.\.[ \t]+[^ \t\r\n]",
-    rb"[\]}][ \t]*:(?:[ \t]|$)",  # a flow collection as a key
-    rb":[,\]}]",  # a key ending a flow entry ("[a:]"), which YAML 1.1 does not allow
-    rb"(?:^|[-?:,\[{])[ \t]*:(?:[ \t]|$)",  # an empty key ("- :"), which YAML 1.1 does not allow
+    rb"[\]}][ \t]*:",  # a flow collection as a key
+    rb":[,\]}?]",  # a key ending a flow entry ("[a:]", "[a:?]"), which YAML 1.1 does not allow
+    rb"(?:^|[-?:,\[{])[ \t]*:(?:[ \t\r]|$)",  # an empty key ("- :"), which YAML 1.1 does not allow
     # Deep block nesting: yaml-rs recurses without a limit and overflows the stack near
     # 20,000 levels; at most 127 levels of indentation or compact "- - -" reach it.
     rb"^[ \t?-]{128}",
+    # An escaped surrogate ("\\ud83d\\ude00"): libyaml refuses it, yaml-rs pairs it.
+    rb"\\u[dD][89a-fA-F]|\\U0000[dD][89a-fA-F]",
     # Characters PyYAML refuses or reads as line breaks (NEL, U+2028, U+2029), and a BOM.
     rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf|\xef\xbf[\xbe\xbf]",
 )
 _NEEDS_PYYAML = rb"(?m)" + _START + rb"(?:" + rb"|".join(_PARTED_SCALARS) + rb")|" + rb"|".join(_ANYWHERE)
 
+# A flow collection inside one: it may be a key ("{[a]}", "{a: 1, [b]}"), which yaml-rs makes a
+# tuple and PyYAML refuses. Far more often it is JSON inside a string (every last-applied
+# annotation), so such a document is read, then checked for keys that are not scalars.
+_NESTED_FLOW_COLLECTION = rb"[\[{,][ \t]*[\[{]"
+
 # A block scalar header ("key: |", "- >-") ending its line: its content follows.
-_BLOCK_SCALAR_HEADER = rb"(?m)(?:^|[\s\[{,])[|>][-+0-9]*[ \t]*(?:#[^\n]*)?$"
+_BLOCK_SCALAR_HEADER = rb"(?m)(?:^|[\s\[{,])[|>][-+0-9]*[ \t]*(?:#[^\r\n]*)?\r?$"
 _NEXT_CONTENT_LINE = re.compile(rb"\n( *)[^ \r\n]")
 
 if yaml_rs is not None:
@@ -88,8 +103,10 @@ if yaml_rs is not None:
     _options.never_capture = True
     _GUARD = re2.compile(_NEEDS_PYYAML, _options)
     _BLOCK_SCALARS = re2.compile(_BLOCK_SCALAR_HEADER, _options)
-    # Aliases nested in aliases multiply depth as well as size: four levels at most,
-    # and no more expanded values than PyYAML's reading allows (yaml_documents).
+    _NESTED_FLOW = re2.compile(_NESTED_FLOW_COLLECTION, _options)
+    # Documents with anchors go to PyYAML (the guard), so yaml-rs should never expand an
+    # alias; should one get past, it gets no more room than PyYAML's reading allows, and at
+    # most four levels of aliases within aliases (each multiplies depth as well as size).
     _ALIAS_LIMITS = yaml_rs.AliasLimits(
         max_total_replayed_events=MAX_ALIAS_EXPANSION, max_replay_stack_depth=4
     )
@@ -120,6 +137,7 @@ class FileReader:
         # A block scalar empty in a document is empty in the file: look document by document
         # only when the file has one.
         self.has_empty_block_scalars = _has_empty_block_scalar(data)
+        self.has_nested_flow = _NESTED_FLOW.search(data) is not None
 
     def load_all(self, chunks: list[bytes]) -> Iterator:
         """Each chunk's document (or UNSURE), in order."""
@@ -153,7 +171,7 @@ class FileReader:
                 return UNSURE  # yaml-rs would give a block scalar ending there a line break it lacks
             text += "\n"
         try:
-            return yaml_rs.loads(
+            document = yaml_rs.loads(
                 text, parse_datetime=False, alias_limits=_ALIAS_LIMITS, duplicate_key_policy=_LAST_KEY_WINS
             )
         except (ValueError, TypeError, OverflowError, RecursionError):
@@ -165,6 +183,18 @@ class FileReader:
             if type(exc).__name__ != "PanicException":
                 raise
             return UNSURE
+        if self.has_nested_flow and _NESTED_FLOW.search(chunk) and not _scalar_keys_only(document):
+            return UNSURE
+        return document
+
+
+def _scalar_keys_only(document) -> bool:
+    """No mapping in ``document`` has a collection as a key (a tuple or frozenset from yaml-rs)."""
+    try:  # orjson walks the whole document in C, and refuses exactly such keys
+        orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return False
+    return True
 
 
 def _has_empty_block_scalar(chunk: bytes) -> bool:
