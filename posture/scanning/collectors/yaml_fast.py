@@ -90,7 +90,8 @@ _NEEDS_PYYAML = rb"(?m)" + _START + rb"(?:" + rb"|".join(_PARTED_SCALARS) + rb")
 
 # A flow collection inside one: it may be a key ("{[a]}", "{a: 1, [b]}"), which yaml-rs makes a
 # tuple and PyYAML refuses. Far more often it is JSON inside a string (every last-applied
-# annotation), so such a document is read, then checked for keys that are not scalars.
+# annotation), so the documents of a file that has one are read, then checked for keys that
+# are not scalars.
 _NESTED_FLOW_COLLECTION = rb"[\[{,][ \t]*[\[{]"
 
 # A block scalar header ("key: |", "- >-") ending its line: its content follows.
@@ -183,7 +184,8 @@ class FileReader:
             if type(exc).__name__ != "PanicException":
                 raise
             return UNSURE
-        if self.has_nested_flow and _NESTED_FLOW.search(chunk) and not _scalar_keys_only(document):
+        # Searching each document again would cost more than the check (RE2's call overhead).
+        if self.has_nested_flow and not _scalar_keys_only(document):
             return UNSURE
         return document
 
