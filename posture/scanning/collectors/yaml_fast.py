@@ -15,9 +15,11 @@ holds any of them, or that yaml-rs refuses, is read by PyYAML (yaml_documents),
 whose reading and error messages stay the reference. The pattern is
 deliberately broad (a "yes" inside a sentence is enough): a false alarm costs
 only time. tests/scanning/test_yaml_fast.py compares both readings over the
-shared corpus and over generated scalars in every position a scalar can take.
+shared corpus, generated scalars in every position a scalar can take, damaged
+documents, and what an adversarial review of this guard found.
 
-Both packages are optional: without them every document goes to PyYAML.
+Both packages are dependencies, but the code does not need them: should either be
+missing, every document goes to PyYAML.
 """
 
 import os
