@@ -98,7 +98,7 @@ def test_scalars_that_yaml_1_2_reads_differently_are_read_as_kubernetes_reads_th
     assert {key: document[key] for key in expected} == expected
 
 
-# Found by an adversarial review: each was read by yaml-rs, and differently from PyYAML (or
+# Found by two adversarial reviews: each was read by yaml-rs, and differently from PyYAML (or
 # where PyYAML refuses the document). They must now go to PyYAML.
 REVIEWED_COUNTEREXAMPLES = [
     b"a: .iNf\n",  # yaml-rs takes any case after the dot
@@ -118,6 +118,14 @@ REVIEWED_COUNTEREXAMPLES = [
     b'{"a\n b": c}\n',
     b"[a:?]\n",
     b'{"a":|\n}\n',
+    b"{a: [], b\n c: d}\n",  # a second review: flow collections over lines, hidden by "]" or "}"
+    b'{a: {}, "b\nc": d}\n',
+    b'{a: "]", "b\n": c}\n',
+    b"{a: 1, #}\n b\n c: d}\n",
+    b"{a: [],\n[b]}\n",
+    b"{a: [],\n{b: c}}\n",
+    b'{a: "}",\n {b}}\n',
+    b"{x: [], a: |\n  b}\n",
     b":\r\n",  # CRLF line ends
     b"- :\r\n",
     b"[a]:\r\n",

@@ -67,13 +67,19 @@ _PARTED_SCALARS = (
     # is an error for both.
     rb"&",
 )
+# From a line's start to a point outside its quoted strings (a last-applied annotation is
+# JSON in one quoted string: its brackets are not flow collections).
+_OUTSIDE_QUOTES = rb"^(?:[^'\"\[{\n]|'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\")*"
 _ANYWHERE = (
     rb"^%",  # a directive (%YAML 1.1)
     rb"^[|>]",  # a block scalar as the document itself
     rb"^[ ?:-]*\t",  # a tab in indentation or after "-", which PyYAML refuses and yaml-rs forgives
     rb"(?:[\[{,]|[\"'\]}]:)[ \t]*[|>]",  # "|" or ">" in a flow collection
-    # A flow collection running over a line: libyaml refuses keys that span lines, yaml-rs joins them.
-    rb"[\[{][^\]}\n]*\n",
+    # A flow collection that may run over a line: libyaml refuses keys that span lines (yaml-rs
+    # joins them) and "|" inside one, and a key on the next line escapes the key check below.
+    # Conservatively: a "[" or "{" outside the line's quoted strings, on a line that does not
+    # end in "]" or "}" or that has a comment after it.
+    _OUTSIDE_QUOTES + rb"[\[{][^\n]*(?:[^\]}\s][ \t\r]*$|[ \t]#)",
     rb"\r(?:[^\n]|\z)",  # a line break that is a lone carriage return: lines as PyYAML counts them
     # A document marker with content ("--- x"): the files are split at the markers without.
     rb"^---[ \t]+[^ \t#\r\n]|^\.\.\.[ \t]+[^ \t\r\n]",
