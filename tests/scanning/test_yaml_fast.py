@@ -149,6 +149,15 @@ def test_json_inside_a_string_still_reads_fast():
     assert_identical(document, load_document(chunk))
 
 
+def test_keys_that_are_numbers_or_booleans_still_read_fast_next_to_json_in_a_string():
+    # The key check refuses collections as keys, not every key that is not a string.
+    chunk = b"kind: ConfigMap\ndata:\n  8080: http\n  true: a\n  null: b\n  json: '[[1], {\"a\": [2]}]'\n"
+    document = fast(chunk)
+    assert document is not yaml_fast.UNSURE
+    assert_identical(document, load_document(chunk))
+    assert set(document["data"]) == {8080, True, None, "json"}
+
+
 def test_a_value_shared_through_an_alias_is_redacted_everywhere_as_before():
     # PyYAML shares the aliased object, so blanking it blanks every place it appears;
     # yaml-rs would make copies and keep one.

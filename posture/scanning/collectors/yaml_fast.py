@@ -200,10 +200,16 @@ class FileReader:
 
 def _scalar_keys_only(document) -> bool:
     """No mapping in ``document`` has a collection as a key (a tuple or frozenset from yaml-rs)."""
-    try:  # orjson walks the whole document in C, and refuses exactly such keys
-        orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
+    # orjson walks the whole document in C. Without options it refuses every key that is not
+    # a string; almost every manifest has none, and this is a third faster than asking it to
+    # write the others, which it does only for scalars (it refuses exactly the collections).
+    try:
+        orjson.dumps(document)
     except TypeError:
-        return False
+        try:
+            orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            return False
     return True
 
 
@@ -214,6 +220,8 @@ def _has_empty_block_scalar(chunk: bytes) -> bool:
     indicators); a next line that is not is the following key, so the scalar is empty.
     Judged conservatively: a doubtful case goes to PyYAML.
     """
+    if b"|" not in chunk and b">" not in chunk:  # a plain byte search is ten times faster than RE2
+        return False
     for header in _BLOCK_SCALARS.finditer(chunk):
         line_start = chunk.rfind(b"\n", 0, header.start()) + 1
         line = chunk[line_start : header.start()]
