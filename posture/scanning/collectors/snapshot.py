@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from posture.scanning import forking
 from posture.scanning.collectors import yaml_fast
 from posture.scanning.collectors.redact import redact
 from posture.scanning.inventory import cyclic_gc_paused
@@ -278,13 +279,43 @@ def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
     numbered = [
         (number, chunk) for number, chunk in enumerate(_split_documents(data), start=1) if chunk.strip()
     ]
-    fast = yaml_fast.reader_for(data)
-    if fast is not None:
-        read_fast = fast.load_all([chunk for _, chunk in numbered])
-    else:
-        read_fast = [yaml_fast.UNSURE] * len(numbered)
-    for (number, chunk), document in zip(numbered, read_fast, strict=True):
+    reader = yaml_fast.reader_for(data)
+    # A large file is read by two processes: the last documents by a forked child
+    # (yaml-rs holds the interpreter lock while it builds objects, so threads would not
+    # share the work), the first ones here meanwhile.
+    cut = _child_share_start(numbered) if len(numbered) >= FORK_MIN_DOCUMENTS else len(numbered)
+    child = forking.start(_read_share, numbered[cut:], reader, name) if cut < len(numbered) else None
+    try:
+        _read_documents(numbered[:cut] if child is not None else numbered, reader, name, snapshot)
+        if child is not None:
+            done, share = child.result()
+            if done:
+                _merge_share(snapshot, share)
+            else:
+                _read_documents(numbered[cut:], reader, name, snapshot)
+    finally:
+        if child is not None:
+            child.stop()  # reading stopped early (an error, a scan's time limit): end the child too
+
+
+# Below this many documents a second process costs about as much as it saves.
+FORK_MIN_DOCUMENTS = 1000
+
+
+def _child_share_start(numbered: list[tuple[int, bytes]]) -> int:
+    """Where the child's documents start: about half of the bytes."""
+    half, total = sum(len(chunk) for _, chunk in numbered) / 2, 0
+    for index, (_, chunk) in enumerate(numbered):
+        total += len(chunk)
+        if total >= half:
+            return index + 1
+    return len(numbered)
+
+
+def _read_documents(numbered, reader: "yaml_fast.FileReader | None", name: str, snapshot: Snapshot) -> None:
+    for number, chunk in numbered:
         snapshot.documents += 1
+        document = reader.load(chunk) if reader is not None else yaml_fast.UNSURE
         if document is not yaml_fast.UNSURE:
             _add_document(document, snapshot)
             continue
@@ -298,6 +329,26 @@ def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
             snapshot.errors.append(DocumentError(name, number, f"unreadable document ({type(exc).__name__})"))
             continue
         _add_document(document, snapshot)
+
+
+def _read_share(numbered, reader, name: str) -> tuple:
+    """In the child: its documents read as the parent reads its own, as plain data for marshal."""
+    share = Snapshot()
+    _read_documents(numbered, reader, name, share)
+    errors = [(error.file, error.document, error.reason) for error in share.errors]
+    return share.objects, errors, share.documents, share.skipped, share.coverage_gaps, share.server_version
+
+
+def _merge_share(snapshot: Snapshot, share: tuple) -> None:
+    # The child's documents come after the parent's: merged as if read in order.
+    objects, errors, documents, skipped, coverage_gaps, server_version = share
+    snapshot.objects.extend(objects)
+    snapshot.errors.extend(DocumentError(*error) for error in errors)
+    snapshot.documents += documents
+    snapshot.skipped += skipped
+    snapshot.coverage_gaps.update(coverage_gaps)
+    if server_version is not None:
+        snapshot.server_version = server_version
 
 
 # Where a separator line can start: a plain search for these is several times faster than

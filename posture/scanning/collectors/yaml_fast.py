@@ -22,10 +22,7 @@ Both packages are dependencies, but the code does not need them: should either b
 missing, every document goes to PyYAML.
 """
 
-import os
 import re
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
@@ -122,13 +119,6 @@ if yaml_rs is not None:
     _LAST_KEY_WINS = yaml_rs.DuplicateKeyPolicy.LastWins  # as PyYAML reads a repeated key
 
 
-# yaml-rs parses without holding the GIL for much of its work: two threads read a large
-# file about 1.7 times as fast as one. Documents go to them in batches, so that a task's
-# overhead stays small against the parsing it carries.
-_THREADS = min(2, os.cpu_count() or 1)
-_BATCH = 256
-
-
 def available() -> bool:
     return yaml_rs is not None
 
@@ -147,23 +137,6 @@ class FileReader:
         # only when the file has one.
         self.has_empty_block_scalars = _has_empty_block_scalar(data)
         self.has_nested_flow = _NESTED_FLOW.search(data) is not None
-
-    def load_all(self, chunks: list[bytes]) -> Iterator:
-        """Each chunk's document (or UNSURE), in order."""
-        if _THREADS < 2 or len(chunks) < 2 * _BATCH:
-            return map(self.load, chunks)
-        return self._load_in_threads(chunks)
-
-    def _load_in_threads(self, chunks: list[bytes]) -> Iterator:
-        batches = [chunks[start : start + _BATCH] for start in range(0, len(chunks), _BATCH)]
-        # When reading stops early (an error, a scan's time limit), closing map's iterator
-        # cancels the batches not yet started: only the two in progress are waited for.
-        with ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="yaml-rs") as pool:
-            for documents in pool.map(self._load_batch, batches):
-                yield from documents
-
-    def _load_batch(self, chunks: list[bytes]) -> list:
-        return [self.load(chunk) for chunk in chunks]
 
     def load(self, chunk: bytes):
         """The document in ``chunk``, or UNSURE when PyYAML must read it."""
