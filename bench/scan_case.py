@@ -28,8 +28,12 @@ def main() -> None:
             snapshot = read_paths(paths)
             inventory = Inventory.from_objects(snapshot.objects)
             results = engine.run(inventory)
+            objects = len(snapshot.objects)
+            # As they do, let go of the objects before the collector resumes: it would walk
+            # every one of them once otherwise (0.25 s at 10,000 workloads).
+            del snapshot, inventory
         detail = {
-            "objects": len(snapshot.objects),
+            "objects": objects,
             "findings": len(results.findings),
             "evaluations": sum(results.evaluated.values()),
             "checks": len(results.checks),

@@ -64,6 +64,10 @@ def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: Tex
             stderr.write(f"scan_manifests: nothing could be scanned ({detail})\n")
             return 2
         results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
+        errors = snapshot.errors
+        # Let go of the objects while the collector is still paused: once it resumes, it would
+        # walk every one of them once before they are freed (0.25 s for 10,000 workloads).
+        del snapshot
     findings = sorted(
         results.findings,
         key=lambda r: (-r.severity.rank, r.check_id, r.kind, r.namespace, r.name, r.container),
@@ -72,18 +76,18 @@ def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: Tex
         document = {
             "findings": [r.as_dict() for r in findings],
             "evaluated": dict(sorted(results.evaluated.items())),
-            "errors": [e.as_dict() for e in snapshot.errors],
+            "errors": [e.as_dict() for e in errors],
         }
         stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        _write_table(findings, results, snapshot, stdout, stderr)
+        _write_table(findings, results, errors, stdout, stderr)
 
     if fail_on and any(r.severity.rank >= Severity(fail_on).rank for r in findings):
         return 1
     return 0
 
 
-def _write_table(findings, results, snapshot, stdout: TextIO, stderr: TextIO) -> None:
+def _write_table(findings, results, errors, stdout: TextIO, stderr: TextIO) -> None:
     rows = [("SEVERITY", "CHECK", "OBJECT", "CONTAINER", "MESSAGE")]
     for r in findings:
         obj = f"{r.kind}/{r.namespace + '/' if r.namespace else ''}{r.name}"
@@ -98,7 +102,7 @@ def _write_table(findings, results, snapshot, stdout: TextIO, stderr: TextIO) ->
         f"\n{len(findings)} findings from {evaluated} evaluations of {len(results.checks)} checks; "
         f"{len(results.exempted)} exempted by annotation.\n"
     )
-    for error in snapshot.errors:
+    for error in errors:
         stderr.write(f"skipped {error.file} document {error.document}: {error.reason}\n")
 
 
