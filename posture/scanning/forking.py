@@ -18,6 +18,7 @@ import marshal
 import os
 import signal
 import struct
+import sys
 import threading
 from collections.abc import Callable
 
@@ -34,10 +35,12 @@ def available() -> bool:
     A fork copies only the calling thread: a lock another thread held at that moment
     (in the allocator, in logging, in an import) would stay held forever in the child.
     So only a process without other threads forks: the CLI, a Celery prefork worker,
-    the benchmark; a threaded web server reads in-process.
+    a sync web worker, the benchmark; a threaded web server reads in-process. And only
+    on Linux, where fork is also what multiprocessing uses (macOS frameworks are not
+    safe to use after a fork).
     """
     return (
-        hasattr(os, "fork")
+        sys.platform == "linux"
         and os.environ.get(DISABLE_VARIABLE, "1") != "0"
         and threading.current_thread() is threading.main_thread()
         and threading.active_count() == 1
