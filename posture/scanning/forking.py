@@ -3,8 +3,9 @@
 Reading a large manifest is CPU-bound: threads share one interpreter lock (yaml-rs
 holds it to build every Python object), a forked child does not. The child inherits
 everything already in memory (the file, the reader), does its share of the work,
-and sends the result back through a pipe as ``marshal`` data, which Python loads
-several times faster than pickle.
+and sends the result back through a pipe as ``marshal`` data, which Python writes
+five times and reads about 1.5 times as fast as pickle (measured on what a 10,000-workload
+file's second half holds: 0.035 s and 0.08 s against 0.19 s and 0.13 s).
 
 The child is a helper, never a dependency: when it cannot be started, dies, or
 sends something unreadable, ``result()`` says so and the caller does that share of
