@@ -151,4 +151,31 @@ def run(sizes=(1000, 10000, 50000), yaml_sizes=(1000, 10000)) -> dict:
             f"  Checkov on the same 1,000-workload YAML: {checkov:.1f} s; "
             f"Rampart is {results['checkov_ratio']}x faster"
         )
+    results["verdicts"] = verdicts(results)
+    for line in results["verdicts"]:
+        print(f"  target {line}")
     return results
+
+
+def verdicts(results: dict) -> list[str]:
+    """Each of the issue's targets this run measured, met or not, with its figure."""
+    sizes = results["sizes"]
+    found = []
+
+    def judge(what: str, value: float, limit: float, unit: str, *, at_least: bool = False) -> None:
+        met = value >= limit if at_least else value <= limit
+        bound = ">=" if at_least else "<="
+        found.append(f"{what} {bound} {limit:g}{unit}: {'met' if met else 'NOT MET'} ({value:g}{unit})")
+
+    if 10000 in sizes:
+        json_10k = sizes[10000]["json"]
+        judge("JSON 10,000 workloads", json_10k["seconds"], TARGETS["json_10k_seconds"], " s")
+        judge("JSON 10,000 workloads peak", json_10k["peak_mb"], TARGETS["json_10k_peak_mb"], " MB")
+    for size, entry in sizes.items():
+        if "yaml_rs_ratio" in entry:
+            judge(f"YAML {size:,} workloads vs yaml-rs", entry["yaml_rs_ratio"], TARGETS["yaml_ratio"], "x")
+    if "startup_seconds" in results:
+        judge("start-up", results["startup_seconds"], TARGETS["startup_seconds"], " s")
+    if "checkov_ratio" in results:
+        judge("faster than Checkov", results["checkov_ratio"], TARGETS["checkov_ratio"], "x", at_least=True)
+    return found
