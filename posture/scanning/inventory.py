@@ -108,16 +108,21 @@ class Container:
     spec: dict
     path: str  # e.g. "spec.template.spec.containers[0]"
     field: str  # initContainers, containers or ephemeralContainers
+    # Read by a dozen checks each: taken out of the spec once (as {} or "" when absent or malformed).
+    security_context: dict
+    image: str
 
-    @property
-    def security_context(self) -> dict:
-        sc = self.spec.get("securityContext")
-        return sc if isinstance(sc, dict) else {}
-
-    @property
-    def image(self) -> str:
-        image = self.spec.get("image")
-        return image if isinstance(image, str) else ""
+    @classmethod
+    def of(cls, spec: dict, field: str, index: int, pod_spec_path: str) -> "Container":
+        security_context, image = spec.get("securityContext"), spec.get("image")
+        return cls(
+            name=str(spec.get("name") or f"{field}[{index}]"),
+            spec=spec,
+            path=f"{pod_spec_path}.{field}[{index}]",
+            field=field,
+            security_context=security_context if isinstance(security_context, dict) else {},
+            image=image if isinstance(image, str) else "",
+        )
 
     def items(self, key: str) -> Iterator[tuple[int, dict]]:
         """Index and value of each dict in a list field (env, ports, volumeMounts...)."""
@@ -134,6 +139,7 @@ class Workload(Resource):
     __slots__ = (
         "pod_spec",
         "pod_spec_path",
+        "pod_security_context",
         "pod_template_labels",
         "pod_template_annotations",
         "_containers",
@@ -145,17 +151,14 @@ class Workload(Resource):
         spec = _dig(raw, keys)
         self.pod_spec: dict = spec if isinstance(spec, dict) else {}
         self.pod_spec_path = ".".join(keys)
+        security_context = self.pod_spec.get("securityContext")
+        self.pod_security_context: dict = security_context if isinstance(security_context, dict) else {}
         template = self.metadata if self.kind == "Pod" else _dig(raw, keys[:-1] + ("metadata",))
         template = template if isinstance(template, dict) else {}
         labels, annotations = template.get("labels"), template.get("annotations")
         self.pod_template_labels: dict = labels if isinstance(labels, dict) else {}
         self.pod_template_annotations: dict = annotations if isinstance(annotations, dict) else {}
         self._containers: list[Container] | None = None
-
-    @property
-    def pod_security_context(self) -> dict:
-        sc = self.pod_spec.get("securityContext")
-        return sc if isinstance(sc, dict) else {}
 
     @property
     def service_account_name(self) -> str:
@@ -180,14 +183,7 @@ class Workload(Resource):
                     continue
                 for index, spec in enumerate(items):
                     if isinstance(spec, dict):
-                        found.append(
-                            Container(
-                                name=str(spec.get("name") or f"{field_name}[{index}]"),
-                                spec=spec,
-                                path=f"{self.pod_spec_path}.{field_name}[{index}]",
-                                field=field_name,
-                            )
-                        )
+                        found.append(Container.of(spec, field_name, index, self.pod_spec_path))
             self._containers = found
         return self._containers
 

@@ -22,28 +22,28 @@ class ImageRef:
     name: str
     tag: str  # "" when absent
     digest: str  # "" when absent, else e.g. "sha256:..."
+    # Decided once per distinct reference (refs are parsed once per scan, read 30,000 times).
+    pinned: bool  # referenced by a well-formed digest: exactly one image
+    floating: bool  # neither pinned nor tagged with anything but latest
 
     @classmethod
     def parse(cls, image: str) -> "ImageRef":
         name, _, digest = image.partition("@")
         # A tag follows the last colon only if no slash comes after it (a registry port does).
         colon = name.rfind(":")
+        tag = ""
         if colon > name.rfind("/"):
-            return cls(name[:colon], name[colon + 1 :], digest)
-        return cls(name, "", digest)
+            name, tag = name[:colon], name[colon + 1 :]
+        pinned = _well_formed_digest(digest)
+        return cls(name, tag, digest, pinned=pinned, floating=not pinned and tag in ("", "latest"))
 
-    @property
-    def pinned(self) -> bool:
-        """Referenced by a well-formed digest: exactly one image."""
-        if not _DIGEST.match(self.digest):
-            return False
-        algorithm, _, encoded = self.digest.partition(":")
-        registered = _REGISTERED_DIGESTS.get(algorithm)
-        return registered is None or bool(registered.match(encoded))
 
-    @property
-    def floating(self) -> bool:
-        return not self.pinned and self.tag in ("", "latest")
+def _well_formed_digest(digest: str) -> bool:
+    if not _DIGEST.match(digest):
+        return False
+    algorithm, _, encoded = digest.partition(":")
+    registered = _REGISTERED_DIGESTS.get(algorithm)
+    return registered is None or bool(registered.match(encoded))
 
 
 def _images(workload: Workload, ctx):
