@@ -70,7 +70,10 @@ class ClusterForm(ScheduleFields):
         label="Bearer token",
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="A read-only service-account token (kubectl create token rampart-reader).",
+        help_text=(
+            "A token of the list-only scanner account (deploy/kubernetes): "
+            "kubectl create token rampart-scanner -n rampart --duration 8760h"
+        ),
     )
 
     LIVE_FIELDS = {

@@ -8,6 +8,7 @@ vary on HX-Request. Trends read the per-scan summary rows, never the findings.
 import hashlib
 from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -16,6 +17,7 @@ from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connection, connections
 from django.db.models import Avg, CharField, Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, TruncDate
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -69,8 +71,8 @@ def cluster_rows(user, *scan_fields: str):
     return with_latest_attempt(clusters)
 
 
-def _period(request, default: int = 30, allowed=("30", "90")) -> int:
-    value = request.GET.get("days", "")
+def _period(query, default: int = 30, allowed=("30", "90")) -> int:
+    value = query.get("days", "")
     return TREND_PERIODS[value] if value in allowed else default
 
 
@@ -108,7 +110,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user, now = self.request.user, timezone.now()
-        days = _period(self.request)
+        days = _period(self.request.GET)
         clusters = list(cluster_rows(user, "counts_by_check"))
         context.update(self.trends(clusters, days, now))
         if not _is_partial(self.request):  # the period switch only redraws the trends
@@ -431,7 +433,7 @@ class ClusterTestConnectionView(LoginRequiredMixin, View):
 class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
     template_name = "posture/cluster_detail.html"
     context_object_name = "cluster"
-    partial_name = "scans"
+    partial_name = "scans-update"  # what the scans card polls while a scan runs
 
     def get_queryset(self):
         return Cluster.objects.for_user(self.request.user).select_related("team", "last_scan")
@@ -441,28 +443,38 @@ class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
         cluster, user = self.object, self.request.user
         role = role_in_team(user, cluster.team_id)
         context.update(scans_context(cluster, user, role, page=_scans_page(self.request)))
-        if _is_partial(self.request):
-            return context  # the polling partial needs the scans only
-        days = _period(self.request, allowed=("30", "90", "365"))
-        since = timezone.now() - timedelta(days=days)
-        trend = list(
-            cluster.scans.filter(status__in=SCORED, created_at__gte=since)
-            .order_by("created_at")
-            .values_list("created_at", "score", "grade")
-        )
-        last = cluster.last_scan
-        context.update(
-            days=days,
-            trend=[(when, score) for when, score, _grade in trend],
-            trend_title=_trend_title(
-                f"Score of {cluster.name}", [score for _when, score, _grade in trend], days
-            ),
-            namespaces=namespace_rows(cluster, last),
-            can_admin=_at_least(role, Role.ADMIN),
-            upload_form=SnapshotUploadForm(),
-            disabled_checks=(cluster.check_settings or {}).get("disabled", []),
-        )
+        if _is_partial(self.request) and context["active_scan"]:
+            return context  # still running: the polling partial needs the scans only
+        context.update(cluster_summary_context(self.request, cluster, role))
         return context
+
+
+def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dict:
+    """What the cluster page shows besides its scans: all of it moves when a scan finishes.
+
+    For htmx (a finished scan seen by the polling scans card, or "Scan now" that ran at once),
+    ``summary_oob`` sends it along to be swapped in place, for the period the page shows.
+    """
+    partial = _is_partial(request)
+    # An htmx request's own URL has no period: the page's (HX-Current-URL) has it.
+    query = QueryDict(urlsplit(request.htmx.current_url_abs_path or "").query) if partial else request.GET
+    days = _period(query, allowed=("30", "90", "365"))
+    since = timezone.now() - timedelta(days=days)
+    trend = list(
+        cluster.scans.filter(status__in=SCORED, created_at__gte=since)
+        .order_by("created_at")
+        .values_list("created_at", "score", "grade")
+    )
+    return {
+        "summary_oob": partial,
+        "days": days,
+        "trend": [(when, score) for when, score, _ in trend],
+        "trend_title": _trend_title(f"Score of {cluster.name}", [score for _, score, _ in trend], days),
+        "namespaces": namespace_rows(cluster, cluster.last_scan),
+        "can_admin": _at_least(role, Role.ADMIN),
+        "upload_form": SnapshotUploadForm(),
+        "disabled_checks": (cluster.check_settings or {}).get("disabled", []),
+    }
 
 
 def _scans_page(request) -> int:
@@ -561,7 +573,11 @@ class ScanNowView(ClusterActionView):
                 messages.warning(request, problem)
         if _is_partial(request):
             context = {"cluster": cluster, "scan_problem": problem, **scans_context(cluster, request.user)}
-            return render(request, "posture/cluster_detail.html#scans", context)
+            if not problem and not context["active_scan"]:  # run at once (tasks in-process): show its outcome
+                cluster.refresh_from_db()
+                role = role_in_team(request.user, cluster.team_id)
+                context.update(cluster_summary_context(request, cluster, role))
+            return render(request, "posture/cluster_detail.html#scans-update", context)
         return redirect("posture:cluster-detail", pk=cluster.pk)
 
 

@@ -115,6 +115,43 @@ def test_scan_now_shows_the_scan_in_progress_then_finished(page, seeded):
     assert page.problems == []
 
 
+def test_a_finished_scan_updates_the_whole_cluster_page_in_place(page, seeded):
+    """Score, trend, namespaces and the last scan's failure follow the scan that just ended."""
+    from posture import services
+    from tests.factories import as_json_list, deployment, make_cluster
+
+    team = seeded["cluster"].team
+    fresh = make_cluster(team, name="fresh")
+    services.store_snapshot(fresh, as_json_list(deployment(name="api", namespace="orders", privileged=True)))
+    log_in(page, "eve")
+    page.goto(f"/clusters/{fresh.pk}/?days=90")
+    page.evaluate("window.rampartMarker = 'fresh'")
+    expect(page.locator("#score-box")).to_have_text("not scanned")
+    expect(page.locator("#trend")).to_contain_text("No finished scans in this period yet")
+    expect(page.locator("#namespaces")).to_contain_text("No scan has finished yet")
+
+    # Tasks run eagerly here: "Scan now" answers with the finished scan, and the rest follows.
+    with page.expect_response(lambda response: response.url.endswith(f"/clusters/{fresh.pk}/scan/")):
+        page.get_by_role("button", name="Scan now").click()
+    scan = Scan.objects.filter(cluster=fresh).latest("created_at")
+    expect(page.locator("#score-box .grade")).to_have_text(scan.grade)
+    expect(page.locator("#trend svg.chart.line")).to_have_count(1)
+    expect(page.locator("#trend [aria-current]")).to_have_text("90 days")  # the period the page showed
+    expect(page.get_by_role("link", name="orders")).to_be_visible()
+
+    # A scan a worker ends later, and badly: the polling card brings the failure up too.
+    broken = make_cluster(team, name="never-uploaded")
+    failing = services.start_scan(broken, enqueue=False)
+    page.goto(f"/clusters/{broken.pk}/")
+    page.evaluate("window.rampartMarker = 'broken'")
+    expect(page.locator("#last-scan-alert")).to_be_empty()
+    assert services.run_scan(failing.pk).status == ScanStatus.FAILED
+    expect(page.locator("#last-scan-alert")).to_contain_text("The last scan failed", timeout=8_000)
+    expect(page.locator("#last-scan-alert")).to_contain_text("no snapshot has been uploaded")
+    assert page.evaluate("window.rampartMarker") == "broken"  # in place, never reloaded
+    assert page.problems == []
+
+
 def test_the_main_pages_render_cleanly_and_are_saved_as_screenshots(page, seeded, settings):
     settings.RAMPART_MFA_REQUIRED = "none"  # the admin logs in with a password alone here
     cluster = seeded["cluster"]

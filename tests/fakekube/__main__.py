@@ -157,8 +157,8 @@ Next steps:
        .venv/bin/python -m posture.scanning.collectors.probe --kubeconfig {out / "kubeconfig"}
   2. Register it in Rampart and watch a real scan:
        make run    (then open http://127.0.0.1:8000/ and sign in)
-       Clusters -> Add cluster -> connection mode "Kubeconfig" -> paste the contents of
-       {out / "kubeconfig"} -> Save -> Scan now.
+       Clusters -> Register a cluster -> Connection mode "Kubeconfig" -> choose the file
+       {out / "kubeconfig"} (or paste it) -> Test connection -> Register -> Scan now.
      Or with "API URL and bearer token": API URL {url}, the token from {out / "token"},
      CA bundle from {out / "ca.crt"}.
   3. Each request Rampart makes is printed below.{" (--quiet hides them)" if not args.quiet else ""}
