@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from findings.querysets import FindingQuerySet, severity_rank
+from posture.scanning.inventory import CLUSTER_SCOPED_KINDS
 
 
 class FindingStatus(models.TextChoices):
@@ -131,6 +132,12 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_id} on {self.kind} {self.namespace}/{self.name}"
+
+    @property
+    def cluster_scoped(self) -> bool:
+        """About a cluster-scoped object or the cluster itself. A namespaced object can have an empty
+        namespace too: in an uploaded manifest that names none."""
+        return self.kind == "Cluster" or self.kind in CLUSTER_SCOPED_KINDS
 
     @property
     def object_ref(self) -> str:

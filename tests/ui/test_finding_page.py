@@ -22,6 +22,30 @@ def test_the_finding_page_shows_the_object_container_and_evidence(client, cluste
     assert "Deployment <strong>web</strong>" in page
 
 
+def test_an_empty_namespace_says_whether_the_object_has_none_or_its_manifest_named_none(
+    client, cluster, viewer
+):
+    unnamespaced = deployment("web", privileged=True)
+    del unnamespaced["metadata"]["namespace"]
+    admin_binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "everyone-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "Group", "name": "developers", "apiGroup": "rbac.authorization.k8s.io"}],
+    }
+    scan_snapshot(cluster, as_yaml(unnamespaced, admin_binding))
+    client.force_login(viewer)
+    workload = Finding.objects.get(cluster=cluster, check_id="privileged-container")
+    page = client.get(reverse("findings:finding-detail", args=[workload.pk])).text
+    assert "<dt>Namespace</dt><dd>— (none: the manifest names no namespace)</dd>" in page
+    binding = Finding.objects.get(cluster=cluster, check_id="cluster-admin-binding")
+    page = client.get(reverse("findings:finding-detail", args=[binding.pk])).text
+    assert "<dt>Namespace</dt><dd>— (cluster-scoped)</dd>" in page
+    cluster_page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert '(no namespace)</span><div class="muted small">cluster-scoped objects, and' in cluster_page
+
+
 def test_why_it_matters_and_the_fix_come_from_the_check_with_its_yaml_snippet(client, cluster, viewer):
     finding = privileged(cluster)
     check = load_catalogue().get("privileged-container")
