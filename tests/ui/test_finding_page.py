@@ -43,7 +43,7 @@ def test_an_empty_namespace_says_whether_the_object_has_none_or_its_manifest_nam
     page = client.get(reverse("findings:finding-detail", args=[binding.pk])).text
     assert "<dt>Namespace</dt><dd>— (cluster-scoped)</dd>" in page
     cluster_page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
-    assert '(no namespace)</span><div class="muted small">cluster-scoped objects, and' in cluster_page
+    assert '(no namespace)</span><span class="note muted small">cluster-scoped objects' in cluster_page
 
 
 def test_why_it_matters_and_the_fix_come_from_the_check_with_its_yaml_snippet(client, cluster, viewer):
