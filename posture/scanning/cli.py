@@ -1,6 +1,7 @@
 """`scan_manifests`: scan manifest files without a database, for CI pipelines.
 
-Exit codes: 0 no finding at or above --fail-on; 1 there is one; 2 nothing could be read.
+Exit codes: 0 no finding at or above --fail-on; 1 there is one; 2 nothing could be read;
+141 the output's reader stopped early (`| head`), as a process ended by SIGPIPE.
 The JSON shape is a stable interface: later versions add checks, not new shapes.
 
 This module needs no Django: manage.py hands `scan_manifests` straight to it, so
@@ -8,6 +9,7 @@ a CI step starts in a fraction of the time a full Django start-up would take.
 """
 
 import argparse
+import os
 import sys
 from typing import TextIO
 
@@ -43,9 +45,19 @@ def add_arguments(parser) -> None:
     )
 
 
+# The exit status of a process ended by SIGPIPE, as a shell reports it.
+EXIT_READER_GONE = 128 + 13
+
+
 def main(argv: list[str]) -> int:
     options = build_parser().parse_args(argv)
-    return run(options.paths, output=options.format, fail_on=options.fail_on)
+    try:
+        return run(options.paths, output=options.format, fail_on=options.fail_on)
+    except BrokenPipeError:
+        # Whoever read the output stopped early (`| head`): end quietly, as Unix tools do.
+        # Python flushes stdout once more at exit: into /dev/null, not the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_READER_GONE
 
 
 def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: TextIO = sys.stdout,
@@ -90,7 +102,7 @@ def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: Tex
 def _write_table(findings, results, errors, stdout: TextIO, stderr: TextIO) -> None:
     rows = [("SEVERITY", "CHECK", "OBJECT", "CONTAINER", "MESSAGE")]
     for r in findings:
-        obj = f"{r.kind}/{r.namespace + '/' if r.namespace else ''}{r.name}"
+        obj = "/".join(part for part in (r.kind, r.namespace, r.name) if part)  # the cluster: "Cluster"
         rows.append((r.severity.upper(), r.check_id, obj, r.container or "-", r.message))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
     for row in rows:

@@ -108,3 +108,26 @@ def test_the_table_format_lists_findings_by_severity(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["SEVERITY", "CHECK", "OBJECT"]
     assert lines[1].startswith("CRITICAL")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    # Far more output than a pipe holds, so that the command is still writing when `head` leaves.
+    manifest = tmp_path / "many.yaml"
+    manifest.write_bytes(as_yaml(*(deployment(f"web-{n}", privileged=True) for n in range(400))))
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
+    command = [sys.executable, "manage.py", "scan_manifests", str(manifest)]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, cwd=ROOT, env=env, **pipes) as process:
+        assert process.stdout.readline().startswith(b"SEVERITY")
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 141  # as a process ended by SIGPIPE
+    assert stderr == ""  # no traceback
+
+
+def test_the_table_names_the_cluster_as_the_object_of_cluster_wide_findings(tmp_path):
+    manifest = tmp_path / "app.yaml"
+    manifest.write_bytes(as_yaml(deployment("web")))
+    result = scan(manifest)
+    line = next(line for line in result.stdout.splitlines() if "no-external-secrets" in line)
+    assert line.split()[2] == "Cluster"
