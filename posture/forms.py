@@ -232,3 +232,11 @@ class SnapshotUploadForm(forms.Form):
                 f"The snapshot is larger than the {limit // (1024 * 1024)} MiB limit."
             )
         return upload
+
+
+class IngestTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="Where the token will live, e.g. “cronjob in prod-eu”: it names the token in the list.",
+    )

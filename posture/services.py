@@ -20,7 +20,7 @@ from accounts import audit
 from findings.ingest import ingest
 from findings.summary import summarize
 from posture import crypto, schedules
-from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
+from posture.models import Cluster, ConnectionMode, IngestToken, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.scans import ScanPhase
 from posture.notifications import notify_scan_finished
 from posture.scanning import engine
@@ -138,6 +138,33 @@ def start_scan(
 
         transaction.on_commit(lambda: run_scan_task.delay(scan.pk))
     return scan
+
+
+# --- Agent ingest tokens -------------------------------------------------------
+
+# Connection modes whose clusters accept snapshots pushed by an agent.
+PUSH_MODES = (ConnectionMode.AGENT, ConnectionMode.SNAPSHOT)
+
+
+def issue_ingest_token(cluster: Cluster, name: str, *, actor, request=None) -> tuple[IngestToken, str]:
+    """A new token for the cluster's agent, and its plaintext: shown once, stored hashed."""
+    with transaction.atomic():
+        token, plaintext = IngestToken.issue(cluster, name, created_by=actor)
+        audit.record(
+            "ingest_token.created", actor=actor, target=cluster, request=request, token_id=token.token_id
+        )
+    return token, plaintext
+
+
+def revoke_ingest_token(token: IngestToken, *, actor, request=None) -> bool:
+    """Revoke at once; False if it already was (nothing is recorded twice)."""
+    if token.revoked_at is not None:
+        return False
+    token.revoke()
+    audit.record(
+        "ingest_token.revoked", actor=actor, target=token.cluster, request=request, token_id=token.token_id
+    )
+    return True
 
 
 # --- Running scans --------------------------------------------------------------

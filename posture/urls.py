@@ -18,6 +18,12 @@ cluster_patterns = [
     ),
     path("<int:pk>/scan/", views.ScanNowView.as_view(), name="cluster-scan"),
     path("<int:pk>/snapshot/", views.SnapshotUploadView.as_view(), name="cluster-snapshot"),
+    path("<int:pk>/agent/", views.ClusterAgentView.as_view(), name="cluster-agent"),
+    path(
+        "<int:pk>/agent/tokens/<int:token_pk>/revoke/",
+        views.IngestTokenRevokeView.as_view(),
+        name="ingest-token-revoke",
+    ),
     path("scans/<int:pk>/", views.ScanDetailView.as_view(), name="scan-detail"),
 ]
 

@@ -27,13 +27,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
+from accounts import once
 from accounts.models import Role
 from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
 from posture import services
-from posture.forms import ClusterForm, SnapshotUploadForm
+from posture.forms import ClusterForm, IngestTokenForm, SnapshotUploadForm
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.registry import Category, Severity
@@ -354,11 +355,12 @@ class ClusterCreateView(ClusterFormMixin, CreateView):
         return super().dispatch(request, *args, **kwargs)
 
     def on_saved(self, cluster):
-        next_step = (
-            "Upload a snapshot to scan it."
-            if cluster.connection_mode in (ConnectionMode.SNAPSHOT, ConnectionMode.AGENT)
-            else "Press “Scan now” to read it."
-        )
+        if cluster.connection_mode == ConnectionMode.AGENT:
+            next_step = "Issue a token for its agent (“Set up the agent”, below), or upload a snapshot."
+        elif cluster.connection_mode == ConnectionMode.SNAPSHOT:
+            next_step = "Upload a snapshot to scan it."
+        else:
+            next_step = "Press “Scan now” to read it."
         messages.success(self.request, f"Cluster {cluster.name} registered. {next_step}")
 
 
@@ -472,6 +474,7 @@ def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dic
         "trend_title": _trend_title(f"Score of {cluster.name}", [score for _, score, _ in trend], days),
         "namespaces": namespace_rows(cluster, cluster.last_scan),
         "can_admin": _at_least(role, Role.ADMIN),
+        "agent_tokens": cluster.ingest_tokens.active().count() if _at_least(role, Role.ADMIN) else 0,
         "upload_form": SnapshotUploadForm(),
         "disabled_checks": (cluster.check_settings or {}).get("disabled", []),
     }
@@ -598,6 +601,62 @@ class SnapshotUploadView(ClusterActionView):
         except services.ScanAlreadyActive as exc:
             messages.warning(request, f"Snapshot saved, but {exc}; scan again when it has finished.")
         return redirect("posture:cluster-detail", pk=cluster.pk)
+
+
+# --- The cluster's agent ----------------------------------------------------------------
+
+AGENT_FORM_ONCE = "ingest_token_form_once"
+RECENT_PUSHES = 10
+
+
+@method_decorator(never_cache, name="dispatch")  # shows a token once: never cached
+class ClusterAgentView(ClusterActionView):
+    """Team admins connect an in-cluster agent: ingest tokens (shown once), the commands, recent pushes."""
+
+    needed_role = Role.ADMIN
+
+    def get(self, request, pk):
+        return self._page(request, self.get_cluster(pk), IngestTokenForm())
+
+    def post(self, request, pk):
+        cluster = self.get_cluster(pk)
+        form = IngestTokenForm(request.POST)
+        if not form.is_valid() or cluster.connection_mode not in services.PUSH_MODES:
+            return self._page(request, cluster, form, status=400)
+        if not once.use(request, AGENT_FORM_ONCE, request.POST.get("once", "")):
+            messages.info(request, "That form was already sent: the token is in the list; it was shown once.")
+            return redirect("posture:cluster-agent", pk=cluster.pk)
+        token, plaintext = services.issue_ingest_token(
+            cluster, form.cleaned_data["name"], actor=request.user, request=request
+        )
+        # The plaintext is in this response only; a reload shows the list without it.
+        return self._page(request, cluster, IngestTokenForm(), new_token=token, plaintext=plaintext,
+                          status=201)  # fmt: skip
+
+    def _page(self, request, cluster, form, new_token=None, plaintext=None, status=200):
+        context = {
+            "cluster": cluster,
+            "form": form,
+            "accepts_pushes": cluster.connection_mode in services.PUSH_MODES,
+            "tokens": cluster.ingest_tokens.select_related("created_by"),
+            "pushes": cluster.agent_pushes.select_related("token", "scan")[:RECENT_PUSHES],
+            "rampart_url": request.build_absolute_uri("/").rstrip("/"),
+            "new_token": new_token,
+            "plaintext": plaintext,
+            "once": once.issue(request, AGENT_FORM_ONCE),
+        }
+        return render(request, "posture/cluster_agent.html", context, status=status)
+
+
+class IngestTokenRevokeView(ClusterActionView):
+    needed_role = Role.ADMIN
+
+    def post(self, request, pk, token_pk):
+        cluster = self.get_cluster(pk)
+        token = get_object_or_404(cluster.ingest_tokens, pk=token_pk)
+        if services.revoke_ingest_token(token, actor=request.user, request=request):
+            messages.success(request, f"Token “{token.name}” revoked: its pushes are refused from now on.")
+        return redirect("posture:cluster-agent", pk=cluster.pk)
 
 
 # --- Scans ----------------------------------------------------------------------------

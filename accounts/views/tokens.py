@@ -1,13 +1,11 @@
 """Personal API tokens: create (plaintext shown once), list, revoke."""
 
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
-from accounts import clock, services
+from accounts import clock, once, services
 from accounts.forms import (
     TokenCreateForm,
 )
@@ -15,6 +13,8 @@ from accounts.models import ApiToken
 from accounts.views.common import private
 
 # --- API tokens ------------------------------------------------------------------
+
+ONCE_KEY = "token_form_once"
 
 
 @private
@@ -28,7 +28,7 @@ class TokenListView(LoginRequiredMixin, View):
         form = TokenCreateForm(request.POST)
         if not form.is_valid():
             return self._page(request, form)
-        if not self._first_use(request, request.POST.get("once", "")):
+        if not once.use(request, ONCE_KEY, request.POST.get("once", "")):
             # A reload re-sends the form: say so rather than mint a second token.
             messages.info(
                 request, "That form was already sent: the token is in the list; its secret was shown once."
@@ -57,26 +57,9 @@ class TokenListView(LoginRequiredMixin, View):
             "rows": rows,
             "new_token": new_token,
             "plaintext": plaintext,
-            "once": self._issue_once(request),
+            "once": once.issue(request, ONCE_KEY),
         }
         return render(request, self.template_name, context, status=status)
-
-    # Each rendering of the form carries a one-time value; the plaintext is never kept
-    # server-side to make a redirect possible, so this is what stops a re-sent form.
-    _ONCE_KEY = "token_form_once"
-
-    def _issue_once(self, request) -> str:
-        value = secrets.token_urlsafe(16)
-        pending = request.session.get(self._ONCE_KEY, [])[-4:]
-        request.session[self._ONCE_KEY] = [*pending, value]
-        return value
-
-    def _first_use(self, request, value: str) -> bool:
-        pending = request.session.get(self._ONCE_KEY, [])
-        if not value or value not in pending:
-            return False
-        request.session[self._ONCE_KEY] = [item for item in pending if item != value]
-        return True
 
 
 @private

@@ -30,13 +30,12 @@ from posture.api.errors import Conflict, error_body
 from posture.api.parsers import declared_length, read_limited
 from posture.api.serializers import ScanSerializer, SnapshotPushSerializer
 from posture.api.throttling import IngestRateThrottle, ThrottleFirstMixin
-from posture.models import AgentPush, Cluster, ConnectionMode, IngestToken, ScanTrigger, Snapshot
+from posture.models import AgentPush, Cluster, IngestToken, ScanTrigger, Snapshot
 
 logger = logging.getLogger(__name__)
 
 LAST_USED_RESOLUTION_SECONDS = 60
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
-PUSH_MODES = (ConnectionMode.AGENT, ConnectionMode.SNAPSHOT)
 
 
 class IngestTokenAuthentication(authentication.BaseAuthentication):
@@ -117,7 +116,7 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
         cluster = Cluster.objects.filter(pk=token.cluster_id).first()
         if cluster is None:
             raise exceptions.NotFound()
-        if cluster.connection_mode not in PUSH_MODES:
+        if cluster.connection_mode not in services.PUSH_MODES:
             raise Conflict(
                 f"Cluster {cluster.name} is read by Rampart directly ({cluster.connection_mode}); "
                 "set its connection mode to agent to accept pushes."

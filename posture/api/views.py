@@ -33,7 +33,7 @@ from posture.api.serializers import (
     TrendsSerializer,
 )
 from posture.api.throttling import ThrottleFirstMixin
-from posture.models import Cluster, IngestToken, Scan, ScanTrigger
+from posture.models import Cluster, Scan, ScanTrigger
 from posture.scanning.checks import load_catalogue
 
 ID = r"[0-9]{1,18}"
@@ -111,17 +111,9 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
             return Response(IngestTokenSerializer(cluster.ingest_tokens.all(), many=True).data)
         serializer = IngestTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            token, raw = IngestToken.issue(
-                cluster, serializer.validated_data["name"], created_by=request.user
-            )
-            audit.record(
-                "ingest_token.created",
-                actor=request.user,
-                target=cluster,
-                request=request,
-                token_id=token.token_id,
-            )
+        token, raw = services.issue_ingest_token(
+            cluster, serializer.validated_data["name"], actor=request.user, request=request
+        )
         data = IssuedIngestTokenSerializer(token).data
         data["token"] = raw
         return Response(data, status=status.HTTP_201_CREATED)
@@ -139,14 +131,7 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         token = cluster.ingest_tokens.filter(pk=token_pk).first()
         if token is None:
             raise NotFound()
-        token.revoke()
-        audit.record(
-            "ingest_token.revoked",
-            actor=request.user,
-            target=cluster,
-            request=request,
-            token_id=token.token_id,
-        )
+        services.revoke_ingest_token(token, actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

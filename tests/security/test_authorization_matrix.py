@@ -373,6 +373,21 @@ PAGES = {
         ),
         pk="cluster",
     ),
+    "clusters/{pk}/agent/": entry(
+        Case("GET", expected(LOGIN, 200, ADMIN)),
+        page_action(
+            ADMIN,
+            lambda w: w.cluster.ingest_tokens.filter(name="issued in the matrix").exists(),
+            data=lambda w: _agent_token_form(w),
+            ok=201,
+        ),
+        pk="cluster",
+    ),
+    "clusters/{pk}/agent/tokens/{token_pk}/revoke/": entry(
+        page_action(ADMIN, lambda w: IngestToken.objects.get(pk=w.ingest_token.pk).revoked_at is not None),
+        pk="cluster",
+        token_pk="ingest_token",
+    ),
     "clusters/scans/{pk}/": entry(page_of_object(), pk="scan"),
     "findings/": entry(
         page_for_members(),
@@ -810,6 +825,16 @@ def _token_form(client) -> dict:
     page = client.get("/accounts/tokens/")
     once = page.context["once"] if page.status_code == 200 else ""
     return {"name": "made in the matrix", "scope": "read", "once": once}
+
+
+def _agent_token_form(w):
+    def form(client) -> dict:
+        # As the tokens form: a one-time value from the page's rendering.
+        page = client.get(f"/clusters/{w.cluster.pk}/agent/")
+        once = page.context["once"] if page.status_code == 200 else ""
+        return {"name": "issued in the matrix", "once": once}
+
+    return form
 
 
 def expectations(case: Case, auth: str) -> dict:
