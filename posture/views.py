@@ -462,6 +462,8 @@ def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dic
     query = QueryDict(urlsplit(request.htmx.current_url_abs_path or "").query) if partial else request.GET
     days = _period(query, allowed=("30", "90", "365"))
     since = timezone.now() - timedelta(days=days)
+    admin = _at_least(role, Role.ADMIN)
+    agent_tokens = cluster.ingest_tokens.active().count() if admin else 0
     trend = list(
         cluster.scans.filter(status__in=SCORED, created_at__gte=since)
         .order_by("created_at")
@@ -473,8 +475,10 @@ def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dic
         "trend": [(when, score) for when, score, _ in trend],
         "trend_title": _trend_title(f"Score of {cluster.name}", [score for _, score, _ in trend], days),
         "namespaces": namespace_rows(cluster, cluster.last_scan),
-        "can_admin": _at_least(role, Role.ADMIN),
-        "agent_tokens": cluster.ingest_tokens.active().count() if _at_least(role, Role.ADMIN) else 0,
+        "can_admin": admin,
+        # Admins reach the Agent page of a cluster that takes pushes, or still has tokens to revoke.
+        "agent_tokens": agent_tokens,
+        "show_agent": admin and (cluster.connection_mode in services.PUSH_MODES or agent_tokens > 0),
         "upload_form": SnapshotUploadForm(),
         "disabled_checks": (cluster.check_settings or {}).get("disabled", []),
     }

@@ -233,6 +233,31 @@ def test_revoking_an_exception_asks_first_and_a_no_keeps_it(page, seeded, settin
     assert page.problems == []
 
 
+def test_an_admin_sets_up_an_agent_from_the_cluster_page(page, seeded, settings):
+    from posture.models import IngestToken
+
+    settings.RAMPART_MFA_REQUIRED = "none"  # the admin logs in with a password alone here
+    cluster = seeded["cluster"]
+    log_in(page, "abe")
+    page.goto(f"/clusters/{cluster.pk}/")
+    page.get_by_role("link", name="Set up the agent →").click()
+    page.get_by_label("Name").fill("cronjob in prod-eu")
+    page.get_by_role("button", name="Issue token").click()
+    token = page.get_by_label("The ingest token").input_value()
+    assert token.startswith("rpi_")
+    expect(page.locator(".token-once")).to_contain_text(f"--cluster-id {cluster.pk} --token-file ./token")
+    page.reload()  # shown once: a reload lists the token without it
+    expect(page.locator(".token-once")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text(token)
+
+    revoke = page.get_by_role("button", name="Revoke token cronjob in prod-eu")
+    page.once("dialog", lambda dialog: dialog.accept())
+    revoke.click()
+    expect(page.locator(".state-revoked")).to_have_text("Revoked")
+    assert IngestToken.objects.get(cluster=cluster).revoked_at is not None
+    assert page.problems == []
+
+
 def test_the_main_pages_fit_a_phone_without_sideways_scrolling(page, seeded):
     page.set_viewport_size({"width": 390, "height": 800})
     log_in(page, "eve")
