@@ -555,7 +555,7 @@ def _weight(severity: str) -> int:
 
 
 class ClusterActionView(LoginRequiredMixin, View):
-    """Base for POST actions on a cluster the user may scan."""
+    """Base for pages and actions on a cluster that need a role in its team (an engineer by default)."""
 
     needed_role = Role.ENGINEER
 
