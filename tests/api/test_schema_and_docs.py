@@ -74,6 +74,7 @@ def test_the_interactive_docs_load_every_asset_from_rampart_itself(client):
     assert sources
     assert all(not source.startswith(("http://", "https://", "//")) for source in sources), sources
     assert "cdn" not in html.lower()
+    assert "<style" not in html  # the CSP allows no inline style: its page styles are a static file
     for source in sources:
         if source.startswith("/static/"):
             assert client.get(source).status_code == 200, source

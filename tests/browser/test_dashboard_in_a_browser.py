@@ -258,6 +258,14 @@ def test_an_admin_sets_up_an_agent_from_the_cluster_page(page, seeded, settings)
     assert page.problems == []
 
 
+def test_the_api_docs_render_within_the_content_security_policy(page, seeded):
+    log_in(page, "eve")
+    page.goto("/api/docs/")
+    expect(page.get_by_role("heading", name=re.compile("Rampart API"))).to_be_visible()
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert page.problems == []  # a blocked inline style or script would be reported here
+
+
 def test_the_main_pages_fit_a_phone_without_sideways_scrolling(page, seeded):
     page.set_viewport_size({"width": 390, "height": 800})
     log_in(page, "eve")
