@@ -59,3 +59,9 @@ def test_other_sessions_are_logged_out_by_a_password_change(client, viewer):
     client.force_login(viewer)
     change(client)
     assert other.get("/clusters/").status_code == 302
+
+
+def test_the_form_names_the_account_for_password_managers_without_sending_it(client, viewer):
+    client.force_login(viewer)
+    page = client.get("/accounts/password/").text
+    assert f'<input type="text" autocomplete="username" value="{viewer.username}" hidden readonly>' in page
