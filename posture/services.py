@@ -44,6 +44,10 @@ class SnapshotRejected(Exception):
     """An upload that cannot be used; the message is for the user."""
 
 
+class PushesNotAccepted(Exception):
+    """The cluster is read by Rampart itself, so an agent token for it would never be usable."""
+
+
 # --- Snapshots ----------------------------------------------------------------
 
 
@@ -148,6 +152,11 @@ PUSH_MODES = (ConnectionMode.AGENT, ConnectionMode.SNAPSHOT)
 
 def issue_ingest_token(cluster: Cluster, name: str, *, actor, request=None) -> tuple[IngestToken, str]:
     """A new token for the cluster's agent, and its plaintext: shown once, stored hashed."""
+    if cluster.connection_mode not in PUSH_MODES:
+        raise PushesNotAccepted(
+            f"Cluster {cluster.name} is read by Rampart directly ({cluster.get_connection_mode_display()}); "
+            "set its connection mode to agent or snapshot before issuing agent tokens"
+        )
     with transaction.atomic():
         token, plaintext = IngestToken.issue(cluster, name, created_by=actor)
         audit.record(

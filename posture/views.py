@@ -625,14 +625,18 @@ class ClusterAgentView(ClusterActionView):
     def post(self, request, pk):
         cluster = self.get_cluster(pk)
         form = IngestTokenForm(request.POST)
-        if not form.is_valid() or cluster.connection_mode not in services.PUSH_MODES:
+        if not form.is_valid():
             return self._page(request, cluster, form, status=400)
         if not once.use(request, AGENT_FORM_ONCE, request.POST.get("once", "")):
             messages.info(request, "That form was already sent: the token is in the list; it was shown once.")
             return redirect("posture:cluster-agent", pk=cluster.pk)
-        token, plaintext = services.issue_ingest_token(
-            cluster, form.cleaned_data["name"], actor=request.user, request=request
-        )
+        try:
+            token, plaintext = services.issue_ingest_token(
+                cluster, form.cleaned_data["name"], actor=request.user, request=request
+            )
+        except services.PushesNotAccepted as exc:
+            messages.error(request, f"{exc}.")
+            return redirect("posture:cluster-agent", pk=cluster.pk)
         # The plaintext is in this response only; a reload shows the list without it.
         return self._page(request, cluster, IngestTokenForm(), new_token=token, plaintext=plaintext,
                           status=201)  # fmt: skip

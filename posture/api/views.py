@@ -111,9 +111,12 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
             return Response(IngestTokenSerializer(cluster.ingest_tokens.all(), many=True).data)
         serializer = IngestTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, raw = services.issue_ingest_token(
-            cluster, serializer.validated_data["name"], actor=request.user, request=request
-        )
+        try:
+            token, raw = services.issue_ingest_token(
+                cluster, serializer.validated_data["name"], actor=request.user, request=request
+            )
+        except services.PushesNotAccepted as exc:
+            raise Conflict(f"{exc}.") from None
         data = IssuedIngestTokenSerializer(token).data
         data["token"] = raw
         return Response(data, status=status.HTTP_201_CREATED)

@@ -169,3 +169,17 @@ def test_admins_issue_list_and_revoke_ingest_tokens_shown_once(client, admin_use
     revoked = client.delete(f"/api/v1/clusters/{agent_cluster.pk}/ingest-tokens/{token.pk}/", headers=admin)
     assert revoked.status_code == 204
     assert_error(_push(client, agent_cluster, raw), 401)
+
+
+def test_no_ingest_token_is_issued_for_a_cluster_rampart_reads_itself(client, admin_user, cluster):
+    cluster.connection_mode = "kubeconfig"
+    cluster.save(update_fields=["connection_mode"])
+    refused = client.post(
+        f"/api/v1/clusters/{cluster.pk}/ingest-tokens/",
+        {"name": "cron"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for(admin_user)}"},
+    )
+    error = assert_error(refused, 409)
+    assert "set its connection mode to agent or snapshot" in error["message"]
+    assert not IngestToken.objects.exists()

@@ -95,8 +95,20 @@ def test_a_cluster_read_over_its_api_says_why_it_takes_no_agent(client, cluster,
     page = client.get(reverse("posture:cluster-agent", args=[cluster.pk])).text
     assert "so pushes are refused" in page
     assert "Issue token" not in page
-    refused = client.post(reverse("posture:cluster-agent", args=[cluster.pk]), {"name": "x", "once": "x"})
-    assert refused.status_code == 400
+    assert not IngestToken.objects.exists()
+
+
+def test_a_token_form_sent_after_the_cluster_went_live_issues_nothing(client, agent_cluster, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("posture:cluster-agent", args=[agent_cluster.pk])).text
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    agent_cluster.connection_mode = "token"  # changed in another tab meanwhile
+    agent_cluster.save(update_fields=["connection_mode"])
+    refused = client.post(
+        reverse("posture:cluster-agent", args=[agent_cluster.pk]), {"name": "late", "once": once}, follow=True
+    )
+    assert "is read by Rampart directly (API URL and bearer token)" in refused.text
+    assert "rpi_" not in refused.text
     assert not IngestToken.objects.exists()
 
 
