@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views.login import admin_login
@@ -39,6 +42,8 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("metrics", health.metrics, name="metrics"),
+    # Pages without an icon link (the Django admin's) make browsers ask for /favicon.ico.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/rampart.svg"), permanent=True)),
 ]
 
 # Error pages that show the request id to quote, and nothing else (posture/request_id.py).
