@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTransform
 
 from findings import triage
 from findings.models import ExceptionRule, Finding, FindingStatus
@@ -29,8 +29,10 @@ def matching(rule: ExceptionRule, findings: QuerySet) -> QuerySet:
     if rule.name_pattern:
         findings = findings.filter(name__regex=glob_to_regex(rule.name_pattern))
     for index, (key, value) in enumerate(sorted((rule.label_selector or {}).items())):
+        # Compared as JSON: on SQLite a key's text cannot be compared with a plain string
+        # ("malformed JSON"); KeyTransform also takes any key (dots, slashes, "__") unsplit.
         alias = f"rule_label_{index}"
-        findings = findings.alias(**{alias: KeyTextTransform(key, "labels")}).filter(**{alias: str(value)})
+        findings = findings.alias(**{alias: KeyTransform(key, "labels")}).filter(**{alias: str(value)})
     return findings
 
 

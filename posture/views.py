@@ -19,6 +19,7 @@ from django.db.models import Avg, CharField, Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, TruncDate
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -566,14 +567,29 @@ class ClusterActionView(LoginRequiredMixin, View):
         return cluster
 
 
+def scan_started_message(scan: Scan) -> tuple[int, str]:
+    """What to tell the user who started a scan: queued, or (tasks run in-process) how it ended."""
+    scan.refresh_from_db(fields=["status", "score", "findings_count", "error"])
+    name = scan.cluster.name
+    if scan.status == ScanStatus.FAILED:
+        return messages.ERROR, f"Scan of {name} failed: {scan.error}"
+    if scan.status in SCORED and scan.score is not None:
+        partial = " (some resource types could not be read)" if scan.status == ScanStatus.PARTIAL else ""
+        return messages.SUCCESS, (
+            f"Scan of {name} finished{partial}: score {scan.score:.0f}, {scan.findings_count:,} "
+            f"finding{pluralize(scan.findings_count)}."
+        )
+    return messages.SUCCESS, f"Scan of {name} queued."
+
+
 class ScanNowView(ClusterActionView):
     def post(self, request, pk):
         cluster = self.get_cluster(pk)
         problem = ""
         try:
-            services.start_scan(cluster, trigger=ScanTrigger.MANUAL)
+            scan = services.start_scan(cluster, trigger=ScanTrigger.MANUAL)
             if not _is_partial(request):
-                messages.success(request, f"Scan of {cluster.name} queued.")
+                messages.add_message(request, *scan_started_message(scan))
         except services.ScanAlreadyActive as exc:
             problem = f"{str(exc).capitalize()}."
             if not _is_partial(request):
@@ -598,8 +614,9 @@ class SnapshotUploadView(ClusterActionView):
             return redirect("posture:cluster-detail", pk=cluster.pk)
         try:
             snapshot = services.store_snapshot(cluster, form.cleaned_data["file"].read(), user=request.user)
-            services.start_scan(cluster, trigger=ScanTrigger.UPLOAD, snapshot=snapshot)
-            messages.success(request, "Snapshot uploaded; scan queued.")
+            scan = services.start_scan(cluster, trigger=ScanTrigger.UPLOAD, snapshot=snapshot)
+            level, text = scan_started_message(scan)
+            messages.add_message(request, level, f"Snapshot uploaded. {text}")
         except services.SnapshotRejected as exc:
             messages.error(request, f"Snapshot rejected: {exc}.")
         except services.ScanAlreadyActive as exc:

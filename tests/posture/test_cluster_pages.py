@@ -95,10 +95,36 @@ def test_uploading_a_snapshot_scans_it(client, engineer, cluster, django_capture
         response = client.post(
             reverse("posture:cluster-snapshot", args=[cluster.pk]), {"file": upload}, follow=True
         )
-    assert "Snapshot uploaded; scan queued." in response.text
+    # Workers scan after the commit, so the message can only say that the scan is queued.
+    assert f"Snapshot uploaded. Scan of {cluster.name} queued." in response.text
     scan = Scan.objects.get(cluster=cluster)
     assert scan.status == ScanStatus.SUCCEEDED
     assert Finding.objects.filter(cluster=cluster, check_id="privileged-container").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_tasks_in_process_the_upload_message_says_how_the_scan_ended(client, engineer, cluster):
+    # The embedded default: no worker, the scan runs before the redirect, so "queued" would be untrue.
+    client.force_login(engineer)
+    upload = SimpleUploadedFile("dump.yaml", as_yaml(deployment("web", privileged=True)))
+    url = reverse("posture:cluster-snapshot", args=[cluster.pk])
+    response = client.post(url, {"file": upload}, follow=True)
+    scan = Scan.objects.get(cluster=cluster)
+    assert scan.status == ScanStatus.SUCCEEDED
+    expected = f"Scan of {cluster.name} finished: score {scan.score:.0f}, {scan.findings_count}"
+    assert expected in response.text
+    assert "queued" not in response.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_tasks_in_process_a_failed_scan_now_says_why(client, engineer, team, settings):
+    settings.RAMPART_SCAN_RETRY_DELAYS = []
+    cluster = make_cluster(team, name="gone", connection_mode="token", api_url="https://127.0.0.1:1")
+    services.save_cluster(cluster, credentials="token-0123456789abcdefghij")
+    client.force_login(engineer)
+    response = client.post(reverse("posture:cluster-scan", args=[cluster.pk]), follow=True)
+    assert "Scan of gone failed: " in response.text
+    assert "connection refused" in response.text
 
 
 def test_a_corrupt_upload_is_refused_with_a_reason_and_nothing_is_stored(client, engineer, cluster):
