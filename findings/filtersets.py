@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from findings.models import Finding, FindingStatus
 from findings.summary import FRAMEWORKS, frameworks_of
+from posture.api.filters import IdFilter
 from posture.scanning.checks.registry import Severity
 
 
@@ -16,7 +17,7 @@ def _start_of(day) -> datetime:
 class FindingFilterSet(django_filters.FilterSet):
     """One filter set for the HTML list and the API alike. Field names are an API: add, never rename."""
 
-    cluster = django_filters.NumberFilter(field_name="cluster_id")
+    cluster = IdFilter(field_name="cluster_id")
     namespace = django_filters.CharFilter()
     # distinct=False: plain columns, no joins, so no duplicates to remove; a DISTINCT would
     # stop the database from reading a sorted index and make it sort every row instead.
@@ -32,7 +33,7 @@ class FindingFilterSet(django_filters.FilterSet):
     assignee = django_filters.CharFilter(
         method="assigned_to", label="Assignee", help_text='A user id, "me", or "none" for unassigned.'
     )
-    exception = django_filters.NumberFilter(
+    exception = IdFilter(
         field_name="exception_rule_id",
         label="Exception rule",
         help_text="Held by this exception rule (its id).",

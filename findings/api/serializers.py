@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from findings.models import Comment, ExceptionRule, Finding, FindingEvent
+from posture.api.filters import MAX_ID
 
 MAX_BULK_IDS = 10_000
 TEXT_LIMIT = 2_000
@@ -115,7 +116,7 @@ class BulkSelectionSerializer(serializers.Serializer):
     """Which findings: a list of ids, or the same filters as the finding list (``filter``)."""
 
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_empty=False,
         max_length=MAX_BULK_IDS,

@@ -1,8 +1,24 @@
 """Filtering for API lists that take no FilterSet of their own (``filterset_fields``)."""
 
+from django import forms
 from django.db import models
 from django_filters import NumberFilter
 from django_filters.rest_framework import DjangoFilterBackend, FilterSet
+
+# Row ids are 64-bit: a larger number can name no row, and SQLite cannot even bind it
+# (OverflowError, a server error) where PostgreSQL would quietly match nothing.
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(NumberFilter):
+    """A row id: a whole number from 1 to MAX_ID, anything else is invalid input (400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class IdFilterSet(FilterSet):
@@ -15,8 +31,8 @@ class IdFilterSet(FilterSet):
 
     FILTER_DEFAULTS = {
         **FilterSet.FILTER_DEFAULTS,
-        models.ForeignKey: {"filter_class": NumberFilter},
-        models.OneToOneField: {"filter_class": NumberFilter},
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
     }
 
 

@@ -20,6 +20,8 @@ from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from posture.api.filters import MAX_ID
+
 
 class StandardPagination(PageNumberPagination):
     page_size = 50
@@ -156,7 +158,7 @@ class KeysetPagination(BasePagination):
             raise invalid from None
         if not isinstance(cursor, dict) or cursor.get("o") != self.ordering:
             raise invalid
-        if not isinstance(cursor.get("id"), int) or not 0 < cursor["id"] < 2**63:
+        if not isinstance(cursor.get("id"), int) or not 0 < cursor["id"] <= MAX_ID:
             raise invalid
         field = self.ordering.lstrip("-")
         if field != "id":

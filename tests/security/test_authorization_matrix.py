@@ -467,6 +467,8 @@ PAGES = {
     # The audit log spans every team: superusers (or holders of accounts.view_auditevent) only.
     "accounts/audit/": entry(Case("GET", {**everyone(403), ANON: LOGIN, SUPER: 200})),
     "accounts/audit/export.csv": entry(Case("GET", {**everyone(403), ANON: LOGIN, SUPER: 200})),
+    # The site icon, for pages that link none (the admin's): public, like the static files.
+    "favicon.ico": entry(Case("GET", everyone(301))),
     # Operators: the metrics endpoint exists only for the scraper's token.
     "metrics": entry(Case("GET", {**everyone(404), SCRAPER: 200})),
     # To Rampart's own login, second factor included; a signed-in user who is not staff is refused.
