@@ -1,6 +1,7 @@
 import re
 from datetime import timedelta
 
+import orjson
 import pytest
 from django.utils import timezone
 
@@ -120,6 +121,24 @@ def test_pages_carry_the_filters(client, demo, demo_viewer):
     assert "status=open&amp;sort=last_seen&amp;page=2" in first
     second = client.get(URL, {"status": "open", "sort": "last_seen", "page": 2}).text
     assert set(ids_on(first)).isdisjoint(ids_on(second))
+
+
+def test_the_filtered_findings_download_as_csv_from_the_list(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    filters = {"severity": "high", "status": "open", "sort": "last_seen", "page": 1}
+    page = client.get(URL, filters).text
+    link = re.search(r'href="([^"]+)" download>CSV</a>', page).group(1).replace("&amp;", "&")
+    assert "page=" not in link  # every matching finding, not the page on screen
+    download = client.get(link)
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("text/csv")
+    rows = b"".join(download.streaming_content).decode().splitlines()
+    expected = Finding.objects.filter(cluster__team=demo.team, severity="high", status="open")
+    assert rows[0].startswith("id,cluster,cluster_name,check_id,severity")
+    assert sorted(int(row.split(",")[0]) for row in rows[1:]) == sorted(expected.values_list("pk", flat=True))
+    json_link = re.search(r'href="([^"]+)" download>JSON</a>', page).group(1).replace("&amp;", "&")
+    exported = orjson.loads(b"".join(client.get(json_link).streaming_content))
+    assert {item["severity"] for item in exported} == {"high"}
 
 
 def test_filtering_through_htmx_returns_the_results_and_the_form_pushes_the_url(client, demo, demo_viewer):
