@@ -46,6 +46,9 @@ KNOWN_ACTIONS = [
     "cluster.updated",
     "cluster.credentials_changed",
     "exception.created",
+    "notification_endpoint.created",
+    "notification_endpoint.updated",
+    "notification_endpoint.deleted",
     "user.changed",
 ]
 

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.views.login import admin_login
 from posture import health, views
+from posture.notifications import views as notification_views
 
 app_name = "posture"
 
@@ -30,9 +31,22 @@ cluster_patterns = [
     path("scans/<int:pk>/", views.ScanDetailView.as_view(), name="scan-detail"),
 ]
 
+notification_patterns = [
+    path("", notification_views.NotificationListView.as_view(), name="notification-list"),
+    path("<int:pk>/", notification_views.NotificationEditView.as_view(), name="notification-edit"),
+    path("<int:pk>/toggle/", notification_views.NotificationToggleView.as_view(), name="notification-toggle"),
+    path("<int:pk>/delete/", notification_views.NotificationDeleteView.as_view(), name="notification-delete"),
+]
+
+# Rampart's own pages, in the "posture" namespace.
+posture_patterns = [
+    path("clusters/", include(cluster_patterns)),
+    path("notifications/", include(notification_patterns)),
+]
+
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="home"),
-    path("clusters/", include((cluster_patterns, "posture"))),
+    path("", include((posture_patterns, "posture"))),
     path("findings/", include("findings.urls")),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("posture.api.urls")),

@@ -11,6 +11,7 @@ from posture.api.serializers import MemberTeamField
 from posture.api.throttling import ThrottleFirstMixin
 from posture.api.views import ID
 from posture.models import NotificationAttempt, NotificationDelivery, NotificationEndpoint, NotificationEvent
+from posture.notifications import service
 from posture.notifications.delivery import Undeliverable, check_url
 
 
@@ -69,18 +70,17 @@ class NotificationEndpointSerializer(serializers.ModelSerializer):
         return attrs
 
     def save(self, **kwargs):
+        request = self.context["request"]
+        changed = sorted(self.validated_data)
         url = self.validated_data.pop("url", None)
         secret = self.validated_data.pop("secret", None)
         endpoint = self.instance or NotificationEndpoint()
         for name, value in self.validated_data.items():
             setattr(endpoint, name, value)
-        if url:
-            endpoint.set_url(url)
-        if secret:
-            endpoint.set_secret(secret)
-        endpoint.save()
-        self.instance = endpoint
-        return endpoint
+        self.instance = service.save_endpoint(
+            endpoint, url=url, secret=secret, actor=request.user, request=request, changed=changed
+        )
+        return self.instance
 
 
 class NotificationAttemptSerializer(serializers.ModelSerializer):
@@ -125,6 +125,9 @@ class NotificationEndpointViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         return NotificationEndpoint.objects.filter(
             team_id__in=teams_with_role(self.request.user, Role.ADMIN)
         ).select_related("team")
+
+    def perform_destroy(self, instance):
+        service.delete_endpoint(instance, actor=self.request.user, request=self.request)
 
 
 @extend_schema_view(list=extend_schema(summary="The delivery log: every message and attempt (team admins)"))

@@ -58,6 +58,11 @@ class NotificationEndpoint(models.Model):
     def has_secret(self) -> bool:
         return bool(self.secret_encrypted)
 
+    @property
+    def event_labels(self) -> list[str]:
+        """What it is sent, in words; empty for every event."""
+        return [NotificationEvent(event).label for event in self.events if event in NotificationEvent.values]
+
     def wants(self, event: str) -> bool:
         return self.enabled and (not self.events or event in self.events)
 

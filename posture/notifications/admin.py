@@ -5,60 +5,11 @@ the root URLconf includes before it builds the admin's URLs. The URL and the
 signing secret are write-only here too: the form takes them, nothing shows them.
 """
 
-from django import forms
 from django.contrib import admin
 
-from posture.models import NotificationAttempt, NotificationDelivery, NotificationEndpoint, NotificationEvent
-from posture.notifications.delivery import Undeliverable, check_url
-
-
-class NotificationEndpointForm(forms.ModelForm):
-    url = forms.URLField(
-        required=False,
-        assume_scheme="https",
-        max_length=2000,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Write-only. Leave empty to keep the stored URL.",
-    )
-    secret = forms.CharField(
-        required=False,
-        max_length=200,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="HMAC-SHA256 signing secret (generic webhooks). Write-only; leave empty to keep.",
-    )
-    events = forms.MultipleChoiceField(
-        choices=NotificationEvent.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every event.",
-    )
-
-    class Meta:
-        model = NotificationEndpoint
-        fields = ["team", "name", "kind", "events", "enabled"]
-
-    def clean_url(self):
-        url = self.cleaned_data.get("url") or ""
-        if not url and not self.instance.pk:
-            raise forms.ValidationError("Give the webhook URL.")
-        if url:
-            try:
-                check_url(url)
-            except Undeliverable as exc:
-                raise forms.ValidationError(str(exc)) from None
-            except Exception:  # noqa: S110 - a name that does not resolve yet is allowed
-                pass
-        return url
-
-    def save(self, commit=True):
-        endpoint = super().save(commit=False)
-        if self.cleaned_data.get("url"):
-            endpoint.set_url(self.cleaned_data["url"])
-        if self.cleaned_data.get("secret"):
-            endpoint.set_secret(self.cleaned_data["secret"])
-        if commit:
-            endpoint.save()
-        return endpoint
+from posture.models import NotificationAttempt, NotificationDelivery, NotificationEndpoint
+from posture.notifications import service
+from posture.notifications.forms import NotificationEndpointForm
 
 
 @admin.register(NotificationEndpoint)
@@ -71,6 +22,15 @@ class NotificationEndpointAdmin(admin.ModelAdmin):
     @admin.display(boolean=True)
     def has_secret(self, endpoint):
         return endpoint.has_secret
+
+    def save_model(self, request, obj, form, change):
+        service.save_endpoint(
+            obj, url=form.cleaned_data.get("url"), secret=form.cleaned_data.get("secret"),
+            actor=request.user, request=request, changed=form.changed_data,
+        )  # fmt: skip
+
+    def delete_model(self, request, obj):
+        service.delete_endpoint(obj, actor=request.user, request=request)
 
 
 class NotificationAttemptInline(admin.TabularInline):

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Team
 from findings.models import Finding
 from posture.models import (
@@ -22,6 +23,35 @@ from posture.notifications import messages
 logger = logging.getLogger(__name__)
 
 ALERT_SEVERITIES = ("critical", "high")
+
+
+# --- Endpoints -------------------------------------------------------------------
+
+
+def save_endpoint(
+    endpoint: NotificationEndpoint, *, url: str | None, secret: str | None, actor, request=None, changed=()
+) -> NotificationEndpoint:
+    """Create or change an endpoint; ``url`` and ``secret`` (write-only) replace the stored ones when given.
+
+    The audit row names what changed, never the URL (for Slack, a credential) or the secret.
+    """
+    created = endpoint.pk is None
+    if url:
+        endpoint.set_url(url)
+    if secret:
+        endpoint.set_secret(secret)
+    with transaction.atomic():
+        endpoint.save()
+        action = "notification_endpoint.created" if created else "notification_endpoint.updated"
+        audit.record(action, actor=actor, target=endpoint, request=request, fields=sorted(changed))
+    return endpoint
+
+
+def delete_endpoint(endpoint: NotificationEndpoint, *, actor, request=None) -> None:
+    """Delete it and its delivery log; the audit row keeps its name."""
+    with transaction.atomic():
+        audit.record("notification_endpoint.deleted", actor=actor, target=endpoint, request=request)
+        endpoint.delete()
 
 
 def notify_scan_finished(scan: Scan | None) -> int:

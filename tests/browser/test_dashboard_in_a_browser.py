@@ -165,6 +165,7 @@ def test_the_main_pages_render_cleanly_and_are_saved_as_screenshots(page, seeded
         "checks": "/findings/checks/",
         "exceptions": "/findings/exceptions/",
         "register": "/clusters/new/",
+        "notifications": "/notifications/",
     }
     for name, url in pages.items():
         response = page.goto(url)

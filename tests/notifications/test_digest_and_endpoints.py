@@ -8,7 +8,7 @@ from posture.models import NotificationDelivery, NotificationEndpoint
 from posture.notifications import send_overdue_digests
 from posture.notifications.delivery import Undeliverable, check_url
 from tests.api.helpers import Api, assert_error, make_findings, token_for
-from tests.notifications.conftest import SECRET
+from tests.webhooks import SECRET
 
 pytestmark = pytest.mark.django_db
 

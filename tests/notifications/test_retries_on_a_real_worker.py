@@ -11,7 +11,7 @@ import pytest
 from posture.models import NotificationDelivery, NotificationEndpoint
 from tests.e2e.conftest import ROOT, Worker, _database_url, real_broker, wait_for  # noqa: F401 - fixture
 from tests.factories import as_yaml, deployment, scan_snapshot
-from tests.notifications.conftest import SECRET
+from tests.webhooks import SECRET
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

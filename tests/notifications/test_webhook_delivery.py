@@ -5,7 +5,7 @@ import pytest
 from posture.models import NotificationDelivery
 from posture.notifications.delivery import verify
 from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
-from tests.notifications.conftest import SECRET
+from tests.webhooks import SECRET
 
 pytestmark = pytest.mark.django_db
 

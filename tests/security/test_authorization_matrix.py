@@ -389,6 +389,40 @@ PAGES = {
         token_pk="ingest_token",
     ),
     "clusters/scans/{pk}/": entry(page_of_object(), pk="scan"),
+    # Team admins only; each admin sees and adds endpoints of the teams they administer.
+    "notifications/": entry(
+        Case("GET", expected(LOGIN, 200, ADMIN, other=200)),
+        Case(
+            "POST",
+            expected(LOGIN, 302, ADMIN, other=400),  # another team is not a choice in the form
+            data=lambda w: {
+                "name": "added in the matrix",
+                "team": w.team.pk,
+                "kind": "webhook",
+                "url": "https://hooks.internal.test/matrix",
+                "enabled": "on",
+            },
+            effect=lambda w: NotificationEndpoint.objects.filter(name="added in the matrix").exists(),
+            effect_for=allowed(ADMIN),
+        ),
+    ),
+    "notifications/{pk}/": entry(
+        Case("GET", expected(LOGIN, 200, ADMIN)),
+        page_action(
+            ADMIN,
+            lambda w: NotificationEndpoint.objects.get(pk=w.endpoint.pk).name == "renamed in the matrix",
+            data=lambda w: {"name": "renamed in the matrix", "kind": "webhook", "enabled": "on"},
+        ),
+        pk="endpoint",
+    ),
+    "notifications/{pk}/toggle/": entry(
+        page_action(ADMIN, lambda w: not NotificationEndpoint.objects.get(pk=w.endpoint.pk).enabled),
+        pk="endpoint",
+    ),
+    "notifications/{pk}/delete/": entry(
+        page_action(ADMIN, lambda w: not NotificationEndpoint.objects.filter(pk=w.endpoint.pk).exists()),
+        pk="endpoint",
+    ),
     "findings/": entry(
         page_for_members(),
         # Filtering by another team's cluster finds nothing, exactly as an unknown id does.

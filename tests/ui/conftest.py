@@ -6,6 +6,7 @@ from django.core.management import call_command
 from accounts.models import Role, Team
 from posture.models import Cluster
 from tests.factories import make_user
+from tests.webhooks import receiver, webhook  # noqa: F401 - fixtures
 
 
 @pytest.fixture
