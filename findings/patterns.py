@@ -13,3 +13,8 @@ def glob_to_regex(pattern: str) -> str:
         else:
             parts.append(re.escape(char))
     return "^" + "".join(parts) + "$"
+
+
+def matches_everything(pattern: str) -> bool:
+    """``*``, ``**``...: a pattern that narrows nothing."""
+    return bool(pattern) and set(pattern) == {"*"}

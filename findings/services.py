@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts import audit
 from findings import exceptions, summary, triage
 from findings.models import ExceptionRule
+from findings.patterns import matches_everything
 from posture.models import Cluster
 
 
@@ -30,15 +31,15 @@ def create_exception_rule(
         raise RuleRefused(f"an exception can last at most {maximum} days")
     if rule.cluster_id and rule.cluster.team_id != rule.team_id:
         raise RuleRefused("the cluster belongs to another team")
-    if not (
-        rule.check_ids
-        or rule.namespace_pattern
-        or rule.name_pattern
-        or rule.label_selector
-        or rule.cluster_id
-    ):
+    narrowing_patterns = [
+        pattern
+        for pattern in (rule.namespace_pattern, rule.name_pattern)
+        if pattern and not matches_everything(pattern)
+    ]
+    if not (rule.check_ids or narrowing_patterns or rule.label_selector or rule.cluster_id):
         raise RuleRefused(
-            "an exception must be narrower than everything: give a cluster, checks or a pattern"
+            "an exception must be narrower than everything: give a cluster, checks or a pattern "
+            "(a pattern of only * matches everything)"
         )
     rule.reason = rule.reason.strip()
     rule.created_by = actor

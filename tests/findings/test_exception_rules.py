@@ -118,6 +118,8 @@ NARROW = {"check_ids": ["privileged-container"]}
         ({**NARROW, "reason": "  "}, "needs a reason"),
         ({**NARROW, "expires_at": timezone.now() + timedelta(days=5000)}, "at most"),
         ({}, "narrower than everything"),
+        ({"namespace_pattern": "*"}, "narrower than everything"),
+        ({"namespace_pattern": "**", "name_pattern": "*"}, "narrower than everything"),
     ],
 )
 def test_rules_that_are_too_broad_or_incomplete_are_refused(team, admin_user, fields, message):

@@ -92,9 +92,29 @@ def test_a_refused_rule_shows_the_services_reason(client, team, admin_user):
     )
     assert response.status_code == 200
     assert (
-        "An exception must be narrower than everything: give a cluster, checks or a pattern." in response.text
+        "An exception must be narrower than everything: give a cluster, checks or a pattern" in response.text
     )
     assert not ExceptionRule.objects.exists()
+
+
+def test_a_namespace_pattern_of_only_stars_is_not_narrower_than_everything(
+    client, demo, platform, demo_admin
+):
+    client.force_login(demo_admin)
+    until = (timezone.localdate() + timedelta(days=30)).isoformat()
+    response = client.post(
+        reverse("findings:exception-create"),
+        {
+            "team": platform.pk,
+            "reason": "x",
+            "owner": demo_admin.pk,
+            "expires": until,
+            "namespace_pattern": "*",
+        },
+    )
+    assert "a pattern of only * matches everything" in response.text
+    assert not ExceptionRule.objects.exists()
+    assert not Finding.objects.filter(status="risk_accepted").exists()
 
 
 def test_an_exception_longer_than_allowed_is_refused(client, cluster, admin_user, settings):
