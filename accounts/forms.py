@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts import clock
 from accounts.models import ApiToken
+from accounts.password_validation import MAX_PASSWORD_LENGTH
 
 
 class LoginForm(forms.Form):
@@ -13,7 +14,7 @@ class LoginForm(forms.Form):
     )
     # Bounded: hashing a megabyte-long password costs the server.
     password = forms.CharField(
-        strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        strip=False, max_length=MAX_PASSWORD_LENGTH, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
 
 
@@ -59,7 +60,7 @@ class PasswordConfirmForm(forms.Form):
     password = forms.CharField(
         label="Your password",
         strip=False,
-        max_length=4096,
+        max_length=MAX_PASSWORD_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 

@@ -22,6 +22,8 @@ def change(client, old=TEST_PASSWORD, new=NEW, confirm=None):
         ("password1234", "too common"),
         ("839201746583", "entirely numeric"),
         ("vera-example-com", "too similar"),
+        # Longer than any sign-in form takes: it was accepted here and then locked its owner out.
+        ("a-long-passphrase-" * 300, "at most 4,096 characters"),
     ],
 )
 def test_the_password_validators_apply(client, viewer, new, message):
