@@ -1,3 +1,5 @@
+import gzip
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -147,6 +149,19 @@ def test_an_oversized_upload_is_refused(client, engineer, cluster, settings):
         reverse("posture:cluster-snapshot", args=[cluster.pk]), {"file": upload}, follow=True
     )
     assert "larger than the" in response.text
+    assert not cluster.snapshots.exists()
+
+
+def test_a_gzip_bomb_is_refused_in_plain_words(client, engineer, cluster, settings):
+    settings.RAMPART_MAX_SNAPSHOT_BYTES = 1024 * 1024
+    client.force_login(engineer)
+    upload = SimpleUploadedFile("dump.yaml.gz", gzip.compress(b" " * (3 * 1024 * 1024)))
+    response = client.post(
+        reverse("posture:cluster-snapshot", args=[cluster.pk]), {"file": upload}, follow=True
+    )
+    assert (
+        "Snapshot rejected: the snapshot is larger than the 1 MiB limit once decompressed." in response.text
+    )
     assert not cluster.snapshots.exists()
 
 

@@ -132,7 +132,9 @@ def _gunzip(data: bytes, max_bytes: int | None) -> bytes:
         while chunk := stream.read(1 << 20):
             out.write(chunk)
             if out.tell() > limit:
-                raise SnapshotTooLarge(f"decompresses to more than the {limit // (1024 * 1024)} MiB limit")
+                raise SnapshotTooLarge(
+                    f"larger than the {limit // (1024 * 1024)} MiB limit once decompressed"
+                )
     return out.getvalue()
 
 
