@@ -14,7 +14,9 @@ class LoginForm(forms.Form):
     )
     # Bounded: hashing a megabyte-long password costs the server.
     password = forms.CharField(
-        strip=False, max_length=MAX_PASSWORD_LENGTH, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 

@@ -412,6 +412,15 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None
     return cluster
 
 
+def delete_cluster(cluster: Cluster, *, actor, request=None) -> None:
+    """Delete a cluster with its scans, snapshots, findings and their history; its schedule first."""
+    cluster.scan_interval_minutes, cluster.scan_cron = None, ""
+    with transaction.atomic():
+        schedules.sync_schedule(cluster)
+        audit.record("cluster.deleted", actor=actor, target=cluster, request=request, team=cluster.team.slug)
+        cluster.delete()
+
+
 # --- Housekeeping (periodic) -----------------------------------------------------
 
 

@@ -17,6 +17,7 @@ cluster_patterns = [
     path("test-connection/", views.ClusterTestConnectionView.as_view(), name="cluster-test-connection"),
     path("<int:pk>/", views.ClusterDetailView.as_view(), name="cluster-detail"),
     path("<int:pk>/edit/", views.ClusterEditView.as_view(), name="cluster-edit"),
+    path("<int:pk>/delete/", views.ClusterDeleteView.as_view(), name="cluster-delete"),
     path(
         "<int:pk>/test-connection/", views.ClusterTestConnectionView.as_view(), name="cluster-test-connection"
     ),

@@ -380,6 +380,21 @@ class ClusterEditView(ClusterFormMixin, UpdateView):
         messages.success(self.request, f"Settings of {cluster.name} saved.")
 
 
+class ClusterDeleteView(LoginRequiredMixin, View):
+    """Team admins delete a cluster and all its history, after typing its name."""
+
+    def post(self, request, pk):
+        cluster = get_object_or_404(Cluster.objects.for_user(request.user).select_related("team"), pk=pk)
+        if not has_role(request.user, cluster.team_id, Role.ADMIN):
+            raise PermissionDenied
+        if request.POST.get("confirm_name", "").strip() != cluster.name:
+            messages.error(request, f"Nothing deleted: to confirm, type the name {cluster.name} exactly.")
+            return redirect("posture:cluster-edit", pk=cluster.pk)
+        services.delete_cluster(cluster, actor=request.user, request=request)
+        messages.success(request, f"Cluster {cluster.name} deleted, with its scans and findings.")
+        return redirect("posture:cluster-list")
+
+
 @method_decorator(never_cache, name="dispatch")  # forms that take credentials: never cached
 class ClusterTestConnectionView(LoginRequiredMixin, View):
     """The "Test connection" button: reach the cluster with the form's settings (or the stored ones)."""

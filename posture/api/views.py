@@ -1,4 +1,3 @@
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -14,7 +13,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import audit
 from accounts.models import Role
 from accounts.permissions import has_role
 from findings.models import Finding
@@ -68,14 +66,8 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         serializer.save()
 
     def perform_destroy(self, instance):
-        from posture import schedules
-
         require_role(self.request.user, instance.team_id, Role.ADMIN, "Deleting a cluster")
-        instance.scan_interval_minutes, instance.scan_cron = None, ""
-        with transaction.atomic():
-            schedules.sync_schedule(instance)
-            audit.record("cluster.deleted", actor=self.request.user, target=instance, request=self.request)
-            instance.delete()
+        services.delete_cluster(instance, actor=self.request.user, request=self.request)
 
     @extend_schema(
         request=None,

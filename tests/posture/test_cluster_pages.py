@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from findings.models import Finding
 from posture import services
 from posture.models import Cluster, Scan, ScanStatus
@@ -220,3 +221,27 @@ def test_older_scans_are_reached_page_by_page(client, viewer, cluster):
     assert "?scans_page=1#scans-title" in second
     assert "Older scans" not in second
     assert client.get(url, {"scans_page": "²"}).status_code == 200
+
+
+def test_an_admin_deletes_a_cluster_after_typing_its_name(client, admin_user, cluster):
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    client.force_login(admin_user)
+    delete = reverse("posture:cluster-delete", args=[cluster.pk])
+    assert f'action="{delete}"' in client.get(reverse("posture:cluster-edit", args=[cluster.pk])).text
+    wrong = client.post(delete, {"confirm_name": "prod"}, follow=True)
+    assert "Nothing deleted: to confirm, type the name prod-eu exactly." in wrong.text
+    assert Cluster.objects.filter(pk=cluster.pk).exists()
+    done = client.post(delete, {"confirm_name": " prod-eu "}, follow=True)
+    assert "Cluster prod-eu deleted, with its scans and findings." in done.text
+    assert not Cluster.objects.filter(pk=cluster.pk).exists()
+    assert not Finding.objects.exists()
+    assert AuditEvent.objects.filter(
+        action="cluster.deleted", target_label="prod-eu", actor=admin_user
+    ).exists()
+
+
+def test_engineers_cannot_delete_a_cluster(client, engineer, cluster):
+    client.force_login(engineer)
+    response = client.post(reverse("posture:cluster-delete", args=[cluster.pk]), {"confirm_name": "prod-eu"})
+    assert response.status_code == 403
+    assert Cluster.objects.filter(pk=cluster.pk).exists()

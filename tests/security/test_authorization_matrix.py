@@ -388,6 +388,14 @@ PAGES = {
         pk="cluster",
         token_pk="ingest_token",
     ),
+    "clusters/{pk}/delete/": entry(
+        page_action(
+            ADMIN,
+            lambda w: not Cluster.objects.filter(pk=w.cluster.pk).exists(),
+            data=lambda w: {"confirm_name": w.cluster.name},
+        ),
+        pk="cluster",
+    ),
     "clusters/scans/{pk}/": entry(page_of_object(), pk="scan"),
     # Team admins only; each admin sees and adds endpoints of the teams they administer.
     "notifications/": entry(
