@@ -50,6 +50,10 @@ KNOWN_ACTIONS = [
     "notification_endpoint.updated",
     "notification_endpoint.deleted",
     "user.changed",
+    "team.created",
+    "membership.added",
+    "membership.role_changed",
+    "membership.removed",
 ]
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts import clock
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Role
 from accounts.password_validation import MAX_PASSWORD_LENGTH
 
 
@@ -91,3 +91,23 @@ class TokenCreateForm(forms.Form):
         if not expires_on:
             return None
         return timezone.make_aware(datetime.combine(expires_on, time.min))
+
+
+class TeamCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="E.g. “Payments platform”. Its admins then add members.")
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        label="Username",
+        help_text="Someone who already has a Rampart account.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

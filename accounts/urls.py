@@ -17,6 +17,19 @@ urlpatterns = [
     path("password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("tokens/", views.TokenListView.as_view(), name="token-list"),
     path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
+    path("teams/", views.TeamListView.as_view(), name="team-list"),
+    path("teams/<int:pk>/", views.TeamDetailView.as_view(), name="team-detail"),
+    path("teams/<int:pk>/members/", views.TeamMemberAddView.as_view(), name="team-member-add"),
+    path(
+        "teams/<int:pk>/members/<int:member_pk>/role/",
+        views.TeamMemberRoleView.as_view(),
+        name="team-member-role",
+    ),
+    path(
+        "teams/<int:pk>/members/<int:member_pk>/remove/",
+        views.TeamMemberRemoveView.as_view(),
+        name="team-member-remove",
+    ),
     path("audit/", views.AuditEventListView.as_view(), name="audit-list"),
     path("audit/export.csv", views.AuditEventExportView.as_view(), name="audit-export"),
 ]

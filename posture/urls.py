@@ -33,21 +33,16 @@ cluster_patterns = [
 ]
 
 notification_patterns = [
-    path("", notification_views.NotificationListView.as_view(), name="notification-list"),
-    path("<int:pk>/", notification_views.NotificationEditView.as_view(), name="notification-edit"),
-    path("<int:pk>/toggle/", notification_views.NotificationToggleView.as_view(), name="notification-toggle"),
-    path("<int:pk>/delete/", notification_views.NotificationDeleteView.as_view(), name="notification-delete"),
-]
-
-# Rampart's own pages, in the "posture" namespace.
-posture_patterns = [
-    path("clusters/", include(cluster_patterns)),
-    path("notifications/", include(notification_patterns)),
+    path("", notification_views.NotificationListView.as_view(), name="list"),
+    path("<int:pk>/", notification_views.NotificationEditView.as_view(), name="edit"),
+    path("<int:pk>/toggle/", notification_views.NotificationToggleView.as_view(), name="toggle"),
+    path("<int:pk>/delete/", notification_views.NotificationDeleteView.as_view(), name="delete"),
 ]
 
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="home"),
-    path("", include((posture_patterns, "posture"))),
+    path("clusters/", include((cluster_patterns, "posture"))),
+    path("notifications/", include((notification_patterns, "notifications"))),
     path("findings/", include("findings.urls")),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("posture.api.urls")),

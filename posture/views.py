@@ -29,7 +29,7 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
 from accounts import once
-from accounts.models import Role
+from accounts.models import Membership, Role
 from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import estimated_count, severity_rank
@@ -102,6 +102,14 @@ class PartialMixin:
 # --- Overview -----------------------------------------------------------------------
 
 
+def first_steps(user) -> dict:
+    """What the pages without clusters offer next: register one, create a team, or ask to join one."""
+    return {
+        "can_create": teams_with_role(user, Role.ADMIN).exists(),
+        "in_a_team": Membership.objects.filter(user=user).exists(),
+    }
+
+
 @method_decorator(vary_on_headers("HX-Request"), name="dispatch")
 class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
     """The fleet at a glance: every cluster's score and trend, what is open, overdue and failing."""
@@ -117,7 +125,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         context.update(self.trends(clusters, days, now))
         if not _is_partial(self.request):  # the period switch only redraws the trends
             context.update(self.fleet(clusters, context["rows"], now))
-            context["can_create"] = teams_with_role(user, Role.ADMIN).exists()
+            context.update(first_steps(user))
         return context
 
     def trends(self, clusters: list, days: int, now) -> dict:
@@ -322,7 +330,7 @@ class ClusterListView(LoginRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_create"] = teams_with_role(self.request.user, Role.ADMIN).exists()
+        context.update(first_steps(self.request.user))
         return context
 
 

@@ -9,6 +9,13 @@ from accounts.views.security import (
     RecoveryCodesView,
     SecurityView,
 )
+from accounts.views.teams import (
+    TeamDetailView,
+    TeamListView,
+    TeamMemberAddView,
+    TeamMemberRemoveView,
+    TeamMemberRoleView,
+)
 from accounts.views.tokens import TokenListView, TokenRevokeView
 
 __all__ = [
@@ -22,6 +29,11 @@ __all__ = [
     "PasswordChangeView",
     "RecoveryCodesView",
     "SecurityView",
+    "TeamDetailView",
+    "TeamListView",
+    "TeamMemberAddView",
+    "TeamMemberRemoveView",
+    "TeamMemberRoleView",
     "TokenListView",
     "TokenRevokeView",
 ]

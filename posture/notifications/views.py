@@ -62,7 +62,7 @@ class NotificationListView(TeamAdminView):
             request,
             f"Endpoint “{endpoint.name}” added: {endpoint.team.name} is notified at {endpoint.url_host}.",
         )
-        return redirect("posture:notification-list")
+        return redirect("notifications:list")
 
     def _page(self, request, form, status=200):
         last = NotificationDelivery.objects.filter(endpoint=OuterRef("pk")).order_by("-created_at", "-id")
@@ -95,7 +95,7 @@ class NotificationEditView(TeamAdminView):
             return render(request, self.template_name, {"form": form, "endpoint": endpoint}, status=400)
         self.save(form)
         messages.success(request, f"Endpoint “{endpoint.name}” saved.")
-        return redirect("posture:notification-list")
+        return redirect("notifications:list")
 
 
 class NotificationToggleView(TeamAdminView):
@@ -111,7 +111,7 @@ class NotificationToggleView(TeamAdminView):
             else "paused: nothing is sent to it"
         )
         messages.success(request, f"Endpoint “{endpoint.name}” {state}.")
-        return redirect("posture:notification-list")
+        return redirect("notifications:list")
 
 
 class NotificationDeleteView(TeamAdminView):
@@ -119,4 +119,4 @@ class NotificationDeleteView(TeamAdminView):
         endpoint = self.get_endpoint(pk)
         service.delete_endpoint(endpoint, actor=request.user, request=request)
         messages.success(request, f"Endpoint “{endpoint.name}” deleted, with its delivery log.")
-        return redirect("posture:notification-list")
+        return redirect("notifications:list")

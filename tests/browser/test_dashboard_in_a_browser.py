@@ -166,6 +166,7 @@ def test_the_main_pages_render_cleanly_and_are_saved_as_screenshots(page, seeded
         "exceptions": "/findings/exceptions/",
         "register": "/clusters/new/",
         "notifications": "/notifications/",
+        "team": f"/accounts/teams/{cluster.team_id}/",
     }
     for name, url in pages.items():
         response = page.goto(url)

@@ -37,7 +37,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import ApiToken, Role
+from accounts.models import ApiToken, Membership, Role, Team
 from findings import services as finding_services
 from findings import triage
 from findings.models import Comment, ExceptionRule, Finding, FindingEvent, FindingStatus
@@ -110,6 +110,7 @@ class World:
     ingest_token: IngestToken
     endpoint: NotificationEndpoint
     delivery: NotificationDelivery
+    membership: Membership  # the viewer's, in the team
     check_id: str = "privileged-container"
     anything: str = "no-such-endpoint/"
 
@@ -185,6 +186,7 @@ def world(settings):
         ingest_token=ingest_token,
         endpoint=endpoint,
         delivery=delivery,
+        membership=Membership.objects.get(team=team, user=users[VIEWER]),
     )
 
 
@@ -486,6 +488,41 @@ PAGES = {
         Case("POST", everyone(302), data=lambda w: {"regenerate-password": TEST_PASSWORD})
     ),
     "accounts/password/": entry(page_for_members()),
+    # Everyone lists the teams they are in; superusers create teams.
+    "accounts/teams/": entry(
+        Case("GET", {**everyone(200), ANON: LOGIN}),
+        Case(
+            "POST",
+            {**everyone(403), ANON: LOGIN, SUPER: 302},
+            data=lambda w: {"name": "made in the matrix"},
+            effect=lambda w: Team.objects.filter(name="made in the matrix").exists(),
+            effect_for=frozenset({SUPER}),
+        ),
+    ),
+    # A team's members see it; its admins change it; another team's admin finds nothing.
+    "accounts/teams/{pk}/": entry(page_of_object(), pk="team"),
+    "accounts/teams/{pk}/members/": entry(
+        page_action(
+            ADMIN,
+            lambda w: Membership.objects.filter(team=w.team, user=w.users[OTHER]).exists(),
+            data=lambda w: {"username": w.users[OTHER].username, "role": "viewer"},
+        ),
+        pk="team",
+    ),
+    "accounts/teams/{pk}/members/{member_pk}/role/": entry(
+        page_action(
+            ADMIN,
+            lambda w: Membership.objects.get(pk=w.membership.pk).role == Role.ENGINEER,
+            data=lambda w: {"role": "engineer"},
+        ),
+        pk="team",
+        member_pk="membership",
+    ),
+    "accounts/teams/{pk}/members/{member_pk}/remove/": entry(
+        page_action(ADMIN, lambda w: not Membership.objects.filter(pk=w.membership.pk).exists()),
+        pk="team",
+        member_pk="membership",
+    ),
     "accounts/tokens/": entry(
         page_for_members(),
         Case(

@@ -38,7 +38,7 @@ from django.forms.models import model_to_dict
 from django.test import Client
 
 from accounts import mfa
-from accounts.models import ApiToken, Role, TotpDevice
+from accounts.models import ApiToken, Membership, Role, Team, TotpDevice
 from findings.models import Comment, ExceptionRule, Finding, FindingEvent
 from posture import crypto, services
 from posture.models import (
@@ -591,6 +591,9 @@ def objects_for(parameter: str, segment: str) -> list:
         "notification-endpoints": NotificationEndpoint.objects.all(),
         "notification-deliveries": NotificationDelivery.objects.all(),
         "ingest-tokens": IngestToken.objects.all(),
+        "notifications": NotificationEndpoint.objects.all(),
+        "teams": Team.objects.all(),
+        "members": Membership.objects.all(),
     }
     if parameter == "anything":
         return ["no-such-endpoint/"]

@@ -101,5 +101,5 @@ def test_the_cluster_page_queries_a_fixed_number_of_times(
     client, demo, demo_viewer, django_assert_max_num_queries
 ):
     client.force_login(demo_viewer)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         client.get(reverse("posture:cluster-detail", args=[demo.pk]))

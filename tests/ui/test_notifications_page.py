@@ -13,7 +13,7 @@ from tests.webhooks import SECRET
 
 pytestmark = pytest.mark.django_db
 
-PAGE = reverse("posture:notification-list")
+PAGE = reverse("notifications:list")
 
 
 def _add(client, team, url, **fields):
@@ -31,7 +31,7 @@ def test_an_admin_adds_a_signed_webhook_and_never_sees_its_url_or_secret_again(
     assert endpoint.get_url() == receiver.url
     assert endpoint.get_secret() == SECRET
     assert endpoint.events == ["scan.failed"]
-    for shown in (page, client.get(reverse("posture:notification-edit", args=[endpoint.pk])).text):
+    for shown in (page, client.get(reverse("notifications:edit", args=[endpoint.pk])).text):
         assert receiver.url not in shown
         assert SECRET not in shown
     assert "Scan failed" in page  # the events in words
@@ -64,7 +64,7 @@ def test_editing_keeps_the_stored_url_and_secret_unless_new_ones_are_given(
     client, admin_user, webhook, receiver
 ):
     client.force_login(admin_user)
-    edit = reverse("posture:notification-edit", args=[webhook.pk])
+    edit = reverse("notifications:edit", args=[webhook.pk])
     client.post(edit, {"name": "SIEM (EU)", "kind": "webhook", "enabled": "on"})
     webhook.refresh_from_db()
     assert webhook.name == "SIEM (EU)"
@@ -82,12 +82,12 @@ def test_a_paused_endpoint_is_sent_nothing_and_the_log_shows_what_was_sent(
     client, admin_user, webhook, cluster, receiver
 ):
     client.force_login(admin_user)
-    client.post(reverse("posture:notification-toggle", args=[webhook.pk]))
+    client.post(reverse("notifications:toggle", args=[webhook.pk]))
     assert "paused" in client.get(PAGE).text.lower()
     notify_scan_finished(scan_snapshot(cluster, as_yaml(deployment("web", privileged=True))))
     assert not NotificationDelivery.objects.exists()
 
-    client.post(reverse("posture:notification-toggle", args=[webhook.pk]))
+    client.post(reverse("notifications:toggle", args=[webhook.pk]))
     notify_scan_finished(scan_snapshot(cluster, as_yaml(deployment("db", privileged=True))))
     delivery = NotificationDelivery.objects.get()
     assert delivery.event == NotificationEvent.NEW_FINDINGS
@@ -100,7 +100,7 @@ def test_deleting_asks_first_then_removes_the_endpoint(client, admin_user, webho
     client.force_login(admin_user)
     page = client.get(PAGE).text
     assert re.search(r'action="/notifications/\d+/delete/" data-confirm="Delete the endpoint “siem”', page)
-    response = client.post(reverse("posture:notification-delete", args=[webhook.pk]), follow=True)
+    response = client.post(reverse("notifications:delete", args=[webhook.pk]), follow=True)
     assert "Endpoint “siem” deleted" in response.text
     assert not NotificationEndpoint.objects.exists()
     assert AuditEvent.objects.filter(
@@ -116,6 +116,6 @@ def test_only_admins_see_the_page_and_only_their_teams_endpoints(client, viewer,
     client.force_login(outsider)  # an admin, of another team
     assert 'href="/notifications/"' in client.get("/").text
     assert "siem" not in client.get(PAGE).text
-    assert client.get(reverse("posture:notification-edit", args=[webhook.pk])).status_code == 404
-    assert client.post(reverse("posture:notification-delete", args=[webhook.pk])).status_code == 404
+    assert client.get(reverse("notifications:edit", args=[webhook.pk])).status_code == 404
+    assert client.post(reverse("notifications:delete", args=[webhook.pk])).status_code == 404
     assert NotificationEndpoint.objects.filter(pk=webhook.pk).exists()

@@ -92,7 +92,7 @@ def test_the_overview_does_not_query_per_cluster(client, team, viewer, django_as
     for n in range(6):
         scan_snapshot(make_cluster(team, name=f"c{n}"), as_yaml(deployment("web", privileged=True)))
     client.force_login(viewer)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("home"))
     assert response.text.count('<svg class="chart spark"') == 6
 

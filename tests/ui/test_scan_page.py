@@ -63,7 +63,7 @@ def test_the_scan_page_queries_a_fixed_number_of_times(
     client, demo, demo_viewer, django_assert_max_num_queries
 ):
     client.force_login(demo_viewer)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         page = client.get(reverse("posture:scan-detail", args=[demo.last_scan_id])).text
     assert "What changed" in page
 

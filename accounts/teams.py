@@ -1,0 +1,98 @@
+"""Teams and their members: who may read, triage and administer which clusters.
+
+Superusers create teams; a team's admins add people who already have an account, change
+their roles and remove them. A team always keeps at least one admin. Every change is audited.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts import audit
+from accounts.models import Membership, Role, Team
+
+
+class MembershipRefused(Exception):
+    """A change that cannot be made; the message is for the user."""
+
+
+def create_team(name: str, *, actor) -> Team:
+    name = " ".join(name.split())
+    if not name:
+        raise MembershipRefused("give the team a name")
+    if Team.objects.filter(name__iexact=name).exists():
+        raise MembershipRefused(f"a team named {name} already exists")
+    base = slugify(name)[:90] or "team"
+    slug, number = base, 1
+    while Team.objects.filter(slug=slug).exists():
+        number += 1
+        slug = f"{base}-{number}"
+    with transaction.atomic():
+        team = Team.objects.create(name=name, slug=slug)
+        audit.record("team.created", actor=actor, target=team, slug=slug)
+    return team
+
+
+def add_member(team: Team, username: str, role: str, *, actor) -> Membership:
+    user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    if user is None:
+        raise MembershipRefused(
+            f"no active account is named “{username.strip()}”; a Rampart administrator creates accounts "
+            "(Admin → Users)"
+        )
+    existing = Membership.objects.filter(team=team, user=user).first()
+    if existing is not None:
+        raise MembershipRefused(
+            f"already a member: {user.get_username()}, as {existing.get_role_display().lower()}"
+        )
+    with transaction.atomic():
+        membership = Membership.objects.create(team=team, user=user, role=Role(role))
+        audit.record("membership.added", actor=actor, target=team, member=user.get_username(), role=role)
+    return membership
+
+
+def change_role(membership: Membership, role: str, *, actor) -> bool:
+    """False if the member already had that role."""
+    if membership.role == role:
+        return False
+    with transaction.atomic():
+        _keep_an_admin(membership)
+        before = membership.role
+        membership.role = Role(role)
+        membership.save(update_fields=["role"])
+        audit.record(
+            "membership.role_changed",
+            actor=actor,
+            target=membership.team,
+            member=membership.user.get_username(),
+            from_role=before,
+            to_role=role,
+        )
+    return True
+
+
+def remove_member(membership: Membership, *, actor) -> None:
+    with transaction.atomic():
+        _keep_an_admin(membership)
+        audit.record(
+            "membership.removed",
+            actor=actor,
+            target=membership.team,
+            member=membership.user.get_username(),
+            role=membership.role,
+        )
+        membership.delete()
+
+
+def _keep_an_admin(membership: Membership) -> None:
+    """Refuse to demote or remove a team's last admin (the rows are locked: two admins at once cannot
+    each remove the other)."""
+    if membership.role != Role.ADMIN:
+        return
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(team_id=membership.team_id, role=Role.ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if admins == [membership.pk]:
+        raise MembershipRefused("a team needs at least one admin: make someone else an admin first")
