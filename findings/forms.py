@@ -63,8 +63,14 @@ class AssignForm(forms.Form):
 class BulkActionForm(StatusChangeForm):
     ASSIGN = "assign"
 
+    # No default: Apply with the first choice preselected unassigned findings by surprise.
     action = forms.ChoiceField(
-        choices=[(ASSIGN, "Assign to…"), *((status.value, status.label) for status in STATUS_ACTIONS)]
+        choices=[
+            ("", "Choose…"),
+            (ASSIGN, "Assign to…"),
+            *((status.value, status.label) for status in STATUS_ACTIONS),
+        ],
+        error_messages={"required": "choose what to do with the selected findings."},
     )
     to_status = None
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody (unassign)")

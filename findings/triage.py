@@ -68,6 +68,14 @@ def _validate_request(to_status: str, reason: str, until: datetime | None, now: 
             raise TransitionRefused(f"a risk can be accepted for at most {maximum} days")
 
 
+def acceptance_dates(today=None) -> tuple[str, str]:
+    """The first and last day a risk may be accepted until (ISO dates), for date inputs' min and max:
+    the acceptance ends at the start of the day chosen, so today is already too early."""
+    today = today or timezone.localdate()
+    maximum = settings.RAMPART_MAX_RISK_ACCEPTANCE_DAYS
+    return (today + timedelta(days=1)).isoformat(), (today + timedelta(days=maximum)).isoformat()
+
+
 def _fields_for(to_status: str, reason: str, until: datetime | None, now: datetime) -> dict:
     fields = {"status": to_status, "status_reason": reason, "updated_at": now}
     fields["risk_accepted_until"] = until if to_status == S.RISK_ACCEPTED else None

@@ -199,6 +199,7 @@ class FindingListView(LoginRequiredMixin, ListView):
             query=query.urlencode(),
             now=timezone.now(),
             status_actions=STATUS_ACTIONS,
+            bulk_actions=BulkActionForm.base_fields["action"].choices,
             count_exact=getattr(context.get("paginator"), "exact", True),
             **triage_context.as_context(),
         )
@@ -228,6 +229,8 @@ class FindingBulkView(FindingListView):
         if _is_partial(request):
             self.object_list = self.get_queryset()
             context = self.get_context_data(outcome=outcome, outcome_level=level)
+            if level == messages.ERROR or not ids:  # nothing changed: keep the selection and what was typed
+                context.update(bulk_sent=request.POST, selected_ids={int(pk) for pk in ids})
             return render(request, f"{self.template_name}#results", context)
         messages.add_message(request, level, outcome)
         url = reverse("findings:finding-list")
@@ -323,7 +326,7 @@ class FindingDetailView(LoginRequiredMixin, DetailView):
                 for target, label in STATUS_ACTIONS.items()
                 if (finding.status, target) in triage.USER_TRANSITIONS
             ],
-            comment_form=CommentForm(),
+            comment_form=CommentForm(initial={"body": (kwargs.get("sent") or {}).get("body", "")}),
             now=timezone.now(),
             evidence_value=_evidence_value(finding.evidence),
             **triage_context.as_context(),
@@ -358,9 +361,17 @@ class FindingActionView(LoginRequiredMixin, View):
             return render(self.request, "findings/finding_list.html#row", context)
         if error:
             messages.error(self.request, error[:1].upper() + error[1:] + ".")
-        elif done:
+            return self.page_again(finding)
+        if done:
             messages.success(self.request, done)
         return redirect("findings:finding-detail", pk=finding.pk)
+
+    def page_again(self, finding):
+        """The finding's page with what was sent still in its form, so nothing typed is lost."""
+        page = FindingDetailView(request=self.request, kwargs={"pk": finding.pk})
+        page.object = page.get_object()
+        context = page.get_context_data(object=page.object, sent=self.request.POST)
+        return render(self.request, page.template_name, context, status=400)
 
 
 def _form_error(form: StatusChangeForm) -> str:
@@ -411,8 +422,8 @@ class FindingCommentView(FindingActionView):
             services.add_comment(finding, author=request.user, body=request.POST.get("body", ""))
         except services.CommentRefused as exc:
             messages.error(request, f"{str(exc).capitalize()}.")
-        else:
-            messages.success(request, "Comment added.")
+            return self.page_again(finding)
+        messages.success(request, "Comment added.")
         return redirect(reverse("findings:finding-detail", args=[finding.pk]) + "#comments")
 
 

@@ -599,7 +599,7 @@ def scan_started_message(scan: Scan) -> tuple[int, str]:
     if scan.status in SCORED and scan.score is not None:
         partial = " (some resource types could not be read)" if scan.status == ScanStatus.PARTIAL else ""
         return messages.SUCCESS, (
-            f"Scan of {name} finished{partial}: score {scan.score:.0f}, {scan.findings_count:,} "
+            f"Scan of {name} finished{partial}: score {scan.score:.1f}, {scan.findings_count:,} "
             f"finding{pluralize(scan.findings_count)}."
         )
     return messages.SUCCESS, f"Scan of {name} queued."

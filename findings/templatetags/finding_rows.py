@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from findings.triage import acceptance_dates
 from posture.templatetags.rampart import assignee_options, transitions
 
 register = template.Library()
@@ -44,8 +45,9 @@ def finding_row(context, f) -> SafeString:
     csrf = escape(str(context.get("csrf_token") or ""))
     cells = []
     if triage_teams:
+        checked = " checked" if f.pk in (context.get("selected_ids") or ()) else ""
         box = (
-            f'<input type="checkbox" name="ids" value="{f.pk}" form="bulk" '
+            f'<input type="checkbox" name="ids" value="{f.pk}" form="bulk"{checked} '
             f'aria-label="Select {check_id} on {ref}">'
             if can
             else ""
@@ -123,8 +125,8 @@ def _actions(context, f, csrf: str) -> str:
             f'<select id="to-{f.pk}" name="to_status">{"".join(choices)}</select>'
             f'<label for="reason-{f.pk}">Reason</label>'
             f'<input id="reason-{f.pk}" name="reason" required maxlength="2000">'
-            f'<label for="until-{f.pk}">Until (accepted risk)</label>'
-            f'<input id="until-{f.pk}" type="date" name="until">'
+            f'<label for="until-{f.pk}">Until (needed to accept a risk)</label>'
+            f'<input id="until-{f.pk}" type="date" name="until" {until_bounds()}>'
             f'<button type="submit" class="small-button">Save</button>'
         )
         form = _row_form(url, csrf, "", body, "stacked")
@@ -135,3 +137,10 @@ def _actions(context, f, csrf: str) -> str:
     elif context.get("row_done"):
         html.append(f'<p class="ok small" role="status">{escape(str(context["row_done"]))}</p>')
     return "".join(html)
+
+
+@register.simple_tag
+def until_bounds() -> SafeString:
+    """min and max attributes for a risk acceptance's date input, so the browser offers only valid days."""
+    first, last = acceptance_dates()
+    return mark_safe(f'min="{first}" max="{last}"')  # noqa: S308 - two ISO dates

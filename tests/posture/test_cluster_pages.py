@@ -114,7 +114,7 @@ def test_with_tasks_in_process_the_upload_message_says_how_the_scan_ended(client
     response = client.post(url, {"file": upload}, follow=True)
     scan = Scan.objects.get(cluster=cluster)
     assert scan.status == ScanStatus.SUCCEEDED
-    expected = f"Scan of {cluster.name} finished: score {scan.score:.0f}, {scan.findings_count}"
+    expected = f"Scan of {cluster.name} finished: score {scan.score:.1f}, {scan.findings_count}"
     assert expected in response.text
     assert "queued" not in response.text
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django.urls import reverse
@@ -75,6 +76,42 @@ def test_accepting_a_risk_in_bulk_needs_a_reason_and_a_date(client, demo, demo_e
     assert set(Finding.objects.filter(pk__in=pks).values_list("status", flat=True)) == {
         FindingStatus.RISK_ACCEPTED
     }
+
+
+def test_a_refused_bulk_change_keeps_the_selection_and_what_was_typed(client, demo, demo_engineer):
+    client.force_login(demo_engineer)
+    on_screen = re.findall(
+        r'<tr id="finding-(\d+)"', client.get(reverse("findings:finding-list"), {"status": "open"}).text
+    )
+    pks = [int(pk) for pk in on_screen[:2]]
+    too_late = (timezone.localdate() + timedelta(days=400)).isoformat()
+    sent = {
+        "action": "risk_accepted",
+        "ids": pks,
+        "reason": "legacy <batch>",
+        "until": too_late,
+        "query": "status=open",
+    }
+    page = client.post(URL, sent, **htmx()).text
+    assert "Nothing changed: a risk can be accepted for at most 365 days." in page
+    for pk in pks:
+        assert f'value="{pk}" form="bulk" checked' in page
+    assert '<option value="risk_accepted" selected>' in page
+    assert 'value="legacy &lt;batch&gt;"' in page
+    assert f'value="{too_late}"' in page
+    assert not Finding.objects.filter(pk__in=pks, status=FindingStatus.RISK_ACCEPTED).exists()
+
+
+def test_no_action_is_chosen_until_the_user_chooses_one(client, demo, demo_engineer):
+    pks = pick(demo, FindingStatus.OPEN, 2)
+    Finding.objects.filter(pk__in=pks).update(assignee=demo_engineer)
+    client.force_login(demo_engineer)
+    page = client.get(reverse("findings:finding-list")).text
+    bar = page.split('<select id="bulk-action"', 1)[1]
+    assert bar.split("</option>", 1)[0].endswith('<option value="" selected>Choose…')
+    response = client.post(URL, {"ids": pks, "assignee": ""}, **htmx())  # Apply with nothing chosen
+    assert "Nothing changed: choose what to do with the selected findings." in response.text
+    assert Finding.objects.filter(pk__in=pks, assignee=demo_engineer).count() == 2
 
 
 def test_bulk_false_positive_records_the_reason(client, demo, demo_engineer):

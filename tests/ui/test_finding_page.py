@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
 
 from findings import triage
 from findings.models import Comment, Finding, FindingStatus
@@ -92,6 +95,36 @@ def test_an_empty_comment_is_refused_with_a_reason(client, cluster, engineer):
     )
     assert "A comment needs some text." in response.text
     assert not Comment.objects.exists()
+
+
+def test_a_comment_refused_for_its_length_is_kept_in_the_box(client, cluster, engineer):
+    finding = privileged(cluster)
+    client.force_login(engineer)
+    body = "long analysis " * 800
+    response = client.post(reverse("findings:finding-comment", args=[finding.pk]), {"body": body})
+    assert response.status_code == 400
+    assert body.strip() in response.text
+    assert not Comment.objects.exists()
+
+
+def test_a_refused_risk_acceptance_keeps_the_reason_and_date_that_were_typed(client, cluster, engineer):
+    finding = privileged(cluster)
+    client.force_login(engineer)
+    page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+    first, last = triage.acceptance_dates()
+    assert f'name="until" required min="{first}" max="{last}"' in page  # the picker offers valid days only
+    too_late = (timezone.localdate() + timedelta(days=400)).isoformat()
+    reason = "The vendor ships a fix in Q3 <b>really</b>"
+    response = client.post(
+        reverse("findings:finding-status", args=[finding.pk]),
+        {"to_status": "risk_accepted", "reason": reason, "until": too_late},
+    )
+    assert response.status_code == 400
+    assert "A risk can be accepted for at most 365 days." in response.text
+    assert "The vendor ships a fix in Q3 &lt;b&gt;really&lt;/b&gt;</textarea>" in response.text
+    assert f'value="{too_late}"' in response.text
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
 
 
 def test_the_status_actions_offer_what_the_transition_table_allows(client, cluster, engineer):
