@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts import audit
@@ -232,22 +232,35 @@ def accept_by_rule(findings: QuerySet, rule, *, scan=None, now: datetime) -> int
 
 
 def release_rule(rule, *, actor, now: datetime) -> int:
-    """A revoked exception rule gives its findings back: they return to open."""
-    return _record_and_update(
-        Finding.objects.filter(status=S.RISK_ACCEPTED, exception_rule=rule),
-        S.OPEN,
-        actor=actor,
-        scan=None,
-        now=now,
-        reason=f"exception rule #{rule.pk} was revoked",
-        fields={
-            "status": S.OPEN,
-            "status_reason": "",
-            "risk_accepted_until": None,
-            "exception_rule": None,
-            "updated_at": now,
-        },
-    )
+    """A revoked exception rule gives its findings back in the state it took them in: acknowledged
+    findings stay acknowledged (someone had looked at them), the others return to open."""
+    held = Finding.objects.filter(status=S.RISK_ACCEPTED, exception_rule=rule)
+    # Each finding's latest move into accepted risk: the rule's, with the status it came from.
+    acceptance = FindingEvent.objects.filter(
+        finding_id=OuterRef("pk"), action=FindingEvent.Action.STATUS, to_value=S.RISK_ACCEPTED
+    ).order_by("-at", "-id")
+    held = held.annotate(accepted_from=Subquery(acceptance.values("from_value")[:1]))
+    released = 0
+    for before, findings in (
+        (S.ACKNOWLEDGED, held.filter(accepted_from=S.ACKNOWLEDGED)),
+        (S.OPEN, held.exclude(accepted_from=S.ACKNOWLEDGED)),
+    ):
+        released += _record_and_update(
+            Finding.objects.filter(pk__in=findings.values("pk")),
+            before,
+            actor=actor,
+            scan=None,
+            now=now,
+            reason=f"exception rule #{rule.pk} was revoked",
+            fields={
+                "status": before,
+                "status_reason": "",
+                "risk_accepted_until": None,
+                "exception_rule": None,
+                "updated_at": now,
+            },
+        )
+    return released
 
 
 def expire_risk_acceptances(now: datetime | None = None) -> int:

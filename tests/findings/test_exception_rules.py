@@ -108,6 +108,31 @@ def test_revoking_a_rule_reopens_its_findings_with_history(scanned, team, admin_
     assert Finding.objects.get(name="web", check_id="privileged-container").events.last().actor == admin_user
 
 
+def test_revoking_a_rule_gives_acknowledged_findings_back_acknowledged(scanned, team, admin_user, engineer):
+    web = Finding.objects.get(name="web", check_id="privileged-container")
+    triage.change_status(web, S.ACKNOWLEDGED, actor=engineer, reason="seen, fix planned")
+    legacy = Finding.objects.get(name="legacy-billing", check_id="privileged-container")
+    new_rule, accepted = services.create_exception_rule(
+        rule(team, admin_user, namespace_pattern="payments", check_ids=["privileged-container"]),
+        actor=admin_user,
+    )
+    assert accepted == 2
+    assert services.revoke_exception_rule(new_rule, actor=admin_user) == 2
+    web.refresh_from_db()
+    legacy.refresh_from_db()
+    assert (web.status, legacy.status) == (S.ACKNOWLEDGED, S.OPEN)
+    assert web.exception_rule is None
+    assert web.risk_accepted_until is None
+    moves = [
+        (event.from_value, event.to_value) for event in web.events.filter(action="status").order_by("id")
+    ]
+    assert moves == [
+        ("open", "acknowledged"),
+        ("acknowledged", "risk_accepted"),
+        ("risk_accepted", "acknowledged"),
+    ]
+
+
 NARROW = {"check_ids": ["privileged-container"]}
 
 
