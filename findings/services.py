@@ -59,7 +59,7 @@ def create_exception_rule(
 
 
 def revoke_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = None) -> int:
-    """End a rule before its expiry; its findings go back to the state it took them in (open or acknowledged)."""
+    """End a rule before its expiry; its findings go back to the state it took them in."""
     now = now or timezone.now()
     with transaction.atomic():
         ExceptionRule.objects.filter(pk=rule.pk).update(revoked_at=now)

@@ -33,6 +33,7 @@ from findings.models import ExceptionRule, Finding, FindingStatus
 from findings.querysets import cached_open_counts_by_check, estimated_count, severity_rank, triage_changed
 from findings.summary import FRAMEWORKS, frameworks_of
 from posture.models import Cluster
+from posture.paging import ForgivingPaginationMixin
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.registry import Category, Severity
 
@@ -133,7 +134,7 @@ def row_context(request, finding, **extra) -> dict:
 
 
 @method_decorator(vary_on_headers("HX-Request"), name="dispatch")
-class FindingListView(LoginRequiredMixin, ListView):
+class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
     template_name = "findings/finding_list.html"
     context_object_name = "findings"
     paginate_by = 50
@@ -463,7 +464,7 @@ class CheckListView(LoginRequiredMixin, TemplateView):
 # --- Exception rules ------------------------------------------------------------------------
 
 
-class ExceptionListView(LoginRequiredMixin, ListView):
+class ExceptionListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
     template_name = "findings/exception_list.html"
     context_object_name = "rules"
     paginate_by = 50

@@ -13,6 +13,7 @@ from accounts import audit, clock
 from accounts.filtersets import AuditEventFilterSet
 from accounts.models import AuditEvent
 from accounts.views.common import private
+from posture.paging import ForgivingPaginationMixin
 
 # --- Audit log -------------------------------------------------------------------
 
@@ -27,7 +28,7 @@ class AuditAccessMixin(LoginRequiredMixin):
 
 
 @private
-class AuditEventListView(AuditAccessMixin, ListView):
+class AuditEventListView(AuditAccessMixin, ForgivingPaginationMixin, ListView):
     template_name = "accounts/audit_list.html"
     context_object_name = "events"
     paginate_by = 50

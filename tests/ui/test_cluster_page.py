@@ -103,3 +103,10 @@ def test_the_cluster_page_queries_a_fixed_number_of_times(
     client.force_login(demo_viewer)
     with django_assert_max_num_queries(11):
         client.get(reverse("posture:cluster-detail", args=[demo.pk]))
+
+
+def test_a_scans_page_past_the_oldest_scan_says_so_and_leads_back(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[demo.pk]), {"scans_page": 999}).text
+    assert "No scans this far back." in page
+    assert "No scans yet" not in page
