@@ -93,6 +93,24 @@ def test_a_pasted_bearer_prefix_and_surrounding_whitespace_are_tolerated(kube):
             {"api_url": "https://x", "credentials": "t", "ca_bundle": "not a certificate"},
             "the CA bundle is not a PEM certificate (it should start with -----BEGIN CERTIFICATE-----)",
         ),
+        (
+            {
+                "api_url": "https://x",
+                "credentials": "t",
+                "ca_bundle": "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----",
+            },
+            "the CA bundle has a BEGIN CERTIFICATE line but no readable certificate after it "
+            "(copy the whole block, from -----BEGIN to -----END CERTIFICATE-----)",
+        ),
+        # The cloud's instance metadata service, where a scan's requests could read its credentials.
+        *(
+            (
+                {"api_url": url, "credentials": "t"},
+                "the API URL points to a link-local address (169.254.x.x, fe80::), where cloud metadata "
+                "services answer, never a Kubernetes API server",
+            )
+            for url in ("http://169.254.169.254/latest", "https://[fe80::1]:6443")
+        ),
     ],
 )
 def test_unusable_token_settings_are_explained_in_one_line(settings, message):

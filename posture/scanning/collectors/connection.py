@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -171,7 +172,27 @@ def check_api_url(value: str, label: str) -> str:
         raise InvalidConnection(f"{label} must not contain a user name or password")
     if parts.query or parts.fragment:
         raise InvalidConnection(f"{label} must not have a query string or fragment")
+    if _link_local(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
+        raise InvalidConnection(
+            f"{label} points to a link-local address (169.254.x.x, fe80::), where cloud metadata services "
+            "answer, never a Kubernetes API server"
+        )
     return url.rstrip("/")
+
+
+def _link_local(host: str, port: int) -> bool:
+    """Whether the host is, or resolves to, a link-local address. A name that does not resolve (yet)
+    is left to the connection, which says so; this only keeps Rampart from being pointed at the
+    instance metadata service to read cloud credentials."""
+    try:
+        return ipaddress.ip_address(host).is_link_local
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    return any(ipaddress.ip_address(info[4][0].split("%")[0]).is_link_local for info in infos)
 
 
 def check_token(value: str, label: str) -> str:
@@ -192,6 +213,11 @@ def check_ca_pem(value: str | bytes, label: str) -> str:
     try:
         certificates = x509.load_pem_x509_certificates(data.strip() + b"\n")
     except ValueError:
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            raise InvalidConnection(
+                f"{label} has a BEGIN CERTIFICATE line but no readable certificate after it "
+                "(copy the whole block, from -----BEGIN to -----END CERTIFICATE-----)"
+            ) from None
         raise InvalidConnection(
             f"{label} is not a PEM certificate (it should start with -----BEGIN CERTIFICATE-----)"
         ) from None
