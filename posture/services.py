@@ -44,6 +44,10 @@ class SnapshotRejected(Exception):
     """An upload that cannot be used; the message is for the user."""
 
 
+class NothingToScan(Exception):
+    """A snapshot or agent cluster with no snapshot yet: a scan could only fail."""
+
+
 class PushesNotAccepted(Exception):
     """The cluster is read by Rampart itself, so an agent token for it would never be usable."""
 
@@ -142,6 +146,14 @@ def start_scan(
 
         transaction.on_commit(lambda: run_scan_task.delay(scan.pk))
     return scan
+
+
+def start_requested_scan(cluster: Cluster, *, trigger: str) -> Scan:
+    """A scan someone pressed "Scan now" for, called over the API, or scheduled: refused (NothingToScan)
+    where it could only fail, a snapshot or agent cluster nothing has been uploaded for yet."""
+    if cluster.connection_mode in PUSH_MODES and not cluster.snapshots.exists():
+        raise NothingToScan(f"no snapshot of {cluster.name} has been uploaded yet: upload one to scan it")
+    return start_scan(cluster, trigger=trigger)
 
 
 # --- Agent ingest tokens -------------------------------------------------------

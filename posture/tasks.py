@@ -21,9 +21,11 @@ def scheduled_scan_task(cluster_id: int) -> None:
     if cluster is None:
         return
     try:
-        services.start_scan(cluster, trigger=ScanTrigger.SCHEDULE)
+        services.start_requested_scan(cluster, trigger=ScanTrigger.SCHEDULE)
     except services.ScanAlreadyActive:
         logger.info("scheduled scan of cluster %s skipped: one is already active", cluster_id)
+    except services.NothingToScan:
+        logger.info("scheduled scan of cluster %s skipped: no snapshot uploaded yet", cluster_id)
 
 
 @shared_task(name="posture.tasks.reap_stale_scans_task")

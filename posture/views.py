@@ -610,11 +610,11 @@ class ScanNowView(ClusterActionView):
         cluster = self.get_cluster(pk)
         problem = ""
         try:
-            scan = services.start_scan(cluster, trigger=ScanTrigger.MANUAL)
+            scan = services.start_requested_scan(cluster, trigger=ScanTrigger.MANUAL)
             if not _is_partial(request):
                 messages.add_message(request, *scan_started_message(scan))
-        except services.ScanAlreadyActive as exc:
-            problem = f"{str(exc).capitalize()}."
+        except (services.ScanAlreadyActive, services.NothingToScan) as exc:
+            problem = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
             if not _is_partial(request):
                 messages.warning(request, problem)
         if _is_partial(request):

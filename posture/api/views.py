@@ -72,15 +72,15 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     @extend_schema(
         request=None,
         responses={202: ScanSerializer},
-        summary="Queue a scan now (engineers); 409 while one is queued or running",
+        summary="Queue a scan now (engineers); 409 while one is active, or before a first snapshot",
     )
     @action(detail=True, methods=["post"])
     def scan(self, request, pk=None):
         cluster = self.get_object()
         require_role(request.user, cluster.team_id, Role.ENGINEER, "Scanning")
         try:
-            scan = services.start_scan(cluster, trigger=ScanTrigger.MANUAL)
-        except services.ScanAlreadyActive as exc:
+            scan = services.start_requested_scan(cluster, trigger=ScanTrigger.MANUAL)
+        except (services.ScanAlreadyActive, services.NothingToScan) as exc:
             raise Conflict(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
         return Response(ScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
 

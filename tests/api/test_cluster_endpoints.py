@@ -1,9 +1,10 @@
 import pytest
 
 from accounts.models import ApiToken
+from posture import services
 from posture.models import Cluster
 from tests.api.helpers import assert_error
-from tests.factories import make_cluster
+from tests.factories import as_yaml, deployment, make_cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +105,9 @@ def test_a_duplicate_name_is_refused(api, admin_user, cluster):
 
 def test_an_engineer_queues_a_scan_and_a_viewer_may_not(api, viewer, engineer, cluster):
     assert_error(api(viewer).post(f"/api/v1/clusters/{cluster.pk}/scan/"), 403)
+    nothing = assert_error(api(engineer).post(f"/api/v1/clusters/{cluster.pk}/scan/"), 409)
+    assert nothing["message"] == "No snapshot of prod-eu has been uploaded yet: upload one to scan it."
+    services.store_snapshot(cluster, as_yaml(deployment("web")))
     assert api(engineer).post(f"/api/v1/clusters/{cluster.pk}/scan/").status_code == 202
 
 

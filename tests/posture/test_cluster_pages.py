@@ -167,6 +167,7 @@ def test_a_gzip_bomb_is_refused_in_plain_words(client, engineer, cluster, settin
 
 
 def test_scan_now_is_refused_while_a_scan_is_active(client, engineer, cluster):
+    services.store_snapshot(cluster, as_yaml(deployment("web")))
     Scan.objects.create(cluster=cluster, status=ScanStatus.RUNNING, created_at="2026-11-26T00:00:00Z")
     client.force_login(engineer)
     response = client.post(reverse("posture:cluster-scan", args=[cluster.pk]), follow=True)
@@ -179,17 +180,18 @@ def test_a_viewer_cannot_start_a_scan(client, viewer, cluster):
     assert client.post(reverse("posture:cluster-scan", args=[cluster.pk])).status_code == 403
 
 
-def test_a_scan_without_a_snapshot_fails_with_a_reason(
-    client, engineer, cluster, django_capture_on_commit_callbacks
-):
+def test_scan_now_without_a_snapshot_says_to_upload_one_and_records_no_failed_scan(client, engineer, cluster):
     client.force_login(engineer)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("posture:cluster-scan", args=[cluster.pk]))
-    scan = Scan.objects.get(cluster=cluster)
+    response = client.post(reverse("posture:cluster-scan", args=[cluster.pk]), follow=True)
+    assert "No snapshot of prod-eu has been uploaded yet: upload one to scan it." in response.text
+    assert not Scan.objects.filter(cluster=cluster).exists()
+
+
+def test_a_scan_without_a_snapshot_fails_with_a_reason(cluster):
+    # What a scan started another way (a stale queue, a deleted snapshot) records.
+    scan = services.run_scan(services.start_scan(cluster, enqueue=False).pk)
     assert scan.status == ScanStatus.FAILED
     assert scan.error == "no snapshot has been uploaded for this cluster yet"
-    response = client.get(reverse("posture:cluster-detail", args=[cluster.pk]))
-    assert "no snapshot has been uploaded for this cluster yet" in response.text
 
 
 def test_the_scans_partial_is_served_to_htmx_polling(client, viewer, cluster):

@@ -1,5 +1,6 @@
 from django.urls import reverse
 
+from posture import services
 from posture.models import Scan, ScanStatus
 from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
 from tests.ui.conftest import htmx
@@ -53,10 +54,20 @@ def test_scan_now_through_htmx_returns_the_scans_partial(
 
 
 def test_scan_now_while_one_is_running_says_so_in_the_partial(client, cluster, engineer):
+    services.store_snapshot(cluster, as_yaml(deployment("web")))
     Scan.objects.create(cluster=cluster, status=ScanStatus.RUNNING, created_at="2026-11-26T00:00:00Z")
     client.force_login(engineer)
     response = client.post(reverse("posture:cluster-scan", args=[cluster.pk]), **htmx())
     assert "already queued or running" in response.text
+
+
+def test_scan_now_before_any_snapshot_says_to_upload_one_and_records_no_failed_scan(
+    client, cluster, engineer
+):
+    client.force_login(engineer)
+    response = client.post(reverse("posture:cluster-scan", args=[cluster.pk]), **htmx())
+    assert "No snapshot of prod-eu has been uploaded yet: upload one to scan it." in response.text
+    assert not Scan.objects.exists()
 
 
 def test_the_polling_partial_stops_polling_once_the_scan_has_finished(client, cluster, viewer):
