@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts import audit
 from findings import exceptions, summary, triage
+from findings.label_syntax import label_problem
 from findings.models import ExceptionRule
 from findings.patterns import matches_everything
 from posture.models import Cluster
@@ -41,6 +42,15 @@ def create_exception_rule(
             "an exception must be narrower than everything: give a cluster, checks or a pattern "
             "(a pattern of only * matches everything)"
         )
+    for key, value in (rule.label_selector or {}).items():
+        problem = label_problem(str(key), str(value))
+        if problem:
+            raise RuleRefused(problem)
+    twin = _same_scope(rule, now)
+    if twin is not None:
+        raise RuleRefused(
+            f"exception #{twin.pk} already covers exactly this; change its scope or revoke it first"
+        )
     rule.reason = rule.reason.strip()
     rule.created_by = actor
     with transaction.atomic():
@@ -69,6 +79,21 @@ def revoke_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = 
             summary.recount_latest_scans_soon(_rule_clusters(rule))
         audit.record("exception.revoked", actor=actor, target=rule, released=released)
         return released
+
+
+def _same_scope(rule: ExceptionRule, now: datetime) -> ExceptionRule | None:
+    """An active rule of the team with exactly this scope: a second one would match nothing new."""
+    for other in ExceptionRule.objects.active(now).filter(
+        team_id=rule.team_id,
+        cluster_id=rule.cluster_id,
+        namespace_pattern=rule.namespace_pattern,
+        name_pattern=rule.name_pattern,
+    ):
+        if sorted(other.check_ids or []) == sorted(rule.check_ids or []) and (other.label_selector or {}) == (
+            rule.label_selector or {}
+        ):
+            return other
+    return None
 
 
 def _rule_clusters(rule: ExceptionRule) -> list[int]:

@@ -152,3 +152,44 @@ def test_rules_that_are_too_broad_or_incomplete_are_refused(team, admin_user, fi
     with pytest.raises(services.RuleRefused, match=message):
         services.create_exception_rule(candidate, actor=admin_user)
     assert not ExceptionRule.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("selector", "message"),
+    [
+        ({"app=": "web"}, "“app=” is not a label key"),
+        ({"app!": "web"}, "“app!” is not a label key"),
+        ({"app": "web;tier=db"}, "“web;tier=db” is not a label value"),
+        ({"k" * 64: "x"}, r"is not a label key \(at most 63"),
+        ({"Example.COM/app": "x"}, "its prefix must be a DNS name"),
+        ({"app": "<script>alert(1)</script>"}, "is not a label value"),
+    ],
+)
+def test_a_label_selector_that_no_kubernetes_label_can_match_is_refused(team, admin_user, selector, message):
+    candidate = rule(team, admin_user, label_selector=selector)
+    with pytest.raises(services.RuleRefused, match=message):
+        services.create_exception_rule(candidate, actor=admin_user)
+    assert not ExceptionRule.objects.exists()
+
+
+def test_real_label_keys_are_accepted(team, admin_user):
+    selector = {"app.kubernetes.io/name": "web", "tier": "", "team_owner": "payments-2"}
+    created, _ = services.create_exception_rule(
+        rule(team, admin_user, label_selector=selector), actor=admin_user
+    )
+    assert created.label_selector == selector
+
+
+def test_a_second_rule_with_exactly_the_same_scope_is_refused(team, admin_user):
+    first, _ = services.create_exception_rule(
+        rule(team, admin_user, check_ids=["run-as-root", "privileged-container"]), actor=admin_user
+    )
+    with pytest.raises(services.RuleRefused, match=f"exception #{first.pk} already covers exactly this"):
+        services.create_exception_rule(
+            rule(team, admin_user, check_ids=["privileged-container", "run-as-root"]), actor=admin_user
+        )
+    services.revoke_exception_rule(first, actor=admin_user)
+    services.create_exception_rule(
+        rule(team, admin_user, check_ids=["privileged-container", "run-as-root"]), actor=admin_user
+    )
+    assert ExceptionRule.objects.count() == 2
