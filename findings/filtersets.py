@@ -7,6 +7,7 @@ from django.utils import timezone
 from findings.models import Finding, FindingStatus
 from findings.summary import FRAMEWORKS, frameworks_of
 from posture.api.filters import IdFilter
+from posture.models import Cluster
 from posture.scanning.checks.registry import Severity
 
 
@@ -51,12 +52,19 @@ class FindingFilterSet(django_filters.FilterSet):
         value = value.strip()[:200]
         if not value:
             return queryset
-        return queryset.filter(
+        matches = (
             Q(name__icontains=value)
             | Q(namespace__icontains=value)
             | Q(check_id__icontains=value)
             | Q(message__icontains=value)
+            | Q(cluster_id__in=Cluster.objects.filter(name__icontains=value).values("pk"))
         )
+        # The list shows objects as "Kind namespace/name": a search pasted from it finds them.
+        last_word = value.split()[-1]
+        if "/" in last_word:
+            namespace, _, object_name = last_word.rpartition("/")
+            matches |= Q(namespace=namespace, name__icontains=object_name)
+        return queryset.filter(matches)
 
     def in_framework(self, queryset, name, value):
         from posture.scanning.checks import load_catalogue

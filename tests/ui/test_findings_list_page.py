@@ -70,6 +70,25 @@ def test_each_filter_narrows_the_list(client, demo, demo_viewer):
         assert all(holds(Finding.objects.get(pk=pk)) for pk in pks), name
 
 
+def test_search_finds_what_the_object_column_shows_and_cluster_names(client, demo, demo_viewer, platform):
+    client.force_login(demo_viewer)
+    some = Finding.objects.filter(cluster=demo, kind="Deployment").exclude(namespace="").first()
+    shown = f"Deployment {some.namespace}/{some.name}"  # as the Object column writes it
+    pks = ids_on(client.get(URL, {"q": shown, "check_id": some.check_id}).text)
+    assert some.pk in pks
+    assert all(
+        (finding.namespace, finding.name) == (some.namespace, some.name)
+        or some.name in finding.name
+        or shown.lower() in (finding.message + finding.check_id).lower()
+        for finding in Finding.objects.filter(pk__in=pks)
+    )
+    other = make_cluster(platform, name="edge-lab")
+    scan_snapshot(other, as_yaml(deployment("probe", privileged=True)))
+    by_cluster = ids_on(client.get(URL, {"q": "edge-lab"}).text)
+    assert by_cluster
+    assert set(Finding.objects.filter(pk__in=by_cluster).values_list("cluster_id", flat=True)) == {other.pk}
+
+
 def test_the_framework_filter_keeps_the_checks_that_map_to_it(client, demo, demo_viewer):
     from findings.summary import frameworks_of
     from posture.scanning.checks import load_catalogue
