@@ -7,6 +7,7 @@ session: which step of the login a browser is at, and the final login().
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 
@@ -20,12 +21,19 @@ logger = logging.getLogger("rampart.auth")
 INVALID_CREDENTIALS = "That username and password did not match. Check them and try again."
 # A lock is kept per username typed, whether or not it exists, so this message
 # reveals nothing either.
-LOCKED = "Too many failed attempts. Wait a while before you try again."
 INVALID_CODE = "That code did not work. Check your authenticator and try again."
+INVALID_RECOVERY_CODE = "That recovery code did not work: each one works once. Check it, or use another."
 USED_CODE = (
     "That code has just been used. Wait for your authenticator's next code (at most 30 seconds) and enter it."
 )
 REAUTH_REFUSED = "That is not your password."
+
+
+def locked_message() -> str:
+    """The lock lasts the configured time from the last failure; saying how long saves guesses."""
+    minutes = -(-settings.RAMPART_LOGIN_LOCKOUT_SECONDS // 60)
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"Too many failed attempts. Wait {wait} before you try again."
 
 
 class LoginRefused(Exception):
@@ -46,13 +54,13 @@ def check_password(username: str, password: str, *, ip: str | None, now=None):
     if throttle.is_locked(username, ip, now=now):
         audit.record("login.failed", ip=ip, at=now, username=username, reason="locked")
         logger.warning("login refused (locked) for username=%r from %s", username, ip or "unknown address")
-        raise LoginRefused(LOCKED, locked=True)
+        raise LoginRefused(locked_message(), locked=True)
     # Django's user_login_failed signal writes the audit row and the log line
     # for a failure here (accounts.audit); the password never reaches either.
     user = authenticate(None, username=username, password=password)
     if user is None:
         if _count_failure(username, ip, now):
-            raise LoginRefused(LOCKED, locked=True)
+            raise LoginRefused(locked_message(), locked=True)
         raise LoginRefused(INVALID_CREDENTIALS)
     return user
 
@@ -66,7 +74,7 @@ def check_second_factor(user, *, code: str = "", recovery_code: str = "", ip: st
     now = now or clock.now()
     username = user.get_username()
     if throttle.is_locked(username, ip, now=now):
-        raise LoginRefused(LOCKED, locked=True)
+        raise LoginRefused(locked_message(), locked=True)
     if code and mfa.verify_totp(user, code, now=now):
         return "totp"
     if recovery_code and mfa.use_recovery_code(user, recovery_code, now=now):
@@ -76,10 +84,10 @@ def check_second_factor(user, *, code: str = "", recovery_code: str = "", ip: st
     logger.warning("second factor failed for username=%r from %s", username, ip or "unknown address")
     locked = _count_failure(username, ip, now)
     if locked or throttle.is_locked(username, ip, now=now):
-        raise LoginRefused(LOCKED, locked=True)
+        raise LoginRefused(locked_message(), locked=True)
     if code and mfa.code_already_used(user, code, now=now):
         raise LoginRefused(USED_CODE)  # still counted above: a replay is a failed attempt
-    raise LoginRefused(INVALID_CODE)
+    raise LoginRefused(INVALID_RECOVERY_CODE if recovery_code else INVALID_CODE)
 
 
 def is_locked(user, *, ip: str | None, now=None) -> bool:
@@ -93,7 +101,7 @@ def reauthenticate(user, password: str, *, ip: str | None, now=None) -> None:
     """
     now = now or clock.now()
     if throttle.is_locked(user.get_username(), ip, now=now):
-        raise LoginRefused(LOCKED, locked=True)
+        raise LoginRefused(locked_message(), locked=True)
     if not user.check_password(password):
         reauthentication_failed(user, ip=ip, now=now)
         raise LoginRefused(REAUTH_REFUSED)

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
@@ -9,7 +8,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/verify/", views.LoginVerifyView.as_view(), name="login-verify"),
     path("login/enrol/", views.LoginEnrolView.as_view(), name="login-enrol"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("security/", views.SecurityView.as_view(), name="security"),
     path("security/mfa/enrol/", views.MfaEnrolView.as_view(), name="mfa-enrol"),
     path("security/mfa/disable/", views.MfaDisableView.as_view(), name="mfa-disable"),

@@ -1,7 +1,7 @@
 """Account pages. Thin: forms in, a service call, a page or a redirect out."""
 
 from accounts.views.audit import AuditEventExportView, AuditEventListView
-from accounts.views.login import LoginEnrolView, LoginVerifyView, LoginView
+from accounts.views.login import LoginEnrolView, LoginVerifyView, LoginView, LogoutView
 from accounts.views.security import (
     MfaDisableView,
     MfaEnrolView,
@@ -24,6 +24,7 @@ __all__ = [
     "LoginEnrolView",
     "LoginVerifyView",
     "LoginView",
+    "LogoutView",
     "MfaDisableView",
     "MfaEnrolView",
     "PasswordChangeView",

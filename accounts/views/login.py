@@ -8,6 +8,7 @@ yet, once they have enrolled.
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -228,3 +229,14 @@ def admin_login(request):
         raise PermissionDenied("The admin site is for Rampart's staff accounts.")
     query = request.META.get("QUERY_STRING", "")
     return redirect(reverse("accounts:login") + (f"?{query}" if query else ""))
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), saying that it happened on the login page it leads to."""
+
+    def post(self, request, *args, **kwargs):
+        was_logged_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_logged_in:
+            messages.info(request, "You are logged out.")
+        return response

@@ -124,7 +124,7 @@ class PasswordChangeView(LoginRequiredMixin, View):
         ip = client_ip(request)
         if services.is_locked(request.user, ip=ip):
             # Refused before the old password is even checked, as at the login.
-            messages.error(request, services.LOCKED)
+            messages.error(request, services.locked_message())
             return redirect("accounts:password-change")
         if not form.is_valid():
             if "old_password" in form.errors:

@@ -18,7 +18,7 @@ def test_five_failures_lock_the_account_even_against_the_right_password(client, 
     fail(client, "vera", 5)
     response = password_step(client, "vera", TEST_PASSWORD)
     assert response.status_code == 200
-    assert "Too many failed attempts" in response.content.decode()
+    assert "Too many failed attempts. Wait 15 minutes before you try again." in response.content.decode()
     assert not is_logged_in(client)
 
 

@@ -33,3 +33,11 @@ def test_the_login_page_labels_its_fields_for_password_managers(client):
     assert '<label for="id_username">' in html
     assert 'autocomplete="username"' in html
     assert 'autocomplete="current-password"' in html
+
+
+def test_logging_out_says_so_on_the_login_page(client, viewer):
+    client.force_login(viewer)
+    response = client.post("/accounts/logout/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/")
+    assert "You are logged out." in response.content.decode()
+    assert "_auth_user_id" not in client.session

@@ -26,6 +26,7 @@ def test_a_recovery_code_logs_in_once(client, viewer, codes):
     response = client.post("/accounts/login/verify/", {"recovery_code": codes[3]})
     assert response.status_code == 200
     assert not is_logged_in(client)
+    assert "That recovery code did not work: each one works once." in response.content.decode()
 
 
 def test_a_recovery_code_may_be_typed_without_dashes_and_in_capitals(client, codes):

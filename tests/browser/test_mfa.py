@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 STEP = mfa.STEP_SECONDS
 WRONG_CODE_MESSAGE = "That code did not work"
-LOCKED_MESSAGE = "Too many failed attempts. Wait a while before you try again."
+LOCKED_MESSAGE = "Too many failed attempts. Wait 15 minutes before you try again."
 
 HOME = re.compile(r"^https?://[^/]+/$")  # where a login lands: the overview
 
