@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from accounts.models import ApiToken
 from findings.models import Finding, FindingStatus
 from posture.models import Scan, ScanStatus
 from tests.browser.conftest import log_in, screenshot
@@ -284,4 +285,25 @@ def test_the_main_pages_fit_a_phone_without_sideways_scrolling(page, seeded):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
         header = page.locator("header.topbar").bounding_box()
         assert header["height"] < 100, url  # brand and account, then one scrolling row of sections
+    assert page.problems == []
+
+
+def test_the_admin_pages_fit_a_phone_without_sideways_scrolling(page, seeded, settings):
+    settings.RAMPART_MFA_REQUIRED = "none"  # the admin logs in with a password alone here
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, "abe")
+    cluster = seeded["cluster"]
+    ApiToken.issue(seeded["admin"], name="nightly export to the data warehouse", scope=ApiToken.Scope.READ)
+    for url in (
+        "/accounts/tokens/",
+        "/findings/exceptions/",
+        "/notifications/",
+        f"/accounts/teams/{cluster.team_id}/",
+        f"/clusters/{cluster.pk}/",
+        f"/clusters/{cluster.pk}/edit/",
+        f"/clusters/{cluster.pk}/agent/",
+    ):
+        page.goto(url)
+        wide = page.evaluate(WIDER_THAN_THE_WINDOW)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, (url, wide[:5])
     assert page.problems == []
