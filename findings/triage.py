@@ -127,6 +127,7 @@ def bulk_change_status(
     with transaction.atomic():
         total = findings.count()
         clusters = set(findings.order_by().values_list("cluster_id", flat=True).distinct())
+        target = _one_finding(findings.filter(status__in=allowed_from))
         changed = _record_and_update(
             findings.filter(status__in=allowed_from),
             to_status,
@@ -137,7 +138,12 @@ def bulk_change_status(
         )
         if changed:
             audit.record(
-                "triage.status_changed", actor=actor, to_status=to_status, findings=changed, reason=reason
+                "triage.status_changed",
+                actor=actor,
+                target=target,
+                to_status=to_status,
+                findings=changed,
+                reason=reason,
             )
             summary.recount_latest_scans_soon(clusters)
     return BulkOutcome(changed=changed, refused=total - changed)
@@ -159,10 +165,17 @@ def assign(findings: QuerySet, assignee, *, actor, now: datetime | None = None) 
             scan=None,
             now=now,
         )
+        target = _one_finding(changing)
         changed = changing.update(assignee=assignee, updated_at=now)
         if changed and actor is not None:  # ownership rules assign as the system, already in history
-            audit.record("triage.assigned", actor=actor, assignee=to_value, findings=changed)
+            audit.record("triage.assigned", actor=actor, target=target, assignee=to_value, findings=changed)
         return changed
+
+
+def _one_finding(findings: QuerySet) -> Finding | None:
+    """The audit row's target when a change concerns one finding (many are counted in its details)."""
+    rows = list(findings.order_by().only("pk", "check_id", "kind", "namespace", "name")[:2])
+    return rows[0] if len(rows) == 1 else None
 
 
 # --- System transitions, set-based; the ingest calls them inside its transaction ---

@@ -234,3 +234,18 @@ def overview_row(row: dict) -> SafeString:
         f"<td>{grade_badge(scan)}</td><td>{sparkline(row['spark'], row['title'])}</td><td>{change_cell}</td>"
         f"<td>{findings}</td><td>{latest_attempt(cluster)}</td></tr>"
     )
+
+
+@register.filter
+def audit_key(key) -> str:
+    return str(key).replace("_", " ")
+
+
+@register.filter
+def audit_value(value) -> str:
+    """An audit detail in words: lists joined, mappings as key=value, empty as an em dash."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value) or "—"
+    return "—" if value in ("", None) else str(value)

@@ -116,3 +116,20 @@ def test_exporting_is_itself_audited(client, superuser):
     event = AuditEvent.objects.get(action="audit.exported")
     assert event.actor == superuser
     assert event.details == {"filters": {"action": "login."}}
+
+
+def test_a_triage_change_names_its_finding_and_reads_as_words(client, superuser, cluster, engineer):
+    from findings import triage
+    from findings.models import Finding
+    from tests.factories import as_yaml, deployment, scan_snapshot
+
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    finding = Finding.objects.get(check_id="privileged-container")
+    triage.change_status(finding, "false_positive", actor=engineer, reason="lab namespace")
+    event = AuditEvent.objects.get(action="triage.status_changed")
+    assert (event.target_type, event.target_id) == ("findings.finding", str(finding.pk))
+    client.force_login(superuser)
+    page = client.get("/accounts/audit/", {"action": "triage.status_changed"}).content.decode()
+    assert "privileged-container on Deployment shop/web" in page
+    assert '<span class="muted">to status:</span> false_positive' in page
+    assert '<span class="muted">reason:</span> lab namespace' in page
