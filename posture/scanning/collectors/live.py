@@ -86,8 +86,12 @@ class ResourceAccess:
     kind: str
     group: str
     plural: str
-    status: str  # readable | forbidden | not_served | not_installed | timeout | error
+    status: str  # readable | forbidden | not_served | not_installed | not_tried | timeout | error
     reason: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return self.status.replace("_", " ")
 
     def as_dict(self) -> dict:
         return {
@@ -122,7 +126,14 @@ class ConnectionReport:
 
     @property
     def not_installed_kinds(self) -> list[str]:
-        return list(dict.fromkeys(access.kind for access in self.not_installed))
+        """One name per resource type: the kind, with its API group where two groups share it."""
+        missing = self.not_installed
+        shared = {
+            kind for kind in (access.kind for access in missing) if sum(a.kind == kind for a in missing) > 1
+        }
+        return [
+            f"{access.kind} ({access.group})" if access.kind in shared else access.kind for access in missing
+        ]
 
     @property
     def unreadable(self) -> list[ResourceAccess]:
