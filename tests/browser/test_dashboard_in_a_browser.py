@@ -227,7 +227,7 @@ def test_revoking_an_exception_asks_first_and_a_no_keeps_it(page, seeded, settin
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
     revoke.click()
     expect(revoke).to_be_visible()
-    assert "The findings it accepted open again." in questions[0]
+    assert "The findings it accepted go back to open, or to acknowledged if they were." in questions[0]
     assert ExceptionRule.objects.get().revoked_at is None
     page.once("dialog", lambda dialog: dialog.accept())
     revoke.click()
