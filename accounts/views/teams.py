@@ -15,7 +15,10 @@ from accounts.permissions import has_role, role_in_team
 
 
 def _visible_teams(user):
-    queryset = Team.objects.all() if user.is_superuser else Team.objects.filter(memberships__user=user)
+    # By id, not through the memberships join: the member count must count every member.
+    queryset = Team.objects.all()
+    if not user.is_superuser:
+        queryset = queryset.filter(pk__in=Membership.objects.filter(user=user).values("team_id"))
     return queryset.annotate(
         member_count=Count("memberships", distinct=True), cluster_count=Count("clusters", distinct=True)
     ).order_by("name")
@@ -47,7 +50,11 @@ class TeamListView(LoginRequiredMixin, View):
         return self._page(request, form, status=400)
 
     def _page(self, request, form, status=200):
-        rows = [(team, role_in_team(request.user, team.pk)) for team in _visible_teams(request.user)]
+        roles = dict(Membership.objects.filter(user=request.user).values_list("team_id", "role"))
+        rows = [
+            (team, Role(roles[team.pk]) if team.pk in roles else None)
+            for team in _visible_teams(request.user)
+        ]
         return render(request, self.template_name, {"rows": rows, "form": form}, status=status)
 
 

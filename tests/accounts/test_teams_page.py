@@ -1,5 +1,7 @@
 """Teams: superusers create them, team admins add members by username, change roles, remove them."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -59,6 +61,8 @@ def test_an_admin_adds_an_existing_user_who_then_sees_the_teams_clusters(client,
 
     client.force_login(newcomer)
     assert "prod-eu" in client.get("/clusters/").text
+    listed = client.get(TEAMS).text  # Payments: ada and alice, one cluster; alice an engineer
+    assert re.search(r"Payments</a></td>\s*<td>Engineer</td>\s*<td>2</td>\s*<td>1</td>", listed)
 
 
 def test_unknown_and_duplicate_members_are_explained(client, admin_user, team, viewer):
