@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from findings.models import Finding
-from posture.models import Cluster, ScanStatus
+from posture.models import Cluster, ScanStatus, ScanTrigger
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,10 @@ def test_seed_demo_creates_a_cluster_with_a_history_of_scans(capsys):
     scans = list(cluster.scans.order_by("created_at"))
     assert len(scans) == 5
     assert {scan.status for scan in scans} == {ScanStatus.SUCCEEDED}
+    # Snapshots of a cluster with no schedule: the history says so, as the cluster page does.
+    assert {scan.trigger for scan in scans} == {ScanTrigger.UPLOAD}
+    assert not cluster.scan_interval_minutes
+    assert not cluster.scan_cron
     assert scans[0].created_at.date() < scans[-1].created_at.date()
     assert cluster.last_scan == scans[-1]
     assert Finding.objects.filter(cluster=cluster).exists()

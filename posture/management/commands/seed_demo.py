@@ -76,7 +76,7 @@ class Command(BaseCommand):
             data = orjson.dumps(as_list_document(generate_cluster(workloads, day=day)))
             snapshot = services.store_snapshot(cluster, data)
             scan = services.start_scan(
-                cluster, trigger=ScanTrigger.SCHEDULE, snapshot=snapshot, at=at, enqueue=False
+                cluster, trigger=ScanTrigger.UPLOAD, snapshot=snapshot, at=at, enqueue=False
             )
             scan = services.run_scan(scan.pk, now=at)
             self.stdout.write(
