@@ -99,6 +99,17 @@ class RequestIdLogFilter(logging.Filter):
         return True
 
 
+class ClientErrorTracebackFilter(logging.Filter):
+    """A refused request (403 and other 4xx) is logged in one line: Django attaches the traceback of
+    the PermissionDenied it caught, which is no news and buries real errors in the log."""
+
+    def filter(self, record):
+        if record.name == "django.request" and getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 # --- Error pages ----------------------------------------------------------------
 # They show the request id to quote and nothing else: no exception text, no
 # path echo beyond what the user typed, never a traceback.

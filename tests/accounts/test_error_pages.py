@@ -5,7 +5,7 @@ import pytest
 from django.urls import path
 from rest_framework.decorators import api_view
 
-from posture.request_id import RequestIdLogFilter
+from posture.request_id import ClientErrorTracebackFilter, RequestIdLogFilter
 from posture.urls import urlpatterns as project_urlpatterns
 
 pytestmark = pytest.mark.django_db
@@ -134,4 +134,20 @@ def test_outside_a_request_the_log_filter_says_dash():
 
 def test_the_logging_settings_print_the_request_id(settings):
     assert "%(request_id)s" in settings.LOGGING["formatters"]["plain"]["format"]
-    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_id"]
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_id", "client_errors"]
+
+
+def test_a_refused_request_is_logged_in_one_line_and_a_server_error_with_its_traceback(
+    client, admin_user, failing_urls, caplog
+):
+    caplog.handler.addFilter(ClientErrorTracebackFilter())
+    client.force_login(admin_user)
+    client.raise_request_exception = False
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get("/accounts/audit/").status_code == 403
+        assert client.get("/boom/").status_code == 500
+    forbidden, failed = [r for r in caplog.records if r.name == "django.request"]
+    assert "Forbidden" in forbidden.getMessage()
+    assert forbidden.exc_info is None
+    assert failed.exc_info is not None
+    assert caplog.text.count("Traceback") == 1
