@@ -8,7 +8,7 @@ from findings.models import Finding, FindingStatus
 from findings.summary import FRAMEWORKS, frameworks_of
 from posture.api.filters import IdFilter
 from posture.models import Cluster
-from posture.scanning.checks.registry import Severity
+from posture.scanning.checks.registry import Category, Severity
 
 
 def _start_of(day) -> datetime:
@@ -27,7 +27,10 @@ class FindingFilterSet(django_filters.FilterSet):
     )
     status = django_filters.MultipleChoiceFilter(choices=FindingStatus.choices, distinct=False)
     check_id = django_filters.CharFilter(label="Check")
-    category = django_filters.CharFilter()
+    category = django_filters.ChoiceFilter(
+        choices=[(category.value, Category.label_of(category.value)) for category in Category],
+        label="Category",
+    )
     framework = django_filters.ChoiceFilter(
         choices=list(FRAMEWORKS.items()), method="in_framework", label="Framework"
     )

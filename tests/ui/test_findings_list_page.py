@@ -188,6 +188,10 @@ def test_a_bad_filter_value_says_so_instead_of_failing(client, demo, demo_viewer
     response = client.get(URL, {"first_seen_after": "not-a-date"})
     assert response.status_code == 200
     assert "<p>First seen on or after: Enter a valid date.</p>" in response.text  # its label, not its name
+    unknown = client.get(URL, {"category": "bogus"})
+    assert (
+        "<p>Category: Select a valid choice. bogus is not one of the available choices.</p>" in unknown.text
+    )
 
 
 def test_an_empty_result_offers_to_clear_the_filters(client, demo, demo_viewer):
