@@ -249,6 +249,10 @@ def test_an_admin_sets_up_an_agent_from_the_cluster_page(page, seeded, settings)
     token = page.get_by_label("The ingest token").input_value()
     assert token.startswith("rpi_")
     expect(page.locator(".token-once")).to_contain_text(f"--cluster-id {cluster.pk} --token-file ./token")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == token
     page.reload()  # shown once: a reload lists the token without it
     expect(page.locator(".token-once")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text(token)
