@@ -238,7 +238,7 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
             results = engine.run(inventory, settings=check_settings_for(scan.cluster), now=clock())
             del inventory  # the objects are no longer needed: storing must not hold both in memory
         _progress(scan, phase=ScanPhase.STORING)
-        _store(scan, results, clock())
+        _store(scan, results, clock)
     except CollectionError as exc:
         logger.warning("scan %s of cluster %s failed: %s", scan.pk, scan.cluster_id, exc)
         _fail(scan, str(exc), clock())
@@ -257,8 +257,9 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
     return scan
 
 
-def _store(scan: Scan, results: engine.ScanResults, now: datetime) -> None:
+def _store(scan: Scan, results: engine.ScanResults, clock) -> None:
     # One transaction: the scan's findings, history and summary land together or not at all.
+    now = clock()  # the findings' time; the scan finishes once they are stored (its duration counts it)
     with transaction.atomic():
         stats = ingest(scan, results, now=now)
         summarize(scan, results)
@@ -266,7 +267,7 @@ def _store(scan: Scan, results: engine.ScanResults, now: datetime) -> None:
         scan.not_assessed = results.not_assessed
         scan.status = ScanStatus.PARTIAL if results.coverage_gaps else ScanStatus.SUCCEEDED
         scan.phase = ScanPhase.DONE
-        scan.finished_at = now
+        scan.finished_at = clock()
         scan.save()
         Cluster.objects.filter(pk=scan.cluster_id).update(last_scan=scan)
 

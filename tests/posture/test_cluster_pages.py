@@ -1,4 +1,5 @@
 import gzip
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -247,3 +248,16 @@ def test_engineers_cannot_delete_a_cluster(client, engineer, cluster):
     response = client.post(reverse("posture:cluster-delete", args=[cluster.pk]), {"confirm_name": "prod-eu"})
     assert response.status_code == 403
     assert Cluster.objects.filter(pk=cluster.pk).exists()
+
+
+def test_a_scans_duration_includes_storing_its_findings(cluster, monkeypatch):
+    stored = services.ingest
+
+    def slow_ingest(*args, **kwargs):  # a large cluster's findings take a while to store
+        time.sleep(0.3)
+        return stored(*args, **kwargs)
+
+    monkeypatch.setattr(services, "ingest", slow_ingest)
+    scan = scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    assert scan.duration_seconds >= 0.3
+    assert scan.finished_at > Finding.objects.filter(cluster=cluster).latest("last_seen_at").last_seen_at
