@@ -145,7 +145,19 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
 
     @cached_property
     def clusters(self) -> list:
-        return list(Cluster.objects.for_user(self.request.user).only("id", "name", "team_id"))
+        # With the latest scan's namespaces (one join): the namespace field suggests them.
+        return list(
+            Cluster.objects.for_user(self.request.user)
+            .select_related("last_scan")
+            .only("id", "name", "team_id", "last_scan__counts_by_namespace")
+        )
+
+    def namespace_choices(self) -> list[str]:
+        names = set()
+        for cluster in self.clusters:
+            if cluster.last_scan is not None:
+                names.update(name for name in (cluster.last_scan.counts_by_namespace or {}) if name)
+        return sorted(names)
 
     def get_queryset(self):
         data = self.filter_data()
@@ -201,6 +213,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             now=timezone.now(),
             status_actions=STATUS_ACTIONS,
             bulk_actions=BulkActionForm.base_fields["action"].choices,
+            namespace_choices=self.namespace_choices() if not _is_partial(self.request) else [],
             count_exact=getattr(context.get("paginator"), "exact", True),
             **triage_context.as_context(),
         )

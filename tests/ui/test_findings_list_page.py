@@ -70,6 +70,17 @@ def test_each_filter_narrows_the_list(client, demo, demo_viewer):
         assert all(holds(Finding.objects.get(pk=pk)) for pk in pks), name
 
 
+def test_the_namespace_field_suggests_the_namespaces_of_the_latest_scans(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(URL).text
+    suggested = re.findall(
+        r'<option value="([^"]+)">',
+        page.split('<datalist id="namespace-choices">')[1].split("</datalist>")[0],
+    )
+    assert suggested == sorted(name for name in demo.last_scan.counts_by_namespace if name)
+    assert len(suggested) > 1
+
+
 def test_search_finds_what_the_object_column_shows_and_cluster_names(client, demo, demo_viewer, platform):
     client.force_login(demo_viewer)
     some = Finding.objects.filter(cluster=demo, kind="Deployment").exclude(namespace="").first()
