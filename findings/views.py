@@ -143,6 +143,10 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
     def filter_data(self) -> QueryDict:
         return self.request.GET
 
+    def requested_page(self):
+        # A bulk action posts the list's query, page included: the same page comes back.
+        return self.filter_data().get(self.page_kwarg)
+
     @cached_property
     def clusters(self) -> list:
         # With the latest scan's namespaces (one join): the namespace field suggests them.
@@ -210,6 +214,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             sorts=[(key, label) for key, (label, _order) in SORTS.items()],
             sort=self.sort,
             query=query.urlencode(),
+            query_with_page=data.urlencode(),
             now=timezone.now(),
             status_actions=STATUS_ACTIONS,
             bulk_actions=BulkActionForm.base_fields["action"].choices,

@@ -8,5 +8,8 @@ class ForgivingPaginationMixin:
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        page = paginator.get_page(self.requested_page())
         return paginator, page, page.object_list, page.has_other_pages()
+
+    def requested_page(self):
+        return self.request.GET.get(self.page_kwarg)

@@ -102,6 +102,17 @@ def test_a_refused_bulk_change_keeps_the_selection_and_what_was_typed(client, de
     assert not Finding.objects.filter(pk__in=pks, status=FindingStatus.RISK_ACCEPTED).exists()
 
 
+def test_a_bulk_action_on_page_two_shows_page_two_again(client, demo, demo_engineer):
+    client.force_login(demo_engineer)
+    second = client.get(reverse("findings:finding-list"), {"status": "open", "page": 2}).text
+    assert 'name="query" value="status=open&amp;page=2"' in second
+    on_screen = re.findall(r'<tr id="finding-(\d+)"', second)
+    sent = {"action": "acknowledged", "ids": on_screen[:1], "query": "status=open&page=2"}
+    after = client.post(URL, sent, **htmx()).text
+    assert "1 acknowledged." in after
+    assert "page 2 of" in after
+
+
 def test_no_action_is_chosen_until_the_user_chooses_one(client, demo, demo_engineer):
     pks = pick(demo, FindingStatus.OPEN, 2)
     Finding.objects.filter(pk__in=pks).update(assignee=demo_engineer)
