@@ -215,6 +215,10 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             sort=self.sort,
             query=query.urlencode(),
             query_with_page=data.urlencode(),
+            # Filters beyond search and status in use: a phone shows them all at once.
+            narrowed=any(
+                value for key, values in data.lists() if key not in NOT_NARROWING for value in values
+            ),
             now=timezone.now(),
             status_actions=STATUS_ACTIONS,
             bulk_actions=BulkActionForm.base_fields["action"].choices,
@@ -223,6 +227,9 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             **triage_context.as_context(),
         )
         return context
+
+
+NOT_NARROWING = ("q", "page", "sort", "status")
 
 
 class FindingBulkView(FindingListView):

@@ -82,6 +82,14 @@
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
 
+  // Findings filters on a phone: "All filters" shows the fields beyond the search, or hides them.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("button[data-toggle-filters]");
+    if (!toggle) { return; }
+    var open = toggle.form.classList.toggle("show-all");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
   // A secret shown once: a button copies it, and says so (the field stays selectable by hand).
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button[data-copy]");

@@ -292,6 +292,22 @@ def test_the_main_pages_fit_a_phone_without_sideways_scrolling(page, seeded):
     assert page.problems == []
 
 
+def test_on_a_phone_the_findings_open_with_the_search_and_all_filters_a_tap_away(page, seeded):
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, "eve")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Findings").click()
+    expect(page.locator("#id_q")).to_be_visible()
+    expect(page.locator("#id_cluster")).to_be_hidden()
+    assert page.locator("#results").bounding_box()["y"] < 800  # the findings start on the first screen
+    page.get_by_role("button", name="All filters").click()
+    expect(page.locator("#id_cluster")).to_be_visible()
+    page.locator("#id_category").select_option("rbac")
+    expect(page).to_have_url(re.compile(r"category=rbac"))
+    page.reload()
+    expect(page.locator("#id_category")).to_be_visible()  # a filter in use keeps them open
+    assert page.problems == []
+
+
 def test_the_admin_pages_fit_a_phone_without_sideways_scrolling(page, seeded, settings):
     settings.RAMPART_MFA_REQUIRED = "none"  # the admin logs in with a password alone here
     page.set_viewport_size({"width": 390, "height": 800})
