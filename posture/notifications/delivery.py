@@ -139,10 +139,15 @@ def attempt(delivery_id: int) -> AttemptResult:
     return result
 
 
-def give_up(delivery_id: int) -> None:
-    NotificationDelivery.objects.filter(pk=delivery_id, status=NotificationDelivery.Status.PENDING).update(
-        status=NotificationDelivery.Status.FAILED
-    )
+def give_up(delivery_id: int, note: str = "") -> None:
+    pending = NotificationDelivery.objects.filter(pk=delivery_id, status=NotificationDelivery.Status.PENDING)
+    if note:
+        error = (pending.values_list("error", flat=True).first() or "").rstrip(".")
+        pending.update(
+            status=NotificationDelivery.Status.FAILED, error=f"{error}; {note}"[:500] if error else note
+        )
+    else:
+        pending.update(status=NotificationDelivery.Status.FAILED)
 
 
 def _send(endpoint: NotificationEndpoint, delivery: NotificationDelivery) -> AttemptResult:

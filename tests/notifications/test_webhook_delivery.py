@@ -4,6 +4,7 @@ import pytest
 
 from posture.models import NotificationDelivery
 from posture.notifications.delivery import verify
+from posture.notifications.tasks import IN_PROCESS
 from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
 from tests.webhooks import SECRET
 
@@ -59,6 +60,18 @@ def test_deliveries_give_up_after_the_last_retry(
     assert delivery.status == "failed"
     assert delivery.attempts == 4
     assert len(receiver.requests) == 4
+
+
+def test_with_tasks_in_process_a_retry_is_not_fired_at_once_but_the_failure_says_why(
+    receiver, webhook, cluster, django_capture_on_commit_callbacks, settings
+):
+    settings.RAMPART_NOTIFICATION_RETRY_DELAYS = [30, 120]  # the real delays: eager Celery would skip them
+    receiver.answers = [503]
+    _scan(cluster, django_capture_on_commit_callbacks, deployment("web", privileged=True))
+    delivery = NotificationDelivery.objects.get()
+    assert len(receiver.requests) == 1
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.error == "the endpoint answered HTTP 503; " + IN_PROCESS
 
 
 def test_a_client_error_is_not_retried(receiver, webhook, cluster, django_capture_on_commit_callbacks):
