@@ -1,5 +1,6 @@
 """Exception rules and namespace ownership: creating and ending them. Triage itself is in triage.py."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.utils import timezone
 from accounts import audit
 from findings import exceptions, summary, triage
 from findings.label_syntax import label_problem
-from findings.models import ExceptionRule
+from findings.models import ExceptionRule, FindingStatus
 from findings.patterns import matches_everything
 from posture.models import Cluster
 
@@ -68,17 +69,47 @@ def create_exception_rule(
     return rule, accepted
 
 
-def revoke_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = None) -> int:
-    """End a rule before its expiry; its findings go back to the state it took them in."""
+@dataclass(frozen=True)
+class Revoked:
+    """What revoking a rule did to the findings it held."""
+
+    reopened: int
+    acknowledged: int  # back to acknowledged, as they were when the rule took them
+    held_by_others: int  # of those, taken at once by another active rule that covers them
+
+    @property
+    def released(self) -> int:
+        return self.reopened + self.acknowledged
+
+
+def revoke_exception_rule(rule: ExceptionRule, *, actor, now: datetime | None = None) -> Revoked:
+    """End a rule before its expiry; its findings go back to the state it took them in, and any
+    other active rule that covers them takes them at once (rather than at the next scan)."""
     now = now or timezone.now()
     with transaction.atomic():
         ExceptionRule.objects.filter(pk=rule.pk).update(revoked_at=now)
         rule.revoked_at = now
-        released = triage.release_rule(rule, actor=actor, now=now)
-        if released:
-            summary.recount_latest_scans_soon(_rule_clusters(rule))
-        audit.record("exception.revoked", actor=actor, target=rule, released=released)
-        return released
+        back = triage.release_rule(rule, actor=actor, now=now)
+        clusters = _rule_clusters(rule)
+        taken = 0
+        if any(back.values()):
+            for cluster in Cluster.objects.filter(pk__in=clusters).only("pk", "team_id"):
+                taken += exceptions.apply_rules(cluster, now=now)
+            summary.recount_latest_scans_soon(clusters)
+        result = Revoked(
+            reopened=back.get(FindingStatus.OPEN, 0),
+            acknowledged=back.get(FindingStatus.ACKNOWLEDGED, 0),
+            held_by_others=taken,
+        )
+        audit.record(
+            "exception.revoked",
+            actor=actor,
+            target=rule,
+            reopened=result.reopened,
+            acknowledged=result.acknowledged,
+            held_by_other_exceptions=taken,
+        )
+        return result
 
 
 def _same_scope(rule: ExceptionRule, now: datetime) -> ExceptionRule | None:

@@ -244,21 +244,22 @@ def accept_by_rule(findings: QuerySet, rule, *, scan=None, now: datetime) -> int
     )
 
 
-def release_rule(rule, *, actor, now: datetime) -> int:
+def release_rule(rule, *, actor, now: datetime) -> dict[str, int]:
     """A revoked exception rule gives its findings back in the state it took them in: acknowledged
-    findings stay acknowledged (someone had looked at them), the others return to open."""
+    findings stay acknowledged (someone had looked at them), the others return to open. Returns how
+    many went back to each."""
     held = Finding.objects.filter(status=S.RISK_ACCEPTED, exception_rule=rule)
     # Each finding's latest move into accepted risk: the rule's, with the status it came from.
     acceptance = FindingEvent.objects.filter(
         finding_id=OuterRef("pk"), action=FindingEvent.Action.STATUS, to_value=S.RISK_ACCEPTED
     ).order_by("-at", "-id")
     held = held.annotate(accepted_from=Subquery(acceptance.values("from_value")[:1]))
-    released = 0
+    released = {}
     for before, findings in (
         (S.ACKNOWLEDGED, held.filter(accepted_from=S.ACKNOWLEDGED)),
         (S.OPEN, held.exclude(accepted_from=S.ACKNOWLEDGED)),
     ):
-        released += _record_and_update(
+        released[before] = _record_and_update(
             Finding.objects.filter(pk__in=findings.values("pk")),
             before,
             actor=actor,

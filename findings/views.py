@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -552,6 +553,17 @@ class ExceptionCreateView(LoginRequiredMixin, CreateView):
         return redirect("findings:exception-list")
 
 
+def revoked_summary(revoked) -> str:
+    if not revoked.released:
+        return "it held no findings"
+    parts = [f"{revoked.reopened:,} finding{pluralize(revoked.reopened)} reopened"]
+    if revoked.acknowledged:
+        parts.append(f"{revoked.acknowledged:,} back to acknowledged")
+    if revoked.held_by_others:
+        parts.append(f"{revoked.held_by_others:,} now held by other active exceptions")
+    return ", ".join(parts)
+
+
 class ExceptionRevokeView(LoginRequiredMixin, View):
     def post(self, request, pk):
         rule = get_object_or_404(ExceptionRule.objects.for_user(request.user), pk=pk)
@@ -560,10 +572,7 @@ class ExceptionRevokeView(LoginRequiredMixin, View):
         if rule.revoked_at:
             messages.info(request, f"Exception #{rule.pk} was already revoked.")
         else:
-            reopened = services.revoke_exception_rule(rule, actor=request.user)
+            revoked = services.revoke_exception_rule(rule, actor=request.user)
             triage_changed()
-            messages.success(
-                request,
-                f"Exception #{rule.pk} revoked; {reopened} finding{'s' if reopened != 1 else ''} reopened.",
-            )
+            messages.success(request, f"Exception #{rule.pk} revoked: {revoked_summary(revoked)}.")
         return redirect("findings:exception-list")

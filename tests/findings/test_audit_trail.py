@@ -42,7 +42,7 @@ def test_exception_rules_are_audited_when_created_and_revoked(cluster, team, adm
     )
     services.revoke_exception_rule(rule, actor=admin_user)
     events = AuditEvent.objects.filter(action__startswith="exception.").order_by("id")
-    assert [(e.action, e.details.get("accepted", e.details.get("released"))) for e in events] == [
+    assert [(e.action, e.details.get("accepted", e.details.get("reopened"))) for e in events] == [
         ("exception.created", 1),
         ("exception.revoked", 1),
     ]

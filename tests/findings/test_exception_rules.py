@@ -103,7 +103,7 @@ def test_revoking_a_rule_reopens_its_findings_with_history(scanned, team, admin_
     new_rule, accepted = services.create_exception_rule(
         rule(team, admin_user, namespace_pattern="payments"), actor=admin_user
     )
-    assert services.revoke_exception_rule(new_rule, actor=admin_user) == accepted
+    assert services.revoke_exception_rule(new_rule, actor=admin_user).released == accepted
     assert statuses()["web"] == S.OPEN
     assert Finding.objects.get(name="web", check_id="privileged-container").events.last().actor == admin_user
 
@@ -117,7 +117,8 @@ def test_revoking_a_rule_gives_acknowledged_findings_back_acknowledged(scanned, 
         actor=admin_user,
     )
     assert accepted == 2
-    assert services.revoke_exception_rule(new_rule, actor=admin_user) == 2
+    revoked = services.revoke_exception_rule(new_rule, actor=admin_user)
+    assert (revoked.reopened, revoked.acknowledged, revoked.held_by_others) == (1, 1, 0)
     web.refresh_from_db()
     legacy.refresh_from_db()
     assert (web.status, legacy.status) == (S.ACKNOWLEDGED, S.OPEN)
@@ -193,3 +194,20 @@ def test_a_second_rule_with_exactly_the_same_scope_is_refused(team, admin_user):
         rule(team, admin_user, check_ids=["privileged-container", "run-as-root"]), actor=admin_user
     )
     assert ExceptionRule.objects.count() == 2
+
+
+def test_a_finding_released_by_one_rule_is_taken_at_once_by_another_that_covers_it(scanned, team, admin_user):
+    broad, _ = services.create_exception_rule(
+        rule(team, admin_user, namespace_pattern="pay*", reason="broad"), actor=admin_user
+    )
+    narrow, accepted_by_narrow = services.create_exception_rule(
+        rule(team, admin_user, check_ids=["privileged-container"], label_selector={"tier": "frontend"}),
+        actor=admin_user,
+    )
+    assert accepted_by_narrow == 0  # the broad rule holds web already
+    revoked = services.revoke_exception_rule(broad, actor=admin_user)
+    web = Finding.objects.get(name="web", check_id="privileged-container")
+    assert (web.status, web.exception_rule_id) == (S.RISK_ACCEPTED, narrow.pk)
+    assert revoked.held_by_others == 1
+    assert revoked.released > 1
+    assert Finding.objects.get(name="legacy-billing", check_id="privileged-container").status == S.OPEN

@@ -161,7 +161,7 @@ def test_revoking_reopens_the_findings_it_accepted(client, cluster, admin_user):
     rule = a_rule(cluster, admin_user)
     client.force_login(admin_user)
     response = client.post(reverse("findings:exception-revoke", args=[rule.pk]), follow=True)
-    assert f"Exception #{rule.pk} revoked; 1 finding reopened." in response.text
+    assert f"Exception #{rule.pk} revoked: 1 finding reopened." in response.text
     assert '<span class="state state-revoked">revoked</span>' in response.text
     assert Finding.objects.get(check_id="privileged-container").status == FindingStatus.OPEN
 
