@@ -143,6 +143,10 @@ class ExceptionRuleForm(forms.ModelForm):
             key, sep, value = pair.partition("=")
             if not sep or not key.strip():
                 raise forms.ValidationError(f"“{pair.strip()}” is not key=value.")
+            if key.strip() in selector:
+                raise forms.ValidationError(
+                    f"“{key.strip()}” is given twice: an object has one value per label."
+                )
             selector[key.strip()] = value.strip()
         return selector
 

@@ -33,12 +33,13 @@ def create_exception_rule(
         raise RuleRefused(f"an exception can last at most {maximum} days")
     if rule.cluster_id and rule.cluster.team_id != rule.team_id:
         raise RuleRefused("the cluster belongs to another team")
-    narrowing_patterns = [
-        pattern
-        for pattern in (rule.namespace_pattern, rule.name_pattern)
-        if pattern and not matches_everything(pattern)
-    ]
-    if not (rule.check_ids or narrowing_patterns or rule.label_selector or rule.cluster_id):
+    # "*" and "**" match every name, as an empty pattern does: stored empty, one way to say it.
+    if matches_everything(rule.namespace_pattern or ""):
+        rule.namespace_pattern = ""
+    if matches_everything(rule.name_pattern or ""):
+        rule.name_pattern = ""
+    narrowing = rule.check_ids or rule.namespace_pattern or rule.name_pattern or rule.label_selector
+    if not (narrowing or rule.cluster_id):
         raise RuleRefused(
             "an exception must be narrower than everything: give a cluster, checks or a pattern "
             "(a pattern of only * matches everything)"

@@ -211,3 +211,14 @@ def test_a_finding_released_by_one_rule_is_taken_at_once_by_another_that_covers_
     assert revoked.held_by_others == 1
     assert revoked.released > 1
     assert Finding.objects.get(name="legacy-billing", check_id="privileged-container").status == S.OPEN
+
+
+def test_a_pattern_of_only_stars_is_stored_as_every_name_so_the_same_scope_is_recognised(team, admin_user):
+    first, _ = services.create_exception_rule(
+        rule(team, admin_user, check_ids=["run-as-root"], namespace_pattern="**"), actor=admin_user
+    )
+    assert first.namespace_pattern == ""
+    with pytest.raises(services.RuleRefused, match=f"exception #{first.pk} already covers exactly this"):
+        services.create_exception_rule(
+            rule(team, admin_user, check_ids=["run-as-root"], namespace_pattern="*"), actor=admin_user
+        )

@@ -147,6 +147,12 @@ def test_malformed_labels_are_explained(client, cluster, admin_user):
         },
     )
     assert "“app” is not key=value." in response.text
+    twice = client.post(
+        reverse("findings:exception-create"),
+        {"team": cluster.team_id, "labels": "app=web, app=api", "reason": "x", "owner": admin_user.pk},
+    )
+    assert "“app” is given twice: an object has one value per label." in twice.text
+    assert not ExceptionRule.objects.exists()
 
 
 def test_only_admins_create_exceptions(client, cluster, engineer, viewer):
