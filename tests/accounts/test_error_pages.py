@@ -135,6 +135,8 @@ def test_outside_a_request_the_log_filter_says_dash():
 def test_the_logging_settings_print_the_request_id(settings):
     assert "%(request_id)s" in settings.LOGGING["formatters"]["plain"]["format"]
     assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_id", "client_errors"]
+    # Django's own loggers go through that handler only (its DEBUG console printed tracebacks twice).
+    assert settings.LOGGING["loggers"]["django"] == {"handlers": [], "level": "INFO", "propagate": True}
 
 
 def test_a_refused_request_is_logged_in_one_line_and_a_server_error_with_its_traceback(

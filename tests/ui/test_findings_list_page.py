@@ -177,11 +177,10 @@ def test_a_page_past_the_end_or_not_a_number_shows_a_page_instead_of_an_error(cl
     assert last.status_code == 200
     assert "page 1 of" not in last.text
     assert ids_on(last.text)
-    for out_of_range in ("0", "-1"):  # as Django's Paginator.get_page reads them: the last page
-        assert ids_on(client.get(URL, {"status": "open", "page": out_of_range}).text) == ids_on(last.text)
-    first = client.get(URL, {"status": "open", "page": "abc"})
-    assert first.status_code == 200
-    assert ids_on(first.text) == ids_on(client.get(URL, {"status": "open"}).text)
+    for junk in ("0", "-1", "abc"):
+        first = client.get(URL, {"status": "open", "page": junk})
+        assert first.status_code == 200
+        assert ids_on(first.text) == ids_on(client.get(URL, {"status": "open"}).text), junk
 
 
 def test_filtering_through_htmx_returns_the_results_and_the_form_pushes_the_url(client, demo, demo_viewer):
