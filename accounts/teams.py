@@ -16,10 +16,18 @@ class MembershipRefused(Exception):
     """A change that cannot be made; the message is for the user."""
 
 
+# Bidirectional and other format controls would make a name display as something else.
+_HIDDEN_CONTROLS = {
+    chr(code) for code in (*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
 def create_team(name: str, *, actor) -> Team:
     name = " ".join(name.split())
     if not name:
         raise MembershipRefused("give the team a name")
+    if any(char in _HIDDEN_CONTROLS or not char.isprintable() for char in name):
+        raise MembershipRefused("a team name may not contain invisible or text-direction characters")
     if Team.objects.filter(name__iexact=name).exists():
         raise MembershipRefused(f"a team named {name} already exists")
     base = slugify(name)[:90] or "team"
@@ -34,10 +42,16 @@ def create_team(name: str, *, actor) -> Team:
 
 
 def add_member(team: Team, username: str, role: str, *, actor) -> Membership:
-    user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    username = username.strip()
+    users = get_user_model().objects.filter(is_active=True)
+    # Exact first; otherwise "Alice" finds "alice" when no other account differs only in case.
+    user = users.filter(username=username).first()
+    if user is None:
+        matches = list(users.filter(username__iexact=username)[:2])
+        user = matches[0] if len(matches) == 1 else None
     if user is None:
         raise MembershipRefused(
-            f"no active account is named “{username.strip()}”; a Rampart administrator creates accounts "
+            f"no active account is named “{username}”; a Rampart administrator creates accounts "
             "(Admin → Users)"
         )
     existing = Membership.objects.filter(team=team, user=user).first()

@@ -74,7 +74,10 @@ class TeamDetailView(TeamView):
     template_name = "accounts/team_detail.html"
 
     def get(self, request, pk):
-        return self._page(request, self.get_team(pk), MemberAddForm())
+        team = self.get_team(pk)
+        # A team without an admin (a superuser's new team): the first member added should be one.
+        has_admin = Membership.objects.filter(team=team, role=Role.ADMIN).exists()
+        return self._page(request, team, MemberAddForm(initial={} if has_admin else {"role": Role.ADMIN}))
 
     def _page(self, request, team, form, status=200):
         members = Membership.objects.filter(team=team).select_related("user").order_by("user__username")
@@ -90,7 +93,8 @@ class TeamDetailView(TeamView):
 
 
 class TeamMemberAddView(TeamDetailView):
-    http_method_names = ["post"]
+    def get(self, request, pk):  # the address of a refused form, reloaded or bookmarked: its page
+        return redirect("accounts:team-detail", pk=pk)
 
     def post(self, request, pk):
         team = self.get_team(pk, admin=True)
@@ -123,12 +127,13 @@ class TeamMemberRoleView(TeamMemberView):
             messages.error(request, "Choose viewer, engineer or admin.")
         else:
             try:
-                if teams.change_role(membership, form.cleaned_data["role"], actor=request.user):
-                    messages.success(
-                        request,
-                        f"{membership.user.get_username()} is now {membership.get_role_display().lower()} "
-                        f"in {membership.team.name}.",
-                    )
+                changed = teams.change_role(membership, form.cleaned_data["role"], actor=request.user)
+                state = "now" if changed else "already"
+                messages.success(
+                    request,
+                    f"{membership.user.get_username()} is {state} {membership.get_role_display().lower()} "
+                    f"in {membership.team.name}.",
+                )
             except teams.MembershipRefused as exc:
                 messages.error(request, _refused(exc))
         return redirect("accounts:team-detail", pk=pk)

@@ -122,3 +122,38 @@ def test_members_see_their_team_only_admins_change_it_and_other_teams_are_not_fo
     assert client.get(team_page(team)).status_code == 404
     assert "Payments" not in client.get(TEAMS).text
     assert Membership.objects.get(pk=membership.pk).role == Role.ENGINEER
+
+
+def test_names_that_display_as_something_else_are_refused(client):
+    root = make_user(None, username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    refused = client.post(TEAMS, {"name": "pay\u202eselcyc"})
+    assert "A team name may not contain invisible or text-direction characters." in refused.text
+    assert not Team.objects.exists()
+
+
+def test_a_new_team_asks_for_an_admin_first_and_warns_while_it_has_none(client, team):
+    root = make_user(None, username="root", is_superuser=True, is_staff=True)
+    empty = Team.objects.create(name="Search", slug="search")
+    make_user(None, username="alice")
+    client.force_login(root)
+    page = client.get(team_page(empty)).text
+    assert '<option value="admin" selected>Admin</option>' in page
+    client.post(reverse("accounts:team-member-add", args=[empty.pk]), {"username": "Alice", "role": "viewer"})
+    assert Membership.objects.get(team=empty).user.username == "alice"  # found despite the capital
+    assert "This team has no admin" in client.get(team_page(empty)).text
+
+
+def test_saving_an_unchanged_role_says_so_and_a_reloaded_refused_form_leads_back(
+    client, admin_user, team, viewer
+):
+    client.force_login(admin_user)
+    membership = Membership.objects.get(user=viewer, team=team)
+    same = client.post(
+        reverse("accounts:team-member-role", args=[team.pk, membership.pk]), {"role": "viewer"}, follow=True
+    )
+    assert "vera is already viewer in Payments." in same.text
+    assert not AuditEvent.objects.filter(action="membership.role_changed").exists()
+    reloaded = client.get(reverse("accounts:team-member-add", args=[team.pk]))
+    assert reloaded.status_code == 302
+    assert reloaded["Location"] == team_page(team)
