@@ -373,6 +373,9 @@ def _evidence_value(evidence) -> str:
 class FindingActionView(LoginRequiredMixin, View):
     """Base of POST actions on one finding: the engineer role in its cluster's team."""
 
+    def get(self, request, pk):  # the address of a refused form, reloaded or bookmarked: the finding
+        return redirect("findings:finding-detail", pk=pk)
+
     def get_finding(self, pk) -> Finding:
         finding = get_object_or_404(
             Finding.objects.for_user(self.request.user).select_related("cluster", "assignee"), pk=pk

@@ -125,6 +125,12 @@ def test_a_refused_risk_acceptance_keeps_the_reason_and_date_that_were_typed(cli
     assert f'value="{too_late}"' in response.text
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN
+    # The browser now shows the form's address; opening it again leads to the finding, not a 405.
+    again = client.get(reverse("findings:finding-status", args=[finding.pk]))
+    assert (again.status_code, again["Location"]) == (
+        302,
+        reverse("findings:finding-detail", args=[finding.pk]),
+    )
 
 
 def test_the_status_actions_offer_what_the_transition_table_allows(client, cluster, engineer):
