@@ -43,7 +43,8 @@ class NotificationEndpointForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if teams is not None:  # Rampart's page: only the teams the user administers
             self.fields["team"].queryset = teams
-            self.fields["team"].empty_label = None
+            # One team: chosen already. Several: the admin chooses (no team picked by the alphabet).
+            self.fields["team"].empty_label = None if len(teams) == 1 else "Choose a team…"
         if self.instance.pk:
             self.fields["team"].disabled = True  # an endpoint never moves to another team
 

@@ -43,7 +43,10 @@ def save_endpoint(
     with transaction.atomic():
         endpoint.save()
         action = "notification_endpoint.created" if created else "notification_endpoint.updated"
-        audit.record(action, actor=actor, target=endpoint, request=request, fields=sorted(changed))
+        details = {"fields": sorted(changed)}
+        if "enabled" in changed:
+            details["enabled"] = endpoint.enabled  # paused or resumed, readable in the log
+        audit.record(action, actor=actor, target=endpoint, request=request, **details)
     return endpoint
 
 

@@ -88,6 +88,8 @@ def test_a_paused_endpoint_is_sent_nothing_and_the_log_shows_what_was_sent(
     assert not NotificationDelivery.objects.exists()
 
     client.post(reverse("notifications:toggle", args=[webhook.pk]))
+    toggles = AuditEvent.objects.filter(action="notification_endpoint.updated").order_by("id")
+    assert [event.details["enabled"] for event in toggles] == [False, True]  # paused, then resumed
     notify_scan_finished(scan_snapshot(cluster, as_yaml(deployment("db", privileged=True))))
     delivery = NotificationDelivery.objects.get()
     assert delivery.event == NotificationEvent.NEW_FINDINGS
@@ -119,3 +121,15 @@ def test_only_admins_see_the_page_and_only_their_teams_endpoints(client, viewer,
     assert client.get(reverse("notifications:edit", args=[webhook.pk])).status_code == 404
     assert client.post(reverse("notifications:delete", args=[webhook.pk])).status_code == 404
     assert NotificationEndpoint.objects.filter(pk=webhook.pk).exists()
+
+
+def test_an_admin_of_several_teams_chooses_the_team(client, admin_user, other_team):
+    from accounts.models import Membership, Role
+
+    Membership.objects.create(team=other_team, user=admin_user, role=Role.ADMIN)
+    client.force_login(admin_user)
+    page = client.get(PAGE).text
+    assert '<option value="" selected>Choose a team…</option>' in page
+    refused = client.post(PAGE, {"name": "x", "kind": "webhook", "url": "https://hooks.example.com/x"})
+    assert refused.status_code == 400
+    assert not NotificationEndpoint.objects.exists()
