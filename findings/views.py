@@ -33,6 +33,7 @@ from findings.forms import (
 from findings.models import ExceptionRule, Finding, FindingStatus
 from findings.querysets import cached_open_counts_by_check, estimated_count, severity_rank, triage_changed
 from findings.summary import FRAMEWORKS, frameworks_of
+from posture.context_processors import first_steps
 from posture.models import Cluster
 from posture.paging import ForgivingPaginationMixin
 from posture.scanning.checks import load_catalogue
@@ -224,6 +225,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             status_actions=STATUS_ACTIONS,
             bulk_actions=BulkActionForm.base_fields["action"].choices,
             namespace_choices=self.namespace_choices() if not _is_partial(self.request) else [],
+            **(first_steps(self.request.user) if not clusters else {}),
             count_exact=getattr(context.get("paginator"), "exact", True),
             **triage_context.as_context(),
         )

@@ -29,12 +29,13 @@ from django.views.decorators.vary import vary_on_headers
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
 from accounts import once
-from accounts.models import Membership, Role
+from accounts.models import Role
 from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
 from posture import services
+from posture.context_processors import first_steps
 from posture.forms import ClusterForm, IngestTokenForm, SnapshotUploadForm
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger
 from posture.scanning.checks import load_catalogue
@@ -100,14 +101,6 @@ class PartialMixin:
 
 
 # --- Overview -----------------------------------------------------------------------
-
-
-def first_steps(user) -> dict:
-    """What the pages without clusters offer next: register one, create a team, or ask to join one."""
-    return {
-        "can_create": teams_with_role(user, Role.ADMIN).exists(),
-        "in_a_team": Membership.objects.filter(user=user).exists(),
-    }
 
 
 @method_decorator(vary_on_headers("HX-Request"), name="dispatch")

@@ -45,7 +45,8 @@ def test_an_admin_adds_an_existing_user_who_then_sees_the_teams_clusters(client,
     make_cluster(team, name="prod-eu")
     newcomer = make_user(None, username="alice")
     client.force_login(newcomer)
-    assert "You are not in a team yet: ask a team admin to add you" in client.get("/").text
+    for page in ("/", "/clusters/", "/findings/"):
+        assert "You are not in a team yet: ask a team admin to add you" in client.get(page).text, page
     assert "prod-eu" not in client.get("/clusters/").text
 
     client.force_login(admin_user)
