@@ -1,3 +1,4 @@
+import re
 from datetime import date, datetime, time, timedelta
 
 import django_filters
@@ -9,6 +10,13 @@ from findings.summary import FRAMEWORKS, frameworks_of
 from posture.api.filters import IdFilter
 from posture.models import Cluster
 from posture.scanning.checks.registry import Category, Severity
+
+# An object as the findings list writes it, "Deployment shop/web [app]", or as scan_manifests
+# does, "Deployment/shop/web": kind and container optional, the namespace empty for cluster scope.
+OBJECT_REFERENCE = re.compile(
+    r"^(?:(?P<kind>[A-Za-z][A-Za-z0-9]*)[ /]\s*)?(?P<namespace>[^\s/]*)/(?P<name>[^\s/\[]+)"
+    r"(?:\s*\[(?P<container>[^\]]*)\])?$"
+)
 
 
 def _start_of(day) -> datetime:
@@ -62,11 +70,15 @@ class FindingFilterSet(django_filters.FilterSet):
             | Q(message__icontains=value)
             | Q(cluster_id__in=Cluster.objects.filter(name__icontains=value).values("pk"))
         )
-        # The list shows objects as "Kind namespace/name": a search pasted from it finds them.
-        last_word = value.split()[-1]
-        if "/" in last_word:
-            namespace, _, object_name = last_word.rpartition("/")
-            matches |= Q(namespace=namespace, name__icontains=object_name)
+        reference = OBJECT_REFERENCE.match(value)
+        if reference:  # pasted from the Object column, or from scan_manifests' output
+            parts = reference.groupdict()
+            found = Q(namespace__iexact=parts["namespace"], name__icontains=parts["name"])
+            if parts["kind"]:
+                found &= Q(kind__iexact=parts["kind"])
+            if parts["container"]:
+                found &= Q(container__iexact=parts["container"])
+            matches |= found
         return queryset.filter(matches)
 
     def in_framework(self, queryset, name, value):

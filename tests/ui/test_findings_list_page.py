@@ -87,6 +87,18 @@ def test_search_finds_what_the_object_column_shows_and_cluster_names(client, dem
     shown = f"Deployment {some.namespace}/{some.name}"  # as the Object column writes it
     pks = ids_on(client.get(URL, {"q": shown, "check_id": some.check_id}).text)
     assert some.pk in pks
+    for pasted in (
+        f"{shown} [{some.container}]" if some.container else shown,  # the whole cell
+        f"deployment {some.namespace.upper()}/{some.name}",  # kind and namespace in any case
+        f"Deployment/{some.namespace}/{some.name}",  # as scan_manifests prints it
+    ):
+        found = Finding.objects.filter(
+            pk__in=ids_on(client.get(URL, {"q": pasted, "check_id": some.check_id}).text)
+        )
+        assert some.pk in found.values_list("pk", flat=True), pasted
+        assert set(found.values_list("kind", flat=True)) == {"Deployment"}, (
+            pasted
+        )  # a Service of that name is not
     assert all(
         (finding.namespace, finding.name) == (some.namespace, some.name)
         or some.name in finding.name
