@@ -12,7 +12,7 @@ from posture.api.throttling import ThrottleFirstMixin
 from posture.api.views import ID
 from posture.models import NotificationAttempt, NotificationDelivery, NotificationEndpoint, NotificationEvent
 from posture.notifications import service
-from posture.notifications.delivery import Undeliverable, check_url
+from posture.notifications.delivery import url_refusal
 
 
 class NotificationEndpointSerializer(serializers.ModelSerializer):
@@ -56,12 +56,9 @@ class NotificationEndpointSerializer(serializers.ModelSerializer):
         return team
 
     def validate_url(self, url):
-        try:
-            check_url(url)
-        except Undeliverable as exc:
-            raise serializers.ValidationError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
-        except Exception:  # noqa: S110 - a host that does not resolve yet is allowed; delivery retries
-            pass
+        refusal = url_refusal(url)
+        if refusal:
+            raise serializers.ValidationError(refusal)
         return url
 
     def validate(self, attrs):

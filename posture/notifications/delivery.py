@@ -99,6 +99,18 @@ def check_url(url: str) -> str:
     return url
 
 
+def url_refusal(url: str) -> str | None:
+    """Why a webhook URL can never be used, as a sentence for the form that took it; None if it may
+    be. A host name that does not resolve yet is allowed: delivery retries."""
+    try:
+        check_url(url)
+    except Undeliverable as exc:
+        return f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+    except Exception:  # noqa: S110 - not resolving (yet) is no reason to refuse
+        pass
+    return None
+
+
 class _Transient(Exception):
     pass
 

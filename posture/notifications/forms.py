@@ -7,7 +7,7 @@ takes them and never renders them back.
 from django import forms
 
 from posture.models import NotificationEndpoint, NotificationEvent
-from posture.notifications.delivery import Undeliverable, check_url
+from posture.notifications.delivery import url_refusal
 
 
 class NotificationEndpointForm(forms.ModelForm):
@@ -52,11 +52,7 @@ class NotificationEndpointForm(forms.ModelForm):
         url = self.cleaned_data.get("url") or ""
         if not url and not self.instance.pk:
             raise forms.ValidationError("Give the webhook URL.")
-        if url:
-            try:
-                check_url(url)
-            except Undeliverable as exc:
-                raise forms.ValidationError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
-            except Exception:  # noqa: S110 - a name that does not resolve yet is allowed; delivery retries
-                pass
+        refusal = url_refusal(url) if url else None
+        if refusal:
+            raise forms.ValidationError(refusal)
         return url
