@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet, PermissionDenied
-from django.db import connection, connections
-from django.db.models import Avg, CharField, Count, OuterRef, Subquery, Sum
-from django.db.models.functions import Cast, TruncDate
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -34,7 +34,7 @@ from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
-from posture import services
+from posture import score_history, services
 from posture.context_processors import first_steps
 from posture.forms import ClusterForm, IngestTokenForm, SnapshotUploadForm
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger
@@ -42,7 +42,7 @@ from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.registry import Category, Severity
 
 SEVERITIES = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
-SCORED = [ScanStatus.SUCCEEDED, ScanStatus.PARTIAL]
+SCORED = score_history.SCORED
 # The summary fields that lists of clusters show; per-kind and per-namespace detail stays in the database.
 LIST_SCAN_FIELDS = (
     "id", "status", "created_at", "finished_at", "grade", "score", "findings_count",
@@ -122,30 +122,24 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         return context
 
     def trends(self, clusters: list, days: int, now) -> dict:
-        """A daily score per cluster from the summary rows: sparklines and the fleet's line."""
+        """Each cluster's score at the end of each day (posture.score_history): sparklines and the
+        fleet's line."""
         ids = [cluster.pk for cluster in clusters]
         first_day = timezone.localdate(now) - timedelta(days=days - 1)
-        start = timezone.make_aware(datetime.combine(first_day, time.min))
         calendar = [first_day + timedelta(days=n) for n in range(days)]
-        keys = [day.isoformat() for day in calendar]
         newest = max((cluster.last_scan_id or 0 for cluster in clusters), default=0)
-        scores = cached_daily_scores(ids, start, version=str(newest))
-        by_day = defaultdict(list)
-        for per_day in scores.values():
-            for day, score in per_day.items():
-                if score is not None:
-                    by_day[day].append(score)
-        fleet = [sum(by_day[key]) / len(by_day[key]) if by_day.get(key) else None for key in keys]
+        scores = cached_daily_scores(ids, calendar, version=str(newest))
+        fleet = score_history.fleet_average(scores, days)
         # A sparkline is 120 px wide: 90 daily points become 30 three-day averages.
         bucket = max(1, days // 30)
         urls = (
             reverse("posture:cluster-detail", args=[0]).removesuffix("0/"),
             reverse("findings:finding-list"),
         )
-        rows = []
-        for cluster in clusters:
-            per_day = scores.get(cluster.id, {})
-            rows.append(_overview_row(cluster, [per_day.get(key) for key in keys], bucket, days, urls))
+        rows = [
+            _overview_row(cluster, scores.get(cluster.id, [None] * days), bucket, days, urls)
+            for cluster in clusters
+        ]
         return {
             "days": days,
             "rows": rows,
@@ -249,42 +243,20 @@ def _overview_row(cluster, series: list, bucket: int, days: int, urls: tuple[str
     }
 
 
-def cached_daily_scores(cluster_ids: list[int], start, *, version: str) -> dict[int, dict[str, float]]:
-    """{cluster id: {ISO day: average score}} of the scored scans since ``start``, kept for five minutes.
+def cached_daily_scores(cluster_ids: list[int], days: list, *, version: str) -> dict[int, list]:
+    """score_history.daily_scores, kept for five minutes.
 
     ``version`` changes whenever the answer may: a finished scan moves a cluster's ``last_scan_id``,
     and a new day moves the window. Keyed by the database too (one cache may serve several).
     """
-    scope = repr((connection.settings_dict["NAME"], sorted(cluster_ids), start.isoformat(), version))
+    window = (days[0].isoformat(), len(days))
+    scope = repr((connection.settings_dict["NAME"], sorted(cluster_ids), window, version))
     key = "posture:daily-scores:" + hashlib.sha256(scope.encode()).hexdigest()
     scores = cache.get(key)
     if scores is None:
-        # Days as ISO strings: thousands of summary rows need no date conversion on the way out.
-        daily = (
-            Scan.objects.filter(cluster_id__in=cluster_ids, status__in=SCORED, created_at__gte=start)
-            .order_by()
-            .annotate(day=Cast(TruncDate("created_at"), output_field=CharField()))
-            .values_list("cluster_id", "day")
-            .annotate(score=Avg("score"))
-        )
-        scores = defaultdict(dict)
-        for cluster_id, day, score in _raw_rows(daily):
-            scores[cluster_id][day] = score
-        scores = dict(scores)
+        scores = score_history.daily_scores(cluster_ids, days)
         cache.set(key, scores, 300)
     return scores
-
-
-def _raw_rows(queryset) -> list[tuple]:
-    """The rows of a values_list query as the database driver returns them: thousands of summary rows
-    skip the ORM's per-value converters (the SQL is the ORM's, so it stays portable)."""
-    try:
-        sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:
-        return []
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _buckets(series: list, size: int) -> list:

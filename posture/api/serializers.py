@@ -240,14 +240,17 @@ class CheckSerializer(serializers.Serializer):
 class TrendPointSerializer(serializers.Serializer):
     bucket = serializers.DateField(help_text="First day of the day or week.")
     score = serializers.FloatField(
-        allow_null=True, help_text="Mean of the clusters' last scores in the bucket."
+        allow_null=True,
+        help_text="Mean of the clusters' scores at the end of the bucket: each one's last scored scan.",
     )
     open_by_severity = serializers.DictField(child=serializers.IntegerField())
     open_total = serializers.IntegerField()
     new = serializers.IntegerField()
     resolved = serializers.IntegerField()
     mean_time_to_resolve_hours = serializers.FloatField(allow_null=True)
-    clusters = serializers.IntegerField(help_text="Clusters with a finished scan in the bucket.")
+    clusters = serializers.IntegerField(
+        help_text="Clusters scored by the end of the bucket (a scan in it or an earlier one carried forward)."
+    )
 
 
 class TrendsSerializer(serializers.Serializer):

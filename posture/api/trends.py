@@ -2,14 +2,13 @@
 
 Only mean time to resolve reads findings (resolved ones, in the window). Every
 other number comes from Scan rows: the state of a cluster in a bucket is its
-last finished scan up to the end of that bucket (carried forward across buckets
-without a scan), so a cluster scanned weekly does not drop out of daily fleet
-totals on the days between.
+last scored scan up to the end of that bucket, carried forward across buckets
+without a scan (posture.score_history, the rule the overview draws by too).
 """
 
 import hashlib
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import Avg, DurationField, ExpressionWrapper, F, OuterRef, Subquery
@@ -19,60 +18,44 @@ from django.utils import timezone
 from findings.models import Finding, FindingStatus
 from findings.querysets import estimated_count
 from findings.summary import grade_for
+from posture import score_history
 from posture.models import Scan, ScanStatus
 
-FINISHED_OK = [ScanStatus.SUCCEEDED, ScanStatus.PARTIAL]
 
-
-def _bucket_of(moment: datetime, bucket: str) -> date:
-    day = moment.astimezone(UTC).date()
+def _bucket_of(day: date, bucket: str) -> date:
     return day - timedelta(days=day.weekday()) if bucket == "week" else day
 
 
 def _buckets(since: date, until: date, bucket: str) -> list[date]:
     step = timedelta(days=7 if bucket == "week" else 1)
-    current, found = _bucket_of(datetime.combine(since, time(), UTC), bucket), []
+    current, found = _bucket_of(since, bucket), []
     while current <= until:
         found.append(current)
         current += step
     return found
 
 
+STATE_FIELDS = ("score", "counts_by_severity")
+
+
 def series(clusters, scope: str, *, bucket: str = "day", days: int = 30, now: datetime | None = None) -> dict:
+    """The fleet's state at the end of each bucket, by score_history's rule, with what moved in it."""
     now = now or timezone.now()
-    until = now.astimezone(UTC).date()
+    until = timezone.localdate(now)
     since = until - timedelta(days=days - 1)
-    since_at = datetime.combine(_bucket_of(datetime.combine(since, time(), UTC), bucket), time(), UTC)
+    since_at = score_history.start_of(_bucket_of(since, bucket))
     cluster_ids = list(clusters.values_list("pk", flat=True))
 
-    # Each cluster's state when the window opens: its last good scan before it.
-    state: dict[int, tuple] = {}
-    before = (
-        Scan.objects.filter(cluster=OuterRef("pk"), status__in=FINISHED_OK, finished_at__lt=since_at)
-        .order_by("-finished_at", "-id")
-        .values("pk")[:1]
-    )
-    previous = [
-        pk for pk in clusters.annotate(previous=Subquery(before)).values_list("previous", flat=True) if pk
-    ]
-    for cluster_id, score, counts in Scan.objects.filter(pk__in=previous).values_list(
-        "cluster_id", "score", "counts_by_severity"
-    ):
-        state[cluster_id] = (score, counts or {})
-
+    state = score_history.standing_before(cluster_ids, since_at, STATE_FIELDS)
     last_in_bucket: dict[date, dict[int, tuple]] = defaultdict(dict)
     new: Counter = Counter()
     resolved: Counter = Counter()
-    rows = (
-        Scan.objects.filter(cluster_id__in=cluster_ids, status__in=FINISHED_OK, finished_at__gte=since_at)
-        .order_by("finished_at", "id")
-        .values_list(
-            "cluster_id", "finished_at", "score", "counts_by_severity", "new_count", "resolved_count"
-        )
-    )
-    for cluster_id, finished_at, score, counts, new_count, resolved_count in rows.iterator(chunk_size=2000):
-        key = _bucket_of(finished_at, bucket)
-        last_in_bucket[key][cluster_id] = (score, counts or {})
+    moves = ("new_count", "resolved_count")
+    for cluster_id, day, score, counts, new_count, resolved_count in score_history.scans_since(
+        cluster_ids, since_at, STATE_FIELDS + moves
+    ):
+        key = _bucket_of(day, bucket)
+        last_in_bucket[key][cluster_id] = (score, counts)
         new[key] += new_count
         resolved[key] += resolved_count
 
@@ -83,7 +66,7 @@ def series(clusters, scope: str, *, bucket: str = "day", days: int = 30, now: da
         scores = [score for score, _ in state.values() if score is not None]
         by_severity: Counter = Counter()
         for _, counts in state.values():
-            by_severity.update({severity: int(count) for severity, count in counts.items()})
+            by_severity.update({severity: int(count) for severity, count in (counts or {}).items()})
         points.append(
             {
                 "bucket": key,
@@ -106,7 +89,7 @@ def _mean_time_to_resolve(cluster_ids: list[int], since_at: datetime, bucket: st
             cluster_id__in=cluster_ids, status=FindingStatus.RESOLVED, resolved_at__gte=since_at
         )
         .order_by()
-        .annotate(bucket=trunc("resolved_at", tzinfo=UTC))
+        .annotate(bucket=trunc("resolved_at", tzinfo=timezone.get_current_timezone()))
         .values("bucket")
         .annotate(
             mean=Avg(ExpressionWrapper(F("resolved_at") - F("first_seen_at"), output_field=DurationField()))

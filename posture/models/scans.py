@@ -103,7 +103,11 @@ class Scan(models.Model):
                 name="scan_one_active_per_cluster",
             )
         ]
-        indexes = [models.Index(fields=["cluster", "-created_at"], name="scan_cluster_created")]
+        indexes = [
+            models.Index(fields=["cluster", "-created_at"], name="scan_cluster_created"),
+            # Trends read where each cluster stood at a moment: its last scan finished by then.
+            models.Index(fields=["cluster", "finished_at"], name="scan_cluster_finished"),
+        ]
 
     def __str__(self) -> str:
         return f"scan #{self.pk} of {self.cluster_id} ({self.status})"

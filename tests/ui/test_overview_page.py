@@ -1,8 +1,10 @@
 import re
+from datetime import datetime, time, timedelta
 
 from django.urls import reverse
+from django.utils import timezone
 
-from posture.models import ScanStatus
+from posture.models import Cluster, Scan, ScanStatus
 from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
 from tests.ui.conftest import htmx
 
@@ -92,7 +94,7 @@ def test_the_overview_does_not_query_per_cluster(client, team, viewer, django_as
     for n in range(6):
         scan_snapshot(make_cluster(team, name=f"c{n}"), as_yaml(deployment("web", privileged=True)))
     client.force_login(viewer)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("home"))
     assert response.text.count('<svg class="chart spark"') == 6
 
@@ -147,3 +149,51 @@ def test_the_overview_follows_triage_without_waiting_for_the_next_scan(
     client.force_login(viewer)
     page = client.get(reverse("home")).text
     assert f'<p class="tile-value">{open_now.count()}</p>' in page
+
+
+def _scored(cluster, days_ago: int, score: float, *, hours: int = 12):
+    """A finished scan with only its summary row, at ``hours`` past midnight ``days_ago`` days back."""
+    day = timezone.localdate() - timedelta(days=days_ago)
+    at = timezone.make_aware(datetime.combine(day, time(hour=hours)))
+    scan = Scan.objects.create(
+        cluster=cluster,
+        status=ScanStatus.SUCCEEDED,
+        created_at=at,
+        started_at=at,
+        finished_at=at,
+        score=score,
+    )
+    Cluster.objects.filter(pk=cluster.pk).update(last_scan=scan)
+    return scan
+
+
+def test_each_day_of_a_trend_is_where_the_clusters_stood_that_evening(client, team, viewer):
+    """A cluster scanned weekly neither drops out of the fleet's line between its scans nor counts alone
+    on the day it is scanned; a day scanned twice ends on the second scan, as the score tile does."""
+    daily = make_cluster(team, name="daily")
+    weekly = make_cluster(team, name="weekly")
+    _scored(weekly, 40, 50.0)  # before the 30-day window: where the weekly cluster stood when it opened
+    _scored(weekly, 5, 40.0)
+    for days_ago in range(10, 0, -1):
+        _scored(daily, days_ago, 90.0)
+    _scored(daily, 0, 60.0, hours=0)
+    _scored(daily, 0, 80.0, hours=0)  # the same day, later (created second, same minute: the id decides)
+
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    assert "Average fleet score over the last 30 days: from 50.0 to 60.0" in page  # (80 + 40) / 2 today
+    assert "daily over the last 30 days: from 90.0 to 80.0" in page
+    assert "weekly over the last 30 days: from 50.0 to 40.0" in page
+    weekly_row = page.split(">weekly</a>")[1].split("</tr>")[0]
+    assert "▼ 10.0" in weekly_row
+    # A day when only the daily cluster was scanned still averages both: (90 + 40) / 2.
+    three_days_ago = timezone.localdate() - timedelta(days=3)
+    assert f"<title>{three_days_ago.isoformat()}: 65</title>" in page
+    # The API's trends draw the same line, day by day.
+    points = client.get("/api/v1/trends/", {"days": 30}).json()["points"]
+    drawn = dict(
+        re.findall(r"<title>(\d{4}-\d\d-\d\d): ([\d.]+)</title>", page.split('class="chart line"')[1])
+    )
+    served = {point["bucket"]: point["score"] for point in points if point["score"] is not None}
+    assert {day: float(score) for day, score in drawn.items()} == served
+    assert len(served) == 30
