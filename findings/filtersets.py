@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from findings.models import Finding, FindingStatus
 from findings.summary import FRAMEWORKS, frameworks_of
-from posture.api.filters import IdFilter
+from posture.api.filters import IdFilter, StrictBooleanFilter
 from posture.models import Cluster
 from posture.scanning.checks.registry import Category, Severity
 
@@ -50,7 +50,7 @@ class FindingFilterSet(django_filters.FilterSet):
         label="Exception rule",
         help_text="Held by this exception rule (its id).",
     )
-    overdue = django_filters.BooleanFilter(method="past_due", label="Overdue")
+    overdue = StrictBooleanFilter(method="past_due", label="Overdue", help_text="true or false.")
     first_seen_after = django_filters.DateFilter(method="seen_after", label="First seen on or after")
     first_seen_before = django_filters.DateFilter(method="seen_before", label="First seen on or before")
     q = django_filters.CharFilter(method="search", label="Search")

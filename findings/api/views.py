@@ -192,7 +192,11 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
                 values = value if isinstance(value, list) else [value]
                 if any(isinstance(item, dict | list) for item in values):
                     raise ValidationError({"filter": {name: ["Give a value or a list of values."]}})
-                query.setlist(name, ["" if item is None else str(item)[:1000] for item in values])
+                # In a list's query string an empty value is an unused form field; in a bulk change
+                # it would select every finding instead of the few its sender had in mind.
+                if not values or any(item is None or not str(item).strip() for item in values):
+                    raise ValidationError({"filter": {name: ["Give a value, or leave this filter out."]}})
+                query.setlist(name, [str(item)[:1000] for item in values])
             filterset = FindingFilterSet(data=query, queryset=visible, request=request)
             if not filterset.is_valid():
                 raise ValidationError({"filter": filterset.errors})

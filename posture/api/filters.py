@@ -2,7 +2,7 @@
 
 from django import forms
 from django.db import models
-from django_filters import NumberFilter
+from django_filters import Filter, NumberFilter
 from django_filters.rest_framework import DjangoFilterBackend, FilterSet
 
 # Row ids are 64-bit: a larger number can name no row, and SQLite cannot even bind it
@@ -19,6 +19,31 @@ class IdFilter(NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.Field):
+    """Yes or no as people and HTTP libraries write it; anything else is invalid input, never "no filter".
+
+    django-filter's own boolean reads an unknown value (PHP's ``1``, ``yes``) as empty, which drops
+    the filter: a bulk change meant for the overdue findings would reach every finding.
+    """
+
+    TRUE = frozenset({"true", "1", "yes", "on"})
+    FALSE = frozenset({"false", "0", "no", "off"})
+
+    def to_python(self, value):
+        text = str(value).strip().lower() if value is not None else ""
+        if not text:
+            return None
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Give true or false.", code="invalid")
+
+
+class StrictBooleanFilter(Filter):
+    field_class = StrictBooleanField
 
 
 class IdFilterSet(FilterSet):

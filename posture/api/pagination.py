@@ -164,7 +164,10 @@ class KeysetPagination(BasePagination):
         if field != "id":
             value = cursor.get("v")
             if value is not None:
-                parsed = parse_datetime(value) if isinstance(value, str) else None
+                try:  # well-formed but impossible ("2026-13-45", "+99:00") raises rather than None
+                    parsed = parse_datetime(value) if isinstance(value, str) else None
+                except ValueError:
+                    parsed = None
                 if parsed is None:
                     raise invalid
                 cursor["v"] = parsed

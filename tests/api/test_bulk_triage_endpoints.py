@@ -81,6 +81,42 @@ def test_a_misspelt_filter_key_is_refused_rather_than_selecting_everything(api, 
     assert Finding.objects.filter(status="open").count() == 3
 
 
+@pytest.mark.parametrize(
+    "selection",
+    [{"overdue": 1}, {"overdue": "yes"}, {"overdue": "TRUE"}],
+    ids=["one", "yes", "upper-case"],
+)
+def test_overdue_reads_yes_as_people_and_libraries_write_it(api, engineer, cluster, selection):
+    make_findings(cluster, 3)
+    make_findings(cluster, 2, due_at=timezone.now() - timedelta(days=1))
+    response = api(engineer).post("/api/v1/findings/bulk-acknowledge/", {"filter": selection})
+    assert response.json() == {"matched": 2, "changed": 2, "refused": 0}
+    assert Finding.objects.filter(status="open").count() == 3
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        {"overdue": "maybe"},
+        {"overdue": 2},
+        {"severity": []},
+        {"cluster": ""},
+        {"check_id": None},
+        {"q": "   "},
+        {"status": ["open", ""]},
+    ],
+    ids=["maybe", "two", "no-severities", "empty-cluster", "null-check", "blank-search", "one-blank"],
+)
+def test_a_filter_value_that_selects_nothing_in_particular_is_refused_not_read_as_everything(
+    api, engineer, cluster, selection
+):
+    make_findings(cluster, 3)
+    response = api(engineer).post("/api/v1/findings/bulk-acknowledge/", {"filter": selection})
+    error = assert_error(response, 400, "invalid")
+    assert set(error["fields"]["filter"]) == set(selection)
+    assert Finding.objects.filter(status="open").count() == 3
+
+
 def test_bulk_triage_is_refused_when_the_selection_reaches_a_team_where_you_only_view(
     api, engineer, cluster, other_team
 ):

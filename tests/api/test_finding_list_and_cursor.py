@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from findings.models import Finding
+from posture.api.pagination import _encode
 from tests.api.helpers import assert_error, make_findings
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +76,22 @@ def test_bad_filters_cursors_and_orderings_are_invalid_input(api, viewer, cluste
     assert_error(client.get("/api/v1/findings/", {"ordering": "message"}), 400, "invalid")
     assert_error(client.get("/api/v1/findings/", {"page_size": "lots"}), 400, "invalid")
     assert_error(client.get("/api/v1/findings/", {"cluster": "abc"}), 400, "invalid")
+    assert_error(client.get("/api/v1/findings/", {"overdue": "maybe"}), 400, "invalid")
+    for impossible in ("2026-13-45T00:00:00", "2026-01-01T00:00:00+99:00"):
+        cursor = _encode({"o": "-last_seen_at", "id": 1, "v": impossible})
+        response = client.get("/api/v1/findings/", {"cursor": cursor, "ordering": "-last_seen_at"})
+        assert_error(response, 400, "invalid")
+
+
+def test_overdue_takes_yes_and_no_as_libraries_write_them(api, viewer, cluster):
+    make_findings(cluster, 3)
+    make_findings(cluster, 2, due_at=timezone.now() - timedelta(days=1))
+    client = api(viewer)
+    for yes in ("true", "True", "1", "yes", "on"):
+        assert len(client.get("/api/v1/findings/", {"overdue": yes}).json()["results"]) == 2, yes
+    for no in ("false", "0", "no", "OFF"):
+        assert len(client.get("/api/v1/findings/", {"overdue": no}).json()["results"]) == 3, no
+    assert len(client.get("/api/v1/findings/", {"overdue": ""}).json()["results"]) == 5
 
 
 def test_a_cursor_of_another_ordering_is_refused(api, viewer, cluster):
