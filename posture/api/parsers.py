@@ -33,6 +33,9 @@ def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
 
 
+MAX_DEPTH = 64  # no request Rampart takes nests deeper than a handful of levels
+
+
 class LimitedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         import io
@@ -40,10 +43,18 @@ class LimitedJSONParser(JSONParser):
         request = (parser_context or {}).get("request")
         declared = declared_length(request._request) if request is not None else None
         body = read_limited(stream, settings.DATA_UPLOAD_MAX_MEMORY_SIZE, declared) if stream else b""
-        data = super().parse(io.BytesIO(body), media_type, parser_context)
-        if not storable(data):
-            raise ParseError("Text may not contain NUL characters or unpaired surrogates.")
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:  # a few KB of "[" nest past what the json module can read
+            raise ParseError(_TOO_DEEP) from None
+        refusal = _refusal(data)
+        if refusal:
+            raise ParseError(refusal)
         return data
+
+
+_TOO_DEEP = f"The JSON is nested more than {MAX_DEPTH} levels deep."
+_NOT_TEXT = "Text may not contain NUL characters or unpaired surrogates."
 
 
 def storable_text(text: str) -> bool:
@@ -57,13 +68,20 @@ def storable_text(text: str) -> bool:
     return True
 
 
-def storable(value, depth: int = 0) -> bool:
-    if depth > 64:
-        return False
+def _refusal(value, depth: int = 0) -> str | None:
+    """Why a parsed body cannot be taken, or None."""
+    if depth > MAX_DEPTH:
+        return _TOO_DEEP
     if isinstance(value, str):
-        return storable_text(value)
+        return None if storable_text(value) else _NOT_TEXT
     if isinstance(value, dict):
-        return all(storable_text(str(key)) and storable(item, depth + 1) for key, item in value.items())
+        for key, item in value.items():
+            refusal = (None if storable_text(str(key)) else _NOT_TEXT) or _refusal(item, depth + 1)
+            if refusal:
+                return refusal
     if isinstance(value, list):
-        return all(storable(item, depth + 1) for item in value)
-    return True
+        for item in value:
+            refusal = _refusal(item, depth + 1)
+            if refusal:
+                return refusal
+    return None

@@ -109,6 +109,19 @@ def test_a_body_that_is_not_json_is_a_parse_error(api, engineer, cluster):
     )
 
 
+@pytest.mark.parametrize("depth", [100, 3000], ids=["past-the-limit", "past-the-parser"])
+def test_json_nested_too_deep_is_refused_saying_so(api, engineer, cluster, depth):
+    client = api(engineer)
+    response = client.client.post(
+        "/api/v1/findings/bulk-acknowledge/",
+        b"[" * depth + b"]" * depth,
+        content_type="application/json",
+        headers=client.headers,
+    )
+    error = assert_error(response, 400, "parse_error")
+    assert error["message"] == "The JSON is nested more than 64 levels deep."
+
+
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=64 * 1024)
 def test_a_huge_json_body_is_refused_before_it_is_parsed(api, engineer, cluster):
     body = {"ids": list(range(1, 20_000)), "reason": "x" * 100_000}
