@@ -4,6 +4,8 @@ from django import forms
 from django.db import models
 from django_filters import Filter, NumberFilter
 from django_filters.rest_framework import DjangoFilterBackend, FilterSet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 # Row ids are 64-bit: a larger number can name no row, and SQLite cannot even bind it
 # (OverflowError, a server error) where PostgreSQL would quietly match nothing.
@@ -42,6 +44,7 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError("Give true or false.", code="invalid")
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(Filter):
     field_class = StrictBooleanField
 
