@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "posture.middleware.HtmxLoginRedirectMiddleware",  # after HtmxMiddleware: reads request.htmx
 ]
 
 ROOT_URLCONF = "posture.urls"

@@ -9,6 +9,7 @@ from accounts.models import ApiToken
 from findings.models import Finding, FindingStatus
 from posture.models import Scan, ScanStatus
 from tests.browser.conftest import log_in, screenshot
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -326,4 +327,24 @@ def test_the_admin_pages_fit_a_phone_without_sideways_scrolling(page, seeded, se
         page.goto(url)
         wide = page.evaluate(WIDER_THAN_THE_WINDOW)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, (url, wide[:5])
+    assert page.problems == []
+
+
+def test_when_the_session_has_ended_a_button_leads_to_the_login_page_and_back(page, seeded):
+    """htmx would follow the login redirect and paste the login form into the row that asked."""
+    log_in(page, "eve")
+    page.goto("/findings/?status=open")
+    row = page.locator("tr.finding-row").first
+    finding_id = int(row.get_attribute("id").removeprefix("finding-"))
+    page.context.clear_cookies(name="sessionid")  # what the idle timeout does to the browser's cookie
+    row.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_url("**/accounts/login/**")
+    expect(page.locator(".messages")).to_contain_text("Your session has ended. Log in again")
+    assert page.locator("tr.finding-row").count() == 0  # a whole login page, not a row holding one
+    assert Finding.objects.get(pk=finding_id).status == FindingStatus.OPEN
+    page.get_by_label("Username").fill("eve")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/findings/?status=open")
+    expect(page.locator(f"#finding-{finding_id}")).to_be_visible()
     assert page.problems == []
