@@ -5,6 +5,7 @@ from accounts.models import Role, Team
 from accounts.permissions import teams_with_role
 from posture import schedules, services
 from posture.models import Cluster, ConnectionMode
+from posture.models.clusters import NAME_TAKEN
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES, context_names
 
@@ -144,6 +145,9 @@ class ClusterForm(ScheduleFields):
 
     def clean(self):
         cleaned = super().clean()
+        name, team = cleaned.get("name"), cleaned.get("team")
+        if name and team and services.cluster_name_taken(team.pk, name, other_than=self.instance.pk):
+            self.add_error("name", NAME_TAKEN)
         mode = cleaned.get("connection_mode")
         had_credentials = bool(self.instance.pk and self.instance.has_credentials)
         usable = services.stored_credentials_usable(

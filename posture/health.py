@@ -76,7 +76,11 @@ def render_metrics() -> str:
             rendered = ",".join(f'{key}="{_escape(str(val))}"' for key, val in sorted(labels.items()))
             lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
 
-    names = dict(Cluster.objects.values_list("id", "name"))
+    # A cluster's name is unique only within its team: the team's slug keeps two "prod" apart.
+    labels_of = {
+        pk: {"cluster": name, "team": team}
+        for pk, name, team in Cluster.objects.values_list("id", "name", "team__slug")
+    }
     outcomes = Scan.objects.values("status", "trigger").annotate(n=Count("id")).order_by()
     family(
         "rampart_scans_total",
@@ -91,7 +95,7 @@ def render_metrics() -> str:
     samples_duration, samples_score, samples_age = [], [], []
     now = timezone.now()
     for scan in last:
-        labels = {"cluster": names.get(scan.cluster_id, str(scan.cluster_id))}
+        labels = labels_of.get(scan.cluster_id, {"cluster": str(scan.cluster_id)})
         if scan.duration_seconds is not None:
             samples_duration.append((labels, round(scan.duration_seconds, 3)))
         if scan.score is not None:
@@ -126,7 +130,7 @@ def render_metrics() -> str:
         "gauge",
         "Open or acknowledged findings by cluster and severity.",
         [
-            ({"cluster": names.get(row["cluster_id"], ""), "severity": row["severity"]}, row["n"])
+            ({**labels_of.get(row["cluster_id"], {"cluster": ""}), "severity": row["severity"]}, row["n"])
             for row in open_rows
         ],
     )

@@ -21,6 +21,7 @@ from findings.ingest import ingest
 from findings.summary import summarize
 from posture import crypto, schedules
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan, ScanStatus, ScanTrigger, Snapshot
+from posture.models.clusters import NAME_TAKEN
 from posture.models.scans import ScanPhase
 from posture.notifications import notify_scan_finished
 from posture.scanning import engine
@@ -50,6 +51,13 @@ class NothingToScan(Exception):
 
 class PushesNotAccepted(Exception):
     """The cluster is read by Rampart itself, so an agent token for it would never be usable."""
+
+
+class ClusterNameTaken(Exception):
+    """Another cluster of the team has this name (in any case); the message is for the user."""
+
+    def __init__(self):
+        super().__init__(NAME_TAKEN)
 
 
 # --- Snapshots ----------------------------------------------------------------
@@ -393,6 +401,11 @@ AUDITED_FIELDS = tuple(
 )
 
 
+def cluster_name_taken(team_id: int, name: str, *, other_than: int | None = None) -> bool:
+    """Whether another cluster of the team already has ``name``, in any case."""
+    return Cluster.objects.filter(team_id=team_id, name__iexact=name).exclude(pk=other_than).exists()
+
+
 def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None) -> Cluster:
     """Create or update a cluster and its schedule. ``credentials=None`` keeps the stored ones.
 
@@ -404,7 +417,16 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None
         before = None if created else Cluster.objects.filter(pk=cluster.pk).values(*AUDITED_FIELDS).first()
         if credentials is not None:
             cluster.set_credentials(credentials)
-        cluster.save()
+        try:
+            with transaction.atomic():
+                cluster.save()
+        except IntegrityError as exc:
+            # Forms check the name first; two requests for the same name at once meet here.
+            if "cluster_name_unique_in_team" in str(exc):
+                if created:
+                    cluster.pk = None
+                raise ClusterNameTaken() from None
+            raise
         schedules.sync_schedule(cluster)
         # What an update changed, by name only: values may be long (a CA bundle) or private.
         changed = (

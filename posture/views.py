@@ -308,9 +308,13 @@ class ClusterFormMixin(LoginRequiredMixin):
         return {**super().get_form_kwargs(), "user": self.request.user, "checks": checks}
 
     def form_valid(self, form):
-        cluster = services.save_cluster(
-            form.save(commit=False), credentials=form.credentials, actor=self.request.user
-        )
+        try:
+            cluster = services.save_cluster(
+                form.save(commit=False), credentials=form.credentials, actor=self.request.user
+            )
+        except services.ClusterNameTaken as exc:  # taken since the form checked
+            form.add_error("name", str(exc))
+            return self.form_invalid(form)
         self.on_saved(cluster)
         return redirect("posture:cluster-detail", pk=cluster.pk)
 

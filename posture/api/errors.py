@@ -30,6 +30,7 @@ def _translate(exc):
 
     from findings.services import CommentRefused, RuleRefused
     from findings.triage import TransitionRefused
+    from posture.services import ClusterNameTaken
 
     if isinstance(exc, Http404):
         return exceptions.NotFound()
@@ -41,6 +42,8 @@ def _translate(exc):
         return Conflict(_sentence(str(exc)))
     if isinstance(exc, RuleRefused | CommentRefused):
         return exceptions.ValidationError(_sentence(str(exc)))
+    if isinstance(exc, ClusterNameTaken):  # taken by a request at the same moment
+        return exceptions.ValidationError({"name": [str(exc)]})
     return exc
 
 

@@ -7,6 +7,7 @@ from accounts.models import Role, Team
 from accounts.permissions import has_role, teams_with_role
 from posture import schedules, services
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan
+from posture.models.clusters import NAME_TAKEN
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
 
@@ -116,6 +117,15 @@ class ClusterSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         instance = self.instance
         get = lambda name: attrs.get(name, getattr(instance, name, "") if instance else "")  # noqa: E731
+        team = attrs.get("team") or (instance.team if instance else None)
+        if (
+            "name" in attrs
+            and team
+            and services.cluster_name_taken(
+                team.pk, attrs["name"], other_than=instance.pk if instance else None
+            )
+        ):
+            raise serializers.ValidationError({"name": [NAME_TAKEN]})
         interval, cron = get("scan_interval_minutes"), " ".join((get("scan_cron") or "").split())
         if interval and cron:
             raise serializers.ValidationError("Give either scan_interval_minutes or scan_cron, not both.")

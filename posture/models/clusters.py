@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from posture import crypto
 
@@ -13,6 +14,7 @@ class ConnectionMode(models.TextChoices):
     AGENT = "agent", "Agent push"
 
 
+NAME_TAKEN = "This team already has a cluster of this name."
 MAX_SCAN_INTERVAL_MINUTES = 366 * 24 * 60  # a year: longer is not a schedule
 
 
@@ -27,7 +29,9 @@ class ClusterQuerySet(models.QuerySet):
 
 
 class Cluster(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    # Unique within its team, whatever the case: two teams may each have their "prod" (and a team
+    # learns nothing of another's clusters by choosing a name).
+    name = models.CharField(max_length=100)
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="clusters")
     description = models.CharField(max_length=300, blank=True)
     connection_mode = models.CharField(
@@ -61,6 +65,14 @@ class Cluster(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "team",
+                name="cluster_name_unique_in_team",
+                violation_error_message=NAME_TAKEN,
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,10 +1,10 @@
 import pytest
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, AuditEvent, Role
 from posture import services
 from posture.models import Cluster
 from tests.api.helpers import assert_error
-from tests.factories import as_yaml, deployment, make_cluster
+from tests.factories import as_yaml, deployment, make_cluster, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -98,9 +98,36 @@ def test_bad_cluster_settings_are_reported_per_field(api, admin_user):
         assert field in error["fields"], (field, error)
 
 
-def test_a_duplicate_name_is_refused(api, admin_user, cluster):
-    error = assert_error(api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "name": "prod-eu"}), 400)
+def test_a_name_is_unique_within_a_team_in_any_case_and_free_in_another(api, admin_user, cluster, other_team):
+    for name in ("prod-eu", "PROD-EU"):
+        error = assert_error(api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "name": name}), 400)
+        assert error["fields"]["name"] == ["This team already has a cluster of this name."]
+    renamed = api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "name": "prod-us"}).json()
+    error = assert_error(
+        api(admin_user).patch(f"/api/v1/clusters/{renamed['id']}/", {"name": "Prod-EU"}), 400
+    )
     assert "name" in error["fields"]
+    assert api(admin_user).patch(f"/api/v1/clusters/{renamed['id']}/", {"name": "prod-us"}).status_code == 200
+    # Another team's "prod-eu" is its own: nothing about the first one shows through.
+    other_admin = make_user(other_team, Role.ADMIN)
+    response = api(other_admin).post(
+        "/api/v1/clusters/", {**TOKEN_CLUSTER, "team": other_team.slug, "name": "prod-eu"}
+    )
+    assert response.status_code == 201, response.content
+    assert Cluster.objects.filter(name="prod-eu").count() == 2
+
+
+def test_two_registrations_of_one_name_at_once_leave_one_cluster_and_a_clear_refusal(
+    api, admin_user, monkeypatch
+):
+    """The check before saving cannot see a request saving the same name at the same moment; the
+    database's constraint does, and the loser gets the same answer as a late one."""
+    api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "name": "edge-9"})
+    monkeypatch.setattr(services, "cluster_name_taken", lambda *args, **kwargs: False)  # the race window
+    error = assert_error(api(admin_user).post("/api/v1/clusters/", {**TOKEN_CLUSTER, "name": "EDGE-9"}), 400)
+    assert error["fields"]["name"] == ["This team already has a cluster of this name."]
+    assert Cluster.objects.filter(name__iexact="edge-9").count() == 1
+    assert AuditEvent.objects.filter(action="cluster.created").count() == 1  # the loser left nothing
 
 
 def test_an_engineer_queues_a_scan_and_a_viewer_may_not(api, viewer, engineer, cluster):

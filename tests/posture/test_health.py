@@ -40,6 +40,6 @@ def test_metrics_report_scans_scores_and_open_findings(client, settings, cluster
     assert response.status_code == 200
     body = response.text
     assert 'rampart_scans_total{status="succeeded",trigger="manual"} 1' in body
-    assert 'rampart_open_findings{cluster="prod-eu",severity="critical"} 1' in body
-    assert 'rampart_cluster_score{cluster="prod-eu"}' in body
+    assert 'rampart_open_findings{cluster="prod-eu",severity="critical",team="payments"} 1' in body
+    assert 'rampart_cluster_score{cluster="prod-eu",team="payments"}' in body
     assert "# TYPE rampart_last_scan_duration_seconds gauge" in body

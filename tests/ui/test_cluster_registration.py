@@ -96,6 +96,21 @@ def test_a_token_cluster_needs_a_token_and_a_url(client, team, admin_user):
     assert not Cluster.objects.filter(name="x").exists()
 
 
+def test_a_name_already_used_in_the_team_is_refused_under_the_name_field(client, team, admin_user):
+    make_cluster(team, name="prod-eu")
+    client.force_login(admin_user)
+    response = client.post(CREATE, {"name": "Prod-EU", "team": team.pk, "connection_mode": "snapshot"})
+    assert response.status_code == 200
+    name_field = response.text.split('<label for="id_name">')[1].split("</div>")[0]
+    assert 'aria-invalid="true" aria-describedby="id_name_error"' in name_field
+    # What the field says it is described by exists: a screen reader reads the refusal with it.
+    assert (
+        '<div id="id_name_error"><p class="error" role="alert">This team already has a cluster of this name.'
+        in name_field
+    )
+    assert Cluster.objects.filter(name__iexact="prod-eu").count() == 1
+
+
 def test_an_uploaded_kubeconfig_is_validated_with_a_clear_message(client, team, admin_user):
     client.force_login(admin_user)
     upload = SimpleUploadedFile("config", b"apiVersion: v1\nkind: Config\nclusters: []\n")
