@@ -99,7 +99,8 @@ def ingest(scan, results: ScanResults, *, now: datetime.datetime) -> IngestStats
 
     A finding is resolved only if its check ran and was assessed, and its
     object's kind was readable: a scan that could not read a resource type
-    never resolves findings that depend on it.
+    never resolves findings that depend on it. The findings of a check the
+    cluster's settings switched off are resolved too, saying so.
     """
     cluster = scan.cluster
     merged = upsert.merge(scan, _staged(results.findings, now), now=now)
@@ -115,6 +116,15 @@ def ingest(scan, results: ScanResults, *, now: datetime.datetime) -> IngestStats
         .exclude(kind__in=list(results.coverage_gaps))
     )
     stats.resolved = triage.resolve_unseen(gone, scan=scan, now=now)
+    # A check switched off no longer judges the cluster: left open, its findings would count in
+    # the lists and grow overdue while the scans and the score ignore them. Switched on again,
+    # a finding that still fails comes back as reopened, with its history.
+    stats.resolved += triage.resolve_unseen(
+        of_cluster.filter(check_id__in=results.switched_off),
+        scan=scan,
+        now=now,
+        reason="its check was switched off for this cluster",
+    )
 
     ownership.assign_new(cluster, scan)
     stats.accepted_by_rules = exceptions.apply_rules(cluster, scan=scan, now=now)

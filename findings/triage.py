@@ -181,7 +181,9 @@ def _one_finding(findings: QuerySet) -> Finding | None:
 # --- System transitions, set-based; the ingest calls them inside its transaction ---
 
 
-def resolve_unseen(findings: QuerySet, *, scan, now: datetime) -> int:
+def resolve_unseen(
+    findings: QuerySet, *, scan, now: datetime, reason: str = "no longer seen by a complete scan"
+) -> int:
     """Live findings that a complete-enough scan no longer sees become resolved."""
     return _record_and_update(
         findings.filter(status__in=S.live()),
@@ -189,7 +191,7 @@ def resolve_unseen(findings: QuerySet, *, scan, now: datetime) -> int:
         actor=None,
         scan=scan,
         now=now,
-        reason="no longer seen by a complete scan",
+        reason=reason,
         fields={
             "status": S.RESOLVED,
             "status_reason": "",

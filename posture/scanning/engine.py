@@ -92,6 +92,7 @@ class ScanResults:
     coverage_gaps: dict[str, str] = field(default_factory=dict)  # kind -> why it could not be read
     errors: list[str] = field(default_factory=list)
     checks: dict[str, Check] = field(default_factory=dict)  # the checks that ran, by id
+    switched_off: set[str] = field(default_factory=set)  # the checks the settings disabled
 
 
 def subjects_for(check: Check, inventory: Inventory) -> Iterable[Resource | Inventory]:
@@ -154,6 +155,7 @@ def _run_checks(
     gaps = inventory.coverage_gaps
     for check in checks:
         if check.id in settings.disabled:
+            results.switched_off.add(check.id)
             continue
         results.checks[check.id] = check
         blocked = [kind for kind in dict.fromkeys((*check.requires, *check.kinds)) if kind in gaps]

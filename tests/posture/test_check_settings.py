@@ -40,3 +40,32 @@ def test_unknown_checks_and_levels_are_ignored_not_fatal(team, settings):
     assert services.check_settings_for(cluster).severity_overrides == {}
     scan = scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
     assert scan.status == "succeeded"
+
+
+def test_switching_a_check_off_resolves_its_findings_and_switching_it_on_brings_them_back(team):
+    """Left open, a switched-off check's findings counted in the lists and grew overdue while
+    every scan summary and the score ignored them: the pages disagreed by hundreds."""
+    from findings.models import FindingEvent
+
+    cluster = make_cluster(team, name="c4")
+    snapshot = as_yaml(deployment("web", privileged=True), deployment("api", privileged=True))
+    scan_snapshot(cluster, snapshot)
+    privileged = Finding.objects.filter(cluster=cluster, check_id="privileged-container")
+    assert set(privileged.values_list("status", flat=True)) == {"open"}
+
+    cluster.check_settings = {"disabled": ["privileged-container"]}
+    cluster.save()
+    off = scan_snapshot(cluster, snapshot)
+    assert set(privileged.values_list("status", flat=True)) == {"resolved"}
+    assert off.resolved_count == 2
+    assert off.open_count == Finding.objects.filter(cluster=cluster, status__in=["open", "acknowledged"]).count()
+    events = FindingEvent.objects.filter(finding__in=privileged, to_value="resolved")
+    assert set(events.values_list("reason", flat=True)) == {"its check was switched off for this cluster"}
+    others = Finding.objects.filter(cluster=cluster).exclude(check_id="privileged-container")
+    assert set(others.values_list("status", flat=True)) == {"open"}  # the other checks' findings stay
+
+    cluster.check_settings = {}
+    cluster.save()
+    on = scan_snapshot(cluster, snapshot)
+    assert set(privileged.values_list("status", flat=True)) == {"open"}
+    assert on.reopened_count == 2
