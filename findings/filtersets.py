@@ -50,6 +50,11 @@ class FindingFilterSet(django_filters.FilterSet):
         label="Exception rule",
         help_text="Held by this exception rule (its id).",
     )
+    first_seen_scan = IdFilter(
+        field_name="first_seen_scan_id",
+        label="First seen in scan",
+        help_text="New in this scan (its id): what the scan found for the first time.",
+    )
     overdue = StrictBooleanFilter(method="past_due", label="Overdue", help_text="true or false.")
     first_seen_after = django_filters.DateFilter(method="seen_after", label="First seen on or after")
     first_seen_before = django_filters.DateFilter(method="seen_before", label="First seen on or before")

@@ -217,6 +217,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             sort=self.sort,
             query=query.urlencode(),
             query_with_page=data.urlencode(),
+            pinned=pinned_filters(data),
             # Filters beyond search and status in use: a phone shows them all at once.
             narrowed=any(
                 value for key, values in data.lists() if key not in NOT_NARROWING for value in values
@@ -233,6 +234,22 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
 
 
 NOT_NARROWING = ("q", "page", "sort", "status")
+# Filters the page has no control for, reached by links from other pages ("All 812 new
+# findings", an exception's held findings): shown above the list, kept when the form changes.
+PINNED_FILTERS = {"exception": "Held by exception #{}", "first_seen_scan": "First seen in scan #{}"}
+
+
+def pinned_filters(data: QueryDict) -> list[tuple[str, str, str, str]]:
+    """(name, value, label, the query without it) for each pinned filter in use."""
+    pinned = []
+    for name, label in PINNED_FILTERS.items():
+        value = data.get(name, "").strip()
+        if value:
+            without = data.copy()
+            without.pop(name)
+            without.pop("page", None)
+            pinned.append((name, value, label.format(value), without.urlencode()))
+    return pinned
 
 
 class FindingBulkView(FindingListView):

@@ -298,3 +298,11 @@ def test_the_navigation_opens_the_findings_that_need_work(client, demo, demo_vie
     client.force_login(demo_viewer)
     page = client.get("/").text
     assert 'href="/findings/?status=open&amp;status=acknowledged"' in page  # as the overview's figures count
+
+
+def test_an_exceptions_held_findings_say_which_exception_and_how_to_see_all(client, viewer, cluster):
+    client.force_login(viewer)
+    page = client.get(URL, {"status": "risk_accepted", "exception": "7"}).text
+    assert "Held by exception #7" in page
+    assert '<input type="hidden" name="exception" value="7">' in page
+    assert f'<a href="{URL}?status=risk_accepted">show all findings</a>' in page

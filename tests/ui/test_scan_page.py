@@ -81,3 +81,23 @@ def test_resolved_findings_are_listed_worst_first(client, cluster, viewer):
     order = [rank[Finding.objects.get(cluster=cluster, check_id=c, name=n).severity] for c, n in listed]
     assert len(order) > 1
     assert order == sorted(order, reverse=True)
+
+
+def test_all_new_findings_of_a_scan_are_those_it_found_first_and_the_list_says_so(client, cluster, viewer):
+    earlier = [deployment(f"old-{n}", privileged=True) for n in range(3)]
+    scan_snapshot(cluster, as_yaml(*earlier))
+    later = scan_snapshot(
+        cluster, as_yaml(*earlier, *(deployment(f"new-{n}", privileged=True) for n in range(12)))
+    )
+    assert later.new_count > 100  # past what the scan page lists itself
+    client.force_login(viewer)
+    page = client.get(reverse("posture:scan-detail", args=[later.pk])).text
+    link = re.search(r'<a href="([^"]+)">All ([\d,]+) new findings →</a>', page)
+    assert link.group(2) == f"{later.new_count:,}"
+    listed = client.get(link.group(1).replace("&amp;", "&")).text
+    assert f"{later.new_count:,} findings" in listed  # not the cluster's earlier ones too
+    assert f"First seen in scan #{later.pk}" in listed
+    # The filter has no control of its own; the form carries it when another filter changes.
+    assert f'<input type="hidden" name="first_seen_scan" value="{later.pk}">' in listed
+    narrowed = client.get(reverse("findings:finding-list"), {"first_seen_scan": later.pk, "q": "new-1"}).text
+    assert "old-" not in narrowed.split('id="results"')[1]
