@@ -1,5 +1,7 @@
-"""What pages need to know about the user: the navigation, and the next step where there are no clusters."""
+"""What pages need to know about the user and the installation: the navigation, how tasks run, and
+the next step where there are no clusters."""
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Membership, Role
@@ -11,7 +13,12 @@ def navigation(request) -> dict:
     def administers_a_team() -> bool:
         return request.user.is_authenticated and teams_with_role(request.user, Role.ADMIN).exists()
 
-    return {"administers_a_team": SimpleLazyObject(administers_a_team)}
+    return {
+        "administers_a_team": SimpleLazyObject(administers_a_team),
+        # No worker and no beat (the embedded default): scans run inside the request that starts
+        # them, and schedules wait for a beat process.
+        "tasks_in_process": settings.CELERY_TASK_ALWAYS_EAGER,
+    }
 
 
 def first_steps(user) -> dict:

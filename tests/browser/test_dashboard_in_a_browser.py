@@ -96,9 +96,16 @@ def test_scan_now_shows_the_scan_in_progress_then_finished(page, seeded):
     log_in(page, "eve")
     page.goto(f"/clusters/{cluster.pk}/")
     page.evaluate("window.rampartMarker = 'scan'")
-    # The live server runs tasks eagerly: the scan is done when "Scan now" answers.
+    # The live server runs tasks eagerly: the scan is done when "Scan now" answers. Held back
+    # for a moment here, the request shows what it is doing and cannot be sent twice.
+    held = []
+    page.route(f"**/clusters/{cluster.pk}/scan/", lambda route: held.append(route))
+    page.get_by_role("button", name="Scan now").click()
+    expect(page.locator("#scans .progress")).to_have_text("Scanning… the page updates when the scan is done.")
+    expect(page.get_by_role("button", name="Scan now")).to_be_disabled()
     with page.expect_response(lambda response: response.url.endswith(f"/clusters/{cluster.pk}/scan/")):
-        page.get_by_role("button", name="Scan now").click()
+        held[0].continue_()
+    page.unroute(f"**/clusters/{cluster.pk}/scan/")
     done = Scan.objects.filter(cluster=cluster).latest("created_at")
     expect(page.locator(f"#scan-{done.pk}")).to_contain_text("Succeeded")
 

@@ -102,6 +102,32 @@ def test_the_schedule_is_shown_and_admins_can_change_it(client, team, admin_user
     )
 
 
+def test_without_a_beat_process_a_schedule_says_it_is_not_running(client, team, admin_user, settings):
+    """The embedded default runs tasks in-process: nothing starts scheduled scans there."""
+    scheduled = make_cluster(team, name="hourly", scan_interval_minutes=60)
+    on_demand = make_cluster(team, name="by-hand")
+    client.force_login(admin_user)
+    idle = "Not running here: this installation runs tasks in-process"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert idle in client.get(reverse("posture:cluster-detail", args=[scheduled.pk])).text
+    assert idle not in client.get(reverse("posture:cluster-detail", args=[on_demand.pk])).text
+    assert idle in client.get(reverse("posture:cluster-edit", args=[scheduled.pk])).text
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a worker and beat: schedules run
+    assert idle not in client.get(reverse("posture:cluster-detail", args=[scheduled.pk])).text
+
+
+def test_scan_now_says_what_it_is_doing_while_the_request_runs(client, cluster, engineer, settings):
+    client.force_login(engineer)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    form = page.split('hx-post="' + reverse("posture:cluster-scan", args=[cluster.pk]))[1].split("</form>")[0]
+    assert 'hx-disabled-elt="find button"' in form  # no second press while it runs
+    assert "Scanning… the page updates when the scan is done." in form
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert "Queuing the scan…" in page
+
+
 def test_a_new_cluster_page_says_how_to_get_a_first_scan(client, cluster, engineer):
     client.force_login(engineer)
     page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
