@@ -467,7 +467,7 @@ def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dic
         "days": days,
         "trend": [(when, score) for when, score, _ in trend],
         "trend_title": _trend_title(f"Score of {cluster.name}", [score for _, score, _ in trend], days),
-        "namespaces": namespace_rows(cluster, cluster.last_scan),
+        "namespaces": namespace_rows(cluster.last_scan),
         "can_admin": admin,
         # Admins reach the Agent page of a cluster that takes pushes, or still has tokens to revoke.
         "agent_tokens": agent_tokens,
@@ -512,29 +512,30 @@ def scans_context(cluster: Cluster, user, role: Role | None = None, page: int = 
     }
 
 
-def namespace_rows(cluster: Cluster, scan: Scan | None) -> list[dict]:
-    """Per namespace: the latest scan's count (summary row) and the live findings by severity.
+def namespace_rows(scan: Scan | None) -> list[dict]:
+    """Per namespace: the findings of the latest scan that still need a decision or hold an accepted
+    risk, by severity, counted as the scan's summary counts them (its own findings; a finding kept
+    from an earlier scan because this one could not assess its check is not in the summary either).
 
-    Scans do not record per-namespace evaluations, so a namespace has no score of
-    its own; "weight" sums the severity weights of its live findings instead.
+    Counted now rather than read from the summary row, so that triage shows at once; the total is
+    the sum of its severities. Scans do not record per-namespace evaluations, so a namespace has no
+    score of its own; "weight" sums the severity weights of its findings instead.
     """
     if scan is None:
         return []
     by_severity: dict[str, Counter] = defaultdict(Counter)
-    live = [FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED, FindingStatus.RISK_ACCEPTED]
     for namespace, severity, count in (
-        Finding.objects.filter(cluster=cluster, status__in=live)
+        Finding.objects.filter(last_seen_scan=scan)
+        .exclude(status__in=(FindingStatus.RESOLVED, FindingStatus.FALSE_POSITIVE))
         .values_list("namespace", "severity")
         .annotate(count=Count("id"))
         .order_by()
     ):
         by_severity[namespace][severity] += count
-    names = set(scan.counts_by_namespace or {}) | set(by_severity)
     rows = []
-    for name in names:
-        counts = by_severity.get(name, Counter())
+    for name, counts in by_severity.items():
         weight = sum(_weight(sev) * n for sev, n in counts.items())
-        rows.append({"name": name, "count": (scan.counts_by_namespace or {}).get(name, sum(counts.values())),
+        rows.append({"name": name, "count": sum(counts.values()),
                      "severities": [counts.get(sev, 0) for sev in SEVERITIES], "weight": weight})  # fmt: skip
     rows.sort(key=lambda row: (-row["weight"], -row["count"], row["name"]))
     return rows
