@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from posture.scanning.checks import load_catalogue
+from posture.scanning.checks.options import option
 from posture.scanning.checks.registry import Check, CheckRegistry, Failure, NotAssessed, Severity, Target
 from posture.scanning.inventory import Inventory, Resource, cyclic_gc_paused
 
@@ -92,7 +93,7 @@ class ScanResults:
     coverage_gaps: dict[str, str] = field(default_factory=dict)  # kind -> why it could not be read
     errors: list[str] = field(default_factory=list)
     checks: dict[str, Check] = field(default_factory=dict)  # the checks that ran, by id
-    switched_off: set[str] = field(default_factory=set)  # the checks the settings disabled
+    switched_off: set[str] = field(default_factory=set)  # disabled, or missing the option they need
 
 
 def subjects_for(check: Check, inventory: Inventory) -> Iterable[Resource | Inventory]:
@@ -154,7 +155,9 @@ def _run_checks(
 ) -> None:
     gaps = inventory.coverage_gaps
     for check in checks:
-        if check.id in settings.disabled:
+        if check.id in settings.disabled or (
+            check.only_with_option and not option(context, check.only_with_option)
+        ):
             results.switched_off.add(check.id)
             continue
         results.checks[check.id] = check

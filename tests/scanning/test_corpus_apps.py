@@ -14,6 +14,8 @@ APPS = CORPUS / "apps"
 APP_FILES = sorted(APPS.glob("*.yaml")) if APPS.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not APP_FILES, reason=f"the real-world manifests are not at {APPS}")
+# Every check runs, the one that needs a list of trusted registries too.
+EVERY_CHECK = engine.CheckSettings(options={"trusted_registries": ["registry.example.com"]})
 
 
 @pytest.mark.parametrize("path", APP_FILES, ids=[p.name for p in APP_FILES])
@@ -22,7 +24,9 @@ def test_every_check_runs_on_a_real_world_app_without_error(path):
     assert snapshot.objects, f"{path.name} holds no objects"
 
     results = engine.run(
-        Inventory.from_objects(snapshot.objects, source="manifests"), now=datetime(2026, 11, 26, tzinfo=UTC)
+        Inventory.from_objects(snapshot.objects, source="manifests"),
+        settings=EVERY_CHECK,
+        now=datetime(2026, 11, 26, tzinfo=UTC),
     )
 
     assert results.errors == []
@@ -34,6 +38,6 @@ def test_every_check_runs_on_a_real_world_app_without_error(path):
 
 def test_the_apps_together_make_one_scan_without_error():
     snapshot = read_paths(APP_FILES)
-    results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
+    results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"), settings=EVERY_CHECK)
     assert results.errors == []
     assert sum(results.evaluated.values()) > len(snapshot.objects)

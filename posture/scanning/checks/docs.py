@@ -203,6 +203,8 @@ def _check_section(check: Check) -> str:
         lines.append(f"- **Kinds**: {', '.join(check.kinds)}")
     if check.requires:
         lines.append(f"- **Requires**: {', '.join(check.requires)}")
+    if check.only_with_option:
+        lines.append(f"- **Runs only when** the option `{check.only_with_option}` is set")
     lines += [
         f"- **Frameworks**: {_frameworks(check)}",
         "",

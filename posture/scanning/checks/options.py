@@ -45,6 +45,13 @@ OPTIONS: dict[str, Option] = {
             (),
             "database-exposed: further port numbers that identify a datastore.",
         ),
+        Option(
+            "trusted_registries",
+            (),
+            "untrusted-registry: where images may come from: a registry host (`registry.example.com`, "
+            "`docker.io` for Docker Hub), `*.` and a domain for its subdomains, or a host and path "
+            "prefix (`ghcr.io/acme`). Empty: the check does not run.",
+        ),
     )
 }
 

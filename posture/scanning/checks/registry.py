@@ -118,6 +118,9 @@ class Check:
     # Which subjects the check is about at all (e.g. probes: not Jobs). Subjects it
     # does not apply to are neither evaluated nor counted, so they do not dilute the score.
     applies: Callable | None = field(default=None, repr=False, compare=False)
+    # An option the check cannot judge without (a list of trusted registries): while it is unset
+    # the check does not run, as if switched off, rather than pass every workload.
+    only_with_option: str | None = None
 
 
 def _default_kinds(target: Target | str) -> tuple[str, ...]:
@@ -150,6 +153,7 @@ class CheckRegistry:
         kinds: Iterable[str] | None = None,
         requires: Iterable[str] | None = None,
         applies: Callable | None = None,
+        only_with_option: str | None = None,
     ) -> Callable:
         def decorator(func: Callable) -> Callable:
             if id in self._checks:
@@ -170,6 +174,7 @@ class CheckRegistry:
                 remediation=remediation.strip(),
                 evaluate=func,
                 applies=applies,
+                only_with_option=only_with_option,
             )
             return func
 

@@ -46,7 +46,8 @@ FAMILY_TESTS = {
     "namespaces": "test_namespaces.py",
 }
 # Beyond the list: the rest of the Pod Security Standards baseline.
-ADDED = {"workload": "apparmor-unconfined selinux-custom-options probe-host-set"}
+# And the check the "trusted registries" setting asks for (it runs only when the option is set).
+ADDED = {"workload": "apparmor-unconfined selinux-custom-options probe-host-set untrusted-registry"}
 ALL_REQUIRED = sorted(check_id for ids in (*REQUIRED.values(), *ADDED.values()) for check_id in ids.split())
 
 

@@ -350,6 +350,65 @@ def test_it_flags_an_image_without_a_well_formed_digest():
         assert len(findings("image-not-pinned-to-digest", deployment(container(image=image)))) == 1, image
 
 
+TRUSTED = {
+    "trusted_registries": ["registry.example.com", "*.dkr.ecr.eu-west-1.amazonaws.com", "ghcr.io/acme"]
+}
+
+
+def test_it_flags_images_from_registries_outside_the_trusted_list():
+    outside = [
+        "nginx:1.27",  # docker.io/library/nginx
+        "acme/api:1.0",  # docker.io/acme/api
+        "ghcr.io/evil/api:1.0",  # another owner on a trusted host
+        "ghcr.io/acme-evil/api:1.0",  # a prefix of the path is not the path
+        "registry.example.com.attacker.net/api:1",
+        "localhost:5000/api:1",
+    ]
+    for image in outside:
+        [result] = findings("untrusted-registry", deployment(container(image=image)), options=TRUSTED)
+        assert result.value == image
+        assert result.path == "spec.template.spec.containers[0].image"
+        assert "which is not a trusted registry" in result.message
+
+
+def test_it_passes_images_from_trusted_registries():
+    trusted = [
+        "registry.example.com/shop/api:1.0",
+        "REGISTRY.example.com/shop/api@sha256:" + "a" * 64,
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:1.0",
+        "ghcr.io/acme/api:1.0",
+        "registry.example.com:443/shop/api:1.0",
+    ]
+    for image in trusted[:-1]:
+        assert findings("untrusted-registry", deployment(container(image=image)), options=TRUSTED) == [], (
+            image
+        )
+    # A port is part of the host: trusting it needs the port too.
+    assert findings("untrusted-registry", deployment(container(image=trusted[-1])), options=TRUSTED) != []
+
+
+def test_docker_hub_is_trusted_by_name_and_official_images_by_their_library_path():
+    hub = {"trusted_registries": ["docker.io/library"]}
+    assert findings("untrusted-registry", deployment(container(image="nginx:1.27")), options=hub) == []
+    assert (
+        findings("untrusted-registry", deployment(container(image="docker.io/library/nginx")), options=hub)
+        == []
+    )
+    assert len(findings("untrusted-registry", deployment(container(image="acme/api:1")), options=hub)) == 1
+    everything_on_hub = {"trusted_registries": ["docker.io"]}
+    assert (
+        findings("untrusted-registry", deployment(container(image="acme/api:1")), options=everything_on_hub)
+        == []
+    )
+
+
+def test_without_a_trusted_list_the_registry_check_does_not_run_nor_count():
+    results = scan(deployment(container(image="nginx:1.27")), checks=["untrusted-registry"])
+    assert results.findings == []
+    assert results.evaluated["untrusted-registry"] == 0  # no passes to flatter the score
+    assert "untrusted-registry" in results.switched_off
+
+
 def test_it_passes_an_image_pinned_to_a_digest():
     for image in ("nginx:1.25@sha256:" + "a" * 64, "nginx@sha512:" + "a" * 128, "nginx@custom-alg:xyz"):
         assert findings("image-not-pinned-to-digest", deployment(container(image=image))) == [], image

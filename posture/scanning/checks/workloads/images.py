@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from posture.scanning.checks.options import option
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
 from posture.scanning.inventory import Workload
 
@@ -156,3 +157,94 @@ def image_pull_policy_not_always(workload: Workload, ctx) -> Iterator[Failure]:
             value=policy,
             container=container.name,
         )
+
+
+DOCKER_HUB = "docker.io"
+
+
+def repository(name: str) -> str:
+    """An image name as the container runtime resolves it: registry host, then path.
+
+    The first component names a registry only if it looks like a host (a dot or a port) or is
+    ``localhost``; otherwise the image is on Docker Hub, whose official images live under
+    ``library/`` (``nginx`` is ``docker.io/library/nginx``).
+    """
+    first, slash, rest = name.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        host = first.lower()
+        return (
+            f"{DOCKER_HUB}/{rest}"
+            if host in ("index.docker.io", "registry-1.docker.io")
+            else f"{host}/{rest}"
+        )
+    return f"{DOCKER_HUB}/{name}" if slash else f"{DOCKER_HUB}/library/{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedRegistries:
+    """The ``trusted_registries`` option, read once per scan."""
+
+    entries: tuple[str, ...]
+
+    def admit(self, repo: str) -> bool:
+        host = repo.partition("/")[0]
+        for entry in self.entries:
+            if entry.startswith("*."):
+                if host.endswith(entry[1:]):
+                    return True
+            elif repo == entry or repo.startswith(entry + "/"):
+                return True
+        return False
+
+
+def _trusted(ctx) -> TrustedRegistries:
+    return ctx.inventory.memo(
+        "trusted-registries",
+        lambda: TrustedRegistries(
+            tuple(
+                str(entry).strip().rstrip("/").lower()
+                for entry in option(ctx, "trusted_registries")
+                if str(entry).strip()
+            )
+        ),
+    )
+
+
+@register(
+    id="untrusted-registry",
+    title="Image from a registry outside the trusted list",
+    category=Category.WORKLOAD,
+    severity=Severity.MEDIUM,
+    target=Target.WORKLOAD,
+    frameworks=Frameworks(cis=("5.5.1",), nsa=("Pod security: image provenance",), mitre=("T1525",)),
+    only_with_option="trusted_registries",
+    description="""
+An image pulled from anywhere runs whatever its publisher put in it: a typo-squatted name on a
+public registry, or a registry nobody in the organisation scans or signs for. When the
+`trusted_registries` option lists where images may come from, every container image elsewhere
+is reported. Names are resolved as the container runtime resolves them: `nginx` is
+`docker.io/library/nginx`, so Docker Hub is trusted only by listing `docker.io` (or a path
+under it, such as `docker.io/library`). Without the option the check does not run.
+""",
+    remediation="""
+Mirror the image into a trusted registry and reference it there, or add its registry to the
+cluster's `trusted_registries`; an admission policy (Kyverno, Gatekeeper, ValidatingAdmissionPolicy)
+can refuse other registries at the door:
+
+```yaml
+image: registry.example.com/mirror/nginx:1.27.3@sha256:3b5d...
+```
+""",
+)
+def untrusted_registry(workload: Workload, ctx) -> Iterator[Failure]:
+    trusted = _trusted(ctx)
+    for container, image, ref in _images(workload, ctx):
+        repo = repository(ref.name)
+        if not trusted.admit(repo):
+            yield Failure(
+                message=f"container {container.name} runs {image} from {repo.partition('/')[0]}, "
+                "which is not a trusted registry",
+                path=f"{container.path}.image",
+                value=image,
+                container=container.name,
+            )
