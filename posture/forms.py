@@ -3,9 +3,10 @@ from django.conf import settings
 
 from accounts.models import Role, Team
 from accounts.permissions import teams_with_role
-from posture import schedules, services
+from posture import cluster_check_settings, schedules, services
 from posture.models import Cluster, ConnectionMode
 from posture.models.clusters import NAME_TAKEN
+from posture.scanning.checks.options import OPTIONS
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES, context_names
 
@@ -27,6 +28,44 @@ class ScheduleFields(forms.ModelForm):
                 self.add_error("scan_cron", f"Not a valid schedule: {exc}.")
         cleaned["scan_cron"] = " ".join(cron.split())
         return cleaned
+
+
+OPTION_PREFIX = "option_"
+
+
+def check_option_fields(values: dict) -> dict[str, forms.Field]:
+    """A field per check option (posture/scanning/checks/options.py), showing the cluster's value;
+    empty means the deployment's value or the option's default."""
+    fields = {}
+    for spec in OPTIONS.values():
+        label = spec.name.replace("_", " ").capitalize()
+        help_text = spec.description
+        value = values.get(spec.name)
+        if spec.kind == "days":
+            field = forms.IntegerField(
+                required=False, min_value=1, max_value=100_000, label=label, help_text=help_text,
+                widget=forms.NumberInput(attrs={"placeholder": str(spec.default)}),
+            )  # fmt: skip
+            field.initial = value
+        else:
+            placeholder = "\n".join(map(str, spec.default)) if spec.default else "one per line"
+            field = forms.CharField(
+                required=False, label=label, help_text=help_text,
+                widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "placeholder": placeholder}),
+            )  # fmt: skip
+            field.initial = "\n".join(map(str, value or ()))
+        fields[OPTION_PREFIX + spec.name] = field
+    return fields
+
+
+def _option_from_field(kind: str, value):
+    """A field's value as cluster_check_settings.validated takes it: lists from lines, ports as ints."""
+    if kind == "days":
+        return value
+    items = [line.strip() for line in (value or "").splitlines() if line.strip()]
+    if kind == "ports":
+        return [int(item) if item.isascii() and item.isdigit() else item for item in items]
+    return items
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -77,6 +116,13 @@ class ClusterForm(ScheduleFields):
         ),
     )
 
+    severity_overrides = forms.CharField(
+        required=False,
+        label="Severity overrides",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "placeholder": "latest-tag: low"}),
+        help_text="One “check-id: level” per line; levels: critical, high, medium, low, info.",
+    )
+
     LIVE_FIELDS = {
         ConnectionMode.KUBECONFIG: ("kubeconfig_file", "kubeconfig_text", "kube_context"),
         ConnectionMode.TOKEN: ("api_url", "token", "ca_bundle"),
@@ -114,9 +160,14 @@ class ClusterForm(ScheduleFields):
         self.fields["disabled_checks"].choices = [
             (check.id, f"{check.id}: {check.title}") for check in checks
         ]
-        self.fields["disabled_checks"].initial = list(
-            (self.instance.check_settings or {}).get("disabled", [])
+        own = self.instance.check_settings or {}
+        self.fields["disabled_checks"].initial = list(own.get("disabled", []))
+        self.fields["severity_overrides"].initial = cluster_check_settings.severity_lines(
+            own.get("severity", {})
         )
+        for name, field in check_option_fields(own.get("options", {})).items():
+            self.fields[name] = field
+        self.check_settings: dict = own
         teams = Team.objects.filter(id__in=teams_with_role(user, Role.ADMIN))
         self.fields["team"].queryset = teams
         if not self.instance.pk and len(admin_of := list(teams[:2])) == 1:
@@ -143,8 +194,42 @@ class ClusterForm(ScheduleFields):
                 ) from None
         return (self.cleaned_data.get("kubeconfig_text") or "").strip()
 
+    @property
+    def option_fields(self) -> list:
+        return [self[name] for name in self.fields if name.startswith(OPTION_PREFIX)]
+
+    @property
+    def check_settings_open(self) -> bool:
+        """Whether the page opens the check settings: they hold something, or a refusal."""
+        names = ["disabled_checks", "severity_overrides", *(f.name for f in self.option_fields)]
+        return any(self[name].errors for name in names) or any((self.instance.check_settings or {}).values())
+
+    def _clean_check_settings(self, cleaned: dict) -> None:
+        """The cluster's own check settings, validated as the API validates them."""
+        try:
+            severity = cluster_check_settings.parse_severity_lines(cleaned.get("severity_overrides") or "")
+        except ValueError as exc:
+            self.add_error("severity_overrides", str(exc))
+            return
+        options = {}
+        for field_name, value in cleaned.items():
+            if field_name.startswith(OPTION_PREFIX):
+                name = field_name.removeprefix(OPTION_PREFIX)
+                options[name] = _option_from_field(OPTIONS[name].kind, value)
+        try:
+            own = cluster_check_settings.validated(cleaned.get("disabled_checks") or (), severity, options)
+        except cluster_check_settings.InvalidSettings as exc:
+            fields = {"disabled": "disabled_checks", "severity": "severity_overrides", "options": None}
+            for key, messages in exc.problems.items():
+                for message in messages:
+                    self.add_error(fields.get(key, OPTION_PREFIX + key), message)
+            return
+        kept = {key: value for key, value in self.check_settings.items() if key == "enabled"}
+        self.check_settings = {**kept, **own}
+
     def clean(self):
         cleaned = super().clean()
+        self._clean_check_settings(cleaned)
         name, team = cleaned.get("name"), cleaned.get("team")
         if name and team and services.cluster_name_taken(team.pk, name, other_than=self.instance.pk):
             self.add_error("name", NAME_TAKEN)
@@ -196,9 +281,7 @@ class ClusterForm(ScheduleFields):
 
     def save(self, commit=True):
         cluster = super().save(commit=False)
-        check_settings = dict(cluster.check_settings or {})
-        check_settings["disabled"] = sorted(self.cleaned_data.get("disabled_checks") or [])
-        cluster.check_settings = check_settings
+        cluster.check_settings = self.check_settings
         if commit:
             cluster.save()
         return cluster

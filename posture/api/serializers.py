@@ -5,7 +5,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Role, Team
 from accounts.permissions import has_role, teams_with_role
-from posture import schedules, services
+from posture import cluster_check_settings, schedules, services
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan
 from posture.models.clusters import NAME_TAKEN
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
@@ -65,12 +65,42 @@ class ScanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CheckSettingsSerializer(serializers.Serializer):
+    """A cluster's own check settings, laid over the deployment's; docs/checks.md has the ids and options."""
+
+    disabled = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=500,
+        help_text="Check ids that do not run on this cluster.",
+    )  # fmt: skip
+    severity = serializers.DictField(
+        child=serializers.ChoiceField(choices=cluster_check_settings.LEVELS), required=False,
+        help_text="Check id → the severity its findings carry on this cluster.",
+    )  # fmt: skip
+    options = serializers.DictField(
+        required=False, help_text="Option name → value (docs/checks.md, Options); null or [] for the default."
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and (unknown := sorted(set(data) - set(self.fields))):
+            raise serializers.ValidationError({name: ["Unknown key."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        try:
+            return cluster_check_settings.validated(
+                attrs.get("disabled", ()), attrs.get("severity", {}), attrs.get("options", {})
+            )
+        except cluster_check_settings.InvalidSettings as exc:
+            raise serializers.ValidationError(exc.problems) from None
+
+
 class ClusterSerializer(serializers.ModelSerializer):
     """A cluster. ``credentials`` (kubeconfig text or bearer token) is write-only: never returned."""
 
     team = MemberTeamField()
     has_credentials = serializers.BooleanField(read_only=True)
     last_scan = ScanSerializer(read_only=True)
+    check_settings = CheckSettingsSerializer(required=False)
     credentials = serializers.CharField(
         write_only=True,
         required=False,
@@ -95,6 +125,7 @@ class ClusterSerializer(serializers.ModelSerializer):
             "kube_context",
             "scan_interval_minutes",
             "scan_cron",
+            "check_settings",
             "credentials",
             "has_credentials",
             "last_scan",

@@ -1,10 +1,11 @@
 import pytest
 
 from accounts.models import ApiToken, AuditEvent, Role
+from findings.models import Finding
 from posture import services
 from posture.models import Cluster
 from tests.api.helpers import assert_error
-from tests.factories import as_yaml, deployment, make_cluster, make_user
+from tests.factories import as_yaml, deployment, make_cluster, make_user, scan_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +147,38 @@ def test_scans_are_listed_filtered_and_scoped_to_the_team(api, viewer, scanned, 
     scan_id = body["results"][0]["id"]
     assert api(viewer).get(f"/api/v1/scans/{scan_id}/").json()["grade"]
     assert_error(api(viewer).get("/api/v1/scans/", {"status": "exploded"}), 400, "invalid")
+
+
+def test_an_admin_sets_a_clusters_own_check_settings_and_mistakes_are_named(api, admin_user, cluster):
+    client = api(admin_user)
+    url = f"/api/v1/clusters/{cluster.pk}/"
+    own = {
+        "disabled": ["latest-tag"],
+        "severity": {"privileged-container": "medium"},
+        "options": {"secret_max_age_days": 30, "trusted_registries": ["ghcr.io/acme"]},
+    }
+    response = client.patch(url, {"check_settings": own})
+    assert response.status_code == 200, response.content
+    assert response.json()["check_settings"] == own
+    scan = scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    found = set(Finding.objects.filter(last_seen_scan=scan).values_list("check_id", "severity"))
+    assert ("privileged-container", "medium") in found
+    assert ("untrusted-registry", "medium") in found  # registry.example.com is not ghcr.io/acme
+    assert not {check_id for check_id, _ in found} & {"latest-tag"}
+
+    error = assert_error(
+        client.patch(url, {"check_settings": {"severity": {"privileged-container": "apocalyptic"}}}), 400
+    )
+    assert set(error["fields"]["check_settings"]) == {"severity"}
+    mistakes = {
+        "disabled": ["no-such-check"],
+        "options": {"secret_max_age_days": -1, "no_such_option": 1, "extra_database_ports": [70000]},
+    }
+    error = assert_error(client.patch(url, {"check_settings": mistakes}), 400, "invalid")
+    problems = error["fields"]["check_settings"]
+    assert set(problems) == {"disabled", "options", "secret_max_age_days", "extra_database_ports"}
+    assert problems["extra_database_ports"] == ["70000 is not a port number (1-65535)."]
+    cluster.refresh_from_db()
+    assert cluster.check_settings == own  # nothing of a refused change is kept
+    error = assert_error(client.patch(url, {"check_settings": {"disable": ["latest-tag"]}}), 400)
+    assert error["fields"]["check_settings"] == {"disable": ["Unknown key."]}

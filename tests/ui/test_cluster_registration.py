@@ -184,6 +184,69 @@ def test_checks_can_be_switched_off_per_cluster(client, team, admin_user):
     assert Cluster.objects.get(name="quiet").check_settings["disabled"] == ["privileged-container"]
 
 
+def test_severity_overrides_and_options_are_set_per_cluster_and_shown_again(client, team, admin_user):
+    client.force_login(admin_user)
+    client.post(
+        CREATE,
+        {
+            "name": "tuned",
+            "team": team.pk,
+            "connection_mode": "snapshot",
+            "severity_overrides": "latest-tag: LOW\n\nprivileged-container : medium",
+            "option_secret_max_age_days": "30",
+            "option_trusted_registries": "registry.example.com\n  ghcr.io/acme  \n",
+            "option_extra_database_ports": "7000\n7001",
+        },
+    )
+    cluster = Cluster.objects.get(name="tuned")
+    assert cluster.check_settings == {
+        "severity": {"latest-tag": "low", "privileged-container": "medium"},
+        "options": {
+            "secret_max_age_days": 30,
+            "trusted_registries": ["registry.example.com", "ghcr.io/acme"],
+            "extra_database_ports": [7000, 7001],
+        },
+    }
+    edit = client.get(reverse("posture:cluster-edit", args=[cluster.pk])).text
+    assert '<details class="fieldset-details" open>' in edit
+    assert "latest-tag: low\nprivileged-container: medium</textarea>" in edit
+    assert "registry.example.com\nghcr.io/acme</textarea>" in edit
+
+
+def test_mistakes_in_check_settings_are_named_under_their_field(client, team, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        CREATE,
+        {
+            "name": "typo",
+            "team": team.pk,
+            "connection_mode": "snapshot",
+            "severity_overrides": "latest-tag: urgent\nno-such-check: low\njust words",
+            "option_extra_database_ports": "7000\nseven",
+        },
+    )
+    page = response.text
+    assert "Write one “check-id: level” per line (line 3)." in page
+    response = client.post(
+        CREATE,
+        {
+            "name": "typo",
+            "team": team.pk,
+            "connection_mode": "snapshot",
+            "severity_overrides": "latest-tag: urgent\nno-such-check: low",
+            "option_extra_database_ports": "7000\nseven",
+        },
+    )
+    page = response.text
+    assert "latest-tag: &#x27;urgent&#x27; is not a severity" in page
+    assert "No check is called no-such-check." in page
+    assert (
+        "&#x27;seven&#x27; is not a port number (1-65535)."
+        in page.split('id="id_option_extra_database_ports_error"')[1]
+    )
+    assert not Cluster.objects.filter(name="typo").exists()
+
+
 def test_test_connection_reports_what_a_token_can_read(client, team, admin_user, kube):
     client.force_login(admin_user)
     response = client.post(

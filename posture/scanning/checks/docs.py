@@ -222,7 +222,9 @@ def _options() -> str:
     lines = [
         "## Options",
         "",
-        "Set per cluster in its check settings (`options`); defaults in "
+        "Set for every cluster in `RAMPART_CHECK_SETTINGS` (`options`), and per cluster under "
+        "“Check settings” on its settings page or as `check_settings.options` in the API, with "
+        "severity overrides and checks switched off; defaults in "
         "`posture/scanning/checks/options.py`.",
         "",
         "| option | default | meaning |",

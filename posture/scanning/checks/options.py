@@ -13,6 +13,7 @@ class Option:
     name: str
     default: object
     description: str
+    kind: str = "names"  # what a value is: "days" (a whole number), "names" or "ports" (lists)
 
 
 OPTIONS: dict[str, Option] = {
@@ -22,6 +23,7 @@ OPTIONS: dict[str, Option] = {
             "secret_max_age_days",
             90,
             "secret-not-rotated: a Secret whose data was last written more days ago than this is reported.",
+            kind="days",
         ),
         Option(
             "pod_security_exempt_namespaces",
@@ -44,6 +46,7 @@ OPTIONS: dict[str, Option] = {
             "extra_database_ports",
             (),
             "database-exposed: further port numbers that identify a datastore.",
+            kind="ports",
         ),
         Option(
             "trusted_registries",

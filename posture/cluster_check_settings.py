@@ -1,0 +1,114 @@
+"""A cluster's own check settings, as people and API clients give them: validated in one place.
+
+Stored on the cluster as ``{"disabled": [ids], "severity": {id: level}, "options": {name: value}}``
+(posture.services.check_settings_for lays them over the deployment's RAMPART_CHECK_SETTINGS).
+The settings page and the API both go through ``validated``: an unknown check, level or option is
+refused with a message, never stored to be ignored at scan time.
+"""
+
+from posture.scanning.checks import load_catalogue
+from posture.scanning.checks.options import OPTIONS
+from posture.scanning.checks.registry import Severity
+
+LEVELS = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
+MAX_LIST_ITEMS = 200
+MAX_ITEM_LENGTH = 253  # a DNS name: the longest registry host
+
+
+class InvalidSettings(ValueError):
+    """``problems``: {"disabled" | "severity" | "options" | an option's name: [messages]}."""
+
+    def __init__(self, problems: dict[str, list[str]]):
+        super().__init__("; ".join(message for messages in problems.values() for message in messages))
+        self.problems = problems
+
+
+def validated(disabled=(), severity=None, options=None) -> dict:
+    """The settings to store, with empty parts left out; InvalidSettings lists every problem."""
+    known = {check.id for check in load_catalogue()}
+    problems: dict[str, list[str]] = {}
+    settings: dict = {}
+    unknown = sorted({str(check_id) for check_id in disabled} - known)
+    if unknown:
+        problems["disabled"] = [f"No check is called {', '.join(unknown)}."]
+    elif disabled:
+        settings["disabled"] = sorted(set(disabled))
+    levels = {}
+    for check_id, level in (severity or {}).items():
+        if check_id not in known:
+            problems.setdefault("severity", []).append(f"No check is called {check_id}.")
+        elif level not in LEVELS:
+            problems.setdefault("severity", []).append(
+                f"{check_id}: {level!r} is not a severity (one of {', '.join(LEVELS)})."
+            )
+        else:
+            levels[check_id] = level
+    if levels:
+        settings["severity"] = dict(sorted(levels.items()))
+    values = {}
+    for name, value in (options or {}).items():
+        spec = OPTIONS.get(name)
+        if spec is None:
+            problems.setdefault("options", []).append(f"No option is called {name}.")
+            continue
+        try:
+            cleaned = _option_value(spec.kind, value)
+        except ValueError as exc:
+            problems.setdefault(name, []).append(str(exc))
+            continue
+        if cleaned is not None:
+            values[name] = cleaned
+    if values:
+        settings["options"] = values
+    if problems:
+        raise InvalidSettings(problems)
+    return settings
+
+
+def _option_value(kind: str, value):
+    """An option's value as its kind wants it; None for "use the default"."""
+    if value is None or value == "" or value == []:
+        return None
+    if kind == "days":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100_000:
+            raise ValueError("Give a whole number of days from 1 to 100000.")
+        return value
+    if not isinstance(value, list | tuple):
+        raise ValueError("Give a list.")
+    if len(value) > MAX_LIST_ITEMS:
+        raise ValueError(f"Give at most {MAX_LIST_ITEMS} entries.")
+    items = []
+    for item in value:
+        if kind == "ports":
+            if isinstance(item, bool) or not isinstance(item, int) or not 0 < item < 65536:
+                raise ValueError(f"{item!r} is not a port number (1-65535).")
+            items.append(item)
+        else:
+            text = item.strip() if isinstance(item, str) else ""
+            if not text or len(text) > MAX_ITEM_LENGTH or any(char.isspace() for char in text):
+                raise ValueError(f"{item!r} is not a name (no spaces, at most {MAX_ITEM_LENGTH} characters).")
+            items.append(text)
+    return list(dict.fromkeys(items))
+
+
+def severity_lines(severity: dict) -> str:
+    """The severity overrides as the settings page shows them: "check-id: level" per line."""
+    return "\n".join(f"{check_id}: {level}" for check_id, level in sorted(severity.items()))
+
+
+def parse_severity_lines(text: str) -> dict[str, str]:
+    """What a person typed, "check-id: level" per line, as a mapping; ValueError names the bad lines."""
+    severity, bad = {}, []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        check_id, colon, level = line.partition(":")
+        if not colon or not check_id.strip() or not level.strip():
+            bad.append(number)
+            continue
+        severity[check_id.strip()] = level.strip().lower()
+    if bad:
+        lines = ", ".join(map(str, bad))
+        raise ValueError(f"Write one “check-id: level” per line (line {lines}).")
+    return severity
