@@ -39,7 +39,7 @@ def check_option_fields(values: dict) -> dict[str, forms.Field]:
     fields = {}
     for spec in OPTIONS.values():
         label = spec.name.replace("_", " ").capitalize()
-        help_text = spec.description
+        help_text = spec.description.replace("`", "")  # written for docs/checks.md's Markdown
         value = values.get(spec.name)
         if spec.kind == "days":
             field = forms.IntegerField(
