@@ -80,6 +80,21 @@ def test_scan_now_while_one_is_running_says_so_in_the_partial(client, cluster, e
     assert "already queued or running" in response.text
 
 
+def test_a_running_or_failed_scan_row_has_no_counts_yet(client, cluster, viewer):
+    failed = Scan.objects.create(
+        cluster=cluster, status=ScanStatus.FAILED, error="unreachable", created_at="2026-11-25T00:00:00Z"
+    )
+    running = Scan.objects.create(
+        cluster=cluster, status=ScanStatus.RUNNING, created_at="2026-11-26T00:00:00Z"
+    )
+    client.force_login(viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    for scan in (running, failed):
+        row = page.split(f'<tr id="scan-{scan.pk}">')[1].split("</tr>")[0]
+        assert "+0 / −0" not in row
+        assert '<td>—</td><td class="col-optional">—</td>' in row
+
+
 def test_scan_now_before_any_snapshot_says_to_upload_one_and_records_no_failed_scan(
     client, cluster, engineer
 ):
