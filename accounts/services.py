@@ -105,6 +105,7 @@ def reauthenticate(user, password: str, *, ip: str | None, now=None) -> None:
     if not user.check_password(password):
         reauthentication_failed(user, ip=ip, now=now)
         raise LoginRefused(REAUTH_REFUSED)
+    throttle.reset(user.get_username())  # proven, as by a login: earlier slips no longer count
 
 
 def reauthentication_failed(user, *, ip: str | None, now=None) -> None:
@@ -132,11 +133,13 @@ def _count_failure(username: str, ip: str | None, now) -> bool:
 
 
 def change_password(user, new_password: str) -> None:
-    """Set a new password (already validated against AUTH_PASSWORD_VALIDATORS by the form)."""
+    """Set a new password (already validated against AUTH_PASSWORD_VALIDATORS by the form, which
+    also checked the old one: the failures counted against the username start afresh)."""
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
         audit.record("password.changed", actor=user, target=user)
+    throttle.reset(user.get_username())
 
 
 def create_token(user, name: str, scope: str, expires_at=None) -> tuple[ApiToken, str]:

@@ -128,3 +128,21 @@ def test_wrong_old_passwords_on_the_change_page_count_too(client, viewer, clock)
     assert "Too many failed attempts" in response.content.decode()
     viewer.refresh_from_db()
     assert viewer.check_password(TEST_PASSWORD)
+
+
+def test_a_password_proven_on_the_change_page_clears_the_earlier_slips(client, viewer, clock):
+    """Four wrong tries, then the right one: a later single slip at the login must not lock."""
+    client.force_login(viewer)
+    new = "a-much-longer-passphrase-42"
+    for _ in range(4):
+        client.post(
+            "/accounts/password/", {"old_password": "guess", "new_password1": new, "new_password2": new}
+        )
+    client.post(
+        "/accounts/password/", {"old_password": TEST_PASSWORD, "new_password1": new, "new_password2": new}
+    )
+    viewer.refresh_from_db()
+    assert viewer.check_password(new)
+    assert "Too many failed attempts" not in _error(password_step(Client(), viewer.username, "wrong"))
+    response = password_step(Client(), viewer.username, new)
+    assert response.status_code == 302
