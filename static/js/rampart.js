@@ -105,6 +105,26 @@
     }
   });
 
+  // Focus survives a swap. The button pressed is often replaced along with its row or card, and
+  // focus would fall back to the top of the page: keyboard and screen-reader users continue from
+  // what came back instead, its message first (a row's "Finding acknowledged.").
+  var focusWasIn = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    focusWasIn = target && target.id && target.contains(document.activeElement) ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var id = focusWasIn;
+    focusWasIn = null;
+    var active = document.activeElement;
+    if (!id || (active && active !== document.body && document.contains(active))) { return; }
+    var swapped = document.getElementById(id);
+    if (!swapped) { return; }
+    var place = swapped.querySelector('[role="status"], [role="alert"]') || swapped;
+    if (!place.hasAttribute("tabindex")) { place.setAttribute("tabindex", "-1"); }
+    place.focus();
+  });
+
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSettle", function (event) { enhance(event.target); });
 })();
