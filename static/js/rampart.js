@@ -39,7 +39,16 @@
     });
   }
 
+  // A phone shows the sections in one row that scrolls: fade its end while more is hidden there.
+  function hintMoreSections(nav) {
+    nav.classList.toggle("more", nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 4);
+  }
+
   function enhance(root) {
+    // A line chart wider than a phone scrolls inside its figure: start at its newest end.
+    root.querySelectorAll(".chart-figure").forEach(function (figure) {
+      figure.scrollLeft = figure.scrollWidth;
+    });
     root.querySelectorAll("select[data-action-switch]").forEach(showFieldsFor);
     root.querySelectorAll("select[data-mode-switch]").forEach(showMode);
     root.querySelectorAll("input[data-select-all]").forEach(function (master) {
@@ -125,6 +134,15 @@
     place.focus();
   });
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    var nav = document.querySelector(".topbar nav");
+    if (!nav) { return; }
+    var current = nav.querySelector('[aria-current="page"]');
+    if (current) { nav.scrollLeft = Math.max(0, current.offsetLeft - nav.clientWidth / 2); }
+    hintMoreSections(nav);
+    nav.addEventListener("scroll", function () { hintMoreSections(nav); }, { passive: true });
+    window.addEventListener("resize", function () { hintMoreSections(nav); });
+  });
   document.addEventListener("htmx:afterSettle", function (event) { enhance(event.target); });
 })();
