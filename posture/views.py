@@ -153,7 +153,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         ids = [cluster.pk for cluster in clusters]
         severity_totals, category_totals, check_totals = Counter(), Counter(), Counter()
         accepted = 0
-        compliance = {name: [0, 0] for name in FRAMEWORKS}
+        compliance = {name: [0, 0, 0] for name in FRAMEWORKS}  # controls, passing, clusters
         for cluster in clusters:
             scan = cluster.last_scan
             if scan and scan.status in SCORED:
@@ -165,6 +165,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
                     if name in compliance and value.get("controls"):
                         compliance[name][0] += value["controls"]
                         compliance[name][1] += value["passing"]
+                        compliance[name][2] += 1
         today = timezone.localdate(now)
         week_days = [today - timedelta(days=n) for n in range(6, -1, -1)]
         per_day = {
@@ -218,8 +219,9 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
                     round(100 * passing / controls, 1) if controls else None,
                     controls,
                     passing,
+                    clusters,
                 )
-                for name, (controls, passing) in compliance.items()
+                for name, (controls, passing, clusters) in compliance.items()
             ],
             "cluster_compliance": lowest_compliance[:COMPLIANCE_ROWS],
             "cluster_compliance_more": len(lowest_compliance) > COMPLIANCE_ROWS,

@@ -197,3 +197,16 @@ def test_each_day_of_a_trend_is_where_the_clusters_stood_that_evening(client, te
     served = {point["bucket"]: point["score"] for point in points if point["score"] is not None}
     assert {day: float(score) for day, score in drawn.items()} == served
     assert len(served) == 30
+
+
+def test_the_fleets_compliance_does_not_add_up_controls_as_if_they_were_more(client, team, viewer):
+    """Two clusters of a 14-control framework are not 28 controls: the fleet row names the clusters."""
+    for name in ("east", "west"):
+        scan_snapshot(make_cluster(team, name=name), as_yaml(deployment("web", privileged=True)))
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    fleet = page.split('<tr class="total"><th scope="row">All clusters</th>')[1].split("</tr>")[0]
+    assert "(2 clusters)" in fleet
+    east = Scan.objects.get(cluster__name="east")
+    controls = east.framework_compliance["pss-baseline"]["controls"]
+    assert f"/{2 * controls})" not in fleet
