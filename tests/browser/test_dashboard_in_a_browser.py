@@ -268,9 +268,14 @@ def test_an_admin_sets_up_an_agent_from_the_cluster_page(page, seeded, settings)
     expect(page.locator(".token-once")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text(token)
 
-    revoke = page.get_by_role("button", name="Revoke token cronjob in prod-eu")
-    page.once("dialog", lambda dialog: dialog.accept())
+    issued = IngestToken.objects.get(cluster=cluster)
+    revoke = page.get_by_role("button", name=f"Revoke token cronjob in prod-eu (rpi_{issued.token_id})")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     revoke.click()
+    # Two tokens may share a name: the question names which one, as the list does.
+    expect(page.locator(".state-revoked")).to_have_count(1)
+    assert f"(rpi_{issued.token_id}_…)" in asked[0]
     expect(page.locator(".state-revoked")).to_have_text("Revoked")
     assert IngestToken.objects.get(cluster=cluster).revoked_at is not None
     assert page.problems == []
@@ -301,7 +306,8 @@ def test_the_main_pages_fit_a_phone_without_sideways_scrolling(page, seeded):
         header = page.locator("header.topbar").bounding_box()
         assert header["height"] < 100, url  # brand and account, then one scrolling row of sections
         current = page.locator('.topbar nav [aria-current="page"]').bounding_box()
-        assert current["x"] >= 0 and current["x"] + current["width"] <= 390, url  # where you are shows
+        assert current["x"] >= 0, url  # where you are shows
+        assert current["x"] + current["width"] <= 390, url
         if url == "/":
             # The row fades at its end while sections are hidden there; the chart opens on today.
             assert page.evaluate("document.querySelector('.topbar nav').classList.contains('more')")
