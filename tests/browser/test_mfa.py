@@ -10,6 +10,7 @@ the wait is usually short, and never longer than one step.
 
 import re
 import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -102,6 +103,15 @@ def test_an_admin_enrols_at_login_then_logs_in_with_totp_and_with_a_recovery_cod
     assert len(codes) == mfa.RECOVERY_CODE_COUNT
     assert len(set(codes)) == len(codes)
     recovery_code = codes[0]
+    # Saved without retyping: a text file to download, or the clipboard.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as a text file").click()
+    assert download.value.suggested_filename == "rampart-recovery-codes.txt"
+    assert Path(download.value.path()).read_text().split() == codes
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()").split() == codes
     page.get_by_role("link", name="I have saved them, continue").click()
     page.wait_for_url(HOME)
     page.goto("/accounts/security/")
