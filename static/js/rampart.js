@@ -85,10 +85,19 @@
     });
   });
 
-  // Irreversible buttons ask first (revoking a token or an exception).
+  // Irreversible buttons ask first (revoking a token or an exception). A form that takes long
+  // (an upload scanned in the same request) says so and cannot be sent twice.
   document.addEventListener("submit", function (event) {
-    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) { event.preventDefault(); }
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); return; }
+    var busy = form.getAttribute && form.getAttribute("data-busy");
+    if (busy && !event.defaultPrevented) {
+      form.querySelectorAll('button[type="submit"]').forEach(function (button) {
+        button.disabled = true;
+        button.textContent = busy;
+      });
+    }
   });
 
   // Findings filters on a phone: "All filters" shows the fields beyond the search, or hides them.

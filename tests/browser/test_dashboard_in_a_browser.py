@@ -370,3 +370,28 @@ def test_when_the_session_has_ended_a_button_leads_to_the_login_page_and_back(pa
     page.wait_for_url("**/findings/?status=open")
     expect(page.locator(f"#finding-{finding_id}")).to_be_visible()
     assert page.problems == []
+
+
+def test_an_upload_says_it_is_under_way_and_cannot_be_sent_twice(page, seeded, tmp_path):
+    from tests.factories import as_yaml, deployment
+
+    cluster = seeded["cluster"]
+    snapshot = tmp_path / "cluster.yaml"
+    snapshot.write_bytes(as_yaml(deployment("web", privileged=True)))
+    log_in(page, "eve")
+    page.goto(f"/clusters/{cluster.pk}/")
+    # What the button shows once the form is sent, kept past the page it leaves.
+    page.evaluate(
+        """document.addEventListener("submit", () => {
+             const button = document.querySelector("form.upload button");
+             sessionStorage.setItem("sent", JSON.stringify([button.disabled, button.textContent]));
+           })"""
+    )
+    before = Scan.objects.filter(cluster=cluster).count()
+    page.get_by_label("Snapshot file").set_input_files(str(snapshot))
+    page.get_by_role("button", name="Upload and scan").click()
+    expect(page.locator(".messages")).to_contain_text("Snapshot uploaded")
+    # The live server scans in the request, as make run does.
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('sent'))") == [True, "Uploading and scanning…"]
+    assert Scan.objects.filter(cluster=cluster).count() == before + 1
+    assert page.problems == []
