@@ -58,10 +58,10 @@ def finding_row(context, f) -> SafeString:
     title = escape(check.title) if check else check_id
     detail_url = reverse("findings:finding-detail", args=[f.pk])
     cells.append(
-        f'<td><a href="{detail_url}">{title}</a> <code class="muted">{check_id}</code>'
+        f'<td class="finding"><a href="{detail_url}">{title}</a> <code class="muted">{check_id}</code>'
         f'<div class="small muted">{escape(f.message)}</div></td>'
     )
-    cells.append(f"<td>{ref}</td>")
+    cells.append(f'<td class="object">{ref}</td>')
     cells.append(f'<td class="col-optional">{escape(f.cluster.name)}</td>')
     until = (
         f'<div class="small muted">until {_day(f.risk_accepted_until)}</div>' if f.risk_accepted_until else ""

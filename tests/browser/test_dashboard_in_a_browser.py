@@ -352,6 +352,59 @@ def test_the_admin_pages_fit_a_phone_without_sideways_scrolling(page, seeded, se
     assert page.problems == []
 
 
+# Each piece of a cell's words, between spaces, hyphens and slashes, with the lines it is drawn on:
+# a piece drawn on two lines was broken mid-word ("Succe eded", "2026 -11- 27").
+WORDS_BROKEN_IN_TABLE_CELLS = r"""() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("table.data td")) {
+    if (!cell.checkVisibility()) continue;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const piece of node.data.matchAll(/[^\s\-\/]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, piece.index);
+        range.setEnd(node, piece.index + piece[0].length);
+        const lines = new Set(Array.from(range.getClientRects(), rect => Math.round(rect.bottom)));
+        if (lines.size > 1) broken.push(piece[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_on_a_phone_tables_keep_words_and_dates_whole(page, seeded, settings):
+    """A phone scrolls a wide table sideways; its cells must not be squeezed to a letter or two."""
+    settings.RAMPART_MFA_REQUIRED = "none"  # the admin logs in with a password alone here
+    seeded["admin"].is_superuser = True  # the audit log is for superusers
+    seeded["admin"].save(update_fields=["is_superuser"])
+    ApiToken.issue(seeded["admin"], name="nightly export to the data warehouse", scope=ApiToken.Scope.READ)
+    cluster = seeded["cluster"]
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, "abe")
+    for url in (
+        "/findings/",
+        f"/clusters/{cluster.pk}/",
+        "/findings/exceptions/",
+        "/accounts/tokens/",
+        "/accounts/audit/",
+        "/accounts/teams/",
+        f"/accounts/teams/{cluster.team_id}/",
+        "/notifications/",
+    ):
+        page.goto(url)
+        assert page.evaluate(WORDS_BROKEN_IN_TABLE_CELLS) == [], url
+        # The table scrolls sideways, not the page.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    page.goto(f"/clusters/{cluster.pk}/")
+    status = page.locator("table.scans .status").first
+    started = page.locator("table.scans time").first
+    expect(status).to_have_text("Succeeded")
+    for cell_text in (status, started):  # "Succeeded" and "2026-11-27 03:00" each on one line
+        assert cell_text.evaluate("el => el.getClientRects().length") == 1
+    assert page.problems == []
+
+
 def test_when_the_session_has_ended_a_button_leads_to_the_login_page_and_back(page, seeded):
     """htmx would follow the login redirect and paste the login form into the row that asked."""
     log_in(page, "eve")
