@@ -8,7 +8,7 @@ from posture.models import Cluster, ConnectionMode
 from posture.models.clusters import NAME_TAKEN
 from posture.scanning.checks.options import OPTIONS
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
-from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES, context_names
+from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
 
 STORED = "stored — leave empty to keep"
 
@@ -298,9 +298,7 @@ class ClusterForm(ScheduleFields):
             elif "CA bundle" in message:
                 target = "ca_bundle"
             elif "context" in message and mode == ConnectionMode.KUBECONFIG:
-                names = context_names(values.get("credentials", ""))
-                if names:
-                    message += f" (its contexts: {', '.join(names)})"
+                # The reader's message already names the contexts there are to choose from.
                 target = "kube_context"
             self.add_error(target, message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
 

@@ -6,7 +6,6 @@ import pytest
 import yaml
 
 from posture.scanning.collectors.connection import InvalidConnection
-from posture.scanning.collectors.kubeconfig import context_names
 from posture.scanning.collectors.live import collect, connection_from
 
 
@@ -63,13 +62,6 @@ def test_a_client_certificate_from_the_kubeconfig_authenticates(serve, objects):
     assert inventory.of_kind("Deployment")
     assert {request.user for request in kube.requests} == {"rampart-scanner"}
     assert "authorization" not in kube.requests[0].headers
-
-
-def test_context_names_are_listed_for_a_picker():
-    config = _kubeconfig(contexts=[{"name": "a", "context": {}}, {"name": "b", "context": {}}])
-
-    assert context_names(yaml.safe_dump(config)) == ["a", "b"]
-    assert context_names("::: not yaml") == []
 
 
 def test_the_values_it_reads(serve):

@@ -60,14 +60,6 @@ def connection_from_kubeconfig(text: str | bytes, *, context: str = "") -> Conne
     )
 
 
-def context_names(text: str | bytes) -> list[str]:
-    """The contexts of a kubeconfig, for a picker; [] if it cannot be read."""
-    try:
-        return list(_named(_load(text), "contexts", "context"))
-    except InvalidConnection:
-        return []
-
-
 def _load(text: str | bytes) -> dict:
     data = text.encode() if isinstance(text, str) else text
     if len(data) > MAX_KUBECONFIG_BYTES:
