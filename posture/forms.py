@@ -8,7 +8,7 @@ from posture.models import Cluster, ConnectionMode
 from posture.models.clusters import NAME_TAKEN
 from posture.scanning.checks.options import OPTIONS
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
-from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
+from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES, kubeconfig_text
 
 STORED = "stored — leave empty to keep"
 
@@ -182,16 +182,11 @@ class ClusterForm(ScheduleFields):
     def _kubeconfig(self) -> str:
         upload = self.cleaned_data.get("kubeconfig_file")
         if upload:
-            if upload.size > MAX_KUBECONFIG_BYTES:
-                raise forms.ValidationError(
-                    {"kubeconfig_file": f"The kubeconfig is larger than {MAX_KUBECONFIG_BYTES // 1024} KiB."}
-                )
+            # Read as "Test connection" reads it, so that both say the same about a file.
             try:
-                return upload.read().decode("utf-8")
-            except UnicodeDecodeError:
-                raise forms.ValidationError(
-                    {"kubeconfig_file": "The file is not a text kubeconfig."}
-                ) from None
+                return kubeconfig_text(upload.read(MAX_KUBECONFIG_BYTES + 1))
+            except InvalidConnection as exc:
+                raise forms.ValidationError({"kubeconfig_file": _sentence(str(exc))}) from None
         return (self.cleaned_data.get("kubeconfig_text") or "").strip()
 
     @property
@@ -300,7 +295,12 @@ class ClusterForm(ScheduleFields):
             elif "context" in message and mode == ConnectionMode.KUBECONFIG:
                 # The reader's message already names the contexts there are to choose from.
                 target = "kube_context"
-            self.add_error(target, message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
+            self.add_error(target, _sentence(message))
+
+
+def _sentence(message: str) -> str:
+    """A collector's message ("the kubeconfig is empty") as a line under a field."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 class SnapshotUploadForm(forms.Form):

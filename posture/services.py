@@ -530,12 +530,19 @@ LIVE_MODES = (ConnectionMode.KUBECONFIG, ConnectionMode.TOKEN, ConnectionMode.IN
 
 
 def try_cluster_connection(
-    mode: str, *, api_url: str = "", credentials: str = "", ca_bundle: str = "", kube_context: str = ""
+    mode: str,
+    *,
+    api_url: str = "",
+    credentials: str | bytes = "",
+    ca_bundle: str = "",
+    kube_context: str = "",
 ):
     """Try to reach a live cluster with these settings; never raises for cluster or setting problems.
 
     Returns the collector's ConnectionReport (``ok``/``error``, server version,
-    what can and cannot be read).
+    what can and cannot be read); ``attempted`` is False when the settings themselves were refused.
+    ``credentials`` may be an uploaded kubeconfig's bytes: the kubeconfig reader says what is wrong
+    with a file that is not text.
     """
     from posture.scanning.collectors import live
     from posture.scanning.collectors.connection import InvalidConnection
@@ -545,5 +552,5 @@ def try_cluster_connection(
             mode, api_url=api_url, credentials=credentials, ca_bundle=ca_bundle, kube_context=kube_context
         )
     except InvalidConnection as exc:
-        return live.ConnectionReport(api_url=api_url, ok=False, error=str(exc))
+        return live.ConnectionReport(api_url=api_url, ok=False, error=str(exc), attempted=False)
     return live.test_connection(connection)

@@ -40,6 +40,7 @@ from posture.forms import ClusterForm, IngestTokenForm, SnapshotUploadForm
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.registry import Category, Severity
+from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
 
 SEVERITIES = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
 SCORED = score_history.SCORED
@@ -397,7 +398,9 @@ class ClusterTestConnectionView(LoginRequiredMixin, View):
             if mode == ConnectionMode.KUBECONFIG:
                 secret = request.POST.get("kubeconfig_text", "")
                 if upload:
-                    secret = upload.read(1024 * 1024).decode("utf-8", "replace")
+                    # Bytes, as uploaded: the kubeconfig reader refuses a file that is not text, as the
+                    # form does, rather than reading it as broken YAML.
+                    secret = upload.read(MAX_KUBECONFIG_BYTES + 1)
                     upload.seek(0)
             else:
                 secret = request.POST.get("token", "")

@@ -310,6 +310,41 @@ def test_test_connection_explains_a_bad_token(client, team, admin_user, kube):
     assert "<strong>Could not connect:</strong>" in response.text
 
 
+def test_test_connection_does_not_claim_a_connection_attempt_for_broken_settings(client, team, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        TEST, {"connection_mode": "kubeconfig", "kubeconfig_text": "clusters: [\n  - name"}, **htmx()
+    )
+    assert "Could not connect" not in response.text
+    assert "<strong>Not tried:</strong> these settings cannot be used. The kubeconfig is not valid YAML" in (
+        response.text
+    )
+
+
+def test_a_binary_file_is_refused_in_the_same_words_by_test_connection_and_register(client, team, admin_user):
+    client.force_login(admin_user)
+    binary = b"\x1f\x8b\x08\x00\xff\xfe\x00\x00 not a kubeconfig"
+    said = "The file is not a text kubeconfig (it is not UTF-8 text)."
+    tested = client.post(
+        TEST,
+        {"connection_mode": "kubeconfig", "kubeconfig_file": SimpleUploadedFile("config", binary)},
+        **htmx(),
+    )
+    assert f"<strong>Not tried:</strong> these settings cannot be used. {said}" in tested.text
+    assert "YAML" not in tested.text
+    registered = client.post(
+        CREATE,
+        {
+            "name": "k",
+            "team": team.pk,
+            "connection_mode": "kubeconfig",
+            "kubeconfig_file": SimpleUploadedFile("config", binary),
+        },
+    )
+    assert said in registered.text
+    assert not Cluster.objects.filter(name="k").exists()
+
+
 def test_test_connection_uses_the_stored_credentials_when_the_field_is_empty(client, team, admin_user, kube):
     from posture import services
 
@@ -338,7 +373,7 @@ def test_test_connection_without_htmx_renders_the_form_with_the_report(client, t
         TEST, {"connection_mode": "token", "api_url": "not a url", "token": TOKEN, "name": "x"}
     )
     assert response.status_code == 200
-    assert "<strong>Could not connect:</strong>" in response.text
+    assert "<strong>Not tried:</strong> these settings cannot be used. The API URL" in response.text
     assert "<form" in response.text
     assert TOKEN not in response.text
 

@@ -78,7 +78,7 @@ def connection_from(
     mode: str,
     *,
     api_url: str = "",
-    credentials: str = "",
+    credentials: str | bytes = "",
     ca_bundle: str = "",
     kube_context: str = "",
     service_account_dir: str | Path = SERVICE_ACCOUNT_DIR,
@@ -86,8 +86,9 @@ def connection_from(
 ) -> Connection:
     """Build a Connection from a Cluster's stored values.
 
-    kubeconfig: ``credentials`` is the kubeconfig text, ``kube_context`` picks a context
-    (its current-context when empty); ``api_url`` and ``ca_bundle`` are not used.
+    kubeconfig: ``credentials`` is the kubeconfig (text, or an uploaded file's bytes),
+    ``kube_context`` picks a context (its current-context when empty); ``api_url`` and
+    ``ca_bundle`` are not used.
     token: ``api_url`` + ``credentials`` (the bearer token) + ``ca_bundle`` (PEM; empty means
     the system's trust store). in_cluster: the pod's service account (``service_account_dir``
     and ``environ`` exist for tests).

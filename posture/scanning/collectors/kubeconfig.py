@@ -60,10 +60,22 @@ def connection_from_kubeconfig(text: str | bytes, *, context: str = "") -> Conne
     )
 
 
-def _load(text: str | bytes) -> dict:
-    data = text.encode() if isinstance(text, str) else text
-    if len(data) > MAX_KUBECONFIG_BYTES:
+def kubeconfig_text(data: str | bytes) -> str:
+    """A kubeconfig as text, pasted or uploaded: refused when larger than a kubeconfig can be, or
+    when an uploaded file is not text at all (a binary file would otherwise read as broken YAML)."""
+    size = len(data.encode() if isinstance(data, str) else data)
+    if size > MAX_KUBECONFIG_BYTES:
         raise InvalidConnection("the kubeconfig is larger than 1 MiB; it cannot be a kubeconfig")
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidConnection("the file is not a text kubeconfig (it is not UTF-8 text)") from None
+
+
+def _load(text: str | bytes) -> dict:
+    data = kubeconfig_text(text).encode()
     if not data.strip():
         raise InvalidConnection("the kubeconfig is empty")
     try:

@@ -110,6 +110,7 @@ class ConnectionReport:
     api_url: str
     ok: bool = False  # reached and authenticated
     error: str = ""  # why not, in one line
+    attempted: bool = True  # False: the settings were refused before any request (error says why)
     server_version: str = ""
     resources: list[ResourceAccess] = field(default_factory=list)
     secret_managers: dict[str, str] = field(default_factory=dict)
@@ -144,6 +145,7 @@ class ConnectionReport:
             "api_url": self.api_url,
             "ok": self.ok,
             "error": self.error,
+            "attempted": self.attempted,
             "server_version": self.server_version,
             "resources": [access.as_dict() for access in self.resources],
             "secret_managers": dict(self.secret_managers),
