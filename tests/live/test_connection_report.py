@@ -98,4 +98,44 @@ def test_a_slow_server_gets_a_partial_report_within_the_deadline(serve, objects)
     assert "readable" in statuses
     assert "not_tried" in statuses
     not_tried = next(access for access in report.resources if access.status == "not_tried")
-    assert not_tried.reason == "not tried: the test stops after 1.5 s and this server answers slowly"
+    assert not_tried.reason == "the test stops after 1.5 s and this server answers slowly"
+    assert report.time_allowed == 1.5
+
+
+def test_types_left_untried_are_not_reported_unreadable_and_prove_no_secret_manager(serve, objects):
+    # Deployments answer after the deadline: everything after them is left, the secret store's
+    # kinds included, although discovery lists its API group.
+    kube = serve(
+        objects,
+        forbidden={"nodes"},
+        crd_groups={"external-secrets.io"},
+        delays={"/apis/apps/v1/deployments": 2.5},
+    )
+
+    report = live.test_connection(token_connection(kube), request_timeout=5, deadline=2)
+
+    assert report.ok
+    assert [access.plural for access in report.unreadable] == ["nodes"]
+    assert "externalsecrets" in {access.plural for access in report.not_tried}
+    assert "Deployment" not in report.not_tried_kinds  # it was tried, and read, if slowly
+    assert report.not_tried_kinds[:2] == ["StatefulSet", "DaemonSet"]
+    assert report.secret_managers == {}
+
+
+def test_the_probe_does_not_say_no_secret_manager_when_it_left_them_untried(
+    serve, objects, monkeypatch, tmp_path, capsys
+):
+    from functools import partial
+
+    from posture.scanning.collectors import probe
+
+    kube = serve(objects, crd_groups={"external-secrets.io"}, delays={"/apis/apps/v1/deployments": 2.5})
+    monkeypatch.setattr(probe, "check_access", partial(live.test_connection, deadline=2))
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(yaml.safe_dump(kube.kubeconfig()))
+
+    assert probe.main(["--kubeconfig", str(kubeconfig)]) == 0
+
+    output = capsys.readouterr().out
+    assert "secrets     managed by: not known: the test stopped before trying them all" in output
+    assert "none detected" not in output

@@ -295,6 +295,40 @@ def test_test_connection_reports_what_a_token_can_read(client, team, admin_user,
     assert "Middleware (traefik.containo.us)" in names
 
 
+def test_on_a_slow_server_test_connection_separates_not_tried_from_unreadable(
+    client, team, admin_user, monkeypatch
+):
+    from functools import partial
+
+    from posture.scanning.collectors import live
+
+    # A server that answers Deployments after the test's time is up: what follows is not tried.
+    monkeypatch.setattr(live, "test_connection", partial(live.test_connection, deadline=2))
+    kube = FakeKube(
+        fixture_objects(),
+        forbidden={"nodes"},
+        crd_groups={"external-secrets.io"},
+        delays={"/apis/apps/v1/deployments": 2.5},
+    ).start()
+    try:
+        client.force_login(admin_user)
+        response = client.post(
+            TEST,
+            {"connection_mode": "token", "api_url": kube.url, "token": kube.token, "ca_bundle": kube.ca_pem},
+            **htmx(),
+        )
+    finally:
+        kube.stop()
+    text = html.unescape(response.text)
+    cannot_read = re.search(r"It cannot read these.*?</ul>", text, re.S).group(0)
+    assert "<strong>Node</strong>" in cannot_read
+    assert "StatefulSet" not in cannot_read
+    assert "not tried" not in cannot_read
+    assert "Not tried, because the test stops after 2 s and this server answers slowly: StatefulSet, " in text
+    assert "ExternalSecret" in text
+    assert "Secret managers found" not in text
+
+
 def test_test_connection_explains_a_bad_token(client, team, admin_user, kube):
     client.force_login(admin_user)
     response = client.post(

@@ -116,6 +116,7 @@ class ConnectionReport:
     secret_managers: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    time_allowed: float = 0.0  # the test's deadline: the types left when it passes are not tried
 
     @property
     def readable(self) -> list[ResourceAccess]:
@@ -127,18 +128,25 @@ class ConnectionReport:
 
     @property
     def not_installed_kinds(self) -> list[str]:
-        """One name per resource type: the kind, with its API group where two groups share it."""
-        missing = self.not_installed
-        shared = {
-            kind for kind in (access.kind for access in missing) if sum(a.kind == kind for a in missing) > 1
-        }
-        return [
-            f"{access.kind} ({access.group})" if access.kind in shared else access.kind for access in missing
-        ]
+        return _kind_names(self.not_installed)
+
+    @property
+    def not_tried(self) -> list[ResourceAccess]:
+        """Left when the test ran out of time: nothing is known about them, a scan reads them."""
+        return [access for access in self.resources if access.status == "not_tried"]
+
+    @property
+    def not_tried_kinds(self) -> list[str]:
+        return _kind_names(self.not_tried)
 
     @property
     def unreadable(self) -> list[ResourceAccess]:
-        return [access for access in self.resources if access.status not in ("readable", "not_installed")]
+        """Tried and refused (forbidden, not served, timed out, failed): a scan would miss them too."""
+        return [
+            access
+            for access in self.resources
+            if access.status not in ("readable", "not_installed", "not_tried")
+        ]
 
     def as_dict(self) -> dict:
         return {
@@ -151,7 +159,18 @@ class ConnectionReport:
             "secret_managers": dict(self.secret_managers),
             "warnings": list(self.warnings),
             "seconds": round(self.seconds, 3),
+            "time_allowed": self.time_allowed,
         }
+
+
+def _kind_names(accesses: list[ResourceAccess]) -> list[str]:
+    """One name per resource type: the kind, with its API group where two groups share it."""
+    shared = {
+        kind for kind in (access.kind for access in accesses) if sum(a.kind == kind for a in accesses) > 1
+    }
+    return [
+        f"{access.kind} ({access.group})" if access.kind in shared else access.kind for access in accesses
+    ]
 
 
 @dataclass
@@ -265,7 +284,7 @@ def test_connection(
     reported as not tried rather than keeping them (and the web worker) waiting.
     """
     started = clock()
-    report = ConnectionReport(api_url=connection.api_url, warnings=connection.warnings)
+    report = ConnectionReport(api_url=connection.api_url, warnings=connection.warnings, time_allowed=deadline)
     resource_types = tuple(resource_types)
     try:
         with open_api_client(connection, pool_size=1) as api_client:
@@ -273,9 +292,6 @@ def test_connection(
             discovery = _discover(transport)
             report.ok = True
             report.server_version = str((discovery.version or {}).get("gitVersion") or "")
-            report.secret_managers = {
-                group: name for group, name in SECRET_MANAGER_GROUPS.items() if group in discovery.groups
-            }
             plan, gaps = _plan(resource_types, discovery)
             planned = dict(plan)
             for rtype in resource_types:
@@ -284,7 +300,7 @@ def test_connection(
                 elif rtype not in planned:
                     report.resources.append(_access(rtype, "not_installed", "its API group is not installed"))
                 elif clock() - started > deadline:
-                    reason = f"not tried: the test stops after {deadline:g} s and this server answers slowly"
+                    reason = f"the test stops after {deadline:g} s and this server answers slowly"
                     report.resources.append(_access(rtype, "not_tried", reason))
                 else:
                     try:
@@ -293,6 +309,7 @@ def test_connection(
                         report.resources.append(_access(rtype, exc.status, exc.reason))
                     else:
                         report.resources.append(_access(rtype, "readable"))
+            report.secret_managers = _secret_managers_read(report.resources)
     except CollectionError as exc:
         report.ok = False
         report.error = str(exc)
@@ -301,6 +318,13 @@ def test_connection(
 
 
 test_connection.__test__ = False  # a test module that imports it must not collect it
+
+
+def _secret_managers_read(resources: list[ResourceAccess]) -> dict[str, str]:
+    """The secret managers one of whose kinds the test read. A served API group alone is not
+    reported: on a slow server its kinds may not have been tried, and the test says what it read."""
+    read = {access.group for access in resources if access.status == "readable"}
+    return {group: name for group, name in SECRET_MANAGER_GROUPS.items() if group in read}
 
 
 def _access(rtype: ResourceType, status: str, reason: str = "") -> ResourceAccess:

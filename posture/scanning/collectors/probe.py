@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         _out(f"FAILED      {report.error}")
         return 1
     _out(f"version     {report.server_version or 'unknown'}")
-    managers = ", ".join(report.secret_managers.values()) or "none detected"
+    # A secret manager is named once one of its kinds was read; on a slow server they may be left.
+    unknown = "not known: the test stopped before trying them all" if report.not_tried else "none detected"
+    managers = ", ".join(report.secret_managers.values()) or unknown
     _out(f"secrets     managed by: {managers}")
     for access in report.resources:
         if access.status != "not_installed":
