@@ -219,7 +219,7 @@ def overview_row(row: dict) -> SafeString:
     if scan:
         severity = scan.counts_by_severity or {}
         worst = " ".join(
-            f'<span class="sev-text-{name}">{severity[name]} {name}</span>'
+            f'<span class="sev-text-{name}">{severity[name]:,} {name}</span>'
             for name in ("critical", "high")
             if severity.get(name)
         )

@@ -210,3 +210,21 @@ def test_the_fleets_compliance_does_not_add_up_controls_as_if_they_were_more(cli
     east = Scan.objects.get(cluster__name="east")
     controls = east.framework_compliance["pss-baseline"]["controls"]
     assert f"/{2 * controls})" not in fleet
+
+
+def test_large_counts_read_with_thousands_separators_on_every_page(client, demo, demo_viewer):
+    scan = demo.last_scan
+    scan.findings_count, scan.accepted_risk_count = 30_066, 1_500  # 28,566 open
+    scan.counts_by_severity = {"critical": 1_234, "high": 27_332}
+    scan.objects_collected = {"Pod": 12_345}
+    scan.save()
+    client.force_login(demo_viewer)
+
+    assert ">28,566</a>" in client.get(reverse("home")).text
+    assert "1,234 critical" in client.get(reverse("home")).text
+    clusters = client.get(reverse("posture:cluster-list")).text
+    assert "<td>28,566</td>" in clusters
+    assert "28566" not in clusters
+    scan_page = client.get(reverse("posture:scan-detail", args=[scan.pk])).text
+    assert "1,500 accepted risk" in scan_page
+    assert "Pod: 12,345" in scan_page
