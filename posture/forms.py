@@ -5,7 +5,7 @@ from accounts.models import Role, Team
 from accounts.permissions import teams_with_role
 from posture import cluster_check_settings, schedules, services
 from posture.models import Cluster, ConnectionMode
-from posture.models.clusters import NAME_TAKEN
+from posture.models.clusters import MAX_SCAN_INTERVAL_MINUTES, MIN_SCAN_INTERVAL_MINUTES, NAME_TAKEN
 from posture.scanning.checks.options import OPTIONS
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES, kubeconfig_text
@@ -15,6 +15,21 @@ STORED = "stored — leave empty to keep"
 
 class ScheduleFields(forms.ModelForm):
     """Interval or cron: one of them, or neither (scans only on demand)."""
+
+    # Declared rather than generated: the model's PositiveIntegerField would give the form a minimum
+    # of 0, so that -5 and 1 were refused with different minimums and neither said 5.
+    scan_interval_minutes = forms.IntegerField(
+        label="Scan every (minutes)",
+        required=False,
+        min_value=MIN_SCAN_INTERVAL_MINUTES,
+        max_value=MAX_SCAN_INTERVAL_MINUTES,
+        help_text=f"Scan automatically this often ({MIN_SCAN_INTERVAL_MINUTES} minutes or more); "
+        "empty means only on demand.",
+        error_messages={
+            "min_value": f"Scans are at least {MIN_SCAN_INTERVAL_MINUTES} minutes apart: "
+            f"give {MIN_SCAN_INTERVAL_MINUTES} or more, or leave it empty."
+        },
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -145,7 +160,6 @@ class ClusterForm(ScheduleFields):
             "api_url": "API server URL",
             "ca_bundle": "CA certificate (PEM)",
             "kube_context": "Kubeconfig context",
-            "scan_interval_minutes": "Scan every (minutes)",
             "scan_cron": "…or on a cron schedule (UTC)",
         }
         help_texts = {

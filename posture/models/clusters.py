@@ -15,6 +15,7 @@ class ConnectionMode(models.TextChoices):
 
 
 NAME_TAKEN = "This team already has a cluster of this name."
+MIN_SCAN_INTERVAL_MINUTES = 5
 MAX_SCAN_INTERVAL_MINUTES = 366 * 24 * 60  # a year: longer is not a schedule
 
 
@@ -46,7 +47,10 @@ class Cluster(models.Model):
     scan_interval_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(5), MaxValueValidator(MAX_SCAN_INTERVAL_MINUTES)],
+        validators=[
+            MinValueValidator(MIN_SCAN_INTERVAL_MINUTES),
+            MaxValueValidator(MAX_SCAN_INTERVAL_MINUTES),
+        ],
         help_text="Scan automatically this often; empty means only on demand.",
     )
     scan_cron = models.CharField(

@@ -191,6 +191,21 @@ def test_a_schedule_is_an_interval_or_a_valid_cron_not_both(client, team, admin_
     assert Cluster.objects.get(name="s").scan_cron == "0 3 * * 1-5"
 
 
+def test_a_scan_interval_below_the_minimum_is_refused_naming_the_minimum(client, team, admin_user):
+    client.force_login(admin_user)
+    form = client.get(CREATE).text
+    assert 'name="scan_interval_minutes" min="5"' in form  # a browser refuses -5 and 1 alike
+    assert "Scan automatically this often (5 minutes or more); empty means only on demand." in form
+    said = "Scans are at least 5 minutes apart: give 5 or more, or leave it empty."
+    base = {"name": "s", "team": team.pk, "connection_mode": "snapshot"}
+    for too_often in (-5, 0, 1, 4):
+        response = client.post(CREATE, {**base, "scan_interval_minutes": too_often})
+        assert said in response.text, too_often
+        assert "greater than or equal to" not in response.text
+    assert not Cluster.objects.filter(name="s").exists()
+    assert client.post(CREATE, {**base, "scan_interval_minutes": 5}).status_code == 302
+
+
 def test_checks_can_be_switched_off_per_cluster(client, team, admin_user):
     client.force_login(admin_user)
     client.post(
