@@ -131,7 +131,9 @@ class Finding(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.check_id} on {self.kind} {self.namespace}/{self.name}"
+        # The audit log keeps this as a triage change's target: a cluster-scoped object has no
+        # namespace to put before a slash.
+        return f"{self.check_id} on {self.object_ref}"
 
     @property
     def cluster_scoped(self) -> bool:

@@ -133,3 +133,26 @@ def test_a_triage_change_names_its_finding_and_reads_as_words(client, superuser,
     assert "privileged-container on Deployment shop/web" in page
     assert '<span class="muted">to status:</span> false_positive' in page
     assert '<span class="muted">reason:</span> lab namespace' in page
+
+
+def test_a_triage_change_on_a_cluster_scoped_object_names_it_without_a_slash(
+    client, superuser, cluster, engineer
+):
+    from findings import triage
+    from findings.models import Finding
+    from tests.factories import as_yaml, scan_snapshot
+
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "ci-deployer-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "ci-deployer", "namespace": "ci"}],
+    }
+    scan_snapshot(cluster, as_yaml(binding))
+    finding = Finding.objects.get(check_id="cluster-admin-binding")
+    triage.change_status(finding, "acknowledged", actor=engineer)
+    client.force_login(superuser)
+    page = client.get("/accounts/audit/", {"action": "triage.status_changed"}).content.decode()
+    assert "cluster-admin-binding on ClusterRoleBinding ci-deployer-admin" in page
+    assert "ClusterRoleBinding /" not in page
