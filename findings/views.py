@@ -215,6 +215,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             selected_statuses=data.getlist("status"),
             sorts=[(key, label) for key, (label, _order) in SORTS.items()],
             sort=self.sort,
+            sort_label=SORTS[self.sort][0],
             query=query.urlencode(),
             query_with_page=data.urlencode(),
             pinned=pinned_filters(data),

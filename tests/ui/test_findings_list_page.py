@@ -53,6 +53,15 @@ def test_the_list_sorts_by_dates(client, demo, demo_viewer, sort, field, reverse
     assert values == sorted(values, reverse=reverse)
 
 
+def test_the_table_caption_names_the_sort_in_words(client, demo, demo_viewer):
+    client.force_login(demo_viewer)
+    page = client.get(URL).text
+    assert '<caption class="visually-hidden">Findings, sorted by severity, worst first</caption>' in page
+    page = client.get(URL, {"sort": "first_seen"}).text
+    assert '<caption class="visually-hidden">Findings, sorted by first seen, newest first</caption>' in page
+    assert "first_seen</caption>" not in page
+
+
 def test_each_filter_narrows_the_list(client, demo, demo_viewer):
     client.force_login(demo_viewer)
     some = Finding.objects.filter(cluster=demo).exclude(namespace="").first()
