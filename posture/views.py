@@ -612,14 +612,37 @@ class SnapshotUploadView(ClusterActionView):
             return redirect("posture:cluster-detail", pk=cluster.pk)
         try:
             snapshot = services.store_snapshot(cluster, form.cleaned_data["file"].read(), user=request.user)
-            scan = services.start_scan(cluster, trigger=ScanTrigger.UPLOAD, snapshot=snapshot)
-            level, text = scan_started_message(scan)
-            messages.add_message(request, level, f"Snapshot uploaded. {text}")
         except services.SnapshotRejected as exc:
             messages.error(request, f"Snapshot rejected: {exc}.")
+            return redirect("posture:cluster-detail", pk=cluster.pk)
+        try:
+            scan = services.start_scan(cluster, trigger=ScanTrigger.UPLOAD, snapshot=snapshot)
         except services.ScanAlreadyActive as exc:
-            messages.warning(request, f"Snapshot saved, but {exc}; scan again when it has finished.")
+            note = unread_documents_note(snapshot)
+            messages.warning(request, f"Snapshot saved, but {exc}; scan again when it has finished.{note}")
+            return redirect("posture:cluster-detail", pk=cluster.pk)
+        level, text = scan_started_message(scan)
+        note = unread_documents_note(snapshot, scan)
+        if note:  # part of the file was left out: not a plain success
+            level = max(level, messages.WARNING)
+        messages.add_message(request, level, f"Snapshot uploaded. {text}{note}")
         return redirect("posture:cluster-detail", pk=cluster.pk)
+
+
+def unread_documents_note(snapshot, scan: Scan | None = None) -> str:
+    """The parts of an upload that could not be read, and where they are listed; "" if none.
+
+    The scan reads only what the upload's reading kept: a success message alone would hide that
+    some of the file was left out."""
+    count = len(snapshot.errors)
+    if not count:
+        return ""
+    where = f"scan #{scan.pk}'s page" if scan is not None else "the page of the scan that reads it"
+    return (
+        f" {count:,} document{pluralize(count)} of the file could not be read and "
+        f"{pluralize(count, 'was,were')} left out: {where} lists {pluralize(count, 'it,them')} "
+        "under “What was read”."
+    )
 
 
 # --- The cluster's agent ----------------------------------------------------------------

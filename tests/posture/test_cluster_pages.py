@@ -121,6 +121,28 @@ def test_with_tasks_in_process_the_upload_message_says_how_the_scan_ended(client
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_upload_with_an_unreadable_document_says_so_and_where_it_is_listed(client, engineer, cluster):
+    broken = b"---\nkind: Deployment\nmetadata:\n  name: b\n bad: indent\n"
+    data = as_yaml(deployment("a")) + broken + as_yaml(deployment("c"))
+    broken_line = data.split(b"\n").index(b" bad: indent") + 1
+    client.force_login(engineer)
+    upload = SimpleUploadedFile("dump.yaml", data)
+    response = client.post(
+        reverse("posture:cluster-snapshot", args=[cluster.pk]), {"file": upload}, follow=True
+    )
+    scan = Scan.objects.get(cluster=cluster)
+    assert '<li class="message warning">Snapshot uploaded. Scan of prod-eu finished: ' in response.text
+    assert (
+        f"1 document of the file could not be read and was left out: scan #{scan.pk}&#x27;s page lists it "
+        "under “What was read”.</li>"
+    ) in response.text
+    scan_page = client.get(reverse("posture:scan-detail", args=[scan.pk])).text
+    assert (
+        f"document 2: invalid YAML: did not find expected key (line {broken_line} of the file)" in scan_page
+    )
+
+
+@pytest.mark.django_db(transaction=True)
 def test_with_tasks_in_process_a_failed_scan_now_says_why(client, engineer, team, settings):
     settings.RAMPART_SCAN_RETRY_DELAYS = []
     cluster = make_cluster(team, name="gone", connection_mode="token", api_url="https://127.0.0.1:1")

@@ -66,6 +66,16 @@ def test_it_reports_a_malformed_document_by_number_and_reads_the_rest():
     assert "invalid YAML" in snapshot.errors[0].reason
 
 
+def test_a_malformed_document_is_reported_at_its_line_in_the_file_not_in_the_document():
+    data = as_yaml(deployment("a")) + b"---\nkind: Deployment\nmetadata:\n  name: b\n bad: indent\n"
+    broken_line = data.split(b"\n").index(b" bad: indent") + 1
+    assert broken_line > 5  # past the first document: a document's own count would say 4
+    snapshot = read_bytes(data, "two.yaml")
+    assert [(error.document, error.reason) for error in snapshot.errors] == [
+        (2, f"invalid YAML: did not find expected key (line {broken_line} of the file)")
+    ]
+
+
 def test_it_skips_documents_that_are_not_kubernetes_objects():
     snapshot = read_bytes(b"just: config\n---\n- a\n- list\n---\n" + as_yaml(deployment("a")), "x.yaml")
     assert len(snapshot.objects) == 1

@@ -284,9 +284,7 @@ FORK_MIN_DOCUMENTS = 1000
 def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
     # Split on document markers ourselves: PyYAML cannot resume after an error,
     # and one bad document must not hide the rest of the file.
-    numbered = [
-        (number, chunk) for number, chunk in enumerate(_split_documents(data), start=1) if chunk.strip()
-    ]
+    numbered = _numbered_documents(data)
     reader = yaml_fast.reader_for(data)
     # A large file is read by two processes: the last documents by a forked child
     # (yaml-rs holds the interpreter lock while it builds objects, so threads would not
@@ -306,10 +304,24 @@ def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
             child.stop()  # reading stopped early (an error, a scan's time limit): end the child too
 
 
-def _child_share_start(numbered: list[tuple[int, bytes]]) -> int:
+def _numbered_documents(data: bytes) -> list[tuple[int, int, bytes]]:
+    """The file's documents that hold something: (number in the file, line in the file where the
+    document's text starts, text). The line turns an error's line in the document into the
+    file's, which is the one an editor shows."""
+    numbered = []
+    line, counted = 1, 0
+    for number, (start, chunk) in enumerate(_document_spans(data), start=1):
+        if chunk.strip():
+            line += data.count(b"\n", counted, start)
+            counted = start
+            numbered.append((number, line, chunk))
+    return numbered
+
+
+def _child_share_start(numbered: list[tuple[int, int, bytes]]) -> int:
     """Where the child's documents start: about half of the bytes."""
-    half, total = sum(len(chunk) for _, chunk in numbered) / 2, 0
-    for index, (_, chunk) in enumerate(numbered):
+    half, total = sum(len(chunk) for _, _, chunk in numbered) / 2, 0
+    for index, (_, _, chunk) in enumerate(numbered):
         total += len(chunk)
         if total >= half:
             return index + 1
@@ -317,7 +329,7 @@ def _child_share_start(numbered: list[tuple[int, bytes]]) -> int:
 
 
 def _read_documents(numbered, reader: "yaml_fast.FileReader | None", name: str, snapshot: Snapshot) -> None:
-    for number, chunk in numbered:
+    for number, first_line, chunk in numbered:
         snapshot.documents += 1
         document = reader.load(chunk) if reader is not None else yaml_fast.UNSURE
         if document is not yaml_fast.UNSURE:
@@ -327,7 +339,7 @@ def _read_documents(numbered, reader: "yaml_fast.FileReader | None", name: str, 
         try:
             document = pyyaml.load_document(chunk)
         except pyyaml.YAMLError as exc:
-            snapshot.errors.append(DocumentError(name, number, pyyaml.describe(exc)))
+            snapshot.errors.append(DocumentError(name, number, pyyaml.describe(exc, first_line)))
             continue
         except (ValueError, RecursionError) as exc:  # e.g. undecodable bytes, absurd nesting
             snapshot.errors.append(DocumentError(name, number, f"unreadable document ({type(exc).__name__})"))
@@ -361,14 +373,21 @@ _SEPARATOR_CANDIDATE = re.compile(rb"\n(?=---|\.\.\.)")
 
 
 def _split_documents(data: bytes) -> Iterator[bytes]:
+    for _start, chunk in _document_spans(data):
+        yield chunk
+
+
+def _document_spans(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Each document's text and where in ``data`` it starts (just after its marker: on the marker's
+    line, which is the first line of the text)."""
     start = 0
     line_starts = (candidate.end() for candidate in _SEPARATOR_CANDIDATE.finditer(data))
     for line_start in itertools.chain((0,), line_starts):
         match = _DOCUMENT_SEPARATOR.match(data, line_start)
         if match is not None:
-            yield data[start : match.start()]
+            yield start, data[start : match.start()]
             start = match.end()
-    yield data[start:]
+    yield start, data[start:]
 
 
 def _pyyaml_reading():

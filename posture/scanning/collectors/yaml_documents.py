@@ -196,10 +196,16 @@ def _build(node, scalars: dict, aliases: _Aliases | None):
 YAMLError = yaml.YAMLError  # what load_document raises for a document it cannot read
 
 
-def describe(exc: yaml.YAMLError) -> str:
-    """A one-line reason for the user, with the line where reading stopped."""
+def describe(exc: yaml.YAMLError, first_line: int = 1) -> str:
+    """A one-line reason for the user, with the line of the file where reading stopped.
+
+    ``first_line``: the file's line where the document's text starts, for a document read on its
+    own out of a multi-document file (PyYAML counts from the document's start).
+    """
     if isinstance(exc, yaml.reader.ReaderError):
         return "not a text file (unreadable characters)"
     problem = getattr(exc, "problem", None) or type(exc).__name__
     mark = getattr(exc, "problem_mark", None)
-    return f"invalid YAML: {problem} (line {mark.line + 1})" if mark else f"invalid YAML: {problem}"
+    if mark is None:
+        return f"invalid YAML: {problem}"
+    return f"invalid YAML: {problem} (line {mark.line + first_line} of the file)"
