@@ -1,3 +1,4 @@
+import base64
 import html
 import re
 
@@ -281,6 +282,22 @@ def test_mistakes_in_check_settings_are_named_under_their_field(client, team, ad
         in page.split('id="id_option_extra_database_ports_error"')[1]
     )
     assert not Cluster.objects.filter(name="typo").exists()
+
+
+def test_test_connection_says_which_kubeconfig_context_it_used(client, team, admin_user, kube):
+    """With the context left empty, the kubeconfig's current-context is used: the report says which."""
+    document = yaml.safe_load(kubeconfig(server=kube.url, token=kube.token, context="staging"))
+    document["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(
+        kube.ca_pem.encode()
+    ).decode()
+    document["contexts"].append({"name": "prod", "context": {"cluster": "c", "user": "u"}})
+    client.force_login(admin_user)
+    sent = {"connection_mode": "kubeconfig", "kubeconfig_text": yaml.safe_dump(document)}
+    response = client.post(TEST, sent, **htmx())
+    assert "<strong>Connected</strong>" in response.text
+    assert "through the kubeconfig context &#x27;staging&#x27;" in response.text
+    response = client.post(TEST, {**sent, "kube_context": "prod"}, **htmx())
+    assert "through the kubeconfig context &#x27;prod&#x27;" in response.text
 
 
 def test_test_connection_reports_what_a_token_can_read(client, team, admin_user, kube):

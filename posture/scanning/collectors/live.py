@@ -108,6 +108,7 @@ class ConnectionReport:
     """What Rampart can and cannot read, for the "Test connection" button."""
 
     api_url: str
+    through: str = ""  # a kubeconfig's: the context used ("kubeconfig context 'prod'"), named or current
     ok: bool = False  # reached and authenticated
     error: str = ""  # why not, in one line
     attempted: bool = True  # False: the settings were refused before any request (error says why)
@@ -151,6 +152,7 @@ class ConnectionReport:
     def as_dict(self) -> dict:
         return {
             "api_url": self.api_url,
+            "through": self.through,
             "ok": self.ok,
             "error": self.error,
             "attempted": self.attempted,
@@ -284,7 +286,12 @@ def test_connection(
     reported as not tried rather than keeping them (and the web worker) waiting.
     """
     started = clock()
-    report = ConnectionReport(api_url=connection.api_url, warnings=connection.warnings, time_allowed=deadline)
+    report = ConnectionReport(
+        api_url=connection.api_url,
+        through=connection.description if connection.mode == "kubeconfig" else "",
+        warnings=connection.warnings,
+        time_allowed=deadline,
+    )
     resource_types = tuple(resource_types)
     try:
         with open_api_client(connection, pool_size=1) as api_client:
