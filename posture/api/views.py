@@ -220,7 +220,15 @@ class TrendsView(ThrottleFirstMixin, APIView):
         if bucket not in ("day", "week"):
             raise ValidationError({"bucket": ["Must be day or week."]})
         days = _int_param(request, "days", 30, 1, 730)
-        key = ("trends", sorted(clusters.values_list("pk", flat=True)), bucket, days, timezone.localdate())
+        # The scope is part of the answer: the fleet, a team and a cluster can be the same clusters.
+        key = (
+            "trends",
+            scope,
+            sorted(clusters.values_list("pk", flat=True)),
+            bucket,
+            days,
+            timezone.localdate(),
+        )
         data = trends.cached(
             key, lambda: TrendsSerializer(trends.series(clusters, scope, bucket=bucket, days=days)).data
         )

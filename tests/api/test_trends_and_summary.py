@@ -57,6 +57,16 @@ def test_trends_by_week_for_one_cluster_or_team(api, viewer, cluster):
     assert api(viewer).get("/api/v1/trends/", {"team": "payments"}).json()["scope"] == "team:payments"
 
 
+def test_each_scope_answers_its_own_name_even_when_it_covers_the_same_clusters(api, admin_user, cluster):
+    # One team with one cluster: the fleet, the team and the cluster are the same clusters, and the
+    # second and third requests must not be answered from the first one's cache entry.
+    client = api(admin_user)
+    assert client.get("/api/v1/trends/", {"team": "payments"}).json()["scope"] == "team:payments"
+    assert client.get("/api/v1/trends/").json()["scope"] == "fleet"
+    assert client.get("/api/v1/trends/", {"cluster": cluster.pk}).json()["scope"] == f"cluster:{cluster.pk}"
+    assert client.get("/api/v1/trends/", {"team": "payments"}).json()["scope"] == "team:payments"
+
+
 def test_mean_time_to_resolve_comes_from_resolved_findings(api, viewer, cluster):
     finding = make_findings(cluster, 1)[0]
     now = timezone.now()
