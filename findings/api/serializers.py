@@ -103,13 +103,24 @@ class AcceptRiskSerializer(serializers.Serializer):
         return until
 
 
+class UsernameField(serializers.CharField):
+    """A user, named by username.
+
+    The input stays text here: the view looks the user up among the members of the team concerned,
+    so that an unknown username and another team's user get the same answer (and a username's
+    error never shows beside other fields' errors only when it does not exist).
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", get_user_model()._meta.get_field("username").max_length)
+        super().__init__(**kwargs)
+
+    def to_representation(self, user):
+        return user.username
+
+
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.SlugRelatedField(
-        slug_field="username",
-        queryset=get_user_model().objects.filter(is_active=True),
-        allow_null=True,
-        help_text="A username, or null to unassign.",
-    )
+    assignee = UsernameField(allow_null=True, help_text="A username, or null to unassign.")
 
 
 class BulkSelectionSerializer(serializers.Serializer):
@@ -161,9 +172,7 @@ class BulkOutcomeSerializer(serializers.Serializer):
 
 class ExceptionRuleSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    owner = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True)
-    )
+    owner = UsernameField(help_text="A member of the rule's team, by username.")
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     check_ids = serializers.ListField(
         child=serializers.RegexField(r"^[a-z0-9][a-z0-9-]{0,63}$"), required=False, max_length=200

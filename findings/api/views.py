@@ -5,6 +5,7 @@ comments through findings.services. Another team's finding is 404; triage needs
 the engineer role in the finding's team, exception rules the admin role.
 """
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
@@ -60,12 +61,22 @@ def _require_triage(user, team_id: int) -> None:
         raise PermissionDenied("Triage needs the engineer role in the finding's team.")
 
 
-def _check_assignee(assignee, team_ids, field: str = "assignee") -> None:
-    if assignee is None or assignee.is_superuser:
-        return
-    member_of = set(Membership.objects.filter(user=assignee).values_list("team_id", flat=True))
+def _team_member(username: str, team_ids, field: str):
+    """The active user of that name who is a member of every team concerned (superusers are of all).
+
+    A username that names nobody gets the same answer as another team's user, so that
+    nobody can learn from the API which usernames exist.
+    """
+    refusal = ValidationError({field: ["Must be a member of the team concerned."]})
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise refusal
+    if user.is_superuser:
+        return user
+    member_of = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
     if set(team_ids) - member_of:
-        raise ValidationError({field: ["Must be a member of the team concerned."]})
+        raise refusal
+    return user
 
 
 @extend_schema_view(
@@ -141,8 +152,8 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
         _require_triage(request.user, finding.cluster.team_id)
         serializer = AssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assignee = serializer.validated_data["assignee"]
-        _check_assignee(assignee, [finding.cluster.team_id])
+        username = serializer.validated_data["assignee"]
+        assignee = None if username is None else _team_member(username, [finding.cluster.team_id], "assignee")
         triage.assign(Finding.objects.filter(pk=finding.pk), assignee, actor=request.user)
         return Response(FindingSerializer(self.get_queryset().get(pk=finding.pk)).data)
 
@@ -251,9 +262,12 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="bulk-assign")
     def bulk_assign(self, request):
         selected, data = self._selection(request, BulkAssignSerializer)
-        assignee = data["assignee"]
+        team_ids = set(selected.order_by().values_list("cluster__team_id", flat=True).distinct())
+        if not team_ids:  # no team concerned: no username is looked up, so none is revealed either
+            return Response({"matched": 0, "changed": 0, "refused": 0})
+        username = data["assignee"]
+        assignee = None if username is None else _team_member(username, team_ids, "assignee")
         matched = selected.count()
-        _check_assignee(assignee, selected.order_by().values_list("cluster__team_id", flat=True).distinct())
         changed = triage.assign(selected, assignee, actor=request.user)
         return Response({"matched": matched, "changed": changed, "refused": 0})
 
@@ -381,7 +395,7 @@ class ExceptionRuleViewSet(
             raise ValidationError({"cluster": ["Give a cluster, or team_slug for every cluster of a team."]})
         if not has_role(request.user, team.pk, Role.ADMIN):
             raise PermissionDenied("Exceptions need the admin role in the team.")
-        _check_assignee(data["owner"], [team.pk], field="owner")
+        data["owner"] = _team_member(data["owner"], [team.pk], "owner")
         rule, accepted = services.create_exception_rule(ExceptionRule(team=team, **data), actor=request.user)
         body = ExceptionRuleCreatedSerializer(rule, context=self.get_serializer_context()).data
         body["findings_accepted"] = accepted
