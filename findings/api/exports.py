@@ -9,6 +9,8 @@ import csv
 import orjson
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 CHUNK_SIZE = 2_000
 COLUMNS = [
@@ -34,6 +36,34 @@ COLUMNS = [
 ]
 JSON_EXTRA = [("evidence", "evidence")]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CsvMediaType(BaseRenderer):
+    """The CSV export's media type, for content negotiation: the export streams its body itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover
+        raise NotImplementedError("ExportNegotiation renders every DRF response as JSON")
+
+
+class ExportNegotiation(DefaultContentNegotiation):
+    """Serve an export when the Accept header allows its media type (406 when it does not), and
+    answer its errors in JSON, like every error of the API, whatever the client accepted.
+
+    The renderers are the errors' first (DRF falls back to the first one when negotiation fails,
+    as for the 406 itself), then the export's own.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        errors, *exported = renderers
+        super().select_renderer(request, exported, format_suffix)
+        return errors, errors.media_type
+
+
+CSV_RENDERERS = [JSONRenderer, CsvMediaType]
 
 
 class _Echo:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -289,7 +289,10 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
     # --- exports ----------------------------------------------------------------
 
     @extend_schema(
-        responses={(200, "text/csv"): CSV}, summary="Export the filtered findings as CSV (streamed)"
+        responses={(200, "text/csv"): CSV},
+        # Two renderers (the errors' JSON and CSV) are no choice of format for the client to make.
+        parameters=[OpenApiParameter("format", exclude=True)],
+        summary="Export the filtered findings as CSV (streamed)",
     )
     @action(
         detail=False,
@@ -297,6 +300,8 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
         url_path="export/csv",
         throttle_classes=[AddressRateThrottle, TokenRateThrottle, ExportRateThrottle],
         pagination_class=None,
+        renderer_classes=exports.CSV_RENDERERS,
+        content_negotiation_class=exports.ExportNegotiation,
     )
     def export_csv(self, request):
         return exports.csv_response(self.filter_queryset(self.get_queryset()))

@@ -59,3 +59,36 @@ def test_exports_are_scoped_to_your_teams_and_need_authentication(api, outsider,
     assert orjson.loads(_content(api(outsider).get("/api/v1/findings/export/json/"))) == []
     assert_error(api().get("/api/v1/findings/export/csv/"), 401, "not_authenticated")
     assert_error(api(outsider).get("/api/v1/findings/export/csv/", {"severity": "bogus"}), 400, "invalid")
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "text/csv; charset=utf-8", "text/*", "*/*", None])
+def test_the_csv_export_answers_a_client_that_accepts_csv(api, viewer, cluster, accept):
+    make_findings(cluster, 2)
+    headers = {"Accept": accept} if accept else {}
+    response = api(viewer).get("/api/v1/findings/export/csv/", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert len(list(csv.DictReader(io.StringIO(_content(response).decode())))) == 2
+
+
+@pytest.mark.parametrize("accept", ["application/json", "*/*", None])
+def test_the_json_export_answers_a_client_that_accepts_json(api, viewer, cluster, accept):
+    make_findings(cluster, 2)
+    headers = {"Accept": accept} if accept else {}
+    response = api(viewer).get("/api/v1/findings/export/json/", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert len(orjson.loads(_content(response))) == 2
+
+
+def test_an_export_refuses_an_accept_header_that_excludes_its_media_type_and_errs_in_json(api, viewer):
+    client = api(viewer)
+    for path, other in [("csv", "application/json"), ("json", "text/csv")]:
+        refused = client.get(f"/api/v1/findings/export/{path}/", Accept=other)
+        assert assert_error(refused, 406, "not_acceptable")
+        assert refused["Content-Type"] == "application/json"
+    invalid = client.get("/api/v1/findings/export/csv/", {"severity": "bogus"}, Accept="text/csv")
+    assert assert_error(invalid, 400, "invalid")["fields"] == {
+        "severity": ["Select a valid choice. bogus is not one of the available choices."]
+    }
+    assert invalid["Content-Type"] == "application/json"
