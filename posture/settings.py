@@ -219,7 +219,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "posture.api.filters.FilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "posture.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

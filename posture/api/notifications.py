@@ -116,6 +116,7 @@ class NotificationEndpointViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     serializer_class = NotificationEndpointSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
+    ordering_fields = ["name"]
     ordering = ["name", "id"]
 
     def get_queryset(self):
@@ -134,6 +135,7 @@ class NotificationDeliveryViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelView
     pagination_class = StandardPagination
     lookup_value_regex = ID
     filterset_fields = ["endpoint", "status", "event"]
+    ordering_fields = ["created_at", "delivered_at"]
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self):

@@ -13,6 +13,7 @@ import binascii
 from datetime import datetime
 
 import orjson
+from django.core.paginator import Page
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
@@ -22,11 +23,74 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from posture.api.filters import MAX_ID
 
+NOT_A_COUNTING_NUMBER = "Must be a whole number, at least 1."
+
+
+def _counting_number(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit() and bool(raw.strip("0"))
+
+
+def requested_page_size(request, name: str, default: int, maximum: int) -> int:
+    """``?page_size=``: a whole number from 1 (above the maximum gives the maximum); else a 400."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not _counting_number(raw):
+        raise ValidationError({name: [NOT_A_COUNTING_NUMBER]})
+    return min(int(raw) if len(raw) <= 18 else maximum, maximum)
+
 
 class StandardPagination(PageNumberPagination):
+    """``?page=`` and ``?page_size=``, refused with a 400 naming the parameter when they are not numbers.
+
+    A page past the end is an empty page (200, with the count and a link back to the last page), not
+    an error: rows deleted while a client pages must not turn the next page into a 404 that reads
+    as if the list were gone, and the findings' cursors answer an empty page past the end too.
+    """
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        return requested_page_size(request, self.page_size_query_param, self.page_size, self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        if not _counting_number(raw):
+            raise ValidationError({self.page_query_param: [NOT_A_COUNTING_NUMBER]})
+        return int(raw) if len(raw) <= 18 else paginator.num_pages + 1  # that long is past any end
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        paginator = self.django_paginator_class(queryset, self.get_page_size(request))
+        number = self.get_page_number(request, paginator)
+        self.page = paginator.page(number) if number <= paginator.num_pages else Page([], number, paginator)
+        return list(self.page)
+
+    def get_previous_link(self):
+        number = min(self.page.number - 1, self.page.paginator.num_pages)  # past the end: the last page
+        if number < 1:
+            return None
+        url = self.request.build_absolute_uri()
+        if number == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, number)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_query_param:
+                parameter["description"] = "A page number, from 1; a page past the end is empty."
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = f"Results per page (at most {self.max_page_size})."
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
 
 
 class KeysetPagination(BasePagination):
@@ -182,16 +246,7 @@ class KeysetPagination(BasePagination):
         return ordering
 
     def _page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            raise ValidationError({self.page_size_query_param: ["A whole number is required."]}) from None
-        if size < 1:
-            raise ValidationError({self.page_size_query_param: ["Must be at least 1."]})
-        return min(size, self.max_page_size)
+        return requested_page_size(request, self.page_size_query_param, self.page_size, self.max_page_size)
 
 
 def _encode(cursor: dict) -> str:

@@ -59,9 +59,11 @@ class ApiTokenViewSet(
     serializer_class = ApiTokenSerializer
     pagination_class = StandardPagination
     lookup_value_regex = ID
+    ordering_fields = ["created_at", "expires_at", "last_used_at"]
+    ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
-        return ApiToken.objects.filter(user=self.request.user).order_by("-created_at", "-id")
+        return ApiToken.objects.filter(user=self.request.user)
 
     def create(self, request, *args, **kwargs):
         if isinstance(request.auth, ApiToken):
