@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "posture.api.schema.SEVERITY_CHOICES",
         "NotificationEventEnum": "posture.models.notifications.NotificationEvent",
     },
+    "GET_LIB_DOC_EXCLUDES": "posture.api.schema.docstrings_not_for_clients",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "posture.api.schema.add_error_responses",

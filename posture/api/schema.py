@@ -1,6 +1,7 @@
 """OpenAPI details drf-spectacular cannot infer: the token schemes and the one error format."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import get_lib_doc_excludes
 
 from posture.scanning.checks.registry import Severity
 
@@ -88,3 +89,15 @@ def add_error_responses(result, generator, request, public):
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 }
     return result
+
+
+def docstrings_not_for_clients() -> list[type]:
+    """Classes whose docstrings explain Rampart's internals, never an endpoint.
+
+    drf-spectacular describes an operation by the first docstring along the view's bases, so a
+    view without its own showed ThrottleFirstMixin's ("Throttle before authentication...") in
+    /api/docs/. It stops at any class listed here (DRF's own are listed by default).
+    """
+    from posture.api.throttling import ThrottleFirstMixin
+
+    return [*get_lib_doc_excludes(), ThrottleFirstMixin]

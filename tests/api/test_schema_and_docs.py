@@ -78,3 +78,16 @@ def test_the_interactive_docs_load_every_asset_from_rampart_itself(client):
     for source in sources:
         if source.startswith("/static/"):
             assert client.get(source).status_code == 200, source
+
+
+def test_no_operation_is_described_by_an_internal_docstring(schema):
+    from posture.api.throttling import ThrottleFirstMixin
+
+    internal = ThrottleFirstMixin.__doc__.split("(")[0].strip()
+    described = {}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                assert internal not in operation.get("description", ""), (method, path)
+                described[(method, path)] = operation.get("description", "")
+    assert described[("get", "/api/v1/trends/")].startswith("Time series per cluster, team or the fleet")
