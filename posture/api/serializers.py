@@ -99,7 +99,11 @@ class ClusterSerializer(serializers.ModelSerializer):
 
     team = MemberTeamField()
     has_credentials = serializers.BooleanField(read_only=True)
-    last_scan = ScanSerializer(read_only=True)
+    last_scan = ScanSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The newest scan whose results were stored; null until one is.",
+    )
     check_settings = CheckSettingsSerializer(required=False)
     credentials = serializers.CharField(
         write_only=True,

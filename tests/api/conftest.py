@@ -1,4 +1,6 @@
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 
 from accounts.models import ApiToken
 from tests.api.helpers import Api, token_for
@@ -22,3 +24,15 @@ def scanned(cluster):
         cluster, as_yaml(deployment("web", privileged=True), deployment("api", namespace="payments"))
     )
     return cluster
+
+
+@pytest.fixture
+def wsgi_requests(db):
+    """For requests sent to the WSGI application itself (Schemathesis), not through the test client."""
+    # Django closes the database connection when a WSGI request ends inside a transaction;
+    # the test's transaction must outlive every request (Django's own test client does the same).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -10,8 +10,6 @@ import os
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from accounts.models import Role
@@ -37,14 +35,8 @@ schema = _load_schema()  # at collection: the schema view needs no database
 
 
 @pytest.fixture(autouse=True)
-def _keep_the_test_transaction_open(db):
-    # Django closes the database connection when a WSGI request ends inside a transaction;
-    # the test's transaction must outlive every request (Django's own test client does the same).
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def _wsgi(wsgi_requests):
+    pass
 
 
 @pytest.fixture
