@@ -292,6 +292,7 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
         responses={(200, "text/csv"): CSV},
         # Two renderers (the errors' JSON and CSV) are no choice of format for the client to make.
         parameters=[OpenApiParameter("format", exclude=True)],
+        filters=True,  # the list's filters, which spectacular documents for lists only
         summary="Export the filtered findings as CSV (streamed)",
     )
     @action(
@@ -308,6 +309,7 @@ class FindingViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         responses={(200, "application/json"): JSON_EXPORT},
+        filters=True,
         summary="Export the filtered findings as JSON (streamed)",
     )
     @action(

@@ -87,6 +87,7 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     @extend_schema(
         methods=["get"],
         responses=IngestTokenSerializer(many=True),
+        filters=False,  # every token of the cluster: the clusters' filters and ordering do not apply
         summary="The cluster's agent ingest tokens",
     )
     @extend_schema(

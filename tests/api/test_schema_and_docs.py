@@ -91,3 +91,18 @@ def test_no_operation_is_described_by_an_internal_docstring(schema):
                 assert internal not in operation.get("description", ""), (method, path)
                 described[(method, path)] = operation.get("description", "")
     assert described[("get", "/api/v1/trends/")].startswith("Time series per cluster, team or the fleet")
+
+
+def _query_parameters(schema, path) -> set[str]:
+    return {p["name"] for p in schema["paths"][path]["get"].get("parameters", []) if p["in"] == "query"}
+
+
+def test_both_exports_document_the_filters_of_the_finding_list(schema):
+    filters = _query_parameters(schema, "/api/v1/findings/") - {"cursor", "ordering", "page_size"}
+    assert {"severity", "status", "cluster", "q", "overdue"} <= filters
+    for kind in ("csv", "json"):
+        assert _query_parameters(schema, f"/api/v1/findings/export/{kind}/") == filters, kind
+
+
+def test_a_clusters_ingest_tokens_document_no_parameter_of_the_cluster_list(schema):
+    assert _query_parameters(schema, "/api/v1/clusters/{id}/ingest-tokens/") == set()
