@@ -257,6 +257,7 @@ SPECTACULAR_SETTINGS = {
         "FindingStatusEnum": "findings.models.FindingStatus",
         "ScanStatusEnum": "posture.models.scans.ScanStatus",
         "SeverityEnum": "posture.api.schema.SEVERITY_CHOICES",
+        "CategoryEnum": "posture.api.schema.CATEGORY_CHOICES",
         "NotificationEventEnum": "posture.models.notifications.NotificationEvent",
     },
     "GET_LIB_DOC_EXCLUDES": "posture.api.schema.docstrings_not_for_clients",

@@ -7,12 +7,16 @@ from rest_framework import serializers
 
 from findings.models import Comment, ExceptionRule, Finding, FindingEvent
 from posture.api.filters import MAX_ID
+from posture.api.schema import CATEGORY_CHOICES, SEVERITY_CHOICES
 
 MAX_BULK_IDS = 10_000
 TEXT_LIMIT = 2_000
 
 
 class FindingSerializer(serializers.ModelSerializer):
+    # Plain text columns in the model; the enums document the values the filters take.
+    severity = serializers.ChoiceField(choices=SEVERITY_CHOICES, read_only=True)
+    category = serializers.ChoiceField(choices=CATEGORY_CHOICES, read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:

@@ -3,9 +3,10 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import get_lib_doc_excludes
 
-from posture.scanning.checks.registry import Severity
+from posture.scanning.checks.registry import Category, Severity
 
 SEVERITY_CHOICES = [(severity.value, severity.value.title()) for severity in Severity]
+CATEGORY_CHOICES = [(category.value, Category.label_of(category.value)) for category in Category]
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -6,6 +6,7 @@ from rest_framework.exceptions import PermissionDenied
 from accounts.models import Role, Team
 from accounts.permissions import has_role, teams_with_role
 from posture import cluster_check_settings, schedules, services
+from posture.api.schema import CATEGORY_CHOICES, SEVERITY_CHOICES
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan
 from posture.models.clusters import NAME_TAKEN
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
@@ -267,8 +268,8 @@ class CheckSerializer(serializers.Serializer):
 
     id = serializers.CharField()
     title = serializers.CharField()
-    category = serializers.CharField()
-    severity = serializers.CharField()
+    category = serializers.ChoiceField(choices=CATEGORY_CHOICES)
+    severity = serializers.ChoiceField(choices=SEVERITY_CHOICES)
     target = serializers.CharField()
     kinds = serializers.ListField(child=serializers.CharField())
     requires = serializers.ListField(child=serializers.CharField())

@@ -106,3 +106,13 @@ def test_both_exports_document_the_filters_of_the_finding_list(schema):
 
 def test_a_clusters_ingest_tokens_document_no_parameter_of_the_cluster_list(schema):
     assert _query_parameters(schema, "/api/v1/clusters/{id}/ingest-tokens/") == set()
+
+
+def test_a_findings_severity_category_and_status_are_documented_with_the_filters_values(schema):
+    components = schema["components"]["schemas"]
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/findings/"]["get"]["parameters"]}
+    for name in ("severity", "category", "status"):
+        field = components["Finding"]["properties"][name]
+        enum = components[field["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
+        accepted = parameters[name].get("items", parameters[name])["enum"]
+        assert sorted(enum) == sorted(accepted), name
