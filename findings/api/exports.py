@@ -1,16 +1,19 @@
 """Streaming exports of findings: constant memory however many rows match.
 
 Rows come from the database in chunks (a server-side cursor on PostgreSQL) and
-go out as they are formatted; nothing holds the whole result.
+go out as they are formatted; nothing holds the whole result. A row carries the
+fields of a finding in GET /findings/, written the same way, plus its cluster's name.
 """
 
 import csv
+from datetime import datetime
 
 import orjson
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.serializers import DateTimeField
 
 CHUNK_SIZE = 2_000
 COLUMNS = [
@@ -33,8 +36,14 @@ COLUMNS = [
     ("last_seen_at", "last_seen_at"),
     ("resolved_at", "resolved_at"),
     ("message", "message"),
+    # Later additions go last, so that a spreadsheet that reads columns by position keeps working.
+    ("fingerprint", "fingerprint"),
+    ("exception_rule", "exception_rule_id"),
 ]
+# A nested object has no place in a CSV cell: only the JSON export carries the evidence.
 JSON_EXTRA = [("evidence", "evidence")]
+# Timestamps as the API writes them: DRF's format ("...Z" in UTC), in the API's time zone.
+_TIMESTAMP = DateTimeField()
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -74,11 +83,15 @@ class _Echo:
 def _cell(value) -> str:
     if value is None:
         return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    if isinstance(value, datetime):
+        return _as_api_writes(value)
     text = str(value)
     # A spreadsheet would run a cell that starts like a formula: names come from the cluster.
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _as_api_writes(value):
+    return _TIMESTAMP.to_representation(value) if isinstance(value, datetime) else value
 
 
 def _rows(queryset, columns):
@@ -106,7 +119,8 @@ def json_response(queryset) -> StreamingHttpResponse:
         first = True
         batch = []
         for row in _rows(queryset, columns):
-            batch.append((b"" if first else b",") + orjson.dumps(dict(zip(names, row, strict=True))))
+            finding = dict(zip(names, map(_as_api_writes, row), strict=True))
+            batch.append((b"" if first else b",") + orjson.dumps(finding))
             first = False
             if len(batch) >= 500:
                 yield b"".join(batch)

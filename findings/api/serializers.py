@@ -244,26 +244,14 @@ class ExceptionRuleCreatedSerializer(ExceptionRuleSerializer):
         fields = [*ExceptionRuleSerializer.Meta.fields, "findings_accepted"]
 
 
-class FindingExportSerializer(serializers.Serializer):
-    """One row of a findings export (CSV columns, or JSON objects with ``evidence`` too)."""
+class FindingExportSerializer(FindingSerializer):
+    """One object of the JSON export: the finding as GET /findings/ gives it, with its cluster's name.
 
-    id = serializers.IntegerField()
-    cluster = serializers.IntegerField()
-    cluster_name = serializers.CharField()
-    check_id = serializers.CharField()
-    severity = serializers.CharField()
-    category = serializers.CharField()
-    kind = serializers.CharField()
-    namespace = serializers.CharField()
-    name = serializers.CharField()
-    container = serializers.CharField()
-    status = serializers.CharField()
-    status_reason = serializers.CharField()
-    risk_accepted_until = serializers.DateTimeField(allow_null=True)
-    assignee = serializers.CharField(allow_null=True)
-    due_at = serializers.DateTimeField(allow_null=True)
-    first_seen_at = serializers.DateTimeField()
-    last_seen_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField(allow_null=True)
-    message = serializers.CharField()
-    evidence = serializers.JSONField()
+    The CSV export has the same columns but ``evidence`` (a nested object fits no cell).
+    """
+
+    cluster_name = serializers.CharField(read_only=True)
+
+    class Meta(FindingSerializer.Meta):
+        fields = [*FindingSerializer.Meta.fields, "cluster_name"]
+        read_only_fields = fields
