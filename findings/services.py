@@ -15,8 +15,16 @@ from findings.patterns import matches_everything
 from posture.models import Cluster
 
 
-class RuleRefused(ValueError):
-    """The rule cannot be created as asked; the message is for the user."""
+class Refused(ValueError):
+    """A change refused as asked; the message is for the user, ``field`` the input it concerns, if one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class RuleRefused(Refused):
+    """The rule cannot be created as asked."""
 
 
 def create_exception_rule(
@@ -25,14 +33,14 @@ def create_exception_rule(
     """Save a new rule and apply it at once to the findings it covers; returns (rule, findings accepted)."""
     now = now or timezone.now()
     if not (rule.reason or "").strip():
-        raise RuleRefused("an exception needs a reason")
+        raise RuleRefused("an exception needs a reason", "reason")
     if rule.expires_at is None or rule.expires_at <= now:
-        raise RuleRefused("an exception must expire in the future")
+        raise RuleRefused("an exception must expire in the future", "expires_at")
     maximum = settings.RAMPART_MAX_RISK_ACCEPTANCE_DAYS
     if rule.expires_at - now > timedelta(days=maximum):
-        raise RuleRefused(f"an exception can last at most {maximum} days")
+        raise RuleRefused(f"an exception can last at most {maximum} days", "expires_at")
     if rule.cluster_id and rule.cluster.team_id != rule.team_id:
-        raise RuleRefused("the cluster belongs to another team")
+        raise RuleRefused("the cluster belongs to another team", "cluster")
     # "*" and "**" match every name, as an empty pattern does: stored empty, one way to say it.
     if matches_everything(rule.namespace_pattern or ""):
         rule.namespace_pattern = ""
@@ -47,7 +55,7 @@ def create_exception_rule(
     for key, value in (rule.label_selector or {}).items():
         problem = label_problem(str(key), str(value))
         if problem:
-            raise RuleRefused(problem)
+            raise RuleRefused(problem, "label_selector")
     twin = _same_scope(rule, now)
     if twin is not None:
         raise RuleRefused(
@@ -137,8 +145,8 @@ def _rule_clusters(rule: ExceptionRule) -> list[int]:
 # --- Comments ---------------------------------------------------------------------
 
 
-class CommentRefused(ValueError):
-    """The comment cannot be saved as written; the message is for the user."""
+class CommentRefused(Refused):
+    """The comment cannot be saved as written."""
 
 
 def add_comment(finding, *, author, body: str):
@@ -147,8 +155,8 @@ def add_comment(finding, *, author, body: str):
 
     body = (body or "").strip()
     if not body:
-        raise CommentRefused("a comment needs some text")
+        raise CommentRefused("a comment needs some text", "body")
     limit = Comment._meta.get_field("body").max_length
     if len(body) > limit:
-        raise CommentRefused(f"a comment can be at most {limit:,} characters")
+        raise CommentRefused(f"a comment can be at most {limit:,} characters", "body")
     return Comment.objects.create(finding=finding, author=author, body=body)

@@ -28,7 +28,7 @@ def _translate(exc):
     """Domain refusals (their messages are written for users) into API errors."""
     from django.core.exceptions import RequestDataTooBig
 
-    from findings.services import CommentRefused, RuleRefused
+    from findings.services import Refused
     from findings.triage import TransitionRefused
     from posture.services import ClusterNameTaken
 
@@ -40,8 +40,9 @@ def _translate(exc):
         return exceptions.PermissionDenied()
     if isinstance(exc, TransitionRefused):
         return Conflict(_sentence(str(exc)))
-    if isinstance(exc, RuleRefused | CommentRefused):
-        return exceptions.ValidationError(_sentence(str(exc)))
+    if isinstance(exc, Refused):  # under the field it concerns, as the serializers' own refusals are
+        message = _sentence(str(exc))
+        return exceptions.ValidationError({exc.field: [message]} if exc.field else message)
     if isinstance(exc, ClusterNameTaken):  # taken by a request at the same moment
         return exceptions.ValidationError({"name": [str(exc)]})
     return exc

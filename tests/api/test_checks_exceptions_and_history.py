@@ -97,3 +97,28 @@ def test_history_lists_every_change_of_your_teams_findings_read_only(api, engine
     assert api(engineer).get(f"/api/v1/history/{rows[0]['id']}/").status_code == 200
     assert_error(api(engineer).delete(f"/api/v1/history/{rows[0]['id']}/"), 405)
     assert api(outsider).get("/api/v1/history/").json()["count"] == 0
+
+
+def test_a_refused_exception_names_the_field_it_concerns_as_a_refused_acceptance_does(
+    api, admin_user, engineer, cluster
+):
+    client = api(admin_user)
+    too_late = (timezone.now() + timedelta(days=400)).isoformat()
+    error = assert_error(
+        client.post("/api/v1/exceptions/", _rule(cluster, expires_at=too_late)), 400, "invalid"
+    )
+    assert error["fields"] == {"expires_at": ["An exception can last at most 365 days."]}
+    finding = make_findings(cluster, 1)[0]
+    accepted = api(engineer).post(
+        f"/api/v1/findings/{finding.pk}/accept-risk/", {"reason": "vendor", "until": too_late}
+    )
+    assert list(assert_error(accepted, 400, "invalid")["fields"]) == ["until"]
+    bad_label = _rule(cluster, label_selector={"app": "-not-a-value-"})
+    assert list(assert_error(client.post("/api/v1/exceptions/", bad_label), 400, "invalid")["fields"]) == [
+        "label_selector"
+    ]
+    # A refusal about the rule as a whole names no field.
+    everything = _rule(cluster, cluster=None, team_slug="payments", check_ids=[])
+    error = assert_error(client.post("/api/v1/exceptions/", everything), 400, "invalid")
+    assert "fields" not in error
+    assert error["message"].startswith("An exception must be narrower than everything")
