@@ -6,11 +6,12 @@ so every other endpoint (IsAuthenticated) refuses it, and personal tokens are
 not accepted here. The body is the snapshot, gzip-compressed JSON or YAML (a
 ``kind: List``); it is refused early by its declared length and again while
 reading. ``Idempotency-Key`` makes a retried push return the first answer
-without storing or scanning twice.
+without storing or scanning twice; the key used again with another body is a
+422, never the first answer to a different request.
 """
 
+import hashlib
 import hmac
-import io
 import logging
 import re
 
@@ -19,7 +20,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse, extend_schema
 from rest_framework import authentication, exceptions, permissions, status
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
@@ -27,6 +28,7 @@ from rest_framework.views import APIView
 
 from posture import services
 from posture.api.errors import Conflict, error_body
+from posture.api.exceptions import IdempotencyKeyReused
 from posture.api.parsers import declared_length, read_limited
 from posture.api.serializers import ScanSerializer, SnapshotPushSerializer
 from posture.api.throttling import IngestRateThrottle, ThrottleFirstMixin
@@ -96,8 +98,8 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
         summary="Push a snapshot from the in-cluster agent and queue its scan",
         description="The body is the cluster's objects as a gzip-compressed JSON `kind: List` (or YAML). "
         "Authenticate with the cluster's ingest token. A repeated `Idempotency-Key` returns the first "
-        "answer without a second scan. 409 when a scan is already queued or running (the snapshot is "
-        "kept and the next scan reads it).",
+        "answer without a second scan; the same key with a different body is refused (422). 409 when a "
+        "scan is already queued or running (the snapshot is kept and the next scan reads it).",
         request=OpenApiRequest(OpenApiTypes.BINARY),
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH),
@@ -108,7 +110,10 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
                 description="8-200 characters of [A-Za-z0-9._:-]; e.g. a UUID per push.",
             ),
         ],
-        responses={202: SnapshotPushSerializer},
+        responses={
+            202: SnapshotPushSerializer,
+            422: OpenApiResponse(description="The Idempotency-Key was used for a different request"),
+        },
         tags=["agent"],
     )
     def post(self, request, pk):
@@ -126,19 +131,18 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
             raise exceptions.ValidationError(
                 {"Idempotency-Key": ["Use 8-200 characters of letters, digits and . _ : -"]}
             )
-        limit = settings.RAMPART_MAX_SNAPSHOT_BYTES
-        declared = declared_length(request._request)
-        # Refuse by the declared length before claiming a key or reading a byte; read_limited()
-        # checks again while reading, whatever was declared.
-        read_limited(io.BytesIO(), limit, declared)
+        # Read before claiming the key: a repeated key is answered by comparing the bodies.
+        data = read_limited(
+            request._request, settings.RAMPART_MAX_SNAPSHOT_BYTES, declared_length(request._request)
+        )
         if key is None:
-            return self._push(cluster, token, read_limited(request._request, limit, declared))
+            return self._push(cluster, token, data)
 
-        push, replay = self._claim(cluster, token, key)
+        push, replay = self._claim(cluster, token, key, hashlib.sha256(data).hexdigest())
         if replay is not None:
             return replay
         try:
-            response = self._push(cluster, token, read_limited(request._request, limit, declared))
+            response = self._push(cluster, token, data)
         except exceptions.APIException as exc:
             # A refusal is the answer to this key too, unless it may succeed when retried.
             if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS or exc.status_code >= 500:
@@ -157,17 +161,22 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
         AgentPush.objects.filter(pk=push.pk).update(
             status_code=response.status_code,
             response=response.data,
-            request_sha256=response.data.get("sha256", "") if isinstance(response.data, dict) else "",
             scan_id=(response.data.get("scan") or {}).get("id") if isinstance(response.data, dict) else None,
         )
         return response
 
-    def _claim(self, cluster, token, key):
+    def _claim(self, cluster, token, key, body_sha256: str):
         try:
             with transaction.atomic():
-                return AgentPush.objects.create(cluster=cluster, token=token, idempotency_key=key), None
+                push = AgentPush.objects.create(
+                    cluster=cluster, token=token, idempotency_key=key, request_sha256=body_sha256
+                )
+                return push, None
         except IntegrityError:
             earlier = AgentPush.objects.get(cluster=cluster, idempotency_key=key)
+        # Pushes claimed before the body was hashed at claim time have no hash to compare.
+        if earlier.request_sha256 and earlier.request_sha256 != body_sha256:
+            raise IdempotencyKeyReused()
         if not earlier.status_code:
             raise Conflict("A push with this Idempotency-Key is still being processed; retry shortly.")
         response = Response(earlier.response, status=earlier.status_code)

@@ -80,16 +80,20 @@ def add_error_responses(result, generator, request, public):
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             responses = operation.setdefault("responses", {})
+            for code, response in responses.items():  # an operation's own errors (a description alone)
+                if code.startswith(("4", "5")) and "content" not in response:
+                    response["content"] = _error_content()
             for code, description in _ERROR_RESPONSES.items():
                 if code in responses:
                     continue
                 if method == "get" and code in ("409", "413", "415"):
                     continue
-                responses[code] = {
-                    "description": description,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                }
+                responses[code] = {"description": description, "content": _error_content()}
     return result
+
+
+def _error_content() -> dict:
+    return {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 def docstrings_not_for_clients() -> list[type]:

@@ -59,9 +59,31 @@ def test_a_refused_push_is_remembered_under_its_key_too(client, agent_cluster, i
     _, raw, _ = ingest_token
     headers = {"Idempotency-Key": "bad-push-000001"}
     assert_error(_push(client, agent_cluster, raw, body=b"not a snapshot", **headers), 400, "invalid")
-    assert_error(_push(client, agent_cluster, raw, **headers), 400, "invalid")
+    again = _push(client, agent_cluster, raw, body=b"not a snapshot", **headers)
+    assert_error(again, 400, "invalid")
+    assert again["Idempotent-Replayed"] == "true"
     assert AgentPush.objects.get().status_code == 400
     assert not Scan.objects.exists()
+
+
+def test_a_key_used_again_for_a_different_body_is_refused_not_answered_with_the_first_answer(
+    client, agent_cluster, ingest_token, django_capture_on_commit_callbacks
+):
+    _, raw, _ = ingest_token
+    headers = {"Idempotency-Key": "push-2026-11-27-0001"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _push(client, agent_cluster, raw, **headers).status_code == 202
+    other = gzip.compress(as_json_list(deployment("api", privileged=True)))
+    error = assert_error(
+        _push(client, agent_cluster, raw, body=other, **headers), 422, "idempotency_key_reused"
+    )
+    assert "different request" in error["message"]
+    assert Snapshot.objects.filter(cluster=agent_cluster).count() == 1
+    assert Scan.objects.filter(cluster=agent_cluster).count() == 1
+    # The same for a refused first push: its answer is for its own body only.
+    headers = {"Idempotency-Key": "push-2026-11-27-0002"}
+    assert_error(_push(client, agent_cluster, raw, body=b"not a snapshot", **headers), 400, "invalid")
+    assert_error(_push(client, agent_cluster, raw, **headers), 422, "idempotency_key_reused")
 
 
 def test_an_ingest_token_only_pushes_to_its_own_cluster(client, agent_cluster, ingest_token, team):
