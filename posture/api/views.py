@@ -1,3 +1,4 @@
+from django import forms
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -21,6 +22,7 @@ from posture import services
 from posture.api import trends
 from posture.api.errors import Conflict
 from posture.api.pagination import StandardPagination
+from posture.api.schema import CATEGORY_CHOICES, SEVERITY_CHOICES
 from posture.api.serializers import (
     CheckSerializer,
     ClusterSerializer,
@@ -145,8 +147,38 @@ class ScanViewSet(ThrottleFirstMixin, viewsets.ReadOnlyModelViewSet):
         return Scan.objects.for_user(self.request.user)
 
 
-_CATEGORY = OpenApiParameter("category", str, description="Only checks of this category.")
-_SEVERITY = OpenApiParameter("severity", str, description="Only checks of this severity.")
+# Validated as the findings' own filters are: a value that names nothing is a 400, never an empty list.
+_CHECK_FILTERS = {
+    "category": forms.ChoiceField(choices=CATEGORY_CHOICES, required=False),
+    "severity": forms.ChoiceField(choices=SEVERITY_CHOICES, required=False),
+}
+_CATEGORY = OpenApiParameter(
+    "category",
+    str,
+    enum=[value for value, _ in CATEGORY_CHOICES],
+    description="Only checks of this category.",
+)
+_SEVERITY = OpenApiParameter(
+    "severity",
+    str,
+    enum=[value for value, _ in SEVERITY_CHOICES],
+    description="Only checks of this severity.",
+)
+
+
+def _check_filters(request) -> dict[str, str]:
+    wanted, errors = {}, {}
+    for name, field in _CHECK_FILTERS.items():
+        try:
+            value = field.clean(request.query_params.get(name))
+        except forms.ValidationError as exc:
+            errors[name] = exc.messages
+        else:
+            if value:
+                wanted[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return wanted
 
 
 class CheckViewSet(ThrottleFirstMixin, viewsets.ViewSet):
@@ -186,11 +218,10 @@ class CheckViewSet(ThrottleFirstMixin, viewsets.ViewSet):
 
     @extend_schema(parameters=[_CATEGORY, _SEVERITY], responses=CheckSerializer(many=True))
     def list(self, request):
-        rows = self._rows(request)
-        for name in ("category", "severity"):
-            wanted = request.query_params.get(name)
-            if wanted:
-                rows = [row for row in rows if row[name] == wanted]
+        wanted = _check_filters(request)
+        rows = [
+            row for row in self._rows(request) if all(row[name] == value for name, value in wanted.items())
+        ]
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(CheckSerializer(page, many=True).data)

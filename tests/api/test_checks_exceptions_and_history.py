@@ -26,6 +26,25 @@ def test_the_check_catalogue_lists_every_check_with_its_open_count(api, viewer, 
     assert {row["severity"] for row in critical} == {"critical"}
 
 
+def test_a_check_filter_value_that_names_nothing_is_refused_as_on_the_finding_list(api, viewer):
+    client = api(viewer)
+    error = assert_error(
+        client.get("/api/v1/checks/", {"severity": "HIGH", "category": "rbca"}), 400, "invalid"
+    )
+    assert error["fields"] == {
+        "category": ["Select a valid choice. rbca is not one of the available choices."],
+        "severity": ["Select a valid choice. HIGH is not one of the available choices."],
+    }
+    assert_error(client.get("/api/v1/findings/", {"severity": "HIGH"}), 400, "invalid")
+    both = client.get("/api/v1/checks/", {"severity": "high", "category": "rbac", "page_size": 500}).json()
+    assert both["count"] > 0
+    assert {(row["severity"], row["category"]) for row in both["results"]} == {("high", "rbac")}
+    assert (
+        client.get("/api/v1/checks/", {"severity": ""}).json()["count"]
+        == client.get("/api/v1/checks/").json()["count"]
+    )
+
+
 def test_open_counts_only_count_your_teams_findings(api, outsider, scanned):
     rows = api(outsider).get("/api/v1/checks/", {"page_size": 500}).json()["results"]
     assert all(row["open_count"] == 0 for row in rows)
