@@ -1,7 +1,18 @@
+import uuid
+
 import pytest
 
 from accounts.models import Role
 from tests.factories import make_cluster, make_team, make_user
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Each test its own cache key prefix. On SQLite row ids start again in every test, so on a shared
+    Redis a trend cached by one test (same database name, same cluster ids) answered the next one."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture
