@@ -72,7 +72,7 @@ def test_a_pasted_bearer_prefix_and_surrounding_whitespace_are_tolerated(kube):
 
 
 @pytest.mark.parametrize(
-    ("settings", "message"),
+    ("given", "message"),
     [
         ({"api_url": "", "credentials": "t"}, "the API URL is missing"),
         (
@@ -113,9 +113,9 @@ def test_a_pasted_bearer_prefix_and_surrounding_whitespace_are_tolerated(kube):
         ),
     ],
 )
-def test_unusable_token_settings_are_explained_in_one_line(settings, message):
+def test_unusable_token_settings_are_explained_in_one_line(given, message):
     with pytest.raises(InvalidConnection) as caught:
-        connection_from("token", **settings)
+        connection_from("token", **given)
 
     assert str(caught.value) == message
 
