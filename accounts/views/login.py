@@ -216,7 +216,11 @@ class LoginEnrolView(EnrolPage, View):
 
 def render_recovery_codes(request, codes: list[str], continue_url: str):
     # Rendered into this one response and never stored in plaintext: shown once.
-    context = {"codes": codes, "codes_text": "".join(f"{code}\n" for code in codes), "continue_url": continue_url}
+    context = {
+        "codes": codes,
+        "codes_text": "".join(f"{code}\n" for code in codes),
+        "continue_url": continue_url,
+    }
     return render(request, "accounts/mfa_recovery_codes.html", context)
 
 
