@@ -6,6 +6,7 @@ their roles and remove them. A team always keeps at least one admin. Every chang
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
 from django.utils.text import slugify
 
 from accounts import audit
@@ -13,7 +14,15 @@ from accounts.models import Membership, Role, Team
 
 
 class MembershipRefused(Exception):
-    """A change that cannot be made; the message is for the user."""
+    """A change that cannot be made; the message is for the user, ``field`` the input it concerns, if one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class MembershipConflict(MembershipRefused):
+    """Refused because of the team as it is now (already a member, its last admin), not the input."""
 
 
 # Bidirectional and other format controls would make a name display as something else.
@@ -22,14 +31,31 @@ _HIDDEN_CONTROLS = {
 }
 
 
+def visible_teams(user):
+    """The teams a user sees: their own, or every team for a superuser. Each carries ``member_count``,
+    ``cluster_count`` and ``your_role`` (the user's role in it; None where they are not a member)."""
+    queryset = Team.objects.all()
+    if not user.is_superuser:
+        # By id, not through the memberships join: the member count must count every member.
+        queryset = queryset.filter(pk__in=Membership.objects.filter(user=user).values("team_id"))
+    own_role = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
+    return queryset.annotate(
+        member_count=Count("memberships", distinct=True),
+        cluster_count=Count("clusters", distinct=True),
+        your_role=Subquery(own_role),
+    ).order_by("name")
+
+
 def create_team(name: str, *, actor) -> Team:
     name = " ".join(name.split())
     if not name:
-        raise MembershipRefused("give the team a name")
+        raise MembershipRefused("give the team a name", field="name")
     if any(char in _HIDDEN_CONTROLS or not char.isprintable() for char in name):
-        raise MembershipRefused("a team name may not contain invisible or text-direction characters")
+        raise MembershipRefused(
+            "a team name may not contain invisible or text-direction characters", field="name"
+        )
     if Team.objects.filter(name__iexact=name).exists():
-        raise MembershipRefused(f"a team named {name} already exists")
+        raise MembershipRefused(f"a team named {name} already exists", field="name")
     base = slugify(name)[:90] or "team"
     slug, number = base, 1
     while Team.objects.filter(slug=slug).exists():
@@ -52,11 +78,12 @@ def add_member(team: Team, username: str, role: str, *, actor) -> Membership:
     if user is None:
         raise MembershipRefused(
             f"no active account is named “{username}”; a Rampart administrator creates accounts "
-            "(Admin → Users)"
+            "(Admin → Users)",
+            field="username",
         )
     existing = Membership.objects.filter(team=team, user=user).first()
     if existing is not None:
-        raise MembershipRefused(
+        raise MembershipConflict(
             f"already a member: {user.get_username()}, as {existing.get_role_display().lower()}"
         )
     with transaction.atomic():
@@ -109,4 +136,4 @@ def _keep_an_admin(membership: Membership) -> None:
         .values_list("pk", flat=True)
     )
     if admins == [membership.pk]:
-        raise MembershipRefused("a team needs at least one admin: make someone else an admin first")
+        raise MembershipConflict("a team needs at least one admin: make someone else an admin first")

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
@@ -12,16 +11,6 @@ from accounts import teams
 from accounts.forms import MemberAddForm, RoleForm, TeamCreateForm
 from accounts.models import Membership, Role, Team
 from accounts.permissions import has_role, role_in_team
-
-
-def _visible_teams(user):
-    # By id, not through the memberships join: the member count must count every member.
-    queryset = Team.objects.all()
-    if not user.is_superuser:
-        queryset = queryset.filter(pk__in=Membership.objects.filter(user=user).values("team_id"))
-    return queryset.annotate(
-        member_count=Count("memberships", distinct=True), cluster_count=Count("clusters", distinct=True)
-    ).order_by("name")
 
 
 def _refused(exc: Exception) -> str:
@@ -50,10 +39,9 @@ class TeamListView(LoginRequiredMixin, View):
         return self._page(request, form, status=400)
 
     def _page(self, request, form, status=200):
-        roles = dict(Membership.objects.filter(user=request.user).values_list("team_id", "role"))
         rows = [
-            (team, Role(roles[team.pk]) if team.pk in roles else None)
-            for team in _visible_teams(request.user)
+            (team, Role(team.your_role) if team.your_role else None)
+            for team in teams.visible_teams(request.user)
         ]
         return render(request, self.template_name, {"rows": rows, "form": form}, status=status)
 
