@@ -28,6 +28,7 @@ def _translate(exc):
     """Domain refusals (their messages are written for users) into API errors."""
     from django.core.exceptions import RequestDataTooBig
 
+    from accounts.teams import MembershipConflict, MembershipRefused
     from findings.services import Refused
     from findings.triage import TransitionRefused
     from posture.services import ClusterNameTaken
@@ -41,6 +42,11 @@ def _translate(exc):
     if isinstance(exc, TransitionRefused):
         return Conflict(_sentence(str(exc)))
     if isinstance(exc, Refused):  # under the field it concerns, as the serializers' own refusals are
+        message = _sentence(str(exc))
+        return exceptions.ValidationError({exc.field: [message]} if exc.field else message)
+    if isinstance(exc, MembershipConflict):  # the team as it is: already a member, its last admin
+        return Conflict(_sentence(str(exc)))
+    if isinstance(exc, MembershipRefused):
         message = _sentence(str(exc))
         return exceptions.ValidationError({exc.field: [message]} if exc.field else message)
     if isinstance(exc, ClusterNameTaken):  # taken by a request at the same moment

@@ -6,6 +6,7 @@ import posture.notifications.admin  # noqa: F401 - the delivery log in Django's 
 from findings.api.views import CommentViewSet, ExceptionRuleViewSet, FindingEventViewSet, FindingViewSet
 from posture.api.agents import SnapshotPushView
 from posture.api.notifications import NotificationDeliveryViewSet, NotificationEndpointViewSet
+from posture.api.teams import TeamViewSet
 from posture.api.tokens import ApiTokenViewSet
 from posture.api.views import (
     ID,
@@ -28,6 +29,7 @@ router.register("exceptions", ExceptionRuleViewSet, basename="exception")
 router.register("comments", CommentViewSet, basename="comment")
 router.register("history", FindingEventViewSet, basename="history")
 router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("teams", TeamViewSet, basename="team")
 router.register("notification-endpoints", NotificationEndpointViewSet, basename="notification-endpoint")
 router.register("notification-deliveries", NotificationDeliveryViewSet, basename="notification-delivery")
 

@@ -20,6 +20,7 @@ READ_URLS = [
     "/api/v1/findings/export/csv/",
     "/api/v1/notification-endpoints/",
     "/api/v1/notification-deliveries/",
+    "/api/v1/teams/",
 ]
 HOSTILE = [
     "' OR 1=1 --",

@@ -23,6 +23,7 @@ LISTS = [
     "/api/v1/comments/",
     "/api/v1/history/",
     "/api/v1/tokens/",
+    "/api/v1/teams/",
     "/api/v1/notification-endpoints/",
     "/api/v1/notification-deliveries/",
 ]

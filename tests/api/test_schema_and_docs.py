@@ -30,6 +30,10 @@ def test_the_schema_is_openapi_3_and_documents_every_endpoint(schema):
         "/api/v1/trends/",
         "/api/v1/summary/",
         "/api/v1/notification-deliveries/",
+        "/api/v1/teams/",
+        "/api/v1/teams/{slug}/",
+        "/api/v1/teams/{slug}/members/",
+        "/api/v1/teams/{slug}/members/{username}/",
     ]:
         assert path in paths, path
 

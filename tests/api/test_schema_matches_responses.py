@@ -71,6 +71,7 @@ def world(wsgi_requests, team, cluster):
             "tokens": ApiToken.objects.get(user=admin).pk,
             "notification-endpoints": endpoint.pk,
             "notification-deliveries": delivery.pk,
+            "teams": team.slug,
         },
     }
 
@@ -86,6 +87,8 @@ def test_every_documented_read_matches_the_schema_when_fields_are_empty(world, p
     ids = world["ids"]
     collection = path.removeprefix("/api/v1/").split("/")[0]
     path_parameters = {"id": ids[collection]} if "{id}" in path else {}
+    if "{slug}" in path:
+        path_parameters = {"slug": ids[collection]}
     case = schema[path]["GET"].Case(path_parameters=path_parameters, query={})
     response = case.call_and_validate(headers={"Authorization": f"Bearer {world['token']}"}, checks=CHECKS)
     assert response.status_code == 200, (path, response.status_code, response.text[:300])
