@@ -5,7 +5,7 @@ their roles and remove them. A team always keeps at least one admin. Every chang
 """
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils.text import slugify
 
@@ -46,6 +46,10 @@ def visible_teams(user):
     ).order_by("name")
 
 
+def team_name_taken(name: str) -> bool:
+    return Team.objects.filter(name__iexact=name).exists()
+
+
 def create_team(name: str, *, actor) -> Team:
     name = " ".join(name.split())
     if not name:
@@ -54,17 +58,24 @@ def create_team(name: str, *, actor) -> Team:
         raise MembershipRefused(
             "a team name may not contain invisible or text-direction characters", field="name"
         )
-    if Team.objects.filter(name__iexact=name).exists():
+    if team_name_taken(name):
         raise MembershipRefused(f"a team named {name} already exists", field="name")
     base = slugify(name)[:90] or "team"
     slug, number = base, 1
     while Team.objects.filter(slug=slug).exists():
         number += 1
         slug = f"{base}-{number}"
-    with transaction.atomic():
-        team = Team.objects.create(name=name, slug=slug)
-        audit.record("team.created", actor=actor, target=team, slug=slug)
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name, slug=slug)
+            audit.record("team.created", actor=actor, target=team, slug=slug)
+    except IntegrityError:  # created by another request since the checks above
+        raise MembershipRefused(f"a team named {name} already exists", field="name") from None
     return team
+
+
+def membership_of(team: Team, user) -> Membership | None:
+    return Membership.objects.filter(team=team, user=user).first()
 
 
 def add_member(team: Team, username: str, role: str, *, actor) -> Membership:
@@ -81,14 +92,17 @@ def add_member(team: Team, username: str, role: str, *, actor) -> Membership:
             "(Admin → Users)",
             field="username",
         )
-    existing = Membership.objects.filter(team=team, user=user).first()
+    existing = membership_of(team, user)
     if existing is not None:
         raise MembershipConflict(
             f"already a member: {user.get_username()}, as {existing.get_role_display().lower()}"
         )
-    with transaction.atomic():
-        membership = Membership.objects.create(team=team, user=user, role=Role(role))
-        audit.record("membership.added", actor=actor, target=team, member=user.get_username(), role=role)
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(team=team, user=user, role=Role(role))
+            audit.record("membership.added", actor=actor, target=team, member=user.get_username(), role=role)
+    except IntegrityError:  # added by another request since the check above
+        raise MembershipConflict(f"already a member: {user.get_username()}") from None
     return membership
 
 

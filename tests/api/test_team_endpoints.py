@@ -241,6 +241,33 @@ def test_an_admin_is_told_when_no_active_account_has_the_name_and_when_someone_i
     assert not AuditEvent.objects.exists()
 
 
+def test_two_requests_adding_one_person_at_once_leave_one_membership_and_a_conflict(
+    api, admin_user, alice, monkeypatch
+):
+    """The check before adding cannot see a request adding the same person at the same moment; the
+    database's constraint does, and the second gets the same conflict as a late one (was a 500)."""
+    from accounts import teams
+
+    client = api(admin_user)
+    assert client.post(MEMBERS, {"username": "alice", "role": "viewer"}).status_code == 201
+    monkeypatch.setattr(teams, "membership_of", lambda team, user: None)  # the race window
+    again = assert_error(client.post(MEMBERS, {"username": "alice", "role": "admin"}), 409, "conflict")
+    assert again["message"] == "Already a member: alice."
+    assert Membership.objects.filter(user=alice).count() == 1
+    assert AuditEvent.objects.filter(action="membership.added").count() == 1
+
+
+def test_two_teams_created_with_one_name_at_once_leave_one_team_and_a_clear_refusal(api, root, monkeypatch):
+    from accounts import teams
+
+    client = api(root)
+    assert client.post(TEAMS, {"name": "Platform"}).status_code == 201
+    monkeypatch.setattr(teams, "team_name_taken", lambda name: False)  # the race window
+    error = assert_error(client.post(TEAMS, {"name": "Platform"}), 400, "invalid")
+    assert error["fields"]["name"] == ["A team named Platform already exists."]
+    assert Team.objects.filter(name="Platform").count() == 1
+
+
 def test_member_paths_name_only_the_teams_own_members(api, admin_user, outsider, alice):
     """Another team's user, an account in no team and no account at all: the same 404."""
     client = api(admin_user)
