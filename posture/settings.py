@@ -242,7 +242,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rampart API",
-    "DESCRIPTION": "Kubernetes security posture: clusters, scans, findings, triage and trends. "
+    "DESCRIPTION": "Kubernetes security posture: clusters, scans, findings, triage, trends, teams and "
+    "notifications. "
     "Authenticate with a personal token (Authorization: Bearer rpt_...). Every error has one shape: "
     '{"error": {"code", "message", "fields"?}}.',
     "VERSION": "1",
