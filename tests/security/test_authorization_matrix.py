@@ -114,6 +114,14 @@ class World:
     check_id: str = "privileged-container"
     anything: str = "no-such-endpoint/"
 
+    @property
+    def team_slug(self) -> str:  # the API names teams by slug
+        return self.team.slug
+
+    @property
+    def member_username(self) -> str:  # and members by username
+        return self.membership.user.username
+
 
 @pytest.fixture
 def world(settings):
@@ -767,6 +775,43 @@ API = {
             effect_for=frozenset({ADMIN}),
         ),
         pk="api_token",
+    ),
+    # Teams over the API, as on the Teams page: members read, admins manage members, superusers
+    # create teams; another team's admin finds nothing.
+    "api/v1/teams/": entry(
+        api_for_members(),
+        Case(
+            "POST",
+            {**everyone(403), ANON: UNAUTHENTICATED, SUPER: 201},
+            data=lambda w: {"name": "made in the matrix"},
+            effect=lambda w: Team.objects.filter(name="made in the matrix").exists(),
+            effect_for=frozenset({SUPER}),
+        ),
+    ),
+    "api/v1/teams/{slug}/": entry(api_of_object(), slug="team_slug"),
+    "api/v1/teams/{slug}/members/": entry(
+        api_action(
+            "POST",
+            ADMIN,
+            201,
+            lambda w: Membership.objects.filter(team=w.team, user=w.users[OTHER]).exists(),
+            data=lambda w: {"username": w.users[OTHER].username, "role": "viewer"},
+        ),
+        slug="team_slug",
+    ),
+    "api/v1/teams/{slug}/members/{username}/": entry(
+        api_action(
+            "PATCH",
+            ADMIN,
+            200,
+            lambda w: Membership.objects.get(pk=w.membership.pk).role == Role.ENGINEER,
+            data=lambda w: {"role": "engineer"},
+        ),
+        api_action(
+            "DELETE", ADMIN, 204, lambda w: not Membership.objects.filter(pk=w.membership.pk).exists()
+        ),
+        slug="team_slug",
+        username="member_username",
     ),
     # Notifications are the team admins' business: nobody else even sees that they exist.
     "api/v1/notification-endpoints/": entry(
