@@ -139,7 +139,9 @@ class BulkSelectionSerializer(serializers.Serializer):
     filter = serializers.DictField(
         required=False,
         child=serializers.JSONField(),
-        help_text='Query parameters of GET /findings/ (e.g. {"severity": ["critical"], "cluster": 3}).',
+        help_text='Query parameters of GET /findings/ (e.g. {"severity": ["critical"], "cluster": 3}); '
+        "each must name something (an empty value or list is refused). {} selects every finding you "
+        "may triage.",
     )
 
     def validate(self, attrs):
