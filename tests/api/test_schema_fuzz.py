@@ -9,29 +9,17 @@ content types and bodies. ``RAMPART_FUZZ_EXAMPLES`` sets the examples per operat
 import os
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
 
 from accounts.models import Role
 from tests.api.helpers import token_for
+from tests.api.schema_checks import CHECKS, load_schema
 from tests.factories import as_yaml, deployment, make_user, scan_snapshot
 
 EXAMPLES = int(os.environ.get("RAMPART_FUZZ_EXAMPLES", "8"))
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    schemathesis.checks.status_code_conformance,
-    schemathesis.checks.content_type_conformance,
-    schemathesis.checks.response_schema_conformance,
-]
 
 
-def _load_schema():
-    from posture.wsgi import application
-
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
-
-
-schema = _load_schema()  # at collection: the schema view needs no database
+schema = load_schema()  # at collection: the schema view needs no database
 
 
 @pytest.fixture(autouse=True)

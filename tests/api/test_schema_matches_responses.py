@@ -10,30 +10,16 @@ field that can be null but is documented as never null fails here.
 from datetime import timedelta
 
 import pytest
-import schemathesis
 from django.utils import timezone
 
 from accounts.models import ApiToken, Role
 from findings.models import Comment, ExceptionRule, FindingEvent
 from posture.models import IngestToken, NotificationAttempt, NotificationDelivery, NotificationEndpoint, Scan
 from tests.api.helpers import make_findings, token_for
+from tests.api.schema_checks import CHECKS, load_schema
 from tests.factories import as_yaml, deployment, make_cluster, make_user, scan_snapshot
 
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    schemathesis.checks.status_code_conformance,
-    schemathesis.checks.content_type_conformance,
-    schemathesis.checks.response_schema_conformance,
-]
-
-
-def _load_schema():
-    from posture.wsgi import application
-
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
-
-
-schema = _load_schema()
+schema = load_schema()
 
 
 @pytest.fixture

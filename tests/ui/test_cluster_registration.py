@@ -252,27 +252,14 @@ def test_severity_overrides_and_options_are_set_per_cluster_and_shown_again(clie
 
 def test_mistakes_in_check_settings_are_named_under_their_field(client, team, admin_user):
     client.force_login(admin_user)
+    typo = {"name": "typo", "team": team.pk, "connection_mode": "snapshot"}
+    ports = {"option_extra_database_ports": "7000\nseven"}
     response = client.post(
-        CREATE,
-        {
-            "name": "typo",
-            "team": team.pk,
-            "connection_mode": "snapshot",
-            "severity_overrides": "latest-tag: urgent\nno-such-check: low\njust words",
-            "option_extra_database_ports": "7000\nseven",
-        },
+        CREATE, {**typo, **ports, "severity_overrides": "latest-tag: urgent\nno-such-check: low\njust words"}
     )
-    page = response.text
-    assert "Write one “check-id: level” per line (line 3)." in page
+    assert "Write one “check-id: level” per line (line 3)." in response.text
     response = client.post(
-        CREATE,
-        {
-            "name": "typo",
-            "team": team.pk,
-            "connection_mode": "snapshot",
-            "severity_overrides": "latest-tag: urgent\nno-such-check: low",
-            "option_extra_database_ports": "7000\nseven",
-        },
+        CREATE, {**typo, **ports, "severity_overrides": "latest-tag: urgent\nno-such-check: low"}
     )
     page = response.text
     assert "latest-tag: &#x27;urgent&#x27; is not a severity" in page
