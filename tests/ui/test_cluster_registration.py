@@ -31,6 +31,13 @@ def kubeconfig(server="https://203.0.113.10:6443", token=TOKEN, context="prod") 
     )
 
 
+def register_kubeconfig(client, team, content: bytes, **fields):
+    """Register cluster "k" of ``team`` from an uploaded kubeconfig file."""
+    upload = SimpleUploadedFile("config", content)
+    data = {"name": "k", "team": team.pk, "connection_mode": "kubeconfig", "kubeconfig_file": upload}
+    return client.post(CREATE, {**data, **fields})
+
+
 @pytest.fixture
 def kube():
     server = FakeKube(fixture_objects()).start()
@@ -117,17 +124,7 @@ def test_an_unknown_context_is_refused_listing_the_contexts_once(client, team, a
     client.force_login(admin_user)
     config = yaml.safe_load(kubeconfig())
     config["contexts"].append({"name": "staging", "context": {"cluster": "c", "user": "u"}})
-    upload = SimpleUploadedFile("config", yaml.safe_dump(config).encode())
-    response = client.post(
-        CREATE,
-        {
-            "name": "k",
-            "team": team.pk,
-            "connection_mode": "kubeconfig",
-            "kubeconfig_file": upload,
-            "kube_context": "nosuch",
-        },
-    )
+    response = register_kubeconfig(client, team, yaml.safe_dump(config).encode(), kube_context="nosuch")
     text = html.unescape(response.text)
     assert "The kubeconfig has no context named 'nosuch' (it has: 'prod', 'staging')." in text
     assert text.count("staging") == 1
@@ -135,27 +132,11 @@ def test_an_unknown_context_is_refused_listing_the_contexts_once(client, team, a
 
 def test_an_uploaded_kubeconfig_is_validated_with_a_clear_message(client, team, admin_user):
     client.force_login(admin_user)
-    upload = SimpleUploadedFile("config", b"apiVersion: v1\nkind: Config\nclusters: []\n")
-    response = client.post(
-        CREATE, {"name": "k", "team": team.pk, "connection_mode": "kubeconfig", "kubeconfig_file": upload}
-    )
+    response = register_kubeconfig(client, team, b"apiVersion: v1\nkind: Config\nclusters: []\n")
     assert "The kubeconfig defines no clusters." in response.text
-    upload = SimpleUploadedFile("config", kubeconfig().encode())
-    response = client.post(
-        CREATE,
-        {
-            "name": "k",
-            "team": team.pk,
-            "connection_mode": "kubeconfig",
-            "kubeconfig_file": upload,
-            "kube_context": "staging",
-        },
-    )
+    response = register_kubeconfig(client, team, kubeconfig().encode(), kube_context="staging")
     assert "(it has: &#x27;prod&#x27;)" in response.text
-    upload = SimpleUploadedFile("config", kubeconfig().encode())
-    response = client.post(
-        CREATE, {"name": "k", "team": team.pk, "connection_mode": "kubeconfig", "kubeconfig_file": upload}
-    )
+    response = register_kubeconfig(client, team, kubeconfig().encode())
     assert response.status_code == 302
     assert Cluster.objects.get(name="k").get_credentials() == kubeconfig()
 
