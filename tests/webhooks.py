@@ -2,6 +2,8 @@
 
 import http.server
 import json
+import ssl
+import tempfile
 import threading
 
 import pytest
@@ -11,9 +13,10 @@ from posture.models import NotificationEndpoint
 
 
 class Receiver:
-    """A local webhook receiver: answers each POST with the next status from ``answers`` (then 200)."""
+    """A local webhook receiver: answers each POST with the next status from ``answers`` (then 200).
+    Given a KeyPair from tests.fakekube.pki, it speaks HTTPS with that certificate."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.answers: list[int] = []
         self.requests: list[dict] = []
         receiver = self
@@ -32,24 +35,39 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/rampart"
+        self.port = self.server.server_address[1]
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            with tempfile.NamedTemporaryFile("w", suffix=".pem") as pem:
+                pem.write(tls.cert_pem + tls.key_pem)
+                pem.flush()
+                context.load_cert_chain(pem.name)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/hooks/rampart"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def json(self, index: int) -> dict:
         return json.loads(self.requests[index]["body"])
 
+    def start(self) -> "Receiver":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
 
 @pytest.fixture
 def receiver():
-    server = Receiver()
-    server.thread.start()
+    server = Receiver().start()
     # The receiver is on loopback, which production refuses (RAMPART_NOTIFICATION_ALLOW_PRIVATE).
     with override_settings(
         RAMPART_NOTIFICATION_ALLOW_PRIVATE=True, RAMPART_NOTIFICATION_RETRY_DELAYS=[0, 0, 0]
     ):
         yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.stop()
 
 
 SECRET = "whsec-test-0123456789abcdef"

@@ -14,12 +14,11 @@ get Slack's ``{"text", "blocks"}`` body instead.
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import logging
 import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -30,6 +29,7 @@ from django.utils import timezone
 from posture import crypto
 from posture.models import NotificationAttempt, NotificationDelivery, NotificationEndpoint
 from posture.notifications import messages
+from posture.notifications.pinned_http import Destination, post
 
 logger = logging.getLogger(__name__)
 
@@ -79,24 +79,30 @@ def render(endpoint: NotificationEndpoint, delivery: NotificationDelivery) -> tu
     return body, headers
 
 
-def check_url(url: str) -> str:
-    """Refuse what a webhook must not reach (see RAMPART_NOTIFICATION_ALLOW_PRIVATE)."""
+def check_url(url: str) -> Destination:
+    """Where a webhook may be sent: refuse what it must not reach (see
+    RAMPART_NOTIFICATION_ALLOW_PRIVATE). The name is resolved here, once; the request goes to
+    these addresses (posture/notifications/pinned_http.py)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise Undeliverable("the URL must be http(s)://host/...")
     if parts.username or parts.password:
         raise Undeliverable("the URL must not contain a user name or password")
-    if settings.RAMPART_NOTIFICATION_ALLOW_PRIVATE:
-        return url
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise Undeliverable("the URL's port is not a number from 1 to 65535") from None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise _Transient(f"the host name does not resolve ({exc.__class__.__name__})") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise Undeliverable("the URL points to a private, loopback or link-local address")
-    return url
+    addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
+    if not settings.RAMPART_NOTIFICATION_ALLOW_PRIVATE:
+        for address in addresses:
+            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+                raise Undeliverable("the URL points to a private, loopback or link-local address")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Destination(parts.hostname, port, parts.scheme == "https", target, addresses)
 
 
 def url_refusal(url: str) -> str | None:
@@ -113,15 +119,6 @@ def url_refusal(url: str) -> str | None:
 
 class _Transient(Exception):
     pass
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead to an address check_url() would refuse.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
 
 
 def attempt(delivery_id: int) -> AttemptResult:
@@ -164,7 +161,7 @@ def give_up(delivery_id: int, note: str = "") -> None:
 
 def _send(endpoint: NotificationEndpoint, delivery: NotificationDelivery) -> AttemptResult:
     try:
-        url = check_url(endpoint.get_url())
+        destination = check_url(endpoint.get_url())
         body, headers = render(endpoint, delivery)
     except crypto.CredentialsUnreadable:
         return AttemptResult(False, retry=False, error="the endpoint's URL or secret cannot be decrypted")
@@ -172,19 +169,20 @@ def _send(endpoint: NotificationEndpoint, delivery: NotificationDelivery) -> Att
         return AttemptResult(False, retry=False, error=str(exc))
     except _Transient as exc:
         return AttemptResult(False, retry=True, error=str(exc))
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked
     try:
-        with _opener.open(request, timeout=settings.RAMPART_NOTIFICATION_TIMEOUT) as response:
-            response.read(MAX_RESPONSE_BYTES)
-            return AttemptResult(True, retry=False, status_code=response.status)
-    except urllib.error.HTTPError as exc:
-        code = exc.code
-        # 4xx other than 408/429 will not get better by retrying the same request.
-        retry = code >= 500 or code in (408, 429)
-        return AttemptResult(False, retry=retry, status_code=code, error=f"the endpoint answered HTTP {code}")
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        # Only the kind of failure: the text could quote the URL, which is a credential for Slack.
-        return AttemptResult(
-            False, retry=True, error=f"could not reach the endpoint ({type(reason).__name__})"
+        status = post(
+            destination,
+            body,
+            headers,
+            timeout=settings.RAMPART_NOTIFICATION_TIMEOUT,
+            limit=MAX_RESPONSE_BYTES,
         )
+    except (OSError, http.client.HTTPException) as exc:
+        # Only the kind of failure: the text could quote the URL, which is a credential for Slack.
+        return AttemptResult(False, retry=True, error=f"could not reach the endpoint ({type(exc).__name__})")
+    if 200 <= status < 300:
+        return AttemptResult(True, retry=False, status_code=status)
+    # 4xx other than 408/429 will not get better by retrying the same request; nor will a
+    # redirect, which is not followed.
+    retry = status >= 500 or status in (408, 429)
+    return AttemptResult(False, retry=retry, status_code=status, error=f"the endpoint answered HTTP {status}")
