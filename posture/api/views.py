@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.permissions import has_role
+from accounts.teams import visible_teams
 from findings.models import Finding
 from findings.querysets import open_counts_by_check
 from posture import services
@@ -289,7 +290,8 @@ def _scope(request):
         return clusters, f"cluster:{cluster_id}"
     if team is not None:
         clusters = clusters.filter(team__slug=team[:100])
-        if not clusters.exists() and not request.user.memberships.filter(team__slug=team[:100]).exists():
+        # A team without clusters yet is still one the user may ask about: empty, not missing.
+        if not clusters.exists() and not visible_teams(request.user).filter(slug=team[:100]).exists():
             raise NotFound()
         return clusters, f"team:{team[:100]}"
     return clusters, "fleet"

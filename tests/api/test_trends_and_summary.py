@@ -6,7 +6,7 @@ from django.utils import timezone
 from findings.models import Finding
 from posture.models import Scan
 from tests.api.helpers import assert_error, make_findings
-from tests.factories import make_cluster
+from tests.factories import make_cluster, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +106,14 @@ def test_the_summary_counts_overdue_findings(api, viewer, cluster):
     make_findings(cluster, 2, due_at=timezone.now() - timedelta(days=1))
     make_findings(cluster, 1)
     assert api(viewer).get("/api/v1/summary/").json()["overdue"] == 2
+
+
+def test_a_team_without_clusters_is_an_empty_trend_for_its_members_and_superusers(api, outsider):
+    make_team("Platform")
+    superuser = make_user(username="root-admin", is_superuser=True)
+    for who in (superuser, make_user(make_team("Data"), username="data-lead")):
+        team = "platform" if who.is_superuser else "data"
+        response = api(who).get("/api/v1/trends/", {"team": team, "days": 3})
+        assert response.status_code == 200, who
+        assert [point["clusters"] for point in response.json()["points"]] == [0, 0, 0]
+    assert_error(api(outsider).get("/api/v1/trends/", {"team": "platform"}), 404)
