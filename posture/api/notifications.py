@@ -11,6 +11,7 @@ from posture.api.serializers import MemberTeamField
 from posture.api.throttling import ThrottleFirstMixin
 from posture.api.views import ID
 from posture.models import NotificationAttempt, NotificationDelivery, NotificationEndpoint, NotificationEvent
+from posture.models.notifications import ENDPOINT_NAME_TAKEN
 from posture.notifications import service
 from posture.notifications.delivery import url_refusal
 
@@ -64,6 +65,11 @@ class NotificationEndpointSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         if self.instance is None and not attrs.get("url"):
             raise serializers.ValidationError({"url": ["This field is required."]})
+        team = attrs.get("team") or getattr(self.instance, "team", None)
+        name = attrs.get("name") or getattr(self.instance, "name", None)
+        other_than = getattr(self.instance, "pk", None)
+        if team and name and service.endpoint_name_taken(team.pk, name, other_than=other_than):
+            raise serializers.ValidationError({"name": [ENDPOINT_NAME_TAKEN]})
         return attrs
 
     def save(self, **kwargs):

@@ -8,6 +8,7 @@ HTTP attempt in ``NotificationAttempt``.
 """
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from posture import crypto
 
@@ -16,6 +17,9 @@ class NotificationEvent(models.TextChoices):
     NEW_FINDINGS = "findings.new", "New critical or high findings after a scan"
     SCAN_FAILED = "scan.failed", "Scan failed"
     OVERDUE_DIGEST = "digest.overdue", "Daily digest of overdue findings"
+
+
+ENDPOINT_NAME_TAKEN = "This team already has a notification endpoint of this name."
 
 
 class NotificationEndpoint(models.Model):
@@ -35,6 +39,15 @@ class NotificationEndpoint(models.Model):
 
     class Meta:
         ordering = ["team", "name"]
+        constraints = [
+            # The delivery log and the audit trail name endpoints: two "slack" in a team would be ambiguous.
+            models.UniqueConstraint(
+                Lower("name"),
+                "team",
+                name="notification_endpoint_name_unique_in_team",
+                violation_error_message=ENDPOINT_NAME_TAKEN,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()}, {self.url_host})"

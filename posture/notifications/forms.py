@@ -7,7 +7,9 @@ takes them and never renders them back.
 from django import forms
 
 from posture.models import NotificationEndpoint, NotificationEvent
+from posture.models.notifications import ENDPOINT_NAME_TAKEN
 from posture.notifications.delivery import url_refusal
+from posture.notifications.service import endpoint_name_taken
 
 
 class NotificationEndpointForm(forms.ModelForm):
@@ -56,3 +58,10 @@ class NotificationEndpointForm(forms.ModelForm):
         if refusal:
             raise forms.ValidationError(refusal)
         return url
+
+    def clean(self):
+        cleaned = super().clean()
+        team, name = cleaned.get("team"), cleaned.get("name")
+        if team and name and endpoint_name_taken(team.pk, name, other_than=self.instance.pk):
+            self.add_error("name", ENDPOINT_NAME_TAKEN)
+        return cleaned

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts import audit
 from accounts.models import Team
 from findings.models import Finding
+from findings.services import Refused
 from posture.models import (
     NotificationDelivery,
     NotificationEndpoint,
@@ -18,6 +19,7 @@ from posture.models import (
     Scan,
     ScanStatus,
 )
+from posture.models.notifications import ENDPOINT_NAME_TAKEN
 from posture.notifications import messages
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,20 @@ ALERT_SEVERITIES = ("critical", "high")
 
 
 # --- Endpoints -------------------------------------------------------------------
+
+
+class EndpointNameTaken(Refused):
+    def __init__(self):
+        super().__init__(ENDPOINT_NAME_TAKEN, field="name")
+
+
+def endpoint_name_taken(team_id: int, name: str, *, other_than: int | None = None) -> bool:
+    """Whether another endpoint of the team already has ``name``, in any case."""
+    return (
+        NotificationEndpoint.objects.filter(team_id=team_id, name__iexact=name)
+        .exclude(pk=other_than)
+        .exists()
+    )
 
 
 def save_endpoint(
@@ -41,7 +57,16 @@ def save_endpoint(
     if secret:
         endpoint.set_secret(secret)
     with transaction.atomic():
-        endpoint.save()
+        try:
+            with transaction.atomic():
+                endpoint.save()
+        except IntegrityError as exc:
+            # Forms check the name first; two requests for the same name at once meet here.
+            if "notification_endpoint_name_unique_in_team" in str(exc):
+                if created:
+                    endpoint.pk = None
+                raise EndpointNameTaken() from None
+            raise
         action = "notification_endpoint.created" if created else "notification_endpoint.updated"
         details = {"fields": sorted(changed)}
         if "enabled" in changed:

@@ -36,15 +36,20 @@ class TeamAdminView(LoginRequiredMixin, View):
     def get_endpoint(self, pk: int) -> NotificationEndpoint:
         return get_object_or_404(self.endpoints(), pk=pk)  # another team's endpoint: 404, not 403
 
-    def save(self, form) -> NotificationEndpoint:
-        return service.save_endpoint(
-            form.save(commit=False),
-            url=form.cleaned_data.get("url"),
-            secret=form.cleaned_data.get("secret"),
-            actor=self.request.user,
-            request=self.request,
-            changed=form.changed_data,
-        )
+    def save(self, form) -> NotificationEndpoint | None:
+        """The saved endpoint, or None with the refusal on the form (a name taken since it was checked)."""
+        try:
+            return service.save_endpoint(
+                form.save(commit=False),
+                url=form.cleaned_data.get("url"),
+                secret=form.cleaned_data.get("secret"),
+                actor=self.request.user,
+                request=self.request,
+                changed=form.changed_data,
+            )
+        except service.EndpointNameTaken as exc:
+            form.add_error(exc.field, str(exc))
+            return None
 
 
 class NotificationListView(TeamAdminView):
@@ -55,9 +60,9 @@ class NotificationListView(TeamAdminView):
 
     def post(self, request):
         form = NotificationEndpointForm(request.POST, teams=self.teams())
-        if not form.is_valid():
+        endpoint = self.save(form) if form.is_valid() else None
+        if endpoint is None:
             return self._page(request, form, status=400)
-        endpoint = self.save(form)
         messages.success(
             request,
             f"Endpoint “{endpoint.name}” added: {endpoint.team.name} is notified at {endpoint.url_host}.",
@@ -91,9 +96,8 @@ class NotificationEditView(TeamAdminView):
     def post(self, request, pk):
         endpoint = self.get_endpoint(pk)
         form = NotificationEndpointForm(request.POST, instance=endpoint, teams=self.teams())
-        if not form.is_valid():
+        if not form.is_valid() or self.save(form) is None:
             return render(request, self.template_name, {"form": form, "endpoint": endpoint}, status=400)
-        self.save(form)
         messages.success(request, f"Endpoint “{endpoint.name}” saved.")
         return redirect("notifications:list")
 
