@@ -65,10 +65,17 @@ def estimated_count(
         if time_limit_ms is None:
             bounded = queryset.order_by()[:exact_below].count()
         else:
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW statement_timeout")
+                previous = cursor.fetchone()[0]
             with transaction.atomic(using=queryset.db):
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL statement_timeout = {int(time_limit_ms)}")
                 bounded = queryset.order_by()[:exact_below].count()
+                # SET LOCAL lasts to the end of the transaction: inside an outer one (a request
+                # in ATOMIC_REQUESTS, a service, a test) every later query would inherit the limit.
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
     except OperationalError:  # the time limit: too many rows to read for an exact figure
         bounded = None
     if bounded is not None and bounded < exact_below:
