@@ -20,7 +20,7 @@ import logging
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import orjson
 from django.conf import settings
@@ -102,6 +102,8 @@ def check_url(url: str) -> Destination:
             if not ipaddress.ip_address(address.split("%")[0]).is_global:
                 raise Undeliverable("the URL points to a private, loopback or link-local address")
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # The request line is ASCII: a path typed with "é" in it is sent percent-encoded, as browsers do.
+    target = quote(target, safe="/?&=%:@!$'()*+,;~")
     return Destination(parts.hostname, port, parts.scheme == "https", target, addresses)
 
 

@@ -84,6 +84,8 @@ def test_the_checked_address_is_what_the_request_goes_to(resolver):
     with override_settings(RAMPART_NOTIFICATION_ALLOW_PRIVATE=False):
         destination = check_url(f"https://{HOST}:8443/services/T0/B0?x=1")
     assert destination == Destination(HOST, 8443, True, "/services/T0/B0?x=1", (PUBLIC,))
+    with override_settings(RAMPART_NOTIFICATION_ALLOW_PRIVATE=False):
+        assert check_url(f"https://{HOST}/équipe/hook?q=a b").target == "/%C3%A9quipe/hook?q=a%20b"
 
 
 def test_a_pinned_request_names_the_host_without_looking_it_up():
