@@ -85,8 +85,14 @@ def _option_value(kind: str, value):
             items.append(item)
         else:
             text = item.strip() if isinstance(item, str) else ""
-            if not text or len(text) > MAX_ITEM_LENGTH or any(char.isspace() for char in text):
-                raise ValueError(f"{item!r} is not a name (no spaces, at most {MAX_ITEM_LENGTH} characters).")
+            # Not printable: controls, zero-width and text-direction characters, which would make a
+            # trusted registry or an exempt namespace display as a name it is not.
+            hidden = any(char.isspace() or not char.isprintable() for char in text)
+            if not text or len(text) > MAX_ITEM_LENGTH or hidden:
+                raise ValueError(
+                    f"{item!r} is not a name (no spaces or invisible characters, "
+                    f"at most {MAX_ITEM_LENGTH} characters)."
+                )
             items.append(text)
     return list(dict.fromkeys(items))
 
