@@ -85,8 +85,14 @@ def _option_value(kind: str, value):
             items.append(item)
         else:
             text = item.strip() if isinstance(item, str) else ""
-            if not text or len(text) > MAX_ITEM_LENGTH or any(char.isspace() for char in text):
-                raise ValueError(f"{item!r} is not a name (no spaces, at most {MAX_ITEM_LENGTH} characters).")
+            # Not printable: controls, zero-width and text-direction characters, which would make a
+            # trusted registry or an exempt namespace display as a name it is not.
+            hidden = any(char.isspace() or not char.isprintable() for char in text)
+            if not text or len(text) > MAX_ITEM_LENGTH or hidden:
+                raise ValueError(
+                    f"{item!r} is not a name (no spaces or invisible characters, "
+                    f"at most {MAX_ITEM_LENGTH} characters)."
+                )
             items.append(text)
     return list(dict.fromkeys(items))
 
@@ -112,3 +118,38 @@ def parse_severity_lines(text: str) -> dict[str, str]:
         lines = ", ".join(map(str, bad))
         raise ValueError(f"Write one “check-id: level” per line (line {lines}).")
     return severity
+
+
+def changes(before: dict, after: dict) -> list[str]:
+    """What a change of a cluster's own settings did, one line per check or option, for the audit log.
+
+    Lines rather than a mapping: check ids and option names such as ``secret-in-env`` would be keys
+    that the audit log's secret filter redacts, and these are settings, never secret values.
+    """
+    before, after = before or {}, after or {}
+    lines = []
+    for key, label in (("disabled", "switched off"), ("enabled", "only these run")):
+        old, new = set(before.get(key) or ()), set(after.get(key) or ())
+        if new - old:
+            lines.append(f"{label}: {', '.join(sorted(new - old))}")
+        if old - new:
+            lines.append(f"no longer {label}: {', '.join(sorted(old - new))}")
+    old_levels, new_levels = before.get("severity") or {}, after.get("severity") or {}
+    for check_id in sorted(set(old_levels) | set(new_levels)):
+        old, new = old_levels.get(check_id, "default"), new_levels.get(check_id, "default")
+        if old != new:
+            lines.append(f"severity of {check_id}: {old} → {new}")
+    old_options, new_options = before.get("options") or {}, after.get("options") or {}
+    for name in sorted(set(old_options) | set(new_options)):
+        old, new = old_options.get(name), new_options.get(name)
+        if old == new:
+            continue
+        if isinstance(old, list | type(None)) and isinstance(new, list | type(None)):
+            added = [str(item) for item in new or () if item not in (old or ())]
+            removed = [str(item) for item in old or () if item not in (new or ())]
+            parts = [f"added {', '.join(added)}"] if added else []
+            parts += [f"removed {', '.join(removed)}"] if removed else []
+            lines.append(f"{name}: {'; '.join(parts) or 'reordered'}")
+        else:
+            lines.append(f"{name}: {'default' if old is None else old} → {'default' if new is None else new}")
+    return lines

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts import audit
 from findings.ingest import ingest
 from findings.summary import summarize
-from posture import crypto, schedules
+from posture import cluster_check_settings, crypto, schedules
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.clusters import NAME_TAKEN
 from posture.models.scans import ScanPhase
@@ -434,6 +434,12 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None
             if before is None
             else {"changed": [name for name in AUDITED_FIELDS if before[name] != getattr(cluster, name)]}
         )
+        # Check settings decide what is reported at all: say which checks and options changed, and how.
+        settings_changed = cluster_check_settings.changes(
+            before["check_settings"] if before else {}, cluster.check_settings
+        )
+        if settings_changed:
+            changed["check_settings"] = settings_changed
         audit.record(
             "cluster.created" if created else "cluster.updated",
             actor=actor,

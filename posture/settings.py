@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.mfa_enforcement.MfaRequiredMiddleware",  # after auth, messages and htmx: uses all three
     "posture.middleware.HtmxLoginRedirectMiddleware",  # after HtmxMiddleware: reads request.htmx
 ]
 

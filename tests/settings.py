@@ -11,6 +11,8 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijklmnop")
 os.environ.setdefault("RAMPART_ENCRYPTION_KEYS", "3mOeFbpSJ8Ie6ecRYNwIzyDYuS_Jpwke8HMQX5bQ1HU=")
 os.environ.setdefault("RAMPART_HTTPS", "0")
+# Tests sign in with force_login, which skips the second factor: the MFA tests choose their policy.
+os.environ.setdefault("RAMPART_MFA_REQUIRED", "none")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("RAMPART_DATA_DIR", tempfile.mkdtemp(prefix="rampart-test-"))
 # Workers started by this test run see only this run's tasks, even on a shared Redis.

@@ -1,4 +1,5 @@
 import pytest
+import yaml
 
 from accounts.models import ApiToken, AuditEvent, Role
 from findings.models import Finding
@@ -51,6 +52,37 @@ def test_viewers_and_engineers_cannot_register_change_or_delete_clusters(api, vi
         assert_error(api(user).patch(f"/api/v1/clusters/{cluster.pk}/", {"description": "x"}), 403)
         assert_error(api(user).delete(f"/api/v1/clusters/{cluster.pk}/"), 403)
     assert Cluster.objects.count() == 1
+
+
+def test_a_change_refused_to_viewers_and_engineers_tells_them_nothing_of_the_stored_kubeconfig(
+    api, viewer, engineer, team
+):
+    kubeconfig = yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "ctx-prod-private",
+            "clusters": [{"name": "c-private", "cluster": {"server": "https://203.0.113.10:6443"}}],
+            "users": [{"name": "u-private", "user": {"token": "tok-private"}}],
+            "contexts": [
+                {"name": "ctx-prod-private", "context": {"cluster": "c-private", "user": "u-private"}},
+                {"name": "ctx-broken-private", "context": {"cluster": "c-private", "user": "u-gone-private"}},
+            ],
+        }
+    )
+    cluster = services.save_cluster(
+        Cluster(name="k", team=team, connection_mode="kubeconfig"), credentials=kubeconfig
+    )
+    # Each body would be refused by validation, whose messages name the kubeconfig's contexts and users.
+    bodies = [{"kube_context": "guess"}, {"kube_context": "ctx-broken-private"}, {"check_settings": []}]
+    for user in (viewer, engineer):
+        for body in bodies:
+            for send in (api(user).patch, api(user).put):
+                response = send(f"/api/v1/clusters/{cluster.pk}/", body)
+                assert_error(response, 403, "permission_denied")
+                assert "private" not in response.content.decode()
+    cluster.refresh_from_db()
+    assert cluster.kube_context == ""
 
 
 def test_an_admin_cannot_register_a_cluster_for_another_team_nor_learn_that_it_exists(

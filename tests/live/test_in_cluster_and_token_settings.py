@@ -106,10 +106,22 @@ def test_a_pasted_bearer_prefix_and_surrounding_whitespace_are_tolerated(kube):
         *(
             (
                 {"api_url": url, "credentials": "t"},
-                "the API URL points to a link-local address (169.254.x.x, fe80::), where cloud metadata "
-                "services answer, never a Kubernetes API server",
+                "the API URL points to a link-local or cloud metadata address (169.254.x.x, fe80::), where "
+                "metadata services answer, never a Kubernetes API server",
             )
-            for url in ("http://169.254.169.254/latest", "https://[fe80::1]:6443")
+            for url in (
+                "http://169.254.169.254/latest",
+                "https://[fe80::1]:6443",
+                # The same address written as IPv6: the kernel connects to a mapped one over IPv4,
+                # NAT64 and 6to4 gateways translate theirs to it.
+                "http://[::ffff:169.254.169.254]/latest",
+                "http://[::ffff:a9fe:a9fe]:80/latest",
+                "http://[64:ff9b::a9fe:a9fe]/latest",
+                "http://[2002:a9fe:a9fe::1]/latest",
+                # Metadata outside the link-local ranges: AWS over IPv6, Alibaba Cloud.
+                "http://[fd00:ec2::254]/latest",
+                "http://100.100.100.200/latest",
+            )
         ),
     ],
 )

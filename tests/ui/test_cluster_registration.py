@@ -252,6 +252,46 @@ def test_mistakes_in_check_settings_are_named_under_their_field(client, team, ad
     assert not Cluster.objects.filter(name="typo").exists()
 
 
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "\u202e",  # right-to-left override: "\u202emoc.evil" displays as "live.com"
+        "\u2066",  # left-to-right isolate
+        "\u200b",  # zero-width space
+        "\u00ad",  # soft hyphen
+        "\x1b",  # escape (terminal colours in a log reader)
+    ],
+)
+def test_names_with_invisible_characters_are_refused_on_the_page_and_over_the_api(
+    client, team, admin_user, hidden
+):
+    client.force_login(admin_user)
+    disguised = f"ghcr.io/acme{hidden}x"
+    response = client.post(
+        CREATE,
+        {
+            "name": "disguised",
+            "team": team.pk,
+            "connection_mode": "snapshot",
+            "option_trusted_registries": f"registry.example.com\n{disguised}",
+        },
+    )
+    error = html.unescape(response.text.split('id="id_option_trusted_registries_error"')[1][:400])
+    assert f"{disguised!r} is not a name (no spaces or invisible characters" in error
+    assert not Cluster.objects.filter(name="disguised").exists()
+
+    cluster = make_cluster(team, name="tuned")
+    answer = client.patch(
+        f"/api/v1/clusters/{cluster.pk}/",
+        {"check_settings": {"options": {"pod_security_exempt_namespaces": [f"prod{hidden}"]}}},
+        content_type="application/json",
+    )
+    assert answer.status_code == 400, answer.content
+    assert "pod_security_exempt_namespaces" in answer.json()["error"]["fields"]["check_settings"]
+    cluster.refresh_from_db()
+    assert cluster.check_settings == {}
+
+
 def test_test_connection_says_which_kubeconfig_context_it_used(client, team, admin_user, kube):
     """With the context left empty, the kubeconfig's current-context is used: the report says which."""
     document = yaml.safe_load(kubeconfig(server=kube.url, token=kube.token, context="staging"))

@@ -173,27 +173,48 @@ def check_api_url(value: str, label: str) -> str:
         raise InvalidConnection(f"{label} must not contain a user name or password")
     if parts.query or parts.fragment:
         raise InvalidConnection(f"{label} must not have a query string or fragment")
-    if _link_local(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
+    if _metadata_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
         raise InvalidConnection(
-            f"{label} points to a link-local address (169.254.x.x, fe80::), where cloud metadata services "
-            "answer, never a Kubernetes API server"
+            f"{label} points to a link-local or cloud metadata address (169.254.x.x, fe80::), where "
+            "metadata services answer, never a Kubernetes API server"
         )
     return url.rstrip("/")
 
 
-def _link_local(host: str, port: int) -> bool:
-    """Whether the host is, or resolves to, a link-local address. A name that does not resolve (yet)
-    is left to the connection, which says so; this only keeps Rampart from being pointed at the
-    instance metadata service to read cloud credentials."""
+# Where instance metadata answers outside the link-local ranges: AWS over IPv6 (Nitro) and Alibaba Cloud.
+_METADATA_ADDRESSES = frozenset(map(ipaddress.ip_address, ("fd00:ec2::254", "100.100.100.200")))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
+
+
+def _metadata_host(host: str, port: int) -> bool:
+    """Whether the host is, or resolves to, an address where cloud metadata answers. A name that does
+    not resolve (yet) is left to the connection, which says so; this only keeps Rampart from being
+    pointed at the instance metadata service to read cloud credentials."""
     try:
-        return ipaddress.ip_address(host).is_link_local
+        return _metadata_address(host)
     except ValueError:
         pass
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return False
-    return any(ipaddress.ip_address(info[4][0].split("%")[0]).is_link_local for info in infos)
+    return any(_metadata_address(info[4][0]) for info in infos)
+
+
+def _metadata_address(text: str) -> bool:
+    """ValueError if ``text`` is not an IP address. IPv6 forms of an IPv4 address count as that
+    address: the kernel connects to ``[::ffff:169.254.169.254]`` over IPv4, and NAT64 or 6to4
+    gateways translate theirs to it on the way."""
+    address = ipaddress.ip_address(text.split("%")[0])
+    candidates = [address]
+    if address.version == 6:
+        candidates += [address.ipv4_mapped, address.sixtofour]
+        if address in _NAT64:
+            candidates.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return any(
+        candidate is not None and (candidate.is_link_local or candidate in _METADATA_ADDRESSES)
+        for candidate in candidates
+    )
 
 
 def check_token(value: str, label: str) -> str:
