@@ -128,12 +128,11 @@ def changes(before: dict, after: dict) -> list[str]:
     """
     before, after = before or {}, after or {}
     lines = []
-    for key, label in (("disabled", "switched off"), ("enabled", "only these run")):
-        old, new = set(before.get(key) or ()), set(after.get(key) or ())
-        if new - old:
-            lines.append(f"{label}: {', '.join(sorted(new - old))}")
-        if old - new:
-            lines.append(f"no longer {label}: {', '.join(sorted(old - new))}")
+    old, new = set(before.get("disabled") or ()), set(after.get("disabled") or ())
+    if new - old:
+        lines.append(f"switched off: {', '.join(sorted(new - old))}")
+    if old - new:
+        lines.append(f"switched on again: {', '.join(sorted(old - new))}")
     old_levels, new_levels = before.get("severity") or {}, after.get("severity") or {}
     for check_id in sorted(set(old_levels) | set(new_levels)):
         old, new = old_levels.get(check_id, "default"), new_levels.get(check_id, "default")

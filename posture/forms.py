@@ -233,8 +233,7 @@ class ClusterForm(ScheduleFields):
                 for message in messages:
                     self.add_error(fields.get(key, OPTION_PREFIX + key), message)
             return
-        kept = {key: value for key, value in self.check_settings.items() if key == "enabled"}
-        self.check_settings = {**kept, **own}
+        self.check_settings = own
 
     def clean(self):
         cleaned = super().clean()

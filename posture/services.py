@@ -303,14 +303,15 @@ def _collect_with_retries(scan: Scan) -> Inventory:
 def check_settings_for(cluster: Cluster) -> engine.CheckSettings:
     """Deployment-wide settings (RAMPART_CHECK_SETTINGS) overridden by the cluster's own.
 
-    Both have the shape ``{"enabled": [ids] (only these), "disabled": [ids],
-    "severity": {id: level}, "options": {name: value}}``. Unknown ids and levels
-    are ignored with a warning rather than failing every scan.
+    The deployment's have the shape ``{"enabled": [ids] (only these), "disabled": [ids],
+    "severity": {id: level}, "options": {name: value}}``; a cluster's the same without
+    "enabled" (cluster_check_settings.validated). Unknown ids and levels are ignored with a
+    warning rather than failing every scan.
     """
     base, own = settings.RAMPART_CHECK_SETTINGS or {}, cluster.check_settings or {}
     known = {check.id for check in load_catalogue()}
     disabled = set(base.get("disabled", ())) | set(own.get("disabled", ()))
-    enabled = own.get("enabled") or base.get("enabled")
+    enabled = base.get("enabled")
     if enabled:
         disabled |= known - set(enabled)
     severities = {}

@@ -36,7 +36,7 @@ def test_the_audit_log_says_which_checks_and_options_a_settings_change_touched(c
     ]
     assert events[1].details["check_settings"] == [
         "switched off: privileged-container, secret-in-configmap",
-        "no longer switched off: latest-tag",
+        "switched on again: latest-tag",
         "severity of secret-in-env: low → info",
         "secret_max_age_days: 30 → default",
         "trusted_registries: added *.example.com; removed docker.io",
