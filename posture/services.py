@@ -71,6 +71,13 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
     JSON: Rampart never keeps a credential it was sent, yet every scan of the
     snapshot reports them. ``sha256`` identifies the upload as received.
     """
+    if cluster.connection_mode not in PUSH_MODES:
+        # Its scans read the API server, never a snapshot: an upload would be stored, and a scan
+        # labelled "upload" would report the live cluster as if it were the file.
+        raise SnapshotRejected(
+            f"{cluster.name} is read live ({cluster.get_connection_mode_display()}), so its scans never "
+            "read a snapshot; scan the file in a cluster registered as “Snapshot upload”"
+        )
     limit = settings.RAMPART_MAX_SNAPSHOT_BYTES
     if len(data) > limit:
         raise SnapshotRejected(f"the snapshot is larger than the {limit // (1024 * 1024)} MiB limit")

@@ -477,7 +477,8 @@ def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dic
         # Admins reach the Agent page of a cluster that takes pushes, or still has tokens to revoke.
         "agent_tokens": agent_tokens,
         "show_agent": admin and (cluster.connection_mode in services.PUSH_MODES or agent_tokens > 0),
-        "upload_form": SnapshotUploadForm(),
+        # Only snapshot and agent clusters scan uploads: a live cluster's scans read its API server.
+        "upload_form": SnapshotUploadForm() if cluster.connection_mode in services.PUSH_MODES else None,
         "disabled_checks": (cluster.check_settings or {}).get("disabled", []),
     }
 
