@@ -394,10 +394,14 @@ def stored_credentials_usable(
     ):
         return False
     if mode == ConnectionMode.TOKEN:
-        return (api_url or "").strip() == cluster.api_url.strip() and (ca_bundle or "").strip() == (
-            cluster.ca_bundle or ""
-        ).strip()
+        return (api_url or "").strip() == cluster.api_url.strip() and same_pem(ca_bundle, cluster.ca_bundle)
     return True
+
+
+def same_pem(one: str, other: str) -> bool:
+    """Whether two CA bundles are the same text. A browser sends a textarea's lines ending in CRLF:
+    a bundle registered over the API (LF) is unchanged when the settings page sends it back."""
+    return " ".join((one or "").split()) == " ".join((other or "").split())
 
 
 # What a person edits on a cluster (the scan bookkeeping and the credentials are audited apart).
