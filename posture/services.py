@@ -404,6 +404,34 @@ def same_pem(one: str, other: str) -> bool:
     return " ".join((one or "").split()) == " ".join((other or "").split())
 
 
+# Connection modes whose settings the web process can try before saving them. In-cluster is read with
+# the workers' service account, which the web pods do not mount (deploy/kubernetes).
+VERIFIED_MODES = (ConnectionMode.KUBECONFIG, ConnectionMode.TOKEN)
+
+
+def connection_changed(
+    cluster: Cluster | None,
+    mode: str,
+    *,
+    api_url: str = "",
+    ca_bundle: str = "",
+    kube_context: str = "",
+    new_credentials: bool = False,
+) -> bool:
+    """Would saving these settings change how Rampart reaches the cluster (so they are worth trying)?
+
+    Renaming a cluster or changing its schedule must not depend on it being reachable right now.
+    """
+    if cluster is None or cluster.pk is None or new_credentials:
+        return True
+    return (
+        mode != cluster.connection_mode
+        or (api_url or "").strip() != cluster.api_url.strip()
+        or not same_pem(ca_bundle, cluster.ca_bundle)
+        or (kube_context or "").strip() != cluster.kube_context.strip()
+    )
+
+
 # What a person edits on a cluster (the scan bookkeeping and the credentials are audited apart).
 AUDITED_FIELDS = tuple(
     field.attname
