@@ -131,6 +131,13 @@ class ClusterForm(ScheduleFields):
         ),
     )
 
+    without_connection = forms.BooleanField(
+        required=False,
+        label="Save even if Rampart cannot connect to it now",
+        help_text="Saving tries the connection first. Tick this for a cluster that is not reachable yet: "
+        "its scans fail until it is.",
+    )
+
     severity_overrides = forms.CharField(
         required=False,
         label="Severity overrides",
@@ -171,6 +178,8 @@ class ClusterForm(ScheduleFields):
     def __init__(self, *args, user, checks=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.credentials: str | None = None
+        # What trying the connection before saving found (None: not tried); the page shows it.
+        self.connection_report = None
         self.fields["disabled_checks"].choices = [
             (check.id, f"{check.id}: {check.title}") for check in checks
         ]
@@ -262,6 +271,7 @@ class ClusterForm(ScheduleFields):
                 kube_context=cleaned.get("kube_context", ""),
             )
             self.credentials = text or None
+            self._try_connection(mode, cleaned, credentials=text or stored, typed=bool(text))
         elif mode == ConnectionMode.TOKEN:
             token = cleaned.get("token") or ""
             if not token and not stored:
@@ -282,6 +292,7 @@ class ClusterForm(ScheduleFields):
                 ca_bundle=cleaned.get("ca_bundle") or "",
             )
             self.credentials = token or None
+            self._try_connection(mode, cleaned, credentials=token or stored, typed=bool(token))
         else:
             # Snapshot, agent and in-cluster modes keep no secret.
             self.credentials = "" if had_credentials else None
@@ -293,6 +304,32 @@ class ClusterForm(ScheduleFields):
         if commit:
             cluster.save()
         return cluster
+
+    def _try_connection(self, mode, cleaned, *, credentials: str, typed: bool) -> None:
+        """Reach the cluster before saving settings that change how Rampart reaches it, so that a wrong
+        token or CA is said now rather than by the first scan. "without_connection" saves anyway."""
+        if self.errors:
+            return  # the form's own mistakes first: no one waits on the network to learn of a typo
+        settings = {
+            "api_url": cleaned.get("api_url") or "",
+            "ca_bundle": cleaned.get("ca_bundle") or "",
+            "kube_context": cleaned.get("kube_context") or "",
+        }
+        instance = self.instance if self.instance.pk else None
+        if not services.connection_changed(instance, mode, new_credentials=typed, **settings):
+            return
+        report = services.try_cluster_connection(mode, credentials=credentials, **settings)
+        self.connection_report = report
+        if report.ok or cleaned.get("without_connection"):
+            return
+        again = {ConnectionMode.TOKEN: " and give the token again", ConnectionMode.KUBECONFIG: (
+            " and give the kubeconfig again")}[mode] if typed else ""  # fmt: skip
+        self.add_error(
+            None,
+            f"{'Not saved' if instance else 'Not registered'}: Rampart could not connect "
+            f"({report.error}). Fix the settings, or tick “{self.fields['without_connection'].label}”"
+            f"{again}.",
+        )
 
     def _check_connection(self, mode, field, **values) -> None:
         """Problems in the settings themselves (no network): one line under the field they concern."""

@@ -71,6 +71,13 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
     JSON: Rampart never keeps a credential it was sent, yet every scan of the
     snapshot reports them. ``sha256`` identifies the upload as received.
     """
+    if cluster.connection_mode not in PUSH_MODES:
+        # Its scans read the API server, never a snapshot: an upload would be stored, and a scan
+        # labelled "upload" would report the live cluster as if it were the file.
+        raise SnapshotRejected(
+            f"{cluster.name} is read live ({cluster.get_connection_mode_display()}), so its scans never "
+            "read a snapshot; scan the file in a cluster registered as “Snapshot upload”"
+        )
     limit = settings.RAMPART_MAX_SNAPSHOT_BYTES
     if len(data) > limit:
         raise SnapshotRejected(f"the snapshot is larger than the {limit // (1024 * 1024)} MiB limit")
@@ -388,10 +395,42 @@ def stored_credentials_usable(
     ):
         return False
     if mode == ConnectionMode.TOKEN:
-        return (api_url or "").strip() == cluster.api_url.strip() and (ca_bundle or "").strip() == (
-            cluster.ca_bundle or ""
-        ).strip()
+        return (api_url or "").strip() == cluster.api_url.strip() and same_pem(ca_bundle, cluster.ca_bundle)
     return True
+
+
+def same_pem(one: str, other: str) -> bool:
+    """Whether two CA bundles are the same text. A browser sends a textarea's lines ending in CRLF:
+    a bundle registered over the API (LF) is unchanged when the settings page sends it back."""
+    return " ".join((one or "").split()) == " ".join((other or "").split())
+
+
+# Connection modes whose settings the web process can try before saving them. In-cluster is read with
+# the workers' service account, which the web pods do not mount (deploy/kubernetes).
+VERIFIED_MODES = (ConnectionMode.KUBECONFIG, ConnectionMode.TOKEN)
+
+
+def connection_changed(
+    cluster: Cluster | None,
+    mode: str,
+    *,
+    api_url: str = "",
+    ca_bundle: str = "",
+    kube_context: str = "",
+    new_credentials: bool = False,
+) -> bool:
+    """Would saving these settings change how Rampart reaches the cluster (so they are worth trying)?
+
+    Renaming a cluster or changing its schedule must not depend on it being reachable right now.
+    """
+    if cluster is None or cluster.pk is None or new_credentials:
+        return True
+    return (
+        mode != cluster.connection_mode
+        or (api_url or "").strip() != cluster.api_url.strip()
+        or not same_pem(ca_bundle, cluster.ca_bundle)
+        or (kube_context or "").strip() != cluster.kube_context.strip()
+    )
 
 
 # What a person edits on a cluster (the scan bookkeeping and the credentials are audited apart).

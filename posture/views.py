@@ -319,13 +319,38 @@ class ClusterFormMixin(LoginRequiredMixin):
             form.add_error("name", str(exc))
             return self.form_invalid(form)
         self.on_saved(cluster)
+        if form.connection_report is not None:
+            messages.add_message(self.request, *connection_message(cluster, form.connection_report))
         return redirect("posture:cluster-detail", pk=cluster.pk)
 
     def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        report = context["form"].connection_report
         return {
-            **super().get_context_data(**kwargs),
+            **context,
             "live_modes": [str(mode) for mode in services.LIVE_MODES],
+            "verified_modes": [str(mode) for mode in services.VERIFIED_MODES],
+            # Saving tried the connection and it failed: the page shows why, as "Test connection" would.
+            **({"report": report, "tested": True} if report is not None else {}),
         }
+
+
+def connection_message(cluster: Cluster, report) -> tuple[int, str]:
+    """What trying the connection before saving found, said once the cluster is saved."""
+    if not report.ok:
+        return messages.WARNING, (
+            f"Saved without a working connection: {report.error}. Scans of {cluster.name} fail until Rampart "
+            "can connect; “Test connection” in its settings says what it reaches."
+        )
+    version = f" (Kubernetes {report.server_version})" if report.server_version else ""
+    text = (
+        f"Connected to {report.api_url}{version}: Rampart can read {len(report.readable)} of "
+        f"{len(report.resources) - len(report.not_installed)} resource types this cluster serves."
+    )
+    if report.unreadable:
+        kinds = ", ".join(access.kind for access in report.unreadable)
+        return messages.WARNING, f"{text} It cannot read {kinds}: checks that need them will not be assessed."
+    return messages.SUCCESS, text
 
 
 @method_decorator(never_cache, name="dispatch")  # forms that take credentials: never cached
@@ -477,7 +502,8 @@ def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dic
         # Admins reach the Agent page of a cluster that takes pushes, or still has tokens to revoke.
         "agent_tokens": agent_tokens,
         "show_agent": admin and (cluster.connection_mode in services.PUSH_MODES or agent_tokens > 0),
-        "upload_form": SnapshotUploadForm(),
+        # Only snapshot and agent clusters scan uploads: a live cluster's scans read its API server.
+        "upload_form": SnapshotUploadForm() if cluster.connection_mode in services.PUSH_MODES else None,
         "disabled_checks": (cluster.check_settings or {}).get("disabled", []),
     }
 

@@ -117,6 +117,15 @@ class ClusterSerializer(serializers.ModelSerializer):
         "omit to keep what is stored.",
     )
 
+    without_connection = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="Registering a kubeconfig or token cluster, or changing its address, CA, context or "
+        "credentials, first tries the connection and refuses settings that cannot connect (400). "
+        "true saves them anyway, for a cluster Rampart cannot reach yet.",
+    )
+
     class Meta:
         model = Cluster
         fields = [
@@ -132,6 +141,7 @@ class ClusterSerializer(serializers.ModelSerializer):
             "scan_cron",
             "check_settings",
             "credentials",
+            "without_connection",
             "has_credentials",
             "last_scan",
             "created_at",
@@ -205,6 +215,26 @@ class ClusterSerializer(serializers.ModelSerializer):
                     else "credentials"
                 )
                 raise serializers.ValidationError({field: [message[:1].upper() + message[1:]]}) from None
+            if not attrs.get("without_connection") and services.connection_changed(
+                instance,
+                mode,
+                api_url=get("api_url") or "",
+                ca_bundle=get("ca_bundle") or "",
+                kube_context=get("kube_context") or "",
+                new_credentials=bool(new_credentials),
+            ):
+                report = services.try_cluster_connection(
+                    mode,
+                    api_url=get("api_url") or "",
+                    credentials=credentials,
+                    ca_bundle=get("ca_bundle") or "",
+                    kube_context=get("kube_context") or "",
+                )
+                if not report.ok:
+                    raise serializers.ValidationError(
+                        f"Rampart could not connect ({report.error}). Fix the settings, or send "
+                        '"without_connection": true to save them anyway.'
+                    )
             attrs["_credentials"] = new_credentials or None  # None keeps what is stored
         else:
             if new_credentials:
@@ -218,6 +248,7 @@ class ClusterSerializer(serializers.ModelSerializer):
 
         credentials = self.validated_data.pop("_credentials", None)
         self.validated_data.pop("credentials", None)
+        self.validated_data.pop("without_connection", None)
         cluster = self.instance or Cluster()
         for name, value in {**self.validated_data, **kwargs}.items():
             setattr(cluster, name, value)

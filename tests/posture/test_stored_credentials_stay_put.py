@@ -59,3 +59,26 @@ def test_moving_the_api_url_over_the_api_needs_the_credentials_again(client, adm
     assert same.status_code == 200
     live_cluster.refresh_from_db()
     assert live_cluster.get_credentials() == TOKEN
+
+
+def test_the_same_ca_sent_back_by_a_browser_keeps_the_stored_token(client, admin_user, team):
+    """A browser sends a textarea's lines ending in CRLF: a CA registered over the API (LF) is not a new
+    CA when the settings page sends it back, so changing the schedule needs no token."""
+    from tests.fakekube.pki import CertificateAuthority
+
+    ca_pem = CertificateAuthority().cert_pem
+    cluster = services.save_cluster(
+        Cluster(name="api-made", team=team, connection_mode=ConnectionMode.TOKEN,
+                api_url="https://10.0.0.1:6443", ca_bundle=ca_pem),
+        credentials=TOKEN,
+    )  # fmt: skip
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("posture:cluster-edit", args=[cluster.pk]),
+        {"name": "api-made", "team": team.pk, "connection_mode": "token", "api_url": "https://10.0.0.1:6443",
+         "ca_bundle": ca_pem.replace("\n", "\r\n"), "scan_interval_minutes": 60},
+    )  # fmt: skip
+    assert response.status_code == 302, "give the token again" in response.text
+    cluster.refresh_from_db()
+    assert cluster.scan_interval_minutes == 60
+    assert cluster.get_credentials() == TOKEN

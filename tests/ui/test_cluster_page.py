@@ -181,3 +181,25 @@ def test_a_scans_page_past_the_oldest_scan_says_so_and_leads_back(client, demo, 
     page = client.get(reverse("posture:cluster-detail", args=[demo.pk]), {"scans_page": 999}).text
     assert "No scans this far back." in page
     assert "No scans yet" not in page
+
+
+def test_a_failed_scan_older_than_the_settings_says_to_scan_again_not_to_fix_them(client, team, admin_user):
+    # The operator fixed the token after the failure: advice to go and fix it would be stale.
+    from posture.models import Cluster, ConnectionMode
+    from tests.fakekube import FakeKube
+
+    with FakeKube() as kube:
+        cluster = services.save_cluster(
+            Cluster(name="edge", team=team, connection_mode=ConnectionMode.TOKEN, api_url=kube.url,
+                    ca_bundle=kube.ca_pem),
+            credentials="revoked-token",
+        )  # fmt: skip
+        services.run_scan(services.start_scan(cluster, enqueue=False).pk)
+    client.force_login(admin_user)
+    detail = reverse("posture:cluster-detail", args=[cluster.pk])
+    assert "What to do: open the cluster's settings" in client.get(detail).text
+    services.save_cluster(cluster, credentials=kube.token)
+    page = client.get(detail).text
+    assert "The last scan failed:</strong> the API server rejected" in page
+    assert "The cluster's settings were saved after this scan: press “Scan now” to scan with them." in page
+    assert "What to do: open the cluster" not in page

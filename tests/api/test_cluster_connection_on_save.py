@@ -1,0 +1,68 @@
+"""Over the API as on the form: settings that change how Rampart reaches a live cluster are tried before
+they are saved; ``"without_connection": true`` saves a cluster Rampart cannot reach yet."""
+
+import pytest
+
+from posture import services
+from posture.models import Cluster, ConnectionMode
+from tests.api.helpers import assert_error
+from tests.fakekube import FakeKube
+from tests.live.cluster import fixture_objects
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kube():
+    server = FakeKube(fixture_objects()).start()
+    yield server
+    server.stop()
+
+
+def settings_of(kube, token: str) -> dict:
+    return {"name": "edge", "team": "payments", "connection_mode": "token", "api_url": kube.url,
+            "ca_bundle": kube.ca_pem, "credentials": token}  # fmt: skip
+
+
+def test_a_wrong_token_is_a_400_that_says_why_and_nothing_is_registered(api, admin_user, kube):
+    response = api(admin_user).post("/api/v1/clusters/", settings_of(kube, "revoked-token"))
+    error = assert_error(response, 400, "invalid")
+    (said,) = error["fields"]["non_field_errors"]
+    assert said == (
+        "Rampart could not connect (the API server rejected Rampart's credentials (401 Unauthorized): "
+        'the token is invalid or has expired). Fix the settings, or send "without_connection": true to '
+        "save them anyway."
+    )
+    assert "revoked-token" not in response.content.decode()
+    assert not Cluster.objects.filter(name="edge").exists()
+
+
+def test_without_connection_registers_a_cluster_that_is_not_reachable_yet(api, admin_user, kube):
+    kube.stop()
+    response = api(admin_user).post(
+        "/api/v1/clusters/", {**settings_of(kube, "token-for-later"), "without_connection": True}
+    )
+    assert response.status_code == 201, response.json()
+    assert "without_connection" not in response.json()
+    assert Cluster.objects.get(name="edge").get_credentials() == "token-for-later"
+
+
+def test_a_working_token_registers_and_a_rotation_is_tried_before_it_is_stored(api, admin_user, kube):
+    client = api(admin_user)
+    created = client.post("/api/v1/clusters/", settings_of(kube, kube.token))
+    assert created.status_code == 201, created.json()
+    path = f"/api/v1/clusters/{created.json()['id']}/"
+    assert_error(client.patch(path, {"credentials": "rotated-but-wrong"}), 400, "invalid")
+    assert Cluster.objects.get(name="edge").get_credentials() == kube.token
+
+
+def test_renaming_an_unreachable_cluster_tries_nothing(api, admin_user, kube, team):
+    cluster = services.save_cluster(
+        Cluster(name="edge", team=team, connection_mode=ConnectionMode.TOKEN, api_url=kube.url,
+                ca_bundle=kube.ca_pem),
+        credentials=kube.token,
+    )  # fmt: skip
+    kube.stop()
+    response = api(admin_user).patch(f"/api/v1/clusters/{cluster.pk}/", {"name": "edge-eu"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["name"] == "edge-eu"
