@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from accounts.models import Membership, Role, Team
 from posture import services
 from posture.models import Cluster, ConnectionMode
+from posture.scanning.checks import load_catalogue
 
 _counter = itertools.count(1)
 
@@ -85,7 +86,9 @@ SECURITY_CONTEXT_CHECKS = [
 
 
 def make_lifecycle_cluster(team: Team, name: str | None = None, **fields) -> Cluster:
-    return make_cluster(team, name=name, check_settings={"enabled": SECURITY_CONTEXT_CHECKS}, **fields)
+    """A cluster whose every other check is switched off, as its settings page would do it."""
+    others = sorted({check.id for check in load_catalogue()} - set(SECURITY_CONTEXT_CHECKS))
+    return make_cluster(team, name=name, check_settings={"disabled": others}, **fields)
 
 
 def create_token_on_page(client, **form):

@@ -3,8 +3,9 @@ import re
 from django.urls import reverse
 
 from posture import services
-from posture.models import Scan, ScanStatus
+from posture.models import Cluster, ConnectionMode, Scan, ScanStatus
 from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
+from tests.fakekube import FakeKube
 from tests.ui.conftest import htmx
 
 
@@ -185,9 +186,6 @@ def test_a_scans_page_past_the_oldest_scan_says_so_and_leads_back(client, demo, 
 
 def test_a_failed_scan_older_than_the_settings_says_to_scan_again_not_to_fix_them(client, team, admin_user):
     # The operator fixed the token after the failure: advice to go and fix it would be stale.
-    from posture.models import Cluster, ConnectionMode
-    from tests.fakekube import FakeKube
-
     with FakeKube() as kube:
         cluster = services.save_cluster(
             Cluster(name="edge", team=team, connection_mode=ConnectionMode.TOKEN, api_url=kube.url,
