@@ -15,7 +15,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -52,17 +52,6 @@ LIST_SCAN_FIELDS = (
 TREND_PERIODS = {"30": 30, "90": 90, "365": 365}
 
 
-def with_latest_attempt(clusters):
-    """Annotate each cluster with its newest scan attempt (``last_scan`` is the newest *finished* one,
-    which a failed or running scan does not replace)."""
-    newest = Scan.objects.filter(cluster=OuterRef("pk")).order_by("-created_at", "-id")
-    return clusters.annotate(
-        latest_status=Subquery(newest.values("status")[:1]),
-        latest_error=Subquery(newest.values("error")[:1]),
-        latest_at=Subquery(newest.values("created_at")[:1]),
-    )
-
-
 def cluster_rows(user, *scan_fields: str):
     """The user's clusters for a list: team, newest finished scan (light fields, plus ``scan_fields``),
     newest attempt."""
@@ -72,7 +61,7 @@ def cluster_rows(user, *scan_fields: str):
         .only("id", "name", "connection_mode", "team__id", "team__name", "last_scan_id",
               *(f"last_scan__{name}" for name in (*LIST_SCAN_FIELDS, *scan_fields)))
     )  # fmt: skip
-    return with_latest_attempt(clusters)
+    return clusters.with_latest_attempt()
 
 
 def _period(query, default: int = 30, allowed=("30", "90")) -> int:

@@ -62,7 +62,11 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     ordering = ["name"]
 
     def get_queryset(self):
-        return Cluster.objects.for_user(self.request.user).select_related("team", "last_scan")
+        return (
+            Cluster.objects.for_user(self.request.user)
+            .select_related("team", "last_scan")
+            .with_latest_attempt()
+        )
 
     def update(self, request, *args, **kwargs):
         # Before the body is validated: validation reads the stored kubeconfig, and its refusals

@@ -28,6 +28,21 @@ class ClusterQuerySet(models.QuerySet):
             return self
         return self.filter(team__memberships__user=user)
 
+    def with_latest_attempt(self):
+        """Each cluster's newest scan attempt, whatever became of it, as ``latest_*`` annotations:
+        ``last_scan`` is the newest scan whose results were stored, which a failed or running scan
+        does not replace."""
+        from posture.models.scans import Scan
+
+        newest = Scan.objects.filter(cluster=models.OuterRef("pk")).order_by("-created_at", "-id")
+        return self.annotate(
+            latest_scan_id=models.Subquery(newest.values("id")[:1]),
+            latest_status=models.Subquery(newest.values("status")[:1]),
+            latest_error=models.Subquery(newest.values("error")[:1]),
+            latest_at=models.Subquery(newest.values("created_at")[:1]),
+            latest_finished_at=models.Subquery(newest.values("finished_at")[:1]),
+        )
+
 
 class Cluster(models.Model):
     # Unique within its team, whatever the case: two teams may each have their "prod" (and a team

@@ -180,7 +180,7 @@ def grade_badge(scan) -> SafeString:
 
 @register.simple_tag
 def latest_attempt(cluster) -> SafeString:
-    """A cluster's newest scan attempt (posture.views.with_latest_attempt): status, when, and why it
+    """A cluster's newest scan attempt (Cluster.objects.with_latest_attempt): status, when, and why it
     failed; or "never scanned"."""
     from django.contrib.humanize.templatetags.humanize import naturaltime
 

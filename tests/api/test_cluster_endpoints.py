@@ -4,7 +4,7 @@ import yaml
 from accounts.models import ApiToken, AuditEvent, Role
 from findings.models import Finding
 from posture import services
-from posture.models import Cluster
+from posture.models import Cluster, ScanStatus
 from tests.api.helpers import assert_error
 from tests.factories import as_yaml, deployment, make_cluster, make_user, scan_snapshot
 
@@ -216,3 +216,28 @@ def test_an_admin_sets_a_clusters_own_check_settings_and_mistakes_are_named(api,
     assert cluster.check_settings == own  # nothing of a refused change is kept
     error = assert_error(client.patch(url, {"check_settings": {"disable": ["latest-tag"]}}), 400)
     assert error["fields"]["check_settings"] == {"disable": ["Unknown key."]}
+
+
+def test_a_cluster_whose_scans_now_fail_says_so_beside_its_last_good_scan(
+    api, viewer, cluster, django_assert_max_num_queries
+):
+    assert api(viewer).get(f"/api/v1/clusters/{cluster.pk}/").json()["latest_attempt"] is None
+    good = scan_snapshot(cluster, as_yaml(deployment("web")))
+    failed = services.start_scan(cluster, enqueue=False)
+    failed.status, failed.error = ScanStatus.FAILED, "the API server did not answer within 30 s"
+    failed.save(update_fields=["status", "error"])
+
+    body = api(viewer).get(f"/api/v1/clusters/{cluster.pk}/").json()
+    assert body["last_scan"]["id"] == good.pk
+    assert body["latest_attempt"]["id"] == failed.pk
+    assert body["latest_attempt"]["status"] == "failed"
+    assert body["latest_attempt"]["error"] == "the API server did not answer within 30 s"
+
+    for number in range(5):
+        make_cluster(cluster.team, name=f"more-{number}")
+    with django_assert_max_num_queries(5):  # the attempts come with the list, not a query per cluster
+        rows = api(viewer).get("/api/v1/clusters/").json()["results"]
+    assert {row["name"]: row["latest_attempt"] and row["latest_attempt"]["status"] for row in rows} == {
+        "prod-eu": "failed",
+        **{f"more-{number}": None for number in range(5)},
+    }
