@@ -575,6 +575,25 @@ def prune_old_detail(now: datetime | None = None) -> dict[str, int]:
 LIVE_MODES = (ConnectionMode.KUBECONFIG, ConnectionMode.TOKEN, ConnectionMode.IN_CLUSTER)
 
 
+class NotReachedOverTheNetwork(Exception):
+    def __init__(self):
+        super().__init__(
+            "snapshot and agent clusters are not reached over the network, so there is nothing to test"
+        )
+
+
+def try_stored_connection(cluster: Cluster):
+    """try_cluster_connection with what is stored for a registered live cluster, as its scans will
+    connect; NotReachedOverTheNetwork for snapshot and agent clusters."""
+    if cluster.connection_mode not in LIVE_MODES:
+        raise NotReachedOverTheNetwork()
+    try:
+        connection = live_connection(cluster)
+    except CollectionError as exc:  # unreadable credentials, or settings no longer valid
+        return live.ConnectionReport(api_url=cluster.api_url, ok=False, error=str(exc), attempted=False)
+    return live.test_connection(connection)
+
+
 def try_cluster_connection(
     mode: str,
     *,

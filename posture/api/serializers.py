@@ -95,6 +95,36 @@ class CheckSettingsSerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.problems) from None
 
 
+class ResourceAccessSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    group = serializers.CharField(help_text="The API group; empty for the core group.")
+    plural = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["readable", "forbidden", "not_served", "not_installed", "not_tried", "timeout", "error"]
+    )
+    reason = serializers.CharField(help_text="Why it cannot be read, in one line; empty when it can.")
+
+
+class ConnectionReportSerializer(serializers.Serializer):
+    """What "Test connection" found: whether Rampart reached and was let in, and what it may read."""
+
+    api_url = serializers.CharField()
+    through = serializers.CharField(help_text="For a kubeconfig, the context used.")
+    ok = serializers.BooleanField(help_text="Reached, and the credentials were accepted.")
+    error = serializers.CharField(help_text="Why not, in one line; empty when ok.")
+    attempted = serializers.BooleanField(
+        help_text="false: the stored settings were refused before any request."
+    )
+    server_version = serializers.CharField()
+    resources = ResourceAccessSerializer(many=True)
+    secret_managers = serializers.DictField(
+        child=serializers.CharField(), help_text="API group served → the secret manager it belongs to."
+    )
+    warnings = serializers.ListField(child=serializers.CharField())
+    seconds = serializers.FloatField()
+    time_allowed = serializers.FloatField(help_text="Types still unread when this ran out are not_tried.")
+
+
 class LatestAttemptSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ScanStatus.choices)

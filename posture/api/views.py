@@ -27,6 +27,7 @@ from posture.api.schema import CATEGORY_CHOICES, SEVERITY_CHOICES
 from posture.api.serializers import (
     CheckSerializer,
     ClusterSerializer,
+    ConnectionReportSerializer,
     IngestTokenSerializer,
     IssuedIngestTokenSerializer,
     ScanSerializer,
@@ -92,6 +93,21 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         except (services.ScanAlreadyActive, services.NothingToScan) as exc:
             raise Conflict(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
         return Response(ScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={200: ConnectionReportSerializer},
+        summary="Test a live cluster's stored connection (team admins); 409 for snapshot and agent clusters",
+    )
+    @action(detail=True, methods=["post"], url_path="test-connection")
+    def test_connection(self, request, pk=None):
+        cluster = self.get_object()
+        require_role(request.user, cluster.team_id, Role.ADMIN, "Testing a cluster's connection")
+        try:
+            report = services.try_stored_connection(cluster)
+        except services.NotReachedOverTheNetwork as exc:
+            raise Conflict(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+        return Response(ConnectionReportSerializer(report.as_dict()).data)
 
     @extend_schema(
         methods=["get"],

@@ -66,3 +66,49 @@ def test_renaming_an_unreachable_cluster_tries_nothing(api, admin_user, kube, te
     response = api(admin_user).patch(f"/api/v1/clusters/{cluster.pk}/", {"name": "edge-eu"})
     assert response.status_code == 200, response.json()
     assert response.json()["name"] == "edge-eu"
+
+
+def _registered(team, kube, token: str) -> Cluster:
+    return services.save_cluster(
+        Cluster(name="edge", team=team, connection_mode=ConnectionMode.TOKEN, api_url=kube.url,
+                ca_bundle=kube.ca_pem),
+        credentials=token,
+    )  # fmt: skip
+
+
+def test_an_admin_tests_a_registered_clusters_stored_connection(api, admin_user, team):
+    kube = FakeKube(fixture_objects(), forbidden={"nodes"}).start()
+    try:
+        cluster = _registered(team, kube, kube.token)
+        response = api(admin_user).post(f"/api/v1/clusters/{cluster.pk}/test-connection/")
+    finally:
+        kube.stop()
+    assert response.status_code == 200, response.json()
+    report = response.json()
+    assert (report["ok"], report["error"], report["api_url"]) == (True, "", kube.url)
+    access = {row["plural"]: row["status"] for row in report["resources"]}
+    assert (access["pods"], access["nodes"]) == ("readable", "forbidden")
+    assert kube.token not in response.content.decode()
+
+
+def test_a_stored_token_that_stopped_working_is_reported_not_raised(api, admin_user, team, kube):
+    cluster = _registered(team, kube, "revoked-token")
+    report = api(admin_user).post(f"/api/v1/clusters/{cluster.pk}/test-connection/").json()
+    assert report["ok"] is False
+    assert "401 Unauthorized" in report["error"]
+    kube.stop()
+    report = api(admin_user).post(f"/api/v1/clusters/{cluster.pk}/test-connection/").json()
+    assert report["ok"] is False
+    assert "connection refused" in report["error"]
+
+
+def test_only_a_clusters_admins_test_it_and_snapshot_clusters_have_nothing_to_test(
+    api, admin_user, engineer, outsider, team, cluster, kube
+):
+    live = _registered(team, kube, kube.token)
+    assert_error(api(engineer).post(f"/api/v1/clusters/{live.pk}/test-connection/"), 403)
+    assert_error(api(outsider).post(f"/api/v1/clusters/{live.pk}/test-connection/"), 404)
+    refused = assert_error(api(admin_user).post(f"/api/v1/clusters/{cluster.pk}/test-connection/"), 409)
+    assert refused["message"] == (
+        "Snapshot and agent clusters are not reached over the network, so there is nothing to test."
+    )

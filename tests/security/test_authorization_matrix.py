@@ -642,6 +642,8 @@ API = {
         pk="cluster",
         token_pk="ingest_token",
     ),
+    # The world's cluster is a snapshot cluster: its admins are told there is nothing to test (409).
+    "api/v1/clusters/{pk}/test-connection/": entry(api_action("POST", ADMIN, 409, None), pk="cluster"),
     "api/v1/clusters/{pk}/scan/": entry(
         api_action("POST", ENGINEER, 202, lambda w: Scan.objects.filter(cluster=w.cluster).count() == 2),
         pk="cluster",
