@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts import audit
 from findings.ingest import ingest
 from findings.summary import summarize
-from posture import cluster_check_settings, crypto, schedules
+from posture import cluster_check_settings, crypto, in_process, schedules
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.clusters import NAME_TAKEN
 from posture.models.scans import ScanPhase
@@ -302,6 +302,10 @@ def _collect_with_retries(scan: Scan) -> Inventory:
         except CollectionError as exc:
             if not exc.transient or delay is None:
                 raise
+            if delay > 0 and settings.CELERY_TASK_ALWAYS_EAGER:
+                # Tasks run in-process (the embedded default): the scan runs inside the request that
+                # started it, and waiting to retry would hold that page for a minute or more.
+                raise CollectionError(f"{exc}; {in_process.NOT_RETRIED}") from None
             logger.warning("scan %s: attempt %s failed (%s); retrying in %s s", scan.pk, attempt, exc, delay)
             time.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -3,9 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
+from posture.in_process import NOT_RETRIED as IN_PROCESS
 from posture.notifications import delivery
-
-IN_PROCESS = "not retried: tasks run in-process here (start a worker for retries)"
 
 
 @shared_task(bind=True, name="notifications.deliver", max_retries=None, acks_late=True)
