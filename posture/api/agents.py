@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from posture import services
 from posture.api.errors import Conflict, error_body
-from posture.api.exceptions import IdempotencyKeyReused
+from posture.api.exceptions import IdempotencyKeyReused, PushInProgress
 from posture.api.parsers import declared_length, read_limited
 from posture.api.serializers import ScanSerializer, SnapshotPushSerializer
 from posture.api.throttling import IngestRateThrottle, ThrottleFirstMixin
@@ -178,7 +178,7 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
         if earlier.request_sha256 and earlier.request_sha256 != body_sha256:
             raise IdempotencyKeyReused()
         if not earlier.status_code:
-            raise Conflict("A push with this Idempotency-Key is still being processed; retry shortly.")
+            raise PushInProgress()
         response = Response(earlier.response, status=earlier.status_code)
         response["Idempotent-Replayed"] = "true"
         return None, response
