@@ -35,9 +35,10 @@ from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
 from posture import score_history, services
+from posture.agent_silence import silent_for, with_last_push
 from posture.context_processors import first_steps
 from posture.forms import ClusterForm, IngestTokenForm, SnapshotUploadForm
-from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger
+from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.registry import Category, Severity
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
@@ -54,9 +55,9 @@ TREND_PERIODS = {"30": 30, "90": 90, "365": 365}
 
 def with_latest_attempt(clusters):
     """Annotate each cluster with its newest scan attempt (``last_scan`` is the newest *finished* one,
-    which a failed or running scan does not replace)."""
+    which a failed or running scan does not replace), and when its agent last pushed."""
     newest = Scan.objects.filter(cluster=OuterRef("pk")).order_by("-created_at", "-id")
-    return clusters.annotate(
+    return with_last_push(clusters).annotate(
         latest_status=Subquery(newest.values("status")[:1]),
         latest_error=Subquery(newest.values("error")[:1]),
         latest_at=Subquery(newest.values("created_at")[:1]),
@@ -680,7 +681,11 @@ class ClusterAgentView(ClusterActionView):
                           status=201)  # fmt: skip
 
     def _page(self, request, cluster, form, new_token=None, plaintext=None, status=200):
+        last_push = cluster.snapshots.filter(source=Snapshot.Source.AGENT).only("uploaded_at").first()
+        last_push_at = last_push.uploaded_at if last_push else None
         context = {
+            "last_push_at": last_push_at,
+            "silent": silent_for(cluster, last_push_at),
             "cluster": cluster,
             "form": form,
             "accepts_pushes": cluster.connection_mode in services.PUSH_MODES,
