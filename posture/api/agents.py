@@ -75,7 +75,15 @@ class IsThisClustersIngestToken(permissions.BasePermission):
         token = request.auth
         if not isinstance(token, IngestToken):
             raise exceptions.NotAuthenticated("Push snapshots with the cluster's ingest token.")
-        return str(token.cluster_id) == str(view.kwargs.get("pk"))
+        if str(token.cluster_id) == str(view.kwargs.get("pk")):
+            return True
+        # Its holder is that cluster's agent: naming its cluster tells it nothing new and fixes the
+        # usual cause, a RAMPART_CLUSTER_ID copied from another cluster's setup.
+        self.message = (
+            f"This ingest token belongs to cluster {token.cluster_id}, not {view.kwargs.get('pk')}: "
+            f"push with --cluster-id {token.cluster_id} (RAMPART_CLUSTER_ID)."
+        )
+        return False
 
 
 class RawBodyParser(BaseParser):

@@ -89,7 +89,11 @@ def test_a_key_used_again_for_a_different_body_is_refused_not_answered_with_the_
 def test_an_ingest_token_only_pushes_to_its_own_cluster(client, agent_cluster, ingest_token, team):
     _, raw, _ = ingest_token
     other = make_cluster(team, name="other-agent", connection_mode="agent")
-    assert_error(_push(client, other, raw), 403, "permission_denied")
+    error = assert_error(_push(client, other, raw), 403, "permission_denied")
+    assert error["message"] == (
+        f"This ingest token belongs to cluster {agent_cluster.pk}, not {other.pk}: "
+        f"push with --cluster-id {agent_cluster.pk} (RAMPART_CLUSTER_ID)."
+    )
     assert not Snapshot.objects.exists()
 
 
