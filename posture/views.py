@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
@@ -691,7 +692,9 @@ class ClusterAgentView(ClusterActionView):
             "accepts_pushes": cluster.connection_mode in services.PUSH_MODES,
             "tokens": cluster.ingest_tokens.select_related("created_by"),
             "pushes": cluster.agent_pushes.select_related("token", "scan")[:RECENT_PUSHES],
-            "rampart_url": request.build_absolute_uri("/").rstrip("/"),
+            # The address the agent must push to: the public one where it is configured, not
+            # necessarily the one this admin's browser came through.
+            "rampart_url": settings.RAMPART_BASE_URL or request.build_absolute_uri("/").rstrip("/"),
             "new_token": new_token,
             "plaintext": plaintext,
             "once": once.issue(request, AGENT_FORM_ONCE),
