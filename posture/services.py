@@ -4,6 +4,7 @@ Functions take model instances and plain values (never requests or forms), so
 that the UI, the API, Celery tasks and management commands share them.
 """
 
+import contextlib
 import gzip
 import hashlib
 import logging
@@ -269,7 +270,22 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
         _fail(scan, "internal error while scanning; the details are in Rampart's logs", clock())
     scan.refresh_from_db()
     notify_scan_finished(scan)  # queues webhooks; never raises
+    if now is None:
+        _scan_snapshot_pushed_meanwhile(scan)
     return scan
+
+
+def _scan_snapshot_pushed_meanwhile(scan: Scan) -> None:
+    """A snapshot that arrived while this scan ran was refused a scan of its own ("the next scan will
+    read it"); for an agent cluster no scan may come until the next push, so that next scan is now."""
+    if scan.snapshot_id is None:
+        return
+    newer = scan.cluster.snapshots.filter(pk__gt=scan.snapshot_id).only("pk", "source").first()
+    if newer is None:
+        return
+    trigger = ScanTrigger.AGENT if newer.source == Snapshot.Source.AGENT else ScanTrigger.UPLOAD
+    with contextlib.suppress(ScanAlreadyActive):  # one already started reads the newest snapshot itself
+        start_scan(scan.cluster, trigger=trigger, snapshot=newer)
 
 
 def _store(scan: Scan, results: engine.ScanResults, clock) -> None:

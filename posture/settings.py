@@ -370,3 +370,5 @@ RAMPART_METRICS_TOKEN = env_str("RAMPART_METRICS_TOKEN") or ""
 RAMPART_KUBE_REQUEST_TIMEOUT = env_int("RAMPART_KUBE_REQUEST_TIMEOUT", 30, minimum=1)  # seconds per request
 RAMPART_REAPER_GRACE_SECONDS = env_int("RAMPART_REAPER_GRACE_SECONDS", 60, minimum=0)
 RAMPART_QUEUED_SCAN_TIMEOUT = env_int("RAMPART_QUEUED_SCAN_TIMEOUT", 3600, minimum=60)
+# An agent cluster with no push for this long is marked silent (the agent's CronJob runs hourly).
+RAMPART_AGENT_SILENT_HOURS = env_int("RAMPART_AGENT_SILENT_HOURS", 24, minimum=1)

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
@@ -35,9 +36,10 @@ from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
 from posture import score_history, services
+from posture.agent_silence import silent_for, with_last_push
 from posture.context_processors import first_steps
 from posture.forms import ClusterForm, IngestTokenForm, SnapshotUploadForm
-from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger
+from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.registry import Category, Severity
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
@@ -54,14 +56,14 @@ TREND_PERIODS = {"30": 30, "90": 90, "365": 365}
 
 def cluster_rows(user, *scan_fields: str):
     """The user's clusters for a list: team, newest finished scan (light fields, plus ``scan_fields``),
-    newest attempt."""
+    newest attempt, and when its agent last pushed."""
     clusters = (
         Cluster.objects.for_user(user)
         .select_related("team", "last_scan")
         .only("id", "name", "connection_mode", "team__id", "team__name", "last_scan_id",
               *(f"last_scan__{name}" for name in (*LIST_SCAN_FIELDS, *scan_fields)))
     )  # fmt: skip
-    return clusters.with_latest_attempt()
+    return with_last_push(clusters.with_latest_attempt())
 
 
 def _period(query, default: int = 30, allowed=("30", "90")) -> int:
@@ -695,13 +697,19 @@ class ClusterAgentView(ClusterActionView):
                           status=201)  # fmt: skip
 
     def _page(self, request, cluster, form, new_token=None, plaintext=None, status=200):
+        last_push = cluster.snapshots.filter(source=Snapshot.Source.AGENT).only("uploaded_at").first()
+        last_push_at = last_push.uploaded_at if last_push else None
         context = {
+            "last_push_at": last_push_at,
+            "silent": silent_for(cluster, last_push_at),
             "cluster": cluster,
             "form": form,
             "accepts_pushes": cluster.connection_mode in services.PUSH_MODES,
             "tokens": cluster.ingest_tokens.select_related("created_by"),
             "pushes": cluster.agent_pushes.select_related("token", "scan")[:RECENT_PUSHES],
-            "rampart_url": request.build_absolute_uri("/").rstrip("/"),
+            # The address the agent must push to: the public one where it is configured, not
+            # necessarily the one this admin's browser came through.
+            "rampart_url": settings.RAMPART_BASE_URL or request.build_absolute_uri("/").rstrip("/"),
             "new_token": new_token,
             "plaintext": plaintext,
             "once": once.issue(request, AGENT_FORM_ONCE),

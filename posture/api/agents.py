@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from posture import services
 from posture.api.errors import Conflict, error_body
-from posture.api.exceptions import IdempotencyKeyReused
+from posture.api.exceptions import IdempotencyKeyReused, PushInProgress
 from posture.api.parsers import declared_length, read_limited
 from posture.api.serializers import ScanSerializer, SnapshotPushSerializer
 from posture.api.throttling import IngestRateThrottle, ThrottleFirstMixin
@@ -75,7 +75,15 @@ class IsThisClustersIngestToken(permissions.BasePermission):
         token = request.auth
         if not isinstance(token, IngestToken):
             raise exceptions.NotAuthenticated("Push snapshots with the cluster's ingest token.")
-        return str(token.cluster_id) == str(view.kwargs.get("pk"))
+        if str(token.cluster_id) == str(view.kwargs.get("pk")):
+            return True
+        # Its holder is that cluster's agent: naming its cluster tells it nothing new and fixes the
+        # usual cause, a RAMPART_CLUSTER_ID copied from another cluster's setup.
+        self.message = (
+            f"This ingest token belongs to cluster {token.cluster_id}, not {view.kwargs.get('pk')}: "
+            f"push with --cluster-id {token.cluster_id} (RAMPART_CLUSTER_ID)."
+        )
+        return False
 
 
 class RawBodyParser(BaseParser):
@@ -178,7 +186,7 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
         if earlier.request_sha256 and earlier.request_sha256 != body_sha256:
             raise IdempotencyKeyReused()
         if not earlier.status_code:
-            raise Conflict("A push with this Idempotency-Key is still being processed; retry shortly.")
+            raise PushInProgress()
         response = Response(earlier.response, status=earlier.status_code)
         response["Idempotent-Replayed"] = "true"
         return None, response

@@ -19,3 +19,11 @@ class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was used for a different request; send a new key with a new body."
     default_code = "idempotency_key_reused"
+
+
+class PushInProgress(Conflict):
+    """The first request with this Idempotency-Key is still being stored: the agent retries, not gives up."""
+
+    default_detail = "A push with this Idempotency-Key is still being processed; retry shortly."
+    default_code = "push_in_progress"
+    wait = 5  # seconds; DRF sends it as Retry-After

@@ -184,6 +184,7 @@ def latest_attempt(cluster) -> SafeString:
     failed; or "never scanned"."""
     from django.contrib.humanize.templatetags.humanize import naturaltime
 
+    from posture.agent_silence import silent_for
     from posture.models import ScanStatus
 
     status = getattr(cluster, "latest_status", None)
@@ -196,6 +197,9 @@ def latest_attempt(cluster) -> SafeString:
     )
     if status == "failed":
         html += f'<div class="error small">{escape(cluster.latest_error or "")}</div>'
+    silent = silent_for(cluster, getattr(cluster, "last_push_at", None))
+    if silent:
+        html += f'<div class="warn small">No push from its agent for {escape(silent)}</div>'
     return mark_safe(html)  # noqa: S308 - every value above is escaped
 
 

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import yaml
 
+from posture.agent_push import EXIT_REFUSED
 from posture.scanning.collectors import live
 
 AGENT = Path(__file__).resolve().parents[2] / "deploy" / "agent"
@@ -57,3 +58,11 @@ def test_the_cronjob_runs_the_collect_command_hardened_with_the_token_from_a_mou
     binding = _one("ClusterRoleBinding")
     assert binding["subjects"][0]["name"] == "rampart-agent"
     assert binding["roleRef"]["name"] == _one("ClusterRole")["metadata"]["name"]
+
+
+def test_a_refused_push_fails_the_job_at_once_instead_of_retrying_pods_that_would_be_refused_too():
+    job = _one("CronJob")["spec"]["jobTemplate"]["spec"]
+    assert job["template"]["spec"]["restartPolicy"] == "Never"  # podFailurePolicy requires it
+    (rule,) = job["podFailurePolicy"]["rules"]
+    assert rule["action"] == "FailJob"
+    assert rule["onExitCodes"] == {"containerName": "agent", "operator": "In", "values": [EXIT_REFUSED]}

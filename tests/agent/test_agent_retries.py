@@ -6,7 +6,8 @@ import threading
 import pytest
 from django.core.management.base import CommandError
 
-from posture.management.commands.collect import push, push_url, read_token
+from posture.agent_push import push
+from posture.management.commands.collect import push_url, read_token
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -41,18 +42,18 @@ def receiver():
 
 def test_a_server_error_is_retried_with_the_same_idempotency_key(receiver):
     Receiver.answers = [503, 202]
-    status, body = push(receiver, "rpi_a_b", b"snapshot", sleep=lambda seconds: None)
-    assert status == 202
-    assert body["scan"]["id"] == 7
+    answer = push(receiver, "rpi_a_b", b"snapshot", sleep=lambda seconds: None)
+    assert answer.status == 202
+    assert answer.body["scan"]["id"] == 7
     assert len(Receiver.seen) == 2
     assert Receiver.seen[0]["key"] == Receiver.seen[1]["key"]
 
 
 def test_a_refusal_is_not_retried(receiver):
     Receiver.answers = [400]
-    status, body = push(receiver, "rpi_a_b", b"snapshot", sleep=lambda seconds: None)
-    assert status == 400
-    assert body["error"]["message"] == "no"
+    answer = push(receiver, "rpi_a_b", b"snapshot", sleep=lambda seconds: None)
+    assert answer.status == 400
+    assert answer.message == "no"
     assert len(Receiver.seen) == 1
 
 

@@ -5,6 +5,8 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import ApiToken
+from findings.models import Finding
+from posture import services
 from posture.api.errors import PayloadTooLarge
 from posture.api.parsers import read_limited
 from posture.models import AgentPush, IngestToken, Scan, Snapshot
@@ -89,7 +91,11 @@ def test_a_key_used_again_for_a_different_body_is_refused_not_answered_with_the_
 def test_an_ingest_token_only_pushes_to_its_own_cluster(client, agent_cluster, ingest_token, team):
     _, raw, _ = ingest_token
     other = make_cluster(team, name="other-agent", connection_mode="agent")
-    assert_error(_push(client, other, raw), 403, "permission_denied")
+    error = assert_error(_push(client, other, raw), 403, "permission_denied")
+    assert error["message"] == (
+        f"This ingest token belongs to cluster {agent_cluster.pk}, not {other.pk}: "
+        f"push with --cluster-id {agent_cluster.pk} (RAMPART_CLUSTER_ID)."
+    )
     assert not Snapshot.objects.exists()
 
 
@@ -159,6 +165,26 @@ def test_a_cluster_rampart_reads_directly_refuses_pushes(client, team):
     _, raw = IngestToken.issue(cluster, "agent")
     error = assert_error(_push(client, cluster, raw), 409, "conflict")
     assert "agent" in error["message"]
+
+
+def test_a_snapshot_pushed_while_a_scan_runs_is_scanned_when_that_scan_ends(
+    client, agent_cluster, ingest_token, django_capture_on_commit_callbacks
+):
+    # Before, it waited for a next scan that, on an agent cluster, only the next push would start
+    # (with its own snapshot): what the agent was told would be read never was.
+    _, raw, _ = ingest_token
+    earlier = services.store_snapshot(agent_cluster, gzip.compress(as_json_list(deployment("old"))))
+    running = services.start_scan(agent_cluster, trigger="agent", snapshot=earlier, enqueue=False)
+    error = assert_error(_push(client, agent_cluster, raw), 409, "conflict")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_scan(running.pk)
+    follow_up = Scan.objects.filter(cluster=agent_cluster).exclude(pk=running.pk).get()
+    assert follow_up.snapshot_id == error["snapshot"]
+    assert follow_up.trigger == "agent"
+    assert follow_up.status == "succeeded", follow_up.error
+    agent_cluster.refresh_from_db()
+    assert agent_cluster.last_scan_id == follow_up.pk
+    assert Finding.objects.filter(cluster=agent_cluster, name="web", status="open").exists()
 
 
 def test_a_push_while_a_scan_runs_keeps_the_snapshot_for_the_next_scan(client, agent_cluster, ingest_token):

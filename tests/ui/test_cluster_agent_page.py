@@ -55,6 +55,18 @@ def test_an_admin_issues_a_token_shown_once_with_this_clusters_commands(client, 
     assert "never" not in page  # the token's last push is known
 
 
+def test_the_commands_name_rampart_s_public_address_where_it_is_configured(
+    client, settings, agent_cluster, admin_user
+):
+    # The admin may browse through an internal name; the agent must push to the public one.
+    settings.RAMPART_BASE_URL = "https://rampart.example.com"
+    client.force_login(admin_user)
+    page = _issue(client, agent_cluster).text
+    assert "RAMPART_URL: https://rampart.example.com</code>" in page
+    assert f"--push https://rampart.example.com --cluster-id {agent_cluster.pk}" in page
+    assert "testserver" not in page
+
+
 def test_re_sending_the_form_does_not_mint_a_second_token(client, agent_cluster, admin_user):
     client.force_login(admin_user)
     page = client.get(reverse("posture:cluster-agent", args=[agent_cluster.pk])).text

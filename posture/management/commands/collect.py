@@ -12,11 +12,6 @@ Needs no database and no Django settings beyond the defaults.
 """
 
 import gzip
-import ssl
-import time
-import urllib.error
-import urllib.request
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,12 +19,11 @@ from urllib.parse import urlsplit
 import orjson
 from django.core.management.base import BaseCommand, CommandError
 
+from posture.agent_push import EXIT_REFUSED, USER_AGENT, push, refusal
 from posture.scanning.collectors.errors import CollectionError
 from posture.scanning.collectors.live import collect_with_details, connection_from
 from posture.scanning.collectors.snapshot import list_annotations
 
-USER_AGENT = "rampart-agent/1"
-RETRY_DELAYS = (2, 10, 30)  # seconds between attempts after a network error, 429 or 5xx
 ANNOTATION_PREFIX = "rampart.dev/"
 
 
@@ -53,7 +47,16 @@ class Command(BaseCommand):
         source.add_argument("--kubeconfig", metavar="PATH", help="read the cluster through this kubeconfig")
         parser.add_argument("--context", default="", help="kubeconfig context (default: its current one)")
         parser.add_argument("--ca-file", metavar="PATH", help="CA bundle to trust for Rampart's HTTPS")
-        parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+        parser.add_argument(
+            "--timeout", type=float, default=30.0, help="seconds per Kubernetes API request (default 30)"
+        )
+        parser.add_argument(
+            "--push-timeout",
+            type=float,
+            default=120.0,
+            help="seconds to wait for Rampart's answer to the push, which it sends once it has stored "
+            "the snapshot (default 120)",
+        )
 
     def handle(self, *args, **options):
         if options["push"]:
@@ -64,19 +67,21 @@ class Command(BaseCommand):
             Path(options["output"]).write_bytes(data)
             self.stdout.write(f"wrote {len(data):,} bytes to {options['output']}")
             return
-        status, body = push(
-            url, token, data, ca_file=options["ca_file"], timeout=options["timeout"], log=self.stderr.write
+        answer = push(
+            url,
+            token,
+            data,
+            ca_file=options["ca_file"],
+            timeout=options["push_timeout"],
+            log=self.stderr.write,
         )
-        message = (body.get("error") or {}).get("message") if isinstance(body, dict) else None
-        if status == 202:
-            scan = body.get("scan") or {}
+        if answer.status == 202:
+            scan = answer.body.get("scan") or {}
             self.stdout.write(f"pushed {len(data):,} bytes; Rampart queued scan #{scan.get('id')}")
-        elif status == 409 and isinstance(body.get("error"), dict) and body["error"].get("snapshot"):
-            self.stdout.write(f"pushed {len(data):,} bytes; {message}")
+        elif answer.status == 409 and (answer.body.get("error") or {}).get("snapshot"):
+            self.stdout.write(f"pushed {len(data):,} bytes; {answer.message}")
         else:
-            raise CommandError(
-                f"Rampart refused the snapshot (HTTP {status}): {message or 'no reason given'}"
-            )
+            raise refusal(answer, url, len(data))
 
     def _collect(self, options) -> bytes:
         try:
@@ -112,71 +117,30 @@ def snapshot_document(inventory) -> bytes:
 def push_url(base: str, cluster_id: int | None) -> str:
     parts = urlsplit(base)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise CommandError("--push must be Rampart's URL, like https://rampart.example.com")
+        raise CommandError(
+            "--push must be Rampart's URL, like https://rampart.example.com", returncode=EXIT_REFUSED
+        )
     if parts.path.rstrip("/").endswith("/snapshots"):
         return base
     if cluster_id is None:
-        raise CommandError("give --cluster-id, or the full push URL (.../api/v1/clusters/N/snapshots)")
+        raise CommandError(
+            "give --cluster-id, or the full push URL (.../api/v1/clusters/N/snapshots)",
+            returncode=EXIT_REFUSED,
+        )
     return f"{base.rstrip('/')}/api/v1/clusters/{cluster_id}/snapshots"
 
 
 def read_token(path: str | None) -> str:
     if not path:
-        raise CommandError("--push needs --token-file (the cluster's ingest token, rpi_...)")
+        raise CommandError(
+            "--push needs --token-file (the cluster's ingest token, rpi_...)", returncode=EXIT_REFUSED
+        )
     try:
         token = Path(path).read_text().strip()
     except OSError as exc:
-        raise CommandError(f"cannot read the token file {path}: {exc.strerror}") from None
+        raise CommandError(
+            f"cannot read the token file {path}: {exc.strerror}", returncode=EXIT_REFUSED
+        ) from None
     if not token.startswith("rpi_") or any(char.isspace() for char in token):
-        raise CommandError(f"{path} does not hold an ingest token (rpi_...)")
+        raise CommandError(f"{path} does not hold an ingest token (rpi_...)", returncode=EXIT_REFUSED)
     return token
-
-
-def push(url, token, data, *, ca_file=None, timeout=30.0, log=lambda line: None, sleep=time.sleep):
-    """POST the snapshot, retrying network errors, 429 and 5xx with the same Idempotency-Key."""
-    key = str(uuid.uuid4())
-    context = ssl.create_default_context(cafile=ca_file) if ca_file else None
-    for attempt, delay in enumerate([*RETRY_DELAYS, None], start=1):
-        request = urllib.request.Request(  # noqa: S310 - the scheme was checked in push_url()
-            url,
-            data=data,
-            method="POST",
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/gzip",
-                "Idempotency-Key": key,
-                "User-Agent": USER_AGENT,
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
-                return response.status, _json(response.read())
-        except urllib.error.HTTPError as exc:
-            status, body = exc.code, _json(exc.read())
-            if status != 429 and status < 500 or delay is None:
-                return status, body
-            wait = _retry_after(exc.headers.get("Retry-After"), delay)
-            log(f"attempt {attempt}: HTTP {status}; retrying in {wait} s")
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            if delay is None:
-                raise CommandError(
-                    f"could not reach Rampart at {url}: {getattr(exc, 'reason', exc)}"
-                ) from None
-            wait = delay
-            log(f"attempt {attempt}: {getattr(exc, 'reason', exc)}; retrying in {wait} s")
-        sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _retry_after(value: str | None, default: int) -> int:
-    try:
-        return max(0, min(int(value), 600)) if value else default
-    except ValueError:
-        return default
-
-
-def _json(raw: bytes):
-    try:
-        return orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError:
-        return {"error": {"message": raw[:200].decode("utf-8", "replace")}}

@@ -1,0 +1,32 @@
+"""When an agent cluster's agent has gone quiet.
+
+Rampart cannot reach an agent cluster, so an agent that stopped (a deleted CronJob, a revoked
+token, a pod that cannot start) shows only as scans that stop coming: its last scan still looks
+healthy. The newest snapshot the agent pushed is the measure, not the newest scan: "Scan now"
+re-reads an old snapshot and would hide the silence.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from posture.models import ConnectionMode, Snapshot
+
+
+def with_last_push(clusters):
+    """Annotate ``last_push_at``: when the cluster's agent last delivered a snapshot."""
+    newest = Snapshot.objects.filter(cluster=OuterRef("pk"), source=Snapshot.Source.AGENT)
+    return clusters.annotate(last_push_at=Subquery(newest.order_by("-uploaded_at").values("uploaded_at")[:1]))
+
+
+def silent_for(cluster, last_push_at: datetime | None, now: datetime | None = None) -> str:
+    """How long ("3 days") the agent has not pushed, past RAMPART_AGENT_SILENT_HOURS; "" while it pushes."""
+    if cluster.connection_mode != ConnectionMode.AGENT or last_push_at is None:
+        return ""
+    now = now or timezone.now()
+    if now - last_push_at < timedelta(hours=settings.RAMPART_AGENT_SILENT_HOURS):
+        return ""
+    return timesince(last_push_at, now, depth=1)
