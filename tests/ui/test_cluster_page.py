@@ -181,3 +181,29 @@ def test_a_scans_page_past_the_oldest_scan_says_so_and_leads_back(client, demo, 
     page = client.get(reverse("posture:cluster-detail", args=[demo.pk]), {"scans_page": 999}).text
     assert "No scans this far back." in page
     assert "No scans yet" not in page
+
+
+def test_a_namespace_link_lists_as_many_findings_as_its_row_counts(client, cluster, viewer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from findings import triage
+    from findings.models import Finding, FindingStatus
+
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True), deployment("api", privileged=True)))
+    # "api" is gone from the next scan: its findings are resolved, and neither the row nor the list
+    # behind its link should count them. An accepted risk still counts in both.
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    triage.change_status(
+        Finding.objects.filter(cluster=cluster, name="web", check_id="privileged-container").get(),
+        FindingStatus.RISK_ACCEPTED,
+        actor=viewer,
+        reason="legacy",
+        until=timezone.now() + timedelta(days=30),
+    )
+    client.force_login(viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    link, counted = re.search(r'<a href="([^"]+)">shop</a></th>\s*<td>(\d+)</td>', page).groups()
+    listed = client.get(link.replace("&amp;", "&")).text
+    assert f"{counted} findings" in listed
