@@ -67,8 +67,14 @@ def estimated_count(
         else:
             with transaction.atomic(using=queryset.db):
                 with connection.cursor() as cursor:
+                    cursor.execute("SHOW statement_timeout")
+                    previous = cursor.fetchone()[0]
                     cursor.execute(f"SET LOCAL statement_timeout = {int(time_limit_ms)}")
                 bounded = queryset.order_by()[:exact_below].count()
+                # SET LOCAL outlives a released savepoint: inside an outer transaction every later
+                # query would keep the short limit. (A time-out rolls the savepoint back, and the setting.)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
     except OperationalError:  # the time limit: too many rows to read for an exact figure
         bounded = None
     if bounded is not None and bounded < exact_below:
