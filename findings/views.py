@@ -20,7 +20,7 @@ from django.views.generic import CreateView, DetailView, ListView, TemplateView
 
 from accounts.models import Membership, Role
 from accounts.permissions import has_role, teams_with_role
-from findings import services, triage
+from findings import list_memory, services, triage
 from findings.filtersets import FindingFilterSet
 from findings.forms import (
     STATUS_ACTIONS,
@@ -200,6 +200,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
         query = self.filter_data().copy()
         query.pop("page", None)
         data = self.filter_data()
+        list_memory.remember(self.request, data.urlencode())
         context.update(
             filterset=self.filterset,
             clusters=clusters,
@@ -380,6 +381,7 @@ class FindingDetailView(LoginRequiredMixin, DetailView):
             comment_form=CommentForm(initial={"body": (kwargs.get("sent") or {}).get("body", "")}),
             now=timezone.now(),
             evidence_value=_evidence_value(finding.evidence),
+            list_query=list_memory.recall(self.request),
             **triage_context.as_context(),
         )
         return context
