@@ -148,7 +148,7 @@ def test_the_overview_follows_triage_without_waiting_for_the_next_scan(
     assert cluster.last_scan.findings_count == open_now.count()
     client.force_login(viewer)
     page = client.get(reverse("home")).text
-    assert f'<p class="tile-value">{open_now.count()}</p>' in page
+    assert f'status=acknowledged">{open_now.count()}</a></p>' in page
 
 
 def _scored(cluster, days_ago: int, score: float, *, hours: int = 12):
