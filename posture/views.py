@@ -211,7 +211,9 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             "week_days": [(day, per_day.get(day, {})) for day in week_days],
             "overdue_count": overdue_count,
             "overdue_exact": overdue_exact,
-            "overdue_top": list(overdue.select_related("cluster").order_by("due_at")[:8]) if ids else [],
+            "overdue_top": (
+                list(overdue.select_related("cluster", "assignee").order_by("due_at")[:8]) if ids else []
+            ),
             "top_checks": [(check_id, count, checks.get(check_id)) for check_id, count in top_checks],
             "compliance": [
                 (

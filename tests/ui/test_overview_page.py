@@ -228,3 +228,19 @@ def test_large_counts_read_with_thousands_separators_on_every_page(client, demo,
     scan_page = client.get(reverse("posture:scan-detail", args=[scan.pk])).text
     assert "1,500 accepted risk" in scan_page
     assert "Pod: 12,345" in scan_page
+
+
+def test_each_overdue_finding_says_whose_it_is(client, team, viewer, engineer):
+    from findings import triage
+    from findings.models import Finding
+
+    cluster = make_cluster(team, name="shop")
+    scan_snapshot(cluster, as_yaml(deployment("a", privileged=True), deployment("b", privileged=True)))
+    late = Finding.objects.filter(cluster=cluster, check_id="privileged-container")
+    late.update(due_at=timezone.now() - timedelta(days=2))
+    triage.assign(late.filter(name="a"), engineer, actor=engineer)
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    overdue = page.split('id="overdue-title"')[1].split("</section>")[0]
+    assert f"· assigned to {engineer.get_username()}</span>" in overdue
+    assert "· <strong>unassigned</strong></span>" in overdue
