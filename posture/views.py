@@ -32,7 +32,7 @@ from accounts import once
 from accounts.models import Role
 from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
-from findings.querysets import estimated_count, severity_rank
+from findings.querysets import accepted_risks_by_severity, estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
 from posture import score_history, services
 from posture.context_processors import first_steps
@@ -137,8 +137,11 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             reverse("posture:cluster-detail", args=[0]).removesuffix("0/"),
             reverse("findings:finding-list"),
         )
+        accepted = accepted_risks_by_severity(clusters)
         rows = [
-            _overview_row(cluster, scores.get(cluster.id, [None] * days), bucket, days, urls)
+            _overview_row(
+                cluster, scores.get(cluster.id, [None] * days), bucket, days, urls, accepted[cluster.pk]
+            )
             for cluster in clusters
         ]
         return {
@@ -235,11 +238,14 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
 COMPLIANCE_ROWS = 10  # clusters listed under the fleet's compliance: the lowest first
 
 
-def _overview_row(cluster, series: list, bucket: int, days: int, urls: tuple[str, str]) -> dict:
-    """One cluster's row (drawn by the overview_row template tag)."""
+def _overview_row(cluster, series: list, bucket: int, days: int, urls: tuple[str, str], accepted) -> dict:
+    """One cluster's row (drawn by the overview_row template tag). Its counts by severity are of the
+    findings that still need work, as its open-findings link lists them: accepted risks left out."""
+    scan = cluster.last_scan
     return {
         "cluster": cluster,
-        "scan": cluster.last_scan,
+        "scan": scan,
+        "open_by_severity": Counter(scan.counts_by_severity or {}) - accepted if scan else Counter(),
         "url": f"{urls[0]}{cluster.pk}/",
         "findings_url": f"{urls[1]}?cluster={cluster.pk}&status=open&status=acknowledged",
         "spark": _buckets(series, bucket),

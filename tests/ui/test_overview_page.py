@@ -244,3 +244,31 @@ def test_each_overdue_finding_says_whose_it_is(client, team, viewer, engineer):
     overdue = page.split('id="overdue-title"')[1].split("</section>")[0]
     assert f"· assigned to {engineer.get_username()}</span>" in overdue
     assert "· <strong>unassigned</strong></span>" in overdue
+
+
+def test_a_clusters_critical_and_high_count_what_its_open_findings_link_lists(
+    client, team, viewer, engineer, django_capture_on_commit_callbacks
+):
+    """The row's "N critical, N high" sit under its open findings: an accepted risk is in neither."""
+    from findings import triage
+    from findings.models import Finding
+
+    cluster = make_cluster(team, name="shop")
+    scan_snapshot(cluster, as_yaml(deployment("a", privileged=True), deployment("b", privileged=True)))
+    accepted = Finding.objects.filter(cluster=cluster, check_id="privileged-container", name="a").get()
+    with django_capture_on_commit_callbacks(execute=True):  # the summary's recount runs on commit
+        triage.change_status(
+            accepted,
+            "risk_accepted",
+            actor=engineer,
+            reason="batch job",
+            until=timezone.now() + timedelta(days=9),
+        )
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    assert '<span class="sev-text-critical">1 critical</span>' in page
+    listed = client.get(
+        reverse("findings:finding-list"),
+        {"cluster": cluster.pk, "status": ["open", "acknowledged"], "severity": "critical"},
+    ).text
+    assert re.search(r'<p class="result-count muted">1 finding\s', listed)
