@@ -1,4 +1,4 @@
-"""From a finding, "Findings" leads back to the list as it was left: filters, sort and page."""
+"""From a finding, "Findings" leads back to the list as it was left: filters, sort and page, at its row."""
 
 import re
 
@@ -19,10 +19,10 @@ def test_the_findings_crumb_returns_to_the_filtered_page_even_after_triage(clien
     client.get(f"{reverse('findings:finding-list')}?{left}")
     finding = Finding.objects.filter(cluster=cluster, severity="low").first()
     detail = reverse("findings:finding-detail", args=[finding.pk])
-    assert crumb(client.get(detail).text) == f"/findings/?{left}"
+    assert crumb(client.get(detail).text) == f"/findings/?{left}#finding-{finding.pk}"
     # Acknowledging reloads the finding: the browser's Back would now lead there first.
     client.post(reverse("findings:finding-status", args=[finding.pk]), {"to_status": "acknowledged"})
-    assert crumb(client.get(detail).text) == f"/findings/?{left}"
+    assert crumb(client.get(detail).text) == f"/findings/?{left}#finding-{finding.pk}"
 
 
 def test_without_a_list_seen_the_crumb_opens_what_the_menu_opens(client, cluster, viewer):
@@ -31,7 +31,7 @@ def test_without_a_list_seen_the_crumb_opens_what_the_menu_opens(client, cluster
     finding = Finding.objects.filter(cluster=cluster).first()
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
     menu = re.search(r'<a href="(/findings/[^"]*)"[^>]*>Findings</a>', client.get("/").text)[1]
-    assert crumb(page) == menu.replace("&amp;", "&")
+    assert crumb(page) == menu.replace("&amp;", "&") + f"#finding-{finding.pk}"
 
 
 def test_the_list_changed_through_htmx_is_the_one_remembered(client, cluster, viewer):
@@ -40,4 +40,4 @@ def test_the_list_changed_through_htmx_is_the_one_remembered(client, cluster, vi
     client.get(reverse("findings:finding-list"), {"severity": "critical"}, headers={"HX-Request": "true"})
     finding = Finding.objects.filter(cluster=cluster).first()
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
-    assert crumb(page) == "/findings/?severity=critical"
+    assert crumb(page) == f"/findings/?severity=critical#finding-{finding.pk}"
