@@ -100,12 +100,15 @@ class TriageContext:
             else []
         )
         by_team = defaultdict(list)
-        mine = set()
+        mine, administered = set(), set()
         for membership in memberships:
             by_team[membership.team_id].append(membership.user)
             if membership.user_id == user.pk:
                 mine.add(membership.team_id)
+                if membership.role == Role.ADMIN:
+                    administered.add(membership.team_id)
         self.teams = team_ids if user.is_superuser else mine
+        self.administered = team_ids if user.is_superuser else administered  # may make exceptions
         self.assignees_by_team = {team: people for team, people in by_team.items() if team in self.teams}
         self.assignees = sorted(
             {person.pk: person for team in self.teams for person in by_team.get(team, [])}.values(),
@@ -373,6 +376,7 @@ class FindingDetailView(LoginRequiredMixin, DetailView):
             events=list(finding.events.select_related("actor", "scan")),
             comments=list(finding.comments.select_related("author")),
             can_triage=finding.cluster.team_id in triage_context.teams,
+            can_make_exception=finding.cluster.team_id in triage_context.administered,
             transitions=[
                 (target, label)
                 for target, label in STATUS_ACTIONS.items()
@@ -565,7 +569,15 @@ class ExceptionCreateView(LoginRequiredMixin, CreateView):
         return {**kwargs, "user": self.request.user, "checks": checks}
 
     def get_initial(self):
-        return {"check_ids": self.request.GET.getlist("check")}
+        # A finding's page links here with its check, cluster and namespace.
+        query = self.request.GET
+        initial = {"check_ids": query.getlist("check"), "namespace_pattern": query.get("namespace", "")}
+        cluster_id = query.get("cluster", "")
+        if cluster_id.isascii() and cluster_id.isdigit() and len(cluster_id) <= 18:  # SQLite binds 64 bits
+            cluster = Cluster.objects.for_user(self.request.user).filter(pk=cluster_id).first()
+            if cluster is not None:
+                initial.update(cluster=cluster.pk, team=cluster.team_id)
+        return initial
 
     def form_valid(self, form):
         try:
