@@ -217,6 +217,10 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             statuses=S.choices,
             selected_severities=data.getlist("severity"),
             selected_statuses=data.getlist("status"),
+            # "open or acknowledged": what an empty list of only a status filter says it lacks
+            status_words=" or ".join(
+                str(label).lower() for value, label in S.choices if value in data.getlist("status")
+            ),
             sorts=[(key, label) for key, (label, _order) in SORTS.items()],
             sort=self.sort,
             sort_label=SORTS[self.sort][0],
