@@ -421,7 +421,8 @@ class FindingActionView(LoginRequiredMixin, View):
     def respond(self, finding, *, done: str = "", error: str = ""):
         if _is_partial(self.request) and self.request.POST.get("partial") == "row":
             finding = Finding.objects.select_related("cluster", "assignee").get(pk=finding.pk)
-            context = row_context(self.request, finding, row_error=error, row_done=done)
+            sent = self.request.POST if error else None  # a refused change keeps what was typed
+            context = row_context(self.request, finding, row_error=error, row_done=done, row_sent=sent)
             return render(self.request, "findings/finding_list.html#row", context)
         if error:
             messages.error(self.request, error[:1].upper() + error[1:] + ".")
