@@ -32,3 +32,12 @@ def test_a_viewer_is_not_offered_a_finding_to_take(client, cluster, viewer):
     finding = a_finding(cluster)
     client.force_login(viewer)
     assert BUTTON not in client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+
+
+def test_a_finding_that_is_closed_is_not_offered_to_take(client, cluster, engineer):
+    from findings import triage
+
+    finding = a_finding(cluster)
+    triage.change_status(finding, "false_positive", actor=engineer, reason="a test fixture")
+    client.force_login(engineer)
+    assert BUTTON not in client.get(reverse("findings:finding-detail", args=[finding.pk])).text
