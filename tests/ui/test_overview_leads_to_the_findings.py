@@ -45,3 +45,28 @@ def test_new_findings_are_painted_as_bad_news_not_in_the_green_of_good_news(clie
     assert '<a class="worse" href=' in client.get(reverse("home")).text
     scan_page = client.get(reverse("posture:scan-detail", args=[scan.pk])).text
     assert f'<span class="worse">{scan.new_count}</span> new' in scan_page
+
+
+def test_both_breakdowns_say_that_they_count_accepted_risks_beside_the_open_tile(
+    client, cluster, viewer, engineer, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from findings import triage
+    from findings.models import Finding
+
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    with django_capture_on_commit_callbacks(execute=True):
+        triage.change_status(
+            Finding.objects.get(cluster=cluster, check_id="privileged-container"),
+            "risk_accepted",
+            actor=engineer,
+            reason="batch",
+            until=timezone.now() + timedelta(days=9),
+        )
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    for card in ('id="sev-title"', 'id="cat-title"'):
+        assert "1 accepted risk" in page.split(card)[1].split("</section>")[0], card

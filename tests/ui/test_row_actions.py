@@ -129,4 +129,3 @@ def test_a_refused_risk_acceptance_keeps_the_row_form_open_with_what_was_typed(c
     assert 'value="vendor image, &quot;fixed&quot; in Q1"' in row
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN
-
