@@ -2,8 +2,11 @@ import re
 from datetime import date, datetime, time, timedelta
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from findings.models import Finding, FindingStatus
 from findings.summary import FRAMEWORKS, frameworks_of
@@ -17,6 +20,34 @@ OBJECT_REFERENCE = re.compile(
     r"^(?:(?P<kind>[A-Za-z][A-Za-z0-9]*)[ /]\s*)?(?P<namespace>[^\s/]*)/(?P<name>[^\s/\[]+)"
     r"(?:\s*\[(?P<container>[^\]]*)\])?$"
 )
+
+
+class ObjectReferenceField(forms.CharField):
+    """An object as "Kind/namespace/name", the namespace empty for a cluster-scoped one
+    ("ClusterRole//edit"): Kubernetes names hold no slash, so the three parts are never ambiguous."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        parts = value.split("/")
+        if len(parts) != 3 or not parts[0] or not parts[2]:
+            raise forms.ValidationError(
+                'Give an object as "Kind/namespace/name", e.g. "Deployment/shop/web" or "ClusterRole//edit".',
+                code="invalid",
+            )
+        return tuple(parts)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ObjectReferenceFilter(django_filters.Filter):
+    field_class = ObjectReferenceField
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        kind, namespace, name = value
+        return queryset.filter(kind=kind, namespace=namespace, name=name)
 
 
 def _start_of(day) -> datetime:
@@ -54,6 +85,10 @@ class FindingFilterSet(django_filters.FilterSet):
         field_name="first_seen_scan_id",
         label="First seen in scan",
         help_text="New in this scan (its id): what the scan found for the first time.",
+    )
+    object = ObjectReferenceFilter(
+        label="Object",
+        help_text='One object\'s findings, every container\'s: "Kind/namespace/name" ("ClusterRole//edit").',
     )
     overdue = StrictBooleanFilter(method="past_due", label="Overdue", help_text="true or false.")
     first_seen_after = django_filters.DateFilter(method="seen_after", label="First seen on or after")

@@ -60,6 +60,15 @@ class AssignForm(forms.Form):
         self.fields["assignee"].queryset = assignable_users(team_ids)
 
 
+# What the bulk bar offers, said as what it does (the status names read as if already done).
+BULK_LABELS = {
+    S.ACKNOWLEDGED: "Acknowledge",
+    S.RISK_ACCEPTED: "Accept the risk…",
+    S.FALSE_POSITIVE: "Mark false positive…",
+    S.OPEN: "Reopen",
+}
+
+
 class BulkActionForm(StatusChangeForm):
     ASSIGN = "assign"
 
@@ -68,7 +77,7 @@ class BulkActionForm(StatusChangeForm):
         choices=[
             ("", "Choose…"),
             (ASSIGN, "Assign to…"),
-            *((status.value, status.label) for status in STATUS_ACTIONS),
+            *((status.value, BULK_LABELS[status]) for status in STATUS_ACTIONS),
         ],
         error_messages={"required": "choose what to do with the selected findings."},
     )

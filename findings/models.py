@@ -142,6 +142,11 @@ class Finding(models.Model):
         return self.kind == "Cluster" or self.kind in CLUSTER_SCOPED_KINDS
 
     @property
+    def object_key(self) -> str:
+        """The object as the findings filter ``object`` takes it: "Kind/namespace/name"."""
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+    @property
     def object_ref(self) -> str:
         ref = f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
         return f"{ref} [{self.container}]" if self.container else ref

@@ -1,4 +1,7 @@
+from collections import Counter, defaultdict
+
 from django.db import models
+from django.db.models import Count
 
 
 class FindingQuerySet(models.QuerySet):
@@ -38,7 +41,6 @@ def severity_rank(field: str = "severity"):
 
 def open_counts_by_check(findings) -> dict[str, int]:
     """Open (or acknowledged) findings per check id, in one aggregate query."""
-    from django.db.models import Count
 
     rows = findings.open().order_by().values_list("check_id").annotate(count=Count("id"))
     return dict(rows)
@@ -134,3 +136,29 @@ def triage_changed() -> None:
         cache.incr(TRIAGE_VERSION_KEY)
     except ValueError:  # not set yet
         cache.set(TRIAGE_VERSION_KEY, 1, None)
+
+
+def accepted_risks_by_severity(clusters) -> dict[int, Counter]:
+    """{cluster id: Counter(severity: n)} of the accepted risks its latest scan's summary counts.
+
+    A summary's counts by severity include accepted risks; the findings that still need work
+    are those counts less these. Accepted risks are few, and only clusters that have any are read.
+    """
+    from findings.models import Finding, FindingStatus
+
+    scans = {c.pk: c.last_scan_id for c in clusters if c.last_scan_id and c.last_scan.accepted_risk_count}
+    by_cluster: dict[int, Counter] = defaultdict(Counter)
+    if scans:
+        rows = (
+            Finding.objects.filter(  # the (cluster, status) index finds them
+                cluster_id__in=list(scans),
+                status=FindingStatus.RISK_ACCEPTED,
+                last_seen_scan_id__in=list(scans.values()),
+            )
+            .order_by()
+            .values_list("cluster_id", "severity")
+            .annotate(n=Count("pk"))
+        )
+        for cluster_id, severity, count in rows:
+            by_cluster[cluster_id][severity] += count
+    return by_cluster

@@ -20,7 +20,7 @@ from django.views.generic import CreateView, DetailView, ListView, TemplateView
 
 from accounts.models import Membership, Role
 from accounts.permissions import has_role, teams_with_role
-from findings import services, triage
+from findings import list_memory, services, triage
 from findings.filtersets import FindingFilterSet
 from findings.forms import (
     STATUS_ACTIONS,
@@ -100,12 +100,15 @@ class TriageContext:
             else []
         )
         by_team = defaultdict(list)
-        mine = set()
+        mine, administered = set(), set()
         for membership in memberships:
             by_team[membership.team_id].append(membership.user)
             if membership.user_id == user.pk:
                 mine.add(membership.team_id)
+                if membership.role == Role.ADMIN:
+                    administered.add(membership.team_id)
         self.teams = team_ids if user.is_superuser else mine
+        self.administered = team_ids if user.is_superuser else administered  # may make exceptions
         self.assignees_by_team = {team: people for team, people in by_team.items() if team in self.teams}
         self.assignees = sorted(
             {person.pk: person for team in self.teams for person in by_team.get(team, [])}.values(),
@@ -200,6 +203,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
         query = self.filter_data().copy()
         query.pop("page", None)
         data = self.filter_data()
+        list_memory.remember(self.request, data.urlencode())
         context.update(
             filterset=self.filterset,
             clusters=clusters,
@@ -213,6 +217,10 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             statuses=S.choices,
             selected_severities=data.getlist("severity"),
             selected_statuses=data.getlist("status"),
+            # "open or acknowledged": what an empty list of only a status filter says it lacks
+            status_words=" or ".join(
+                str(label).lower() for value, label in S.choices if value in data.getlist("status")
+            ),
             sorts=[(key, label) for key, (label, _order) in SORTS.items()],
             sort=self.sort,
             sort_label=SORTS[self.sort][0],
@@ -235,9 +243,13 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
 
 
 NOT_NARROWING = ("q", "page", "sort", "status")
-# Filters the page has no control for, reached by links from other pages ("All 812 new
-# findings", an exception's held findings): shown above the list, kept when the form changes.
-PINNED_FILTERS = {"exception": "Held by exception #{}", "first_seen_scan": "First seen in scan #{}"}
+# Filters the page has no control for, reached by links from other pages ("All 812 new findings",
+# an exception's held findings, a finding's object): shown above the list, kept when the form changes.
+PINNED_FILTERS = {
+    "exception": "Held by exception #{}",
+    "first_seen_scan": "First seen in scan #{}",
+    "object": "On {}",
+}
 
 
 def pinned_filters(data: QueryDict) -> list[tuple[str, str, str, str]]:
@@ -368,6 +380,7 @@ class FindingDetailView(LoginRequiredMixin, DetailView):
             events=list(finding.events.select_related("actor", "scan")),
             comments=list(finding.comments.select_related("author")),
             can_triage=finding.cluster.team_id in triage_context.teams,
+            can_make_exception=finding.cluster.team_id in triage_context.administered,
             transitions=[
                 (target, label)
                 for target, label in STATUS_ACTIONS.items()
@@ -376,6 +389,7 @@ class FindingDetailView(LoginRequiredMixin, DetailView):
             comment_form=CommentForm(initial={"body": (kwargs.get("sent") or {}).get("body", "")}),
             now=timezone.now(),
             evidence_value=_evidence_value(finding.evidence),
+            list_query=list_memory.recall(self.request),
             **triage_context.as_context(),
         )
         return context
@@ -407,7 +421,8 @@ class FindingActionView(LoginRequiredMixin, View):
     def respond(self, finding, *, done: str = "", error: str = ""):
         if _is_partial(self.request) and self.request.POST.get("partial") == "row":
             finding = Finding.objects.select_related("cluster", "assignee").get(pk=finding.pk)
-            context = row_context(self.request, finding, row_error=error, row_done=done)
+            sent = self.request.POST if error else None  # a refused change keeps what was typed
+            context = row_context(self.request, finding, row_error=error, row_done=done, row_sent=sent)
             return render(self.request, "findings/finding_list.html#row", context)
         if error:
             messages.error(self.request, error[:1].upper() + error[1:] + ".")
@@ -559,7 +574,15 @@ class ExceptionCreateView(LoginRequiredMixin, CreateView):
         return {**kwargs, "user": self.request.user, "checks": checks}
 
     def get_initial(self):
-        return {"check_ids": self.request.GET.getlist("check")}
+        # A finding's page links here with its check, cluster and namespace.
+        query = self.request.GET
+        initial = {"check_ids": query.getlist("check"), "namespace_pattern": query.get("namespace", "")}
+        cluster_id = query.get("cluster", "")
+        if cluster_id.isascii() and cluster_id.isdigit() and len(cluster_id) <= 18:  # SQLite binds 64 bits
+            cluster = Cluster.objects.for_user(self.request.user).filter(pk=cluster_id).first()
+            if cluster is not None:
+                initial.update(cluster=cluster.pk, team=cluster.team_id)
+        return initial
 
     def form_valid(self, form):
         try:

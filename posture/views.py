@@ -33,7 +33,7 @@ from accounts import once
 from accounts.models import Role
 from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
-from findings.querysets import estimated_count, severity_rank
+from findings.querysets import accepted_risks_by_severity, estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
 from posture import score_history, services
 from posture.agent_silence import silent_for, with_last_push
@@ -128,8 +128,11 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             reverse("posture:cluster-detail", args=[0]).removesuffix("0/"),
             reverse("findings:finding-list"),
         )
+        accepted = accepted_risks_by_severity(clusters)
         rows = [
-            _overview_row(cluster, scores.get(cluster.id, [None] * days), bucket, days, urls)
+            _overview_row(
+                cluster, scores.get(cluster.id, [None] * days), bucket, days, urls, accepted[cluster.pk]
+            )
             for cluster in clusters
         ]
         return {
@@ -202,7 +205,9 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             "week_days": [(day, per_day.get(day, {})) for day in week_days],
             "overdue_count": overdue_count,
             "overdue_exact": overdue_exact,
-            "overdue_top": list(overdue.select_related("cluster").order_by("due_at")[:8]) if ids else [],
+            "overdue_top": (
+                list(overdue.select_related("cluster", "assignee").order_by("due_at")[:8]) if ids else []
+            ),
             "top_checks": [(check_id, count, checks.get(check_id)) for check_id, count in top_checks],
             "compliance": [
                 (
@@ -224,11 +229,14 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
 COMPLIANCE_ROWS = 10  # clusters listed under the fleet's compliance: the lowest first
 
 
-def _overview_row(cluster, series: list, bucket: int, days: int, urls: tuple[str, str]) -> dict:
-    """One cluster's row (drawn by the overview_row template tag)."""
+def _overview_row(cluster, series: list, bucket: int, days: int, urls: tuple[str, str], accepted) -> dict:
+    """One cluster's row (drawn by the overview_row template tag). Its counts by severity are of the
+    findings that still need work, as its open-findings link lists them: accepted risks left out."""
+    scan = cluster.last_scan
     return {
         "cluster": cluster,
-        "scan": cluster.last_scan,
+        "scan": scan,
+        "open_by_severity": Counter(scan.counts_by_severity or {}) - accepted if scan else Counter(),
         "url": f"{urls[0]}{cluster.pk}/",
         "findings_url": f"{urls[1]}?cluster={cluster.pk}&status=open&status=acknowledged",
         "spark": _buckets(series, bucket),

@@ -114,23 +114,27 @@ def _actions(context, f, csrf: str) -> str:
                     f'<button type="submit" class="small-button">{label}</button>',
                 )
             )
+    # A refused change comes back with what was sent: the form stays open, nothing to type again.
+    sent = context.get("row_sent") or {}
     choices = [
-        f'<option value="{status}">{label}</option>'
+        f'<option value="{status}"{" selected" if sent.get("to_status") == status else ""}>{label}</option>'
         for status, label in (("risk_accepted", "Accepted risk"), ("false_positive", "False positive"))
         if status in moves
     ]
     if choices:
+        reason, until = escape(sent.get("reason", "")), escape(sent.get("until", ""))
         body = (
             f'<label for="to-{f.pk}">Mark as</label>'
             f'<select id="to-{f.pk}" name="to_status">{"".join(choices)}</select>'
             f'<label for="reason-{f.pk}">Reason</label>'
-            f'<input id="reason-{f.pk}" name="reason" required maxlength="2000">'
+            f'<input id="reason-{f.pk}" name="reason" required maxlength="2000" value="{reason}">'
             f'<label for="until-{f.pk}">Until (needed to accept a risk)</label>'
-            f'<input id="until-{f.pk}" type="date" name="until" {until_bounds()}>'
+            f'<input id="until-{f.pk}" type="date" name="until" {until_bounds()} value="{until}">'
             f'<button type="submit" class="small-button">Save</button>'
         )
         form = _row_form(url, csrf, "", body, "stacked")
-        html.append(f'<details class="more"><summary>More…</summary>{form}</details>')
+        opened = " open" if sent.get("to_status") in ("risk_accepted", "false_positive") else ""
+        html.append(f'<details class="more"{opened}><summary>More…</summary>{form}</details>')
     if context.get("row_error"):
         message = str(context["row_error"])
         html.append(f'<p class="error small" role="alert">{escape(message[:1].upper() + message[1:])}.</p>')

@@ -221,7 +221,7 @@ def overview_row(row: dict) -> SafeString:
     else:
         change_cell = '<span class="muted">±0</span>'
     if scan:
-        severity = scan.counts_by_severity or {}
+        severity = row.get("open_by_severity", scan.counts_by_severity or {})
         worst = " ".join(
             f'<span class="sev-text-{name}">{severity[name]:,} {name}</span>'
             for name in ("critical", "high")

@@ -118,3 +118,13 @@ def test_multiple_choice_filters_do_not_make_postgresql_sort_every_match(api, vi
     listing = [q["sql"] for q in queries.captured_queries if 'FROM "findings_finding"' in q["sql"]]
     assert listing
     assert all("DISTINCT" not in sql for sql in listing)
+
+
+def test_object_names_one_object_exactly_and_refuses_what_names_none(api, viewer, scanned):
+    client = api(viewer)
+    web = client.get("/api/v1/findings/", {"object": "Deployment/shop/web"}).json()["results"]
+    assert web
+    assert {(row["kind"], row["namespace"], row["name"]) for row in web} == {("Deployment", "shop", "web")}
+    assert client.get("/api/v1/findings/", {"object": "Deployment/shop/we"}).json()["results"] == []
+    for unclear in ("web", "shop/web", "Deployment/shop/web/extra", "/shop/web"):
+        assert_error(client.get("/api/v1/findings/", {"object": unclear}), 400, "invalid")

@@ -170,3 +170,13 @@ def test_other_teams_findings_in_a_bulk_request_are_left_alone(client, demo, str
     response = client.post(URL, {"action": "acknowledged", "ids": mine + foreign}, **htmx())
     assert f"{len(mine)} acknowledged." in response.text
     assert not Finding.objects.filter(pk__in=foreign, status=FindingStatus.ACKNOWLEDGED).exists()
+
+
+def test_the_bulk_actions_read_as_what_they_do(client, demo, demo_engineer):
+    client.force_login(demo_engineer)
+    page = client.get(reverse("findings:finding-list")).text
+    bar = page.split('<select id="bulk-action"', 1)[1].split("</select>", 1)[0]
+    offered = re.findall(r"<option [^>]*>([^<]+)</option>", bar)
+    assert offered == [
+        "Choose…", "Assign to…", "Acknowledge", "Accept the risk…", "Mark false positive…", "Reopen"
+    ]  # fmt: skip

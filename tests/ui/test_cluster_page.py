@@ -201,3 +201,29 @@ def test_a_failed_scan_older_than_the_settings_says_to_scan_again_not_to_fix_the
     assert "The last scan failed:</strong> the API server rejected" in page
     assert "The cluster's settings were saved after this scan: press “Scan now” to scan with them." in page
     assert "What to do: open the cluster" not in page
+
+
+def test_a_namespace_link_lists_as_many_findings_as_its_row_counts(client, cluster, viewer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from findings import triage
+    from findings.models import Finding, FindingStatus
+
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True), deployment("api", privileged=True)))
+    # "api" is gone from the next scan: its findings are resolved, and neither the row nor the list
+    # behind its link should count them. An accepted risk still counts in both.
+    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
+    triage.change_status(
+        Finding.objects.filter(cluster=cluster, name="web", check_id="privileged-container").get(),
+        FindingStatus.RISK_ACCEPTED,
+        actor=viewer,
+        reason="legacy",
+        until=timezone.now() + timedelta(days=30),
+    )
+    client.force_login(viewer)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    link, counted = re.search(r'<a href="([^"]+)">shop</a></th>\s*<td>(\d+)</td>', page).groups()
+    listed = client.get(link.replace("&amp;", "&")).text
+    assert f"{counted} findings" in listed

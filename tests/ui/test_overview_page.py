@@ -148,7 +148,7 @@ def test_the_overview_follows_triage_without_waiting_for_the_next_scan(
     assert cluster.last_scan.findings_count == open_now.count()
     client.force_login(viewer)
     page = client.get(reverse("home")).text
-    assert f'<p class="tile-value">{open_now.count()}</p>' in page
+    assert f'status=acknowledged">{open_now.count()}</a></p>' in page
 
 
 def _scored(cluster, days_ago: int, score: float, *, hours: int = 12):
@@ -228,3 +228,47 @@ def test_large_counts_read_with_thousands_separators_on_every_page(client, demo,
     scan_page = client.get(reverse("posture:scan-detail", args=[scan.pk])).text
     assert "1,500 accepted risk" in scan_page
     assert "Pod: 12,345" in scan_page
+
+
+def test_each_overdue_finding_says_whose_it_is(client, team, viewer, engineer):
+    from findings import triage
+    from findings.models import Finding
+
+    cluster = make_cluster(team, name="shop")
+    scan_snapshot(cluster, as_yaml(deployment("a", privileged=True), deployment("b", privileged=True)))
+    late = Finding.objects.filter(cluster=cluster, check_id="privileged-container")
+    late.update(due_at=timezone.now() - timedelta(days=2))
+    triage.assign(late.filter(name="a"), engineer, actor=engineer)
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    overdue = page.split('id="overdue-title"')[1].split("</section>")[0]
+    assert f"· assigned to {engineer.get_username()}</span>" in overdue
+    assert "· <strong>unassigned</strong></span>" in overdue
+
+
+def test_a_clusters_critical_and_high_count_what_its_open_findings_link_lists(
+    client, team, viewer, engineer, django_capture_on_commit_callbacks
+):
+    """The row's "N critical, N high" sit under its open findings: an accepted risk is in neither."""
+    from findings import triage
+    from findings.models import Finding
+
+    cluster = make_cluster(team, name="shop")
+    scan_snapshot(cluster, as_yaml(deployment("a", privileged=True), deployment("b", privileged=True)))
+    accepted = Finding.objects.filter(cluster=cluster, check_id="privileged-container", name="a").get()
+    with django_capture_on_commit_callbacks(execute=True):  # the summary's recount runs on commit
+        triage.change_status(
+            accepted,
+            "risk_accepted",
+            actor=engineer,
+            reason="batch job",
+            until=timezone.now() + timedelta(days=9),
+        )
+    client.force_login(viewer)
+    page = client.get(reverse("home")).text
+    assert '<span class="sev-text-critical">1 critical</span>' in page
+    listed = client.get(
+        reverse("findings:finding-list"),
+        {"cluster": cluster.pk, "status": ["open", "acknowledged"], "severity": "critical"},
+    ).text
+    assert re.search(r'<p class="result-count muted">1 finding\s', listed)

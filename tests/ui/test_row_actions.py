@@ -112,3 +112,20 @@ def test_a_reason_too_long_is_named_as_the_problem(client, demo, demo_engineer):
     assert 'maxlength="2000" required' in response.text  # the browser stops it before sending
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN
+
+
+def test_a_refused_risk_acceptance_keeps_the_row_form_open_with_what_was_typed(client, demo, demo_engineer):
+    finding = first_open(demo)
+    client.force_login(demo_engineer)
+    response = client.post(
+        reverse("findings:finding-status", args=[finding.pk]),
+        {"to_status": "risk_accepted", "reason": 'vendor image, "fixed" in Q1', "partial": "row"},
+        **htmx(),
+    )
+    row = response.text
+    assert "Accepting a risk needs an expiry date." in row
+    assert '<details class="more" open>' in row  # not folded away: the date is one field below
+    assert '<option value="risk_accepted" selected>' in row
+    assert 'value="vendor image, &quot;fixed&quot; in Q1"' in row
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN

@@ -1,0 +1,45 @@
+"""A team admin turns a finding into an exception for its check, cluster and namespace from its page."""
+
+import re
+
+from django.urls import reverse
+
+from findings.models import Finding
+from tests.factories import as_yaml, deployment, scan_snapshot
+
+LINK = re.compile(r'<a href="([^"]+)">Make an exception for this check…</a>')
+
+
+def a_finding(cluster) -> Finding:
+    scan_snapshot(cluster, as_yaml(deployment("web", namespace="batch-jobs", privileged=True)))
+    return Finding.objects.get(cluster=cluster, check_id="privileged-container")
+
+
+def test_the_exception_form_opens_filled_in_with_the_findings_check_cluster_and_namespace(
+    client, cluster, admin_user
+):
+    finding = a_finding(cluster)
+    client.force_login(admin_user)
+    page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
+    form = client.get(LINK.search(page)[1].replace("&amp;", "&")).text
+    assert '<option value="privileged-container" selected>' in form
+    assert f'<option value="{cluster.pk}" selected>' in form
+    assert 'name="namespace_pattern" value="batch-jobs"' in form
+    assert f'<option value="{cluster.team_id}" selected>' in form
+
+
+def test_an_engineer_who_cannot_make_exceptions_is_not_offered_one(client, cluster, engineer):
+    finding = a_finding(cluster)
+    client.force_login(engineer)
+    assert not LINK.search(client.get(reverse("findings:finding-detail", args=[finding.pk])).text)
+
+
+def test_a_cluster_that_names_nothing_of_yours_leaves_the_form_to_be_filled_in(client, cluster, admin_user):
+    from tests.factories import make_cluster, make_team
+
+    elsewhere = make_cluster(make_team("Elsewhere"), name="theirs")
+    client.force_login(admin_user)
+    for value in (str(elsewhere.pk), "9" * 30, "x"):
+        response = client.get(reverse("findings:exception-create"), {"cluster": value, "check": "host-pid"})
+        assert response.status_code == 200
+        assert f'<option value="{elsewhere.pk}" selected>' not in response.text
