@@ -75,6 +75,14 @@ def scan_snapshot(cluster: Cluster, data: bytes, now=None):
     return services.run_scan(scan.pk, now=now)
 
 
+def privileged_finding(cluster: Cluster, namespace: str = "shop"):
+    """Scan one privileged Deployment "web" into the cluster; its privileged-container finding."""
+    from findings.models import Finding
+
+    scan_snapshot(cluster, as_yaml(deployment("web", namespace=namespace, privileged=True)))
+    return Finding.objects.get(cluster=cluster, check_id="privileged-container")
+
+
 # The blueprint's security-context trio plus privileged: lifecycle tests run only
 # these, so that they count findings of a known set whatever the catalogue grows to.
 SECURITY_CONTEXT_CHECKS = [

@@ -2,19 +2,13 @@
 
 from django.urls import reverse
 
-from findings.models import Finding
-from tests.factories import as_yaml, deployment, scan_snapshot
+from tests.factories import privileged_finding
 
 BUTTON = '<button type="submit">Assign to me</button>'
 
 
-def a_finding(cluster) -> Finding:
-    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
-    return Finding.objects.get(cluster=cluster, check_id="privileged-container")
-
-
 def test_assign_to_me_takes_the_finding_and_then_is_no_longer_offered(client, cluster, engineer):
-    finding = a_finding(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(engineer)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
     assert BUTTON in page
@@ -29,7 +23,7 @@ def test_assign_to_me_takes_the_finding_and_then_is_no_longer_offered(client, cl
 
 
 def test_a_viewer_is_not_offered_a_finding_to_take(client, cluster, viewer):
-    finding = a_finding(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(viewer)
     assert BUTTON not in client.get(reverse("findings:finding-detail", args=[finding.pk])).text
 
@@ -37,7 +31,7 @@ def test_a_viewer_is_not_offered_a_finding_to_take(client, cluster, viewer):
 def test_a_finding_that_is_closed_is_not_offered_to_take(client, cluster, engineer):
     from findings import triage
 
-    finding = a_finding(cluster)
+    finding = privileged_finding(cluster)
     triage.change_status(finding, "false_positive", actor=engineer, reason="a test fixture")
     client.force_login(engineer)
     assert BUTTON not in client.get(reverse("findings:finding-detail", args=[finding.pk])).text

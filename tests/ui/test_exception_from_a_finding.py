@@ -4,21 +4,15 @@ import re
 
 from django.urls import reverse
 
-from findings.models import Finding
-from tests.factories import as_yaml, deployment, scan_snapshot
+from tests.factories import privileged_finding
 
 LINK = re.compile(r'<a href="([^"]+)">Make an exception for this check…</a>')
-
-
-def a_finding(cluster) -> Finding:
-    scan_snapshot(cluster, as_yaml(deployment("web", namespace="batch-jobs", privileged=True)))
-    return Finding.objects.get(cluster=cluster, check_id="privileged-container")
 
 
 def test_the_exception_form_opens_filled_in_with_the_findings_check_cluster_and_namespace(
     client, cluster, admin_user
 ):
-    finding = a_finding(cluster)
+    finding = privileged_finding(cluster, namespace="batch-jobs")
     client.force_login(admin_user)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
     form = client.get(LINK.search(page)[1].replace("&amp;", "&")).text
@@ -29,7 +23,7 @@ def test_the_exception_form_opens_filled_in_with_the_findings_check_cluster_and_
 
 
 def test_an_engineer_who_cannot_make_exceptions_is_not_offered_one(client, cluster, engineer):
-    finding = a_finding(cluster)
+    finding = privileged_finding(cluster, namespace="batch-jobs")
     client.force_login(engineer)
     assert not LINK.search(client.get(reverse("findings:finding-detail", args=[finding.pk])).text)
 

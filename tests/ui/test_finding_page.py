@@ -6,16 +6,11 @@ from django.utils import timezone
 from findings import triage
 from findings.models import Comment, Finding, FindingStatus
 from posture.scanning.checks import load_catalogue
-from tests.factories import as_yaml, deployment, scan_snapshot
-
-
-def privileged(cluster):
-    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
-    return Finding.objects.get(cluster=cluster, check_id="privileged-container")
+from tests.factories import as_yaml, deployment, privileged_finding, scan_snapshot
 
 
 def test_the_finding_page_shows_the_object_container_and_evidence(client, cluster, viewer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(viewer)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
     assert "Privileged container" in page
@@ -50,7 +45,7 @@ def test_an_empty_namespace_says_whether_the_object_has_none_or_its_manifest_nam
 
 
 def test_why_it_matters_and_the_fix_come_from_the_check_with_its_yaml_snippet(client, cluster, viewer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     check = load_catalogue().get("privileged-container")
     client.force_login(viewer)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
@@ -64,7 +59,7 @@ def test_why_it_matters_and_the_fix_come_from_the_check_with_its_yaml_snippet(cl
 
 
 def test_the_history_lists_every_change_with_who_and_why(client, cluster, engineer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     triage.change_status(finding, FindingStatus.FALSE_POSITIVE, actor=engineer, reason="a test fixture")
     client.force_login(engineer)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
@@ -74,7 +69,7 @@ def test_the_history_lists_every_change_with_who_and_why(client, cluster, engine
 
 
 def test_an_engineer_adds_a_comment_and_markup_in_it_is_shown_as_text(client, cluster, engineer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(engineer)
     response = client.post(
         reverse("findings:finding-comment", args=[finding.pk]),
@@ -88,7 +83,7 @@ def test_an_engineer_adds_a_comment_and_markup_in_it_is_shown_as_text(client, cl
 
 
 def test_an_empty_comment_is_refused_with_a_reason(client, cluster, engineer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(engineer)
     response = client.post(
         reverse("findings:finding-comment", args=[finding.pk]), {"body": "   "}, follow=True
@@ -98,7 +93,7 @@ def test_an_empty_comment_is_refused_with_a_reason(client, cluster, engineer):
 
 
 def test_a_comment_refused_for_its_length_is_kept_in_the_box(client, cluster, engineer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(engineer)
     body = "long analysis " * 800
     response = client.post(reverse("findings:finding-comment", args=[finding.pk]), {"body": body})
@@ -108,7 +103,7 @@ def test_a_comment_refused_for_its_length_is_kept_in_the_box(client, cluster, en
 
 
 def test_a_refused_risk_acceptance_keeps_the_reason_and_date_that_were_typed(client, cluster, engineer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(engineer)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
     first, last = triage.acceptance_dates()
@@ -134,7 +129,7 @@ def test_a_refused_risk_acceptance_keeps_the_reason_and_date_that_were_typed(cli
 
 
 def test_the_status_actions_offer_what_the_transition_table_allows(client, cluster, engineer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(engineer)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
     assert ">Acknowledge</button>" in page
@@ -144,7 +139,7 @@ def test_the_status_actions_offer_what_the_transition_table_allows(client, clust
 
 
 def test_a_viewer_reads_but_gets_no_actions(client, cluster, viewer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     client.force_login(viewer)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
     assert ">Acknowledge</button>" not in page
@@ -153,7 +148,7 @@ def test_a_viewer_reads_but_gets_no_actions(client, cluster, viewer):
 
 
 def test_a_finding_of_a_check_no_longer_in_the_catalogue_still_renders(client, cluster, viewer):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     Finding.objects.filter(pk=finding.pk).update(check_id="retired-check")
     client.force_login(viewer)
     page = client.get(reverse("findings:finding-detail", args=[finding.pk])).text
@@ -163,7 +158,7 @@ def test_a_finding_of_a_check_no_longer_in_the_catalogue_still_renders(client, c
 def test_the_finding_page_queries_a_fixed_number_of_times(
     client, cluster, engineer, django_assert_max_num_queries
 ):
-    finding = privileged(cluster)
+    finding = privileged_finding(cluster)
     for n in range(5):
         triage.assign(Finding.objects.filter(pk=finding.pk), engineer if n % 2 == 0 else None, actor=engineer)
     client.force_login(engineer)
