@@ -82,8 +82,10 @@ def finding_row(context, f) -> SafeString:
     else:
         assignee = escape(f.assignee.get_username()) if f.assignee_id else "—"
     cells.append(f"<td>{assignee}</td>")
-    if f.due_at:
-        overdue = f.status in ("open", "acknowledged") and f.due_at < context.get("now", timezone.now())
+    # A due date binds the findings that still need work: an accepted risk shows its own date (until)
+    # in the status cell, and a past due date beside it would read as a deadline missed.
+    if f.due_at and f.status in ("open", "acknowledged"):
+        overdue = f.due_at < context.get("now", timezone.now())
         flag = '<span class="overdue">overdue</span> ' if overdue else ""
         cells.append(f'<td>{flag}<span class="small nowrap">{_day(f.due_at)}</span></td>')
     else:

@@ -315,3 +315,20 @@ def test_an_exceptions_held_findings_say_which_exception_and_how_to_see_all(clie
     assert "Held by exception #7" in page
     assert '<input type="hidden" name="exception" value="7">' in page
     assert f'<a href="{URL}?status=risk_accepted">show all findings</a>' in page
+
+
+def test_a_due_date_shows_only_on_findings_that_still_need_work(client, demo, demo_viewer):
+    late = timezone.now() - timedelta(days=2)
+    need_work, accepted = Finding.objects.filter(cluster=demo, status=FindingStatus.OPEN)[:2]
+    Finding.objects.filter(pk__in=[need_work.pk, accepted.pk]).update(due_at=late)
+    Finding.objects.filter(pk=accepted.pk).update(
+        status=FindingStatus.RISK_ACCEPTED, risk_accepted_until=timezone.now() + timedelta(days=30)
+    )
+    client.force_login(demo_viewer)
+    page = client.get(URL, {"status": ["open", "risk_accepted"], "sort": "due"}).text
+    row = {pk: page.split(f'id="finding-{pk}"')[1].split("</tr>")[0] for pk in (need_work.pk, accepted.pk)}
+    day = timezone.localtime(late).strftime("%Y-%m-%d")
+    assert '<span class="overdue">overdue</span>' in row[need_work.pk]
+    assert day in row[need_work.pk]
+    assert day not in row[accepted.pk]
+    assert "overdue" not in row[accepted.pk]
