@@ -65,7 +65,8 @@ def metrics(request):
 
 def render_metrics() -> str:
     from findings.models import Finding, FindingStatus
-    from posture.models import Cluster, Scan
+    from posture.agent_silence import with_last_push
+    from posture.models import Cluster, ConnectionMode, Scan
 
     lines: list[str] = []
 
@@ -118,6 +119,20 @@ def render_metrics() -> str:
         "gauge",
         "Time since each cluster's latest finished scan started.",
         samples_age,
+    )
+    # Agent clusters: a scan age cannot show an agent that stopped ("Scan now" re-reads its last push).
+    pushes = with_last_push(Cluster.objects.filter(connection_mode=ConnectionMode.AGENT)).values_list(
+        "id", "last_push_at"
+    )
+    family(
+        "rampart_agent_last_push_age_seconds",
+        "gauge",
+        "Time since each agent cluster's agent last pushed a snapshot (absent before its first push).",
+        [
+            (labels_of.get(pk, {"cluster": str(pk)}), round((now - pushed).total_seconds()))
+            for pk, pushed in pushes
+            if pushed is not None
+        ],
     )
     open_rows = (
         Finding.objects.filter(status__in=[FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED])

@@ -1,6 +1,11 @@
-import pytest
+from datetime import timedelta
 
-from tests.factories import as_yaml, deployment, scan_snapshot
+import pytest
+from django.utils import timezone
+
+from posture import services
+from posture.models import ConnectionMode, Snapshot
+from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +48,16 @@ def test_metrics_report_scans_scores_and_open_findings(client, settings, cluster
     assert 'rampart_open_findings{cluster="prod-eu",severity="critical",team="payments"} 1' in body
     assert 'rampart_cluster_score{cluster="prod-eu",team="payments"}' in body
     assert "# TYPE rampart_last_scan_duration_seconds gauge" in body
+
+
+def test_metrics_tell_how_long_each_agent_has_not_pushed(client, settings, team):
+    settings.RAMPART_METRICS_TOKEN = "scrape-secret-123"
+    pushing = make_cluster(team, name="edge-agent", connection_mode=ConnectionMode.AGENT)
+    make_cluster(team, name="never-pushed", connection_mode=ConnectionMode.AGENT)
+    snapshot = services.store_snapshot(pushing, as_yaml(deployment("web")), source=Snapshot.Source.AGENT)
+    Snapshot.objects.filter(pk=snapshot.pk).update(uploaded_at=timezone.now() - timedelta(hours=30))
+    body = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"}).text
+    (line,) = [line for line in body.splitlines() if line.startswith("rampart_agent_last_push_age_seconds{")]
+    labels, age = line.split(" ")
+    assert labels == 'rampart_agent_last_push_age_seconds{cluster="edge-agent",team="payments"}'
+    assert 30 * 3600 <= int(age) < 30 * 3600 + 60
