@@ -75,6 +75,25 @@ def scan_snapshot(cluster: Cluster, data: bytes, now=None):
     return services.run_scan(scan.pk, now=now)
 
 
+def accept_risk(finding, actor, on_commit, days: int = 9) -> None:
+    """Accept a finding's risk for ``days`` as an engineer does; ``on_commit`` is pytest-django's
+    django_capture_on_commit_callbacks, since the scan summary's recount runs on commit."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from findings import triage
+
+    with on_commit(execute=True):
+        triage.change_status(
+            finding,
+            "risk_accepted",
+            actor=actor,
+            reason="batch job",
+            until=timezone.now() + timedelta(days=days),
+        )
+
+
 def privileged_finding(cluster: Cluster, namespace: str = "shop"):
     """Scan one privileged Deployment "web" into the cluster; its privileged-container finding."""
     from findings.models import Finding

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
-from tests.factories import as_yaml, deployment, scan_snapshot
+from tests.factories import accept_risk, as_yaml, deployment, privileged_finding, scan_snapshot
 
 
 def listed_count(client, href: str) -> int:
@@ -50,22 +50,7 @@ def test_new_findings_are_painted_as_bad_news_not_in_the_green_of_good_news(clie
 def test_both_breakdowns_say_that_they_count_accepted_risks_beside_the_open_tile(
     client, cluster, viewer, engineer, django_capture_on_commit_callbacks
 ):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from findings import triage
-    from findings.models import Finding
-
-    scan_snapshot(cluster, as_yaml(deployment("web", privileged=True)))
-    with django_capture_on_commit_callbacks(execute=True):
-        triage.change_status(
-            Finding.objects.get(cluster=cluster, check_id="privileged-container"),
-            "risk_accepted",
-            actor=engineer,
-            reason="batch",
-            until=timezone.now() + timedelta(days=9),
-        )
+    accept_risk(privileged_finding(cluster), engineer, django_capture_on_commit_callbacks)
     client.force_login(viewer)
     page = client.get(reverse("home")).text
     for card in ('id="sev-title"', 'id="cat-title"'):

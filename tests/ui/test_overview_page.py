@@ -4,8 +4,10 @@ from datetime import datetime, time, timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from findings import triage
+from findings.models import Finding
 from posture.models import Cluster, Scan, ScanStatus
-from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
+from tests.factories import accept_risk, as_yaml, deployment, make_cluster, scan_snapshot
 from tests.ui.conftest import htmx
 
 
@@ -133,9 +135,6 @@ def test_top_failing_checks_count_what_still_needs_work_in_each_latest_scan(clie
 def test_the_overview_follows_triage_without_waiting_for_the_next_scan(
     client, team, viewer, engineer, django_capture_on_commit_callbacks
 ):
-    from findings import triage
-    from findings.models import Finding
-
     cluster = make_cluster(team, name="shop")
     scan_snapshot(cluster, as_yaml(deployment("a", privileged=True), deployment("b", privileged=True)))
     privileged = Finding.objects.filter(cluster=cluster, check_id="privileged-container")
@@ -231,9 +230,6 @@ def test_large_counts_read_with_thousands_separators_on_every_page(client, demo,
 
 
 def test_each_overdue_finding_says_whose_it_is(client, team, viewer, engineer):
-    from findings import triage
-    from findings.models import Finding
-
     cluster = make_cluster(team, name="shop")
     scan_snapshot(cluster, as_yaml(deployment("a", privileged=True), deployment("b", privileged=True)))
     late = Finding.objects.filter(cluster=cluster, check_id="privileged-container")
@@ -250,20 +246,10 @@ def test_a_clusters_critical_and_high_count_what_its_open_findings_link_lists(
     client, team, viewer, engineer, django_capture_on_commit_callbacks
 ):
     """The row's "N critical, N high" sit under its open findings: an accepted risk is in neither."""
-    from findings import triage
-    from findings.models import Finding
-
     cluster = make_cluster(team, name="shop")
     scan_snapshot(cluster, as_yaml(deployment("a", privileged=True), deployment("b", privileged=True)))
     accepted = Finding.objects.filter(cluster=cluster, check_id="privileged-container", name="a").get()
-    with django_capture_on_commit_callbacks(execute=True):  # the summary's recount runs on commit
-        triage.change_status(
-            accepted,
-            "risk_accepted",
-            actor=engineer,
-            reason="batch job",
-            until=timezone.now() + timedelta(days=9),
-        )
+    accept_risk(accepted, engineer, django_capture_on_commit_callbacks)
     client.force_login(viewer)
     page = client.get(reverse("home")).text
     assert '<span class="sev-text-critical">1 critical</span>' in page
