@@ -46,6 +46,8 @@ KNOWN_ACTIONS = [
     "cluster.updated",
     "cluster.credentials_changed",
     "cluster.deleted",
+    "cluster.identity_accepted",
+    "cluster.other_cluster_dismissed",
     "ingest_token.created",
     "ingest_token.revoked",
     "exception.created",

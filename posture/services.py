@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts import audit
 from findings.ingest import ingest
 from findings.summary import summarize
-from posture import cluster_check_settings, crypto, in_process, schedules
+from posture import cluster_check_settings, cluster_identity, crypto, in_process, schedules
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.clusters import NAME_TAKEN
 from posture.models.scans import ScanPhase
@@ -44,6 +44,21 @@ class ScanAlreadyActive(Exception):
 
 class SnapshotRejected(Exception):
     """An upload that cannot be used; the message is for the user."""
+
+
+class SnapshotOfAnotherCluster(SnapshotRejected):
+    """The snapshot's kube-system uid is not the one the cluster's snapshots have carried so far."""
+
+    code = "another_cluster"
+
+    def __init__(self, cluster: Cluster, uid: str):
+        self.uid = uid
+        super().__init__(
+            f"it was taken of another cluster than {cluster.name} (its kube-system namespace has the uid "
+            f"{uid}; {cluster.name}'s snapshots so far had {cluster.kube_system_uid}). Send it to the "
+            f"cluster it was taken of; if {cluster.name} was rebuilt, a team admin accepts the new cluster "
+            f"on {cluster.name}'s page, and the next snapshot is taken"
+        )
 
 
 class NothingToScan(Exception):
@@ -89,6 +104,10 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
     if not parsed.objects and not parsed.coverage_gaps:  # an agent that could read nothing says so in gaps
         reason = parsed.errors[0].reason if parsed.errors else "no Kubernetes objects found"
         raise SnapshotRejected(f"the snapshot holds no readable Kubernetes objects ({reason})")
+    uid = cluster_identity.kube_system_uid(parsed.objects)
+    if uid and cluster.kube_system_uid and uid != cluster.kube_system_uid:
+        _remember_other_cluster(cluster, uid)
+        raise SnapshotOfAnotherCluster(cluster, uid)
     digest = hashlib.sha256(data).hexdigest()
     del data
     extra_names = tuple(map(str, check_settings_for(cluster).options.get("extra_sensitive_env_names", ())))
@@ -122,8 +141,56 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
         errors=[error.as_dict() for error in parsed.errors],
     )
     record.content = redacted
-    record.save()
+    with transaction.atomic():
+        record.save()
+        if uid and (not cluster.kube_system_uid or cluster.other_kube_system_uid):
+            # Its first identity, or the right cluster again after a refused one: nothing to accept.
+            cluster.kube_system_uid = uid
+            cluster.other_kube_system_uid, cluster.other_cluster_refused_at = "", None
+            cluster.save(update_fields=IDENTITY_FIELDS)
     return record
+
+
+IDENTITY_FIELDS = ["kube_system_uid", "other_kube_system_uid", "other_cluster_refused_at"]
+
+
+def _remember_other_cluster(cluster: Cluster, uid: str) -> None:
+    """Keep the refused identity for the cluster's page, where a team admin may accept it: an agent's
+    refusal is otherwise seen only in the agent's own log."""
+    logger.warning(
+        "snapshot for cluster %s refused: kube-system uid %s, expected %s",
+        cluster.pk,
+        uid,
+        cluster.kube_system_uid,
+    )
+    cluster.other_kube_system_uid, cluster.other_cluster_refused_at = uid, timezone.now()
+    cluster.save(update_fields=["other_kube_system_uid", "other_cluster_refused_at"])
+
+
+def settle_other_cluster(cluster: Cluster, *, accept: bool, actor, request=None) -> bool:
+    """A team admin's answer to a refused snapshot of another cluster; False if none is waiting.
+
+    ``accept``: that cluster is this one from now on (it was rebuilt, or re-created under the same
+    name); the refused snapshot itself was not kept, the next upload or push is taken and scanned.
+    Otherwise the refusal is dismissed (it was sent here by mistake) and the identity stays."""
+    with transaction.atomic():
+        locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
+        if not locked.other_kube_system_uid:
+            return False
+        audit.record(
+            "cluster.identity_accepted" if accept else "cluster.other_cluster_dismissed",
+            actor=actor,
+            target=locked,
+            request=request,
+            kube_system_uid=locked.kube_system_uid,
+            other_kube_system_uid=locked.other_kube_system_uid,
+        )
+        if accept:
+            locked.kube_system_uid = locked.other_kube_system_uid
+        locked.other_kube_system_uid, locked.other_cluster_refused_at = "", None
+        locked.save(update_fields=IDENTITY_FIELDS)
+    cluster.refresh_from_db(fields=IDENTITY_FIELDS)
+    return True
 
 
 def _object_name(obj: dict) -> str:

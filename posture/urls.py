@@ -23,6 +23,7 @@ cluster_patterns = [
     ),
     path("<int:pk>/scan/", views.ScanNowView.as_view(), name="cluster-scan"),
     path("<int:pk>/snapshot/", views.SnapshotUploadView.as_view(), name="cluster-snapshot"),
+    path("<int:pk>/other-cluster/", views.OtherClusterView.as_view(), name="cluster-other-cluster"),
     path("<int:pk>/agent/", views.ClusterAgentView.as_view(), name="cluster-agent"),
     path(
         "<int:pk>/agent/tokens/<int:token_pk>/revoke/",

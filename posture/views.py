@@ -654,6 +654,32 @@ class SnapshotUploadView(ClusterActionView):
         return redirect("posture:cluster-detail", pk=cluster.pk)
 
 
+class OtherClusterView(ClusterActionView):
+    """A team admin's answer to a refused snapshot of another cluster: accept it (the cluster was
+    rebuilt) or dismiss the refusal (the snapshot was sent here by mistake)."""
+
+    needed_role = Role.ADMIN
+
+    def post(self, request, pk):
+        cluster = self.get_cluster(pk)
+        decision = request.POST.get("decision")
+        if decision not in ("accept", "dismiss"):
+            messages.error(request, "Choose to accept the other cluster or to dismiss the refusal.")
+            return redirect("posture:cluster-detail", pk=cluster.pk)
+        accept = decision == "accept"
+        if not services.settle_other_cluster(cluster, accept=accept, actor=request.user, request=request):
+            messages.info(request, "No refused snapshot is waiting: nothing was changed.")
+        elif accept:
+            messages.success(
+                request,
+                f"{cluster.name} is now the cluster whose kube-system uid is {cluster.kube_system_uid}: "
+                "its next snapshot is taken and scanned.",
+            )
+        else:
+            messages.success(request, f"Dismissed. {cluster.name} still takes only its own snapshots.")
+        return redirect("posture:cluster-detail", pk=cluster.pk)
+
+
 def unread_documents_note(snapshot, scan: Scan | None = None) -> str:
     """The parts of an upload that could not be read, and where they are listed; "" if none.
 

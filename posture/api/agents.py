@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from posture import services
 from posture.api.errors import Conflict, error_body
-from posture.api.exceptions import IdempotencyKeyReused, PushInProgress
+from posture.api.exceptions import IdempotencyKeyReused, PushInProgress, SnapshotOfAnotherCluster
 from posture.api.parsers import declared_length, read_limited
 from posture.api.serializers import ScanSerializer, SnapshotPushSerializer
 from posture.api.throttling import IngestRateThrottle, ThrottleFirstMixin
@@ -107,7 +107,9 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
         description="The body is the cluster's objects as a gzip-compressed JSON `kind: List` (or YAML). "
         "Authenticate with the cluster's ingest token. A repeated `Idempotency-Key` returns the first "
         "answer without a second scan; the same key with a different body is refused (422). 409 when a "
-        "scan is already queued or running (the snapshot is kept and the next scan reads it).",
+        "scan is already queued or running (the snapshot is kept and the next scan reads it); 409 with the "
+        "code `another_cluster` when the snapshot's kube-system namespace is not the cluster's (nothing is "
+        "kept; a team admin accepts the new cluster on the cluster's page or with `accept-other-cluster`).",
         request=OpenApiRequest(OpenApiTypes.BINARY),
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH),
@@ -194,6 +196,8 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
     def _push(self, cluster, token, data: bytes) -> Response:
         try:
             snapshot = services.store_snapshot(cluster, data, source=Snapshot.Source.AGENT)
+        except services.SnapshotOfAnotherCluster as exc:
+            raise SnapshotOfAnotherCluster(f"Snapshot refused: {exc}.") from None
         except services.SnapshotRejected as exc:
             raise exceptions.ValidationError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
         body = {

@@ -27,3 +27,9 @@ class PushInProgress(Conflict):
     default_detail = "A push with this Idempotency-Key is still being processed; retry shortly."
     default_code = "push_in_progress"
     wait = 5  # seconds; DRF sends it as Retry-After
+
+
+class SnapshotOfAnotherCluster(Conflict):
+    """The pushed snapshot's kube-system uid is not the cluster's: a person must act (the agent stops)."""
+
+    default_code = "another_cluster"

@@ -133,6 +133,11 @@ class LatestAttemptSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="Why it failed, in one line; empty otherwise.")
 
 
+class OtherClusterSerializer(serializers.Serializer):
+    kube_system_uid = serializers.CharField(help_text="The refused snapshot's kube-system namespace uid.")
+    refused_at = serializers.DateTimeField()
+
+
 class ClusterSerializer(serializers.ModelSerializer):
     """A cluster. ``credentials`` (kubeconfig text or bearer token) is write-only: never returned."""
 
@@ -146,6 +151,15 @@ class ClusterSerializer(serializers.ModelSerializer):
     latest_attempt = serializers.SerializerMethodField(
         help_text="The newest scan, whatever became of it (queued, running, failed...): a cluster whose "
         "scans fail keeps its last_scan, and this says so. null before the first scan."
+    )
+    kube_system_uid = serializers.CharField(
+        read_only=True,
+        help_text="Which cluster its snapshots come from: the uid of the kube-system namespace in the first "
+        'snapshot that had one ("" until then). A snapshot with another uid is refused (409).',
+    )
+    other_cluster = serializers.SerializerMethodField(
+        help_text="The newest snapshot refused as another cluster's, until a team admin accepts that "
+        "cluster (POST accept-other-cluster) or a snapshot of this one arrives; null when none is waiting."
     )
     check_settings = CheckSettingsSerializer(required=False)
     credentials = serializers.CharField(
@@ -187,6 +201,8 @@ class ClusterSerializer(serializers.ModelSerializer):
             "has_credentials",
             "last_scan",
             "latest_attempt",
+            "kube_system_uid",
+            "other_cluster",
             "created_at",
             "updated_at",
         ]
@@ -208,6 +224,15 @@ class ClusterSerializer(serializers.ModelSerializer):
             "created_at": cluster.latest_at,
             "finished_at": cluster.latest_finished_at,
             "error": cluster.latest_error or "",
+        }
+
+    @extend_schema_field(OtherClusterSerializer(allow_null=True))
+    def get_other_cluster(self, cluster) -> dict | None:
+        if not cluster.other_kube_system_uid:
+            return None
+        return {
+            "kube_system_uid": cluster.other_kube_system_uid,
+            "refused_at": cluster.other_cluster_refused_at,
         }
 
     def validate_team(self, team):

@@ -110,6 +110,33 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         return Response(ConnectionReportSerializer(report.as_dict()).data)
 
     @extend_schema(
+        request=None,
+        responses={200: ClusterSerializer},
+        summary="Take the cluster a refused snapshot came from as this one, after a rebuild (team admins); "
+        "409 when no refused snapshot is waiting",
+    )
+    @action(detail=True, methods=["post"], url_path="accept-other-cluster")
+    def accept_other_cluster(self, request, pk=None):
+        return self._settle_other_cluster(request, accept=True)
+
+    @extend_schema(
+        request=None,
+        responses={200: ClusterSerializer},
+        summary="Dismiss a refused snapshot of another cluster, sent by mistake: the cluster keeps its "
+        "identity (team admins); 409 when no refused snapshot is waiting",
+    )
+    @action(detail=True, methods=["post"], url_path="dismiss-other-cluster")
+    def dismiss_other_cluster(self, request, pk=None):
+        return self._settle_other_cluster(request, accept=False)
+
+    def _settle_other_cluster(self, request, *, accept: bool) -> Response:
+        cluster = self.get_object()
+        require_role(request.user, cluster.team_id, Role.ADMIN, "Answering a refused snapshot")
+        if not services.settle_other_cluster(cluster, accept=accept, actor=request.user, request=request):
+            raise Conflict("No snapshot of another cluster was refused: there is nothing to answer.")
+        return Response(self.get_serializer(cluster).data)
+
+    @extend_schema(
         methods=["get"],
         responses=IngestTokenSerializer(many=True),
         filters=False,  # every token of the cluster: the clusters' filters and ordering do not apply

@@ -74,6 +74,12 @@ class Cluster(models.Model):
         help_text="Or a cron expression (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'.",
     )
     check_settings = models.JSONField(default=dict, blank=True)
+    # Which cluster its snapshots come from (posture/cluster_identity.py): the kube-system
+    # namespace's uid in the first snapshot that had one. A snapshot of another cluster is refused
+    # and remembered in the two fields after it, until a team admin accepts it (a rebuilt cluster).
+    kube_system_uid = models.CharField(max_length=64, blank=True, editable=False)
+    other_kube_system_uid = models.CharField(max_length=64, blank=True, editable=False)
+    other_cluster_refused_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_scan = models.ForeignKey(
         "posture.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

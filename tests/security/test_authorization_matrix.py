@@ -383,6 +383,10 @@ PAGES = {
         ),
         pk="cluster",
     ),
+    # No refused snapshot waits in the world's cluster: its admins are told nothing changed.
+    "clusters/{pk}/other-cluster/": entry(
+        page_action(ADMIN, None, data=lambda w: {"decision": "accept"}), pk="cluster"
+    ),
     "clusters/{pk}/agent/": entry(
         Case("GET", expected(LOGIN, 200, ADMIN)),
         page_action(
@@ -644,6 +648,8 @@ API = {
     ),
     # The world's cluster is a snapshot cluster: its admins are told there is nothing to test (409).
     "api/v1/clusters/{pk}/test-connection/": entry(api_action("POST", ADMIN, 409, None), pk="cluster"),
+    "api/v1/clusters/{pk}/accept-other-cluster/": entry(api_action("POST", ADMIN, 409, None), pk="cluster"),
+    "api/v1/clusters/{pk}/dismiss-other-cluster/": entry(api_action("POST", ADMIN, 409, None), pk="cluster"),
     "api/v1/clusters/{pk}/scan/": entry(
         api_action("POST", ENGINEER, 202, lambda w: Scan.objects.filter(cluster=w.cluster).count() == 2),
         pk="cluster",
