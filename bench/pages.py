@@ -314,6 +314,7 @@ def pages(data: dict) -> list[tuple[str, str, str, dict]]:
     """(label, user, url, headers) for every page and the partials htmx asks for."""
     cluster, scan, finding = data["cluster"].pk, data["scan_id"], data["finding_id"]
     hx = {"HX-Request": "true"}
+    obj = f"Deployment/{NAMESPACES[12]}/app-12"
     return [
         ("overview", "engineer", "/", {}),
         ("overview, 90-day trend (partial)", "engineer", "/?days=90", hx),
@@ -332,6 +333,10 @@ def pages(data: dict) -> list[tuple[str, str, str, dict]]:
         ("findings, framework cis", "engineer", "/findings/?framework=cis&status=open", {}),
         ("findings, search in a cluster", "engineer", f"/findings/?cluster={cluster}&q=app-12", {}),
         ("findings, search everywhere", "engineer", "/findings/?q=app-12", {}),
+        # The finding page's link to its object's other findings, and the same object asked for
+        # across the fleet (an API consumer following one workload through every cluster).
+        ("findings, one object", "engineer", f"/findings/?cluster={cluster}&object={obj}&status=open", {}),
+        ("findings, one object, every cluster", "engineer", f"/findings/?object={obj}&status=open", {}),
         ("finding", "engineer", f"/findings/{finding}/", {}),
         ("checks", "engineer", "/findings/checks/", {}),
         ("exceptions", "engineer", "/findings/exceptions/", {}),

@@ -128,6 +128,9 @@ class Finding(models.Model):
             models.Index(models.F("last_seen_at").desc(), models.F("id").desc(), name="finding_last_seen"),
             models.Index(fields=["first_seen_at", "id"], name="finding_first_seen"),
             models.Index(fields=["due_at", "id"], name="finding_due"),
+            # One object's findings (the finding page's link, and the `object` filter across clusters):
+            # 0.33 s → 5 ms at 1,000,000 findings (docs/benchmarks.md, Pages).
+            models.Index(fields=["name", "namespace"], name="finding_object"),
         ]
 
     def __str__(self) -> str:
