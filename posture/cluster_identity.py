@@ -1,11 +1,12 @@
-"""Which cluster a snapshot was taken of: the uid of its kube-system namespace.
+"""Which cluster was read: the uid of its kube-system namespace.
 
 Kubernetes gives every object a uid when it is created and never reuses one; kube-system exists in
 every cluster from its first day and is never deleted, so its uid names the cluster for as long as it
 lives (the same identity other tools key clusters by). A snapshot of the wrong cluster, uploaded or
-pushed with another cluster's token, would otherwise be scanned as this one: every finding of the
-right cluster resolved, every decision on them (assignees, accepted risks) undone when they reopen.
-A snapshot without the kube-system namespace carries no identity and is never refused for it.
+pushed with another cluster's token, or an API server address that now leads to another cluster,
+would otherwise be scanned as this one: every finding of the right cluster resolved, every decision
+on them (assignees, accepted risks) undone when they reopen. posture.services refuses those reads;
+what carries no kube-system namespace carries no identity and is never refused for it.
 """
 
 from collections.abc import Iterable

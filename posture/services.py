@@ -105,8 +105,7 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
         reason = parsed.errors[0].reason if parsed.errors else "no Kubernetes objects found"
         raise SnapshotRejected(f"the snapshot holds no readable Kubernetes objects ({reason})")
     uid = cluster_identity.kube_system_uid(parsed.objects)
-    if uid and cluster.kube_system_uid and uid != cluster.kube_system_uid:
-        _remember_other_cluster(cluster, uid)
+    if _is_another_cluster(cluster, uid):
         raise SnapshotOfAnotherCluster(cluster, uid)
     digest = hashlib.sha256(data).hexdigest()
     del data
@@ -143,28 +142,64 @@ def store_snapshot(cluster: Cluster, data: bytes, *, user=None, source=Snapshot.
     record.content = redacted
     with transaction.atomic():
         record.save()
-        if uid and (not cluster.kube_system_uid or cluster.other_kube_system_uid):
-            # Its first identity, or the right cluster again after a refused one: nothing to accept.
-            cluster.kube_system_uid = uid
-            cluster.other_kube_system_uid, cluster.other_cluster_refused_at = "", None
-            cluster.save(update_fields=IDENTITY_FIELDS)
+        _confirm_identity(cluster, uid)
     return record
 
+
+# --- Which cluster is read (posture/cluster_identity.py) ------------------------
 
 IDENTITY_FIELDS = ["kube_system_uid", "other_kube_system_uid", "other_cluster_refused_at"]
 
 
-def _remember_other_cluster(cluster: Cluster, uid: str) -> None:
-    """Keep the refused identity for the cluster's page, where a team admin may accept it: an agent's
-    refusal is otherwise seen only in the agent's own log."""
+def _is_another_cluster(cluster: Cluster, uid: str) -> bool:
+    """Whether what was read is another cluster than the one read so far. If so, the refusal is kept
+    for the cluster's page, where a team admin answers it: an agent's refusal, or a scheduled scan's,
+    would otherwise be seen by no one."""
+    if not uid or not cluster.kube_system_uid or uid == cluster.kube_system_uid:
+        return False
     logger.warning(
-        "snapshot for cluster %s refused: kube-system uid %s, expected %s",
+        "cluster %s: read a cluster whose kube-system uid is %s, expected %s; refused",
         cluster.pk,
         uid,
         cluster.kube_system_uid,
     )
     cluster.other_kube_system_uid, cluster.other_cluster_refused_at = uid, timezone.now()
     cluster.save(update_fields=["other_kube_system_uid", "other_cluster_refused_at"])
+    return True
+
+
+def _confirm_identity(cluster: Cluster, uid: str) -> None:
+    """What was read is this cluster: its first identity, or the right cluster again after a refusal."""
+    if uid and (not cluster.kube_system_uid or cluster.other_kube_system_uid):
+        cluster.kube_system_uid = uid
+        cluster.other_kube_system_uid, cluster.other_cluster_refused_at = "", None
+        cluster.save(update_fields=IDENTITY_FIELDS)
+
+
+def _check_identity_of_what_was_read(scan: Scan, inventory: Inventory) -> None:
+    """A scan of another cluster fails and changes no finding: an API server address that now leads
+    elsewhere, or an old snapshot rescanned after a rebuilt cluster was accepted."""
+    cluster = scan.cluster
+    uid = cluster_identity.kube_system_uid(resource.raw for resource in inventory.of_kind("Namespace"))
+    if _is_another_cluster(cluster, uid):
+        name = cluster.name
+        read, fix = (
+            ("the snapshot is of", "")
+            if cluster.receives_snapshots
+            else (
+                "the API server now serves",
+                "if the address leads to the wrong cluster, correct the settings; ",
+            )
+        )
+        raise CollectionError(
+            f"{read} another cluster than {name} (its kube-system namespace has the uid {uid}; {name}'s "
+            f"had {cluster.kube_system_uid}), so no finding was changed: {fix}if {name} was rebuilt, a team "
+            "admin accepts the new cluster on its page"
+        )
+    if not cluster.receives_snapshots or not cluster.kube_system_uid:
+        # A live read is the cluster as it is now. A stored snapshot was judged when it came in:
+        # rescanning the last good one says nothing of what the agent is pushing now.
+        _confirm_identity(cluster, uid)
 
 
 def settle_other_cluster(cluster: Cluster, *, accept: bool, actor, request=None) -> bool:
@@ -310,6 +345,7 @@ def run_scan(scan_id: int, *, now: datetime | None = None) -> Scan | None:
         # otherwise walk every object collected so far (0.3-0.6 s for 10,000 workloads).
         with cyclic_gc_paused():
             inventory = _collect_with_retries(scan)
+            _check_identity_of_what_was_read(scan, inventory)
             _progress(
                 scan,
                 phase=ScanPhase.CHECKING,

@@ -103,6 +103,11 @@ class Cluster(models.Model):
         return self.name
 
     @property
+    def receives_snapshots(self) -> bool:
+        """Read from uploaded or pushed snapshots, not by Rampart over the network."""
+        return self.connection_mode in (ConnectionMode.SNAPSHOT, ConnectionMode.AGENT)
+
+    @property
     def has_credentials(self) -> bool:
         return bool(self.credentials_encrypted)
 

@@ -8,23 +8,8 @@ from findings.models import Finding
 from posture import services
 from posture.models import ConnectionMode, ScanStatus
 from tests.factories import deployment, make_cluster
-from tests.fakekube import FakeKube
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fake_kube():
-    started = []
-
-    def start(objects, **options):
-        kube = FakeKube(objects, **options).start()
-        started.append(kube)
-        return kube
-
-    yield start
-    for kube in started:
-        kube.stop()
 
 
 def token_cluster(team, kube, token=None):

@@ -12,9 +12,9 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from findings.models import Finding
 from posture import services
-from posture.models import Scan, Snapshot
+from posture.models import ConnectionMode, Scan, Snapshot
 from tests.api.helpers import Api, assert_error, token_for
-from tests.factories import as_yaml, deployment, scan_snapshot
+from tests.factories import as_yaml, deployment, make_cluster, scan_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +166,58 @@ def test_the_api_shows_the_refusal_and_a_team_admin_accepts_it(client, engineer,
     dismissed = as_admin.post(f"{path}dismiss-other-cluster/")
     assert dismissed.status_code == 200, dismissed.content
     assert (dismissed.json()["kube_system_uid"], dismissed.json()["other_cluster"]) == (STAGING_UID, None)
+
+
+def test_a_rescan_of_the_last_good_snapshot_keeps_the_refusal_waiting(scanned_prod):
+    """Scheduled scans of an agent or snapshot cluster reread its last stored snapshot: that says
+    nothing of the other cluster still being pushed, so the refusal stays for an admin to answer."""
+    with pytest.raises(services.SnapshotOfAnotherCluster):
+        services.store_snapshot(scanned_prod, snapshot_of(STAGING_UID))
+    rescan = services.run_scan(services.start_scan(scanned_prod, enqueue=False).pk)
+    assert rescan.status == "succeeded", rescan.error
+    scanned_prod.refresh_from_db()
+    assert (scanned_prod.kube_system_uid, scanned_prod.other_kube_system_uid) == (PROD_UID, STAGING_UID)
+
+
+# --- Live clusters: the API server's address may come to lead to another cluster -----------------
+
+
+def live_cluster(team, kube):
+    cluster = make_cluster(
+        team, name="live-prod", connection_mode=ConnectionMode.TOKEN, api_url=kube.url, ca_bundle=kube.ca_pem
+    )
+    return services.save_cluster(cluster, credentials=kube.token)
+
+
+def scan_now(cluster):
+    return services.run_scan(services.start_scan(cluster, enqueue=False).pk)
+
+
+def test_a_live_scan_that_reaches_another_cluster_fails_and_changes_no_finding(
+    client, admin_user, team, fake_kube
+):
+    first = fake_kube([kube_system(PROD_UID), deployment("web", privileged=True)])
+    cluster = live_cluster(team, first)
+    assert scan_now(cluster).status == "succeeded"
+    cluster.refresh_from_db()
+    assert cluster.kube_system_uid == PROD_UID
+    open_before = set(Finding.objects.filter(cluster=cluster, status="open").values_list("pk", flat=True))
+    first.stop()
+    # The same address (say, after a DNS change) now leads to another cluster, with nothing privileged.
+    other = fake_kube([kube_system(STAGING_UID), deployment("api", hardened=True)])
+    cluster.api_url, cluster.ca_bundle = other.url, other.ca_pem
+    services.save_cluster(cluster)
+    failed = scan_now(cluster)
+    assert failed.status == "failed"
+    assert failed.error.startswith("the API server now serves another cluster than live-prod")
+    assert STAGING_UID in failed.error
+    assert set(Finding.objects.filter(cluster=cluster, status="open").values_list("pk", flat=True)) == (
+        open_before
+    )
+    client.force_login(admin_user)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert "The API server now serves another cluster" in page
+    client.post(answer_url(cluster), {"decision": "accept"})
+    rebuilt = scan_now(cluster)
+    assert rebuilt.status == "succeeded", rebuilt.error
+    assert not Finding.objects.filter(cluster=cluster, status="open", name="web").exists()
