@@ -320,6 +320,14 @@ class ClusterForm(ScheduleFields):
             return
         report = services.try_cluster_connection(mode, credentials=credentials, **settings)
         self.connection_report = report
+        team = cleaned.get("team") or self.instance.team
+        try:
+            services.refuse_registering_twice(
+                team.pk, report.kube_system_uid, other_than=instance.pk if instance else None
+            )
+        except services.AlreadyRegistered as exc:
+            self.add_error(None, f"{'Not saved' if instance else 'Not registered'}: {exc}.")
+            return
         if report.ok or cleaned.get("without_connection"):
             return
         again = {ConnectionMode.TOKEN: " and give the token again", ConnectionMode.KUBECONFIG: (

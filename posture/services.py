@@ -61,6 +61,16 @@ class SnapshotOfAnotherCluster(SnapshotRejected):
         )
 
 
+class AlreadyRegistered(Exception):
+    """The cluster these settings reach is registered in the team already; the message is for the user."""
+
+    def __init__(self, twin: Cluster, uid: str):
+        super().__init__(
+            f"these settings reach the cluster the team already scans as “{twin.name}” (the same kube-system "
+            f"namespace, uid {uid}); registered twice, it would be scanned twice and show every finding twice"
+        )
+
+
 class NothingToScan(Exception):
     """A snapshot or agent cluster with no snapshot yet: a scan could only fail."""
 
@@ -200,6 +210,27 @@ def _check_identity_of_what_was_read(scan: Scan, inventory: Inventory) -> None:
         # A live read is the cluster as it is now. A stored snapshot was judged when it came in:
         # rescanning the last good one says nothing of what the agent is pushing now.
         _confirm_identity(cluster, uid)
+
+
+def note_identity_from_connection(cluster: Cluster, uid: str) -> bool:
+    """What a connection test of the settings just saved read: the cluster's first identity, or
+    another cluster than the one scanned so far (True: it waits on the page for a team admin, and
+    scans fail until then, as they would have found on their own)."""
+    if _is_another_cluster(cluster, uid):
+        return True
+    _confirm_identity(cluster, uid)
+    return False
+
+
+def refuse_registering_twice(team_id: int, uid: str, *, other_than: int | None = None) -> None:
+    """AlreadyRegistered if a cluster of the team is this one (the same kube-system uid): registered
+    twice, a cluster is scanned twice and every finding shows twice. Only the team's own clusters are
+    looked at, so nothing is learnt of other teams'."""
+    if not uid:
+        return
+    twin = Cluster.objects.filter(team_id=team_id, kube_system_uid=uid).exclude(pk=other_than).first()
+    if twin is not None:
+        raise AlreadyRegistered(twin, uid)
 
 
 def settle_other_cluster(cluster: Cluster, *, accept: bool, actor, request=None) -> bool:

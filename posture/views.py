@@ -319,6 +319,7 @@ class ClusterFormMixin(LoginRequiredMixin):
             return self.form_invalid(form)
         self.on_saved(cluster)
         if form.connection_report is not None:
+            services.note_identity_from_connection(cluster, form.connection_report.kube_system_uid)
             messages.add_message(self.request, *connection_message(cluster, form.connection_report))
         return redirect("posture:cluster-detail", pk=cluster.pk)
 
@@ -340,6 +341,11 @@ def connection_message(cluster: Cluster, report) -> tuple[int, str]:
         return messages.WARNING, (
             f"Saved without a working connection: {report.error}. Scans of {cluster.name} fail until Rampart "
             "can connect; “Test connection” in its settings says what it reaches."
+        )
+    if cluster.other_kube_system_uid and cluster.other_kube_system_uid == report.kube_system_uid:
+        return messages.WARNING, (
+            f"Saved, but {report.api_url} now leads to another cluster than the one {cluster.name}'s scans "
+            "read so far: its scans fail, changing no finding, until a team admin answers below."
         )
     version = f" (Kubernetes {report.server_version})" if report.server_version else ""
     text = (
@@ -443,7 +449,12 @@ class ClusterTestConnectionView(LoginRequiredMixin, View):
                 ca_bundle=request.POST.get("ca_bundle", ""),
                 kube_context=request.POST.get("kube_context", ""),
             )
-        context = {"report": report, "problem": problem, "tested": True}
+        context = {
+            "report": report,
+            "problem": problem,
+            "tested": True,
+            "identity_note": another_cluster_note(cluster, report),
+        }
         if _is_partial(request):
             return render(request, "posture/cluster_form.html#connection-report", context)
         form = ClusterForm(request.POST, request.FILES, instance=cluster, user=request.user,
@@ -451,6 +462,18 @@ class ClusterTestConnectionView(LoginRequiredMixin, View):
         context.update(form=form, object=cluster, cluster=cluster,
                        live_modes=[str(m) for m in services.LIVE_MODES])  # fmt: skip
         return render(request, "posture/cluster_form.html", context)
+
+
+def another_cluster_note(cluster: Cluster | None, report) -> str:
+    """Said by "Test connection" when the settings reach another cluster than the one scanned so far."""
+    known = cluster.kube_system_uid if cluster is not None else ""
+    if not report or not report.kube_system_uid or not known or report.kube_system_uid == known:
+        return ""
+    return (
+        f"These settings reach another cluster than the one {cluster.name}'s scans read so far (its "
+        f"kube-system namespace has the uid {report.kube_system_uid}, not {known}). Saved, its scans fail, "
+        "changing no finding, until a team admin accepts the new cluster on the cluster's page."
+    )
 
 
 @method_decorator(vary_on_headers("HX-Request"), name="dispatch")

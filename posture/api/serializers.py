@@ -116,6 +116,9 @@ class ConnectionReportSerializer(serializers.Serializer):
         help_text="false: the stored settings were refused before any request."
     )
     server_version = serializers.CharField()
+    kube_system_uid = serializers.CharField(
+        help_text="Which cluster answered: its kube-system namespace's uid (empty if it could not be read)."
+    )
     resources = ResourceAccessSerializer(many=True)
     secret_managers = serializers.DictField(
         child=serializers.CharField(), help_text="API group served → the secret manager it belongs to."
@@ -318,6 +321,13 @@ class ClusterSerializer(serializers.ModelSerializer):
                         f"Rampart could not connect ({report.error}). Fix the settings, or send "
                         '"without_connection": true to save them anyway.'
                     )
+                try:
+                    services.refuse_registering_twice(
+                        team.pk, report.kube_system_uid, other_than=instance.pk if instance else None
+                    )
+                except services.AlreadyRegistered as exc:
+                    raise serializers.ValidationError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+                attrs["_kube_system_uid"] = report.kube_system_uid
             attrs["_credentials"] = new_credentials or None  # None keeps what is stored
         else:
             if new_credentials:
@@ -330,6 +340,7 @@ class ClusterSerializer(serializers.ModelSerializer):
     def save(self, **kwargs):
 
         credentials = self.validated_data.pop("_credentials", None)
+        identity = self.validated_data.pop("_kube_system_uid", "")
         self.validated_data.pop("credentials", None)
         self.validated_data.pop("without_connection", None)
         cluster = self.instance or Cluster()
@@ -339,6 +350,7 @@ class ClusterSerializer(serializers.ModelSerializer):
             self.instance = services.save_cluster(
                 cluster, credentials=credentials, actor=self.context["request"].user
             )
+            services.note_identity_from_connection(self.instance, identity)
         return self.instance
 
 

@@ -112,3 +112,17 @@ def test_only_a_clusters_admins_test_it_and_snapshot_clusters_have_nothing_to_te
     assert refused["message"] == (
         "Snapshot and agent clusters are not reached over the network, so there is nothing to test."
     )
+
+
+def test_the_same_cluster_is_not_registered_twice_in_a_team(api, admin_user, kube):
+    client = api(admin_user)
+    first = client.post("/api/v1/clusters/", settings_of(kube, kube.token))
+    assert first.status_code == 201, first.json()
+    assert first.json()["kube_system_uid"]  # learnt from the connection test, before any scan
+    again = client.post("/api/v1/clusters/", {**settings_of(kube, kube.token), "name": "edge-again"})
+    error = assert_error(again, 400, "invalid")
+    (said,) = error["fields"]["non_field_errors"]
+    assert said.startswith("These settings reach the cluster the team already scans as “edge”")
+    assert not Cluster.objects.filter(name="edge-again").exists()
+    tested = client.post(f"/api/v1/clusters/{first.json()['id']}/test-connection/")
+    assert tested.json()["kube_system_uid"] == first.json()["kube_system_uid"]

@@ -361,7 +361,15 @@ class FakeApi:
                 status_body(400, "BadRequest", f"invalid limit {query['limit']!r}", {}),
                 "application/json",
             )
-        scope = f"{resource.key}|{namespace}"
+        selected = _field_selected(items, query.get("fieldSelector") or "")
+        if selected is None:
+            return (
+                400,
+                status_body(400, "BadRequest", f"field label not supported: {query['fieldSelector']}", {}),
+                "application/json",
+            )
+        items = selected
+        scope = f"{resource.key}|{namespace}|{query.get('fieldSelector') or ''}"
         start = 0
         with self._lock:
             resource_version = str(next(self._resource_version))
@@ -479,3 +487,16 @@ def _wants_partial_metadata(accept: str) -> bool | None:
         if "as" not in options:
             return False
     return None
+
+
+def _field_selected(items: list[dict], selector: str) -> list[dict] | None:
+    """The items a ``fieldSelector`` of ``metadata.name``/``metadata.namespace`` equalities selects
+    (the fields every type supports); None for any other field, which the API server refuses."""
+    for term in filter(None, selector.split(",")):
+        field, equals, value = term.partition("=")
+        value = value.lstrip("=")  # "==" is allowed too
+        if not equals or field not in ("metadata.name", "metadata.namespace"):
+            return None
+        key = field.partition(".")[2]
+        items = [item for item in items if (item.get("metadata") or {}).get(key, "") == value]
+    return items

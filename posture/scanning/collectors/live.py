@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, fields
 
 import orjson
 
+from posture.cluster_identity import KUBE_SYSTEM, kube_system_uid
 from posture.scanning.collectors.connection import (
     Connection,
     InvalidConnection,
@@ -113,6 +114,7 @@ class ConnectionReport:
     error: str = ""  # why not, in one line
     attempted: bool = True  # False: the settings were refused before any request (error says why)
     server_version: str = ""
+    kube_system_uid: str = ""  # which cluster answered (posture/cluster_identity.py); "" if unknown
     resources: list[ResourceAccess] = field(default_factory=list)
     secret_managers: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -157,6 +159,7 @@ class ConnectionReport:
             "error": self.error,
             "attempted": self.attempted,
             "server_version": self.server_version,
+            "kube_system_uid": self.kube_system_uid,
             "resources": [access.as_dict() for access in self.resources],
             "secret_managers": dict(self.secret_managers),
             "warnings": list(self.warnings),
@@ -299,6 +302,7 @@ def test_connection(
             discovery = _discover(transport)
             report.ok = True
             report.server_version = str((discovery.version or {}).get("gitVersion") or "")
+            report.kube_system_uid = _kube_system_uid(transport)
             plan, gaps = _plan(resource_types, discovery)
             planned = dict(plan)
             for rtype in resource_types:
@@ -325,6 +329,24 @@ def test_connection(
 
 
 test_connection.__test__ = False  # a test module that imports it must not collect it
+
+
+def _kube_system_uid(transport: Transport) -> str:
+    """The kube-system namespace's uid, listed by name (the scanner may list, not get), or "" when it
+    cannot be read: it only tells clusters apart, so a test never fails for it."""
+    query = [("fieldSelector", f"metadata.name={KUBE_SYSTEM}"), ("limit", 1)]
+    try:
+        response = transport.get("/api/v1/namespaces", query)
+    except TransportError:
+        return ""
+    try:
+        document = orjson.loads(response.body) if response.status == 200 else {}
+    except orjson.JSONDecodeError:
+        return ""
+    items = document.get("items") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        return ""
+    return kube_system_uid({**item, "kind": "Namespace"} for item in items if isinstance(item, dict))
 
 
 def _secret_managers_read(resources: list[ResourceAccess]) -> dict[str, str]:
