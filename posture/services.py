@@ -234,7 +234,7 @@ def refuse_registering_twice(team_id: int, uid: str, *, other_than: int | None =
 
 
 def settle_other_cluster(cluster: Cluster, *, accept: bool, actor, request=None) -> bool:
-    """A team admin's answer to a refused snapshot of another cluster; False if none is waiting.
+    """A team admin's answer to another cluster read in this one's place; False if none is waiting.
 
     ``accept``: that cluster is this one from now on (it was rebuilt, or re-created under the same
     name); the refused snapshot itself was not kept, the next upload or push is taken and scanned.

@@ -678,8 +678,8 @@ class SnapshotUploadView(ClusterActionView):
 
 
 class OtherClusterView(ClusterActionView):
-    """A team admin's answer to a refused snapshot of another cluster: accept it (the cluster was
-    rebuilt) or dismiss the refusal (the snapshot was sent here by mistake)."""
+    """A team admin's answer to another cluster read in this one's place: accept it (the cluster was
+    rebuilt) or dismiss the refusal (a snapshot sent here by mistake)."""
 
     needed_role = Role.ADMIN
 
@@ -691,7 +691,7 @@ class OtherClusterView(ClusterActionView):
             return redirect("posture:cluster-detail", pk=cluster.pk)
         accept = decision == "accept"
         if not services.settle_other_cluster(cluster, accept=accept, actor=request.user, request=request):
-            messages.info(request, "No refused snapshot is waiting: nothing was changed.")
+            messages.info(request, "No other cluster was read in this one's place: nothing was changed.")
         elif accept:
             messages.success(
                 request,
@@ -699,7 +699,8 @@ class OtherClusterView(ClusterActionView):
                 "its next snapshot is taken and scanned.",
             )
         else:
-            messages.success(request, f"Dismissed. {cluster.name} still takes only its own snapshots.")
+            kept = f"{cluster.name} keeps its identity, and the other cluster is refused again"
+            messages.success(request, f"Dismissed: {kept}.")
         return redirect("posture:cluster-detail", pk=cluster.pk)
 
 

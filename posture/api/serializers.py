@@ -137,8 +137,8 @@ class LatestAttemptSerializer(serializers.Serializer):
 
 
 class OtherClusterSerializer(serializers.Serializer):
-    kube_system_uid = serializers.CharField(help_text="The refused snapshot's kube-system namespace uid.")
-    refused_at = serializers.DateTimeField()
+    kube_system_uid = serializers.CharField(help_text="The other cluster's kube-system namespace uid.")
+    refused_at = serializers.DateTimeField(help_text="When it was last read, and refused.")
 
 
 class ClusterSerializer(serializers.ModelSerializer):
@@ -157,12 +157,14 @@ class ClusterSerializer(serializers.ModelSerializer):
     )
     kube_system_uid = serializers.CharField(
         read_only=True,
-        help_text="Which cluster its snapshots come from: the uid of the kube-system namespace in the first "
-        'snapshot that had one ("" until then). A snapshot with another uid is refused (409).',
+        help_text="Which cluster this is: its kube-system namespace's uid, from the first connection test, "
+        'scan or snapshot that read one ("" until then). A snapshot with another uid is refused (409), a '
+        "live scan that reads another fails, and the same uid cannot be registered twice in a team.",
     )
     other_cluster = serializers.SerializerMethodField(
-        help_text="The newest snapshot refused as another cluster's, until a team admin accepts that "
-        "cluster (POST accept-other-cluster) or a snapshot of this one arrives; null when none is waiting."
+        help_text="Another cluster read in this one's place (a refused snapshot, or a live scan or saved "
+        "settings that reached another cluster), until a team admin accepts it (POST accept-other-cluster) "
+        "or dismisses it, or this cluster is read again; null when none is waiting."
     )
     check_settings = CheckSettingsSerializer(required=False)
     credentials = serializers.CharField(

@@ -112,8 +112,8 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     @extend_schema(
         request=None,
         responses={200: ClusterSerializer},
-        summary="Take the cluster a refused snapshot came from as this one, after a rebuild (team admins); "
-        "409 when no refused snapshot is waiting",
+        summary="Take the other cluster read in this one's place as this one, after a rebuild (team admins); "
+        "409 when none is waiting",
     )
     @action(detail=True, methods=["post"], url_path="accept-other-cluster")
     def accept_other_cluster(self, request, pk=None):
@@ -122,8 +122,8 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     @extend_schema(
         request=None,
         responses={200: ClusterSerializer},
-        summary="Dismiss a refused snapshot of another cluster, sent by mistake: the cluster keeps its "
-        "identity (team admins); 409 when no refused snapshot is waiting",
+        summary="Dismiss the other cluster read in this one's place (a snapshot sent by mistake): the "
+        "cluster keeps its identity (team admins); 409 when none is waiting",
     )
     @action(detail=True, methods=["post"], url_path="dismiss-other-cluster")
     def dismiss_other_cluster(self, request, pk=None):
@@ -131,9 +131,9 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
 
     def _settle_other_cluster(self, request, *, accept: bool) -> Response:
         cluster = self.get_object()
-        require_role(request.user, cluster.team_id, Role.ADMIN, "Answering a refused snapshot")
+        require_role(request.user, cluster.team_id, Role.ADMIN, "Answering for another cluster")
         if not services.settle_other_cluster(cluster, accept=accept, actor=request.user, request=request):
-            raise Conflict("No snapshot of another cluster was refused: there is nothing to answer.")
+            raise Conflict("No other cluster was read in this one's place: there is nothing to answer.")
         return Response(self.get_serializer(cluster).data)
 
     @extend_schema(

@@ -118,7 +118,9 @@ def test_a_team_admin_dismisses_a_mistaken_snapshot_and_the_cluster_keeps_its_id
     client.force_login(admin_user)
     upload(client, scanned_prod, snapshot_of(STAGING_UID))
     dismissed = client.post(answer_url(scanned_prod), {"decision": "dismiss"}, follow=True).text
-    assert f"Dismissed. {scanned_prod.name} still takes only its own snapshots." in dismissed
+    assert f"Dismissed: {scanned_prod.name} keeps its identity, and the other cluster is refused again." in (
+        dismissed
+    )
     assert "A snapshot of another cluster was refused" not in dismissed
     assert AuditEvent.objects.filter(action="cluster.other_cluster_dismissed", actor=admin_user).exists()
     again = upload(client, scanned_prod, snapshot_of(STAGING_UID)).text
