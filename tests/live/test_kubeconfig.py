@@ -22,6 +22,11 @@ def _kubeconfig(**changes) -> dict:
     return config
 
 
+def _with_proxy(proxy_url: str) -> dict:
+    cluster = {"server": "https://prod.example.com:6443", "proxy-url": proxy_url}
+    return _kubeconfig(clusters=[{"name": "prod", "cluster": cluster}])
+
+
 def _from(config, context: str = ""):
     text = config if isinstance(config, str) else yaml.safe_dump(config)
     return connection_from("kubeconfig", credentials=text, kube_context=context)
@@ -207,6 +212,23 @@ UNUSABLE = [
     (
         _kubeconfig(users=[{"name": "scanner", "user": {"client-certificate-data": "aGVsbG8="}}]),
         "user 'scanner' has a client certificate without its client-key-data",
+    ),
+    (
+        _with_proxy("socks5://ops:hunter2@proxy.internal:1080"),
+        "the proxy-url of cluster 'prod' must be an http:// or https:// URL",
+    ),
+    (
+        _with_proxy("http://ops:hunter2@proxy.internal:99999"),
+        "the proxy-url of cluster 'prod' is not a valid URL",
+    ),
+    # A proxy is sent every request, the token's with it: never the metadata service, in any spelling.
+    *(
+        (
+            _with_proxy(f"http://ops:hunter2@{host}/"),
+            "the proxy-url of cluster 'prod' points to a link-local or cloud metadata address "
+            "(169.254.x.x, fe80::), where metadata services answer, never a proxy",
+        )
+        for host in ("169.254.169.254", "[::ffff:169.254.169.254]", "100.100.100.200:80")
     ),
 ]
 

@@ -181,6 +181,26 @@ def check_api_url(value: str, label: str) -> str:
     return url.rstrip("/")
 
 
+def check_proxy_url(value: str, label: str) -> str:
+    """A kubeconfig's proxy: http(s), and never the metadata service, which the API URL may not be
+    either (a proxy there would be sent every request, the token's with it). A proxy URL may carry a
+    user name and password, so no message quotes it."""
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise InvalidConnection(f"{label} is not a valid URL") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidConnection(f"{label} must be an http:// or https:// URL")
+    if _metadata_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
+        raise InvalidConnection(
+            f"{label} points to a link-local or cloud metadata address (169.254.x.x, fe80::), where "
+            "metadata services answer, never a proxy"
+        )
+    return url
+
+
 # Where instance metadata answers outside the link-local ranges: AWS over IPv6 (Nitro) and Alibaba Cloud.
 _METADATA_ADDRESSES = frozenset(map(ipaddress.ip_address, ("fd00:ec2::254", "100.100.100.200")))
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits

@@ -16,6 +16,7 @@ from posture.scanning.collectors.connection import (
     check_api_url,
     check_ca_pem,
     check_client_pair,
+    check_proxy_url,
     check_token,
     quote_name,
 )
@@ -167,10 +168,7 @@ def _cluster_settings(name: str, cluster: dict) -> dict:
         settings["tls_server_name"] = server_name.strip()
     proxy = cluster.get("proxy-url")
     if proxy:
-        proxy = str(proxy).strip()
-        if not proxy.startswith(("http://", "https://")):
-            raise InvalidConnection(f"{label}: only http:// and https:// proxy-url values are supported")
-        settings["proxy_url"] = proxy
+        settings["proxy_url"] = check_proxy_url(str(proxy), f"the proxy-url of {label}")
     return settings
 
 
