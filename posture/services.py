@@ -10,6 +10,7 @@ import hashlib
 import logging
 import time
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import orjson
 from celery.exceptions import SoftTimeLimitExceeded
@@ -579,11 +580,20 @@ def connection_changed(
     """
     if cluster is None or cluster.pk is None or new_credentials:
         return True
+    wanted = SimpleNamespace(
+        connection_mode=mode, api_url=api_url, ca_bundle=ca_bundle, kube_context=kube_context
+    )
+    return _reached_differently(cluster, wanted)
+
+
+def _reached_differently(old, new) -> bool:
+    """Whether two sets of connection settings (objects with the Cluster's attribute names) differ;
+    a CA sent back with other line ends is the same CA."""
     return (
-        mode != cluster.connection_mode
-        or (api_url or "").strip() != cluster.api_url.strip()
-        or not same_pem(ca_bundle, cluster.ca_bundle)
-        or (kube_context or "").strip() != cluster.kube_context.strip()
+        new.connection_mode != old.connection_mode
+        or (new.api_url or "").strip() != (old.api_url or "").strip()
+        or not same_pem(new.ca_bundle or "", old.ca_bundle or "")
+        or (new.kube_context or "").strip() != (old.kube_context or "").strip()
     )
 
 
@@ -611,6 +621,12 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None
         before = None if created else Cluster.objects.filter(pk=cluster.pk).values(*AUDITED_FIELDS).first()
         if credentials is not None:
             cluster.set_credentials(credentials)
+        if (
+            before is None
+            or credentials is not None
+            or _reached_differently(SimpleNamespace(**before), cluster)
+        ):
+            cluster.connection_changed_at = timezone.now()
         try:
             with transaction.atomic():
                 cluster.save()

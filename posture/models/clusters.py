@@ -83,6 +83,9 @@ class Cluster(models.Model):
     last_scan = models.ForeignKey(
         "posture.Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When how Rampart reaches it last changed (mode, address, CA, context, credentials): a scan that
+    # failed before then is no advice on the settings now. A rename or a new schedule does not count.
+    connection_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

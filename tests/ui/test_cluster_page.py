@@ -203,6 +203,25 @@ def test_a_failed_scan_older_than_the_settings_says_to_scan_again_not_to_fix_the
     assert "What to do: open the cluster" not in page
 
 
+def test_renaming_a_cluster_after_a_failed_scan_keeps_the_advice_to_fix_its_settings(
+    client, team, admin_user
+):
+    # Only a change to how Rampart reaches the cluster makes the failure stale, not a new name.
+    with FakeKube() as kube:
+        cluster = services.save_cluster(
+            Cluster(name="edge", team=team, connection_mode=ConnectionMode.TOKEN, api_url=kube.url,
+                    ca_bundle=kube.ca_pem),
+            credentials="revoked-token",
+        )  # fmt: skip
+        services.run_scan(services.start_scan(cluster, enqueue=False).pk)
+    cluster.name, cluster.ca_bundle = "edge-eu", cluster.ca_bundle.replace("\n", "\r\n")
+    services.save_cluster(cluster)
+    client.force_login(admin_user)
+    page = client.get(reverse("posture:cluster-detail", args=[cluster.pk])).text
+    assert "What to do: open the cluster's settings" in page
+    assert "were saved after this scan" not in page
+
+
 def test_a_namespace_link_lists_as_many_findings_as_its_row_counts(client, cluster, viewer):
     from datetime import timedelta
 
