@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _task(cluster) -> PeriodicTask:
-    return PeriodicTask.objects.select_related("interval", "crontab").get(name=schedules.schedule_name(cluster))
+    return PeriodicTask.objects.select_related("interval", "crontab").get(
+        name=schedules.schedule_name(cluster)
+    )
 
 
 def test_pausing_keeps_the_schedule_and_disables_its_beat_task(team, admin_user):
@@ -59,9 +61,7 @@ def test_resuming_enables_the_beat_task_with_the_schedule_as_it_was(team, admin_
     assert cluster.scan_cron == "0 3 * * 1-5"
 
 
-def test_changing_a_paused_cluster_s_settings_keeps_it_paused_and_its_new_schedule_disabled(
-    team, admin_user
-):
+def test_changing_a_paused_cluster_s_settings_keeps_it_paused_and_its_new_schedule_disabled(team, admin_user):
     cluster = make_cluster(team, name="hourly", scan_interval_minutes=60)
     stale = Cluster.objects.get(pk=cluster.pk)  # a settings form loaded before the pause
     pausing.pause_cluster(cluster, actor=admin_user, reason="rebuild")
@@ -70,17 +70,17 @@ def test_changing_a_paused_cluster_s_settings_keeps_it_paused_and_its_new_schedu
     services.save_cluster(stale, actor=admin_user)
 
     cluster.refresh_from_db()
-    assert cluster.is_paused and cluster.pause_reason == "rebuild"
+    assert cluster.is_paused
+    assert cluster.pause_reason == "rebuild"
     assert cluster.scan_interval_minutes == 30
     task = _task(cluster)
-    assert not task.enabled and task.interval.every == 30
+    assert not task.enabled
+    assert task.interval.every == 30
     pausing.resume_cluster(cluster, actor=admin_user)
     assert _task(cluster).enabled
 
 
-def test_a_scheduled_scan_queued_before_the_pause_skips_the_cluster_and_says_why(
-    cluster, admin_user, caplog
-):
+def test_a_scheduled_scan_queued_before_the_pause_skips_the_cluster_and_says_why(cluster, admin_user, caplog):
     scan_snapshot(cluster, as_yaml(deployment("web")))
     pausing.pause_cluster(cluster, actor=admin_user, reason="maintenance window")
     caplog.set_level(logging.INFO, logger="posture.tasks")
@@ -132,9 +132,11 @@ def test_pausing_and_resuming_are_audited_with_who_when_and_why(cluster, admin_u
     paused_at = Cluster.objects.get(pk=cluster.pk).paused_at
     pausing.resume_cluster(cluster, actor=admin_user)
 
-    paused, resumed = AuditEvent.objects.filter(action__startswith="cluster.").exclude(
-        action="cluster.created"
-    ).order_by("id")
+    paused, resumed = (
+        AuditEvent.objects.filter(action__startswith="cluster.")
+        .exclude(action="cluster.created")
+        .order_by("id")
+    )
     assert (paused.action, paused.actor, paused.target_id) == ("cluster.paused", admin_user, str(cluster.pk))
     assert paused.details == {"team": "payments", "reason": "decommission pending"}
     assert (resumed.action, resumed.actor) == ("cluster.resumed", admin_user)
