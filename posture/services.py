@@ -417,7 +417,7 @@ def _scan_snapshot_pushed_meanwhile(scan: Scan) -> None:
     if scan.snapshot_id is None:
         return
     scan.cluster.refresh_from_db(fields=["paused_at"])
-    if scan.cluster.paused_at is not None:  # paused while it ran: the push was told it is not scanned
+    if scan.cluster.paused_at is not None:  # paused since: no scan starts until it is resumed
         return
     newer = scan.cluster.snapshots.filter(pk__gt=scan.snapshot_id).only("pk", "source").first()
     if newer is None:
