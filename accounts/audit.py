@@ -48,6 +48,8 @@ KNOWN_ACTIONS = [
     "cluster.deleted",
     "cluster.identity_accepted",
     "cluster.other_cluster_dismissed",
+    "cluster.paused",
+    "cluster.resumed",
     "ingest_token.created",
     "ingest_token.revoked",
     "exception.created",

@@ -5,7 +5,7 @@ One POST, retried (same Idempotency-Key) only where a retry can help: the networ
 to change. The exit code tells the two apart, so that a CronJob's podFailurePolicy stops retrying
 a refusal and alerting can page on one but not the other (deploy/agent/README.md):
 
-    0  pushed (or stored while a scan runs)
+    0  pushed (or stored while a scan runs, or stored unscanned while the cluster is paused in Rampart)
     1  the cluster could not be read
     3  refused: a person must change the configuration (token, URL, cluster id, size, CA)
     4  Rampart could not be reached or kept failing: the next run may well succeed
@@ -117,6 +117,22 @@ def push(url, token, data, *, ca_file=None, timeout=120.0, log=lambda line: None
         log(f"attempt {attempt}: {problem}; retrying in {wait} s")
         sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def stored_unscanned(answer: Answer) -> str:
+    """Why Rampart stored the snapshot but queued no scan (the cluster is paused); "" if it queued one.
+
+    Not a refusal: a pause is meant, and the CronJob should neither retry nor fail through it.
+    """
+    paused = answer.body.get("paused") if answer.status == 202 else None
+    if not isinstance(paused, dict):
+        return ""
+    who = paused.get("paused_by") or "an account since deleted"
+    reason = f": {paused['pause_reason']}" if paused.get("pause_reason") else ""
+    return (
+        f"stored without scanning: the cluster is paused in Rampart (since {paused.get('paused_at')}, by "
+        f"{who}{reason}); it is scanned again once a team admin resumes it"
+    )
 
 
 def refusal(answer: Answer, url: str, size: int) -> PushFailed:

@@ -23,8 +23,9 @@ def with_last_push(clusters):
 
 
 def silent_for(cluster, last_push_at: datetime | None, now: datetime | None = None) -> str:
-    """How long ("3 days") the agent has not pushed, past RAMPART_AGENT_SILENT_HOURS; "" while it pushes."""
-    if cluster.connection_mode != ConnectionMode.AGENT or last_push_at is None:
+    """How long ("3 days") the agent has not pushed, past RAMPART_AGENT_SILENT_HOURS; "" while it pushes,
+    and while the cluster is paused (its agent may well be stopped on purpose: it shows as paused)."""
+    if cluster.connection_mode != ConnectionMode.AGENT or last_push_at is None or cluster.paused_at:
         return ""
     now = now or timezone.now()
     if now - last_push_at < timedelta(hours=settings.RAMPART_AGENT_SILENT_HOURS):

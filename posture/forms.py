@@ -3,9 +3,14 @@ from django.conf import settings
 
 from accounts.models import Role, Team
 from accounts.permissions import teams_with_role
-from posture import cluster_check_settings, schedules, services
+from posture import cluster_check_settings, pausing, schedules, services
 from posture.models import Cluster, ConnectionMode
-from posture.models.clusters import MAX_SCAN_INTERVAL_MINUTES, MIN_SCAN_INTERVAL_MINUTES, NAME_TAKEN
+from posture.models.clusters import (
+    MAX_PAUSE_REASON_LENGTH,
+    MAX_SCAN_INTERVAL_MINUTES,
+    MIN_SCAN_INTERVAL_MINUTES,
+    NAME_TAKEN,
+)
 from posture.scanning.checks.options import OPTIONS
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES, kubeconfig_text
@@ -383,3 +388,18 @@ class IngestTokenForm(forms.Form):
         max_length=100,
         help_text="Where the token will live, e.g. “cronjob in prod-eu”: it names the token in the list.",
     )
+
+
+class ClusterPauseForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=MAX_PAUSE_REASON_LENGTH,
+        help_text="Shown on the cluster's page and in the audit log, e.g. “node pool rebuild until Friday”.",
+    )
+
+    def clean_reason(self):
+        try:
+            return pausing.clean_reason(self.cleaned_data["reason"])
+        except pausing.InvalidPauseReason as exc:
+            raise forms.ValidationError(str(exc)) from None

@@ -78,10 +78,14 @@ def render_metrics() -> str:
             lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
 
     # A cluster's name is unique only within its team: the team's slug keeps two "prod" apart.
-    labels_of = {
-        pk: {"cluster": name, "team": team}
-        for pk, name, team in Cluster.objects.values_list("id", "name", "team__slug")
-    }
+    clusters = list(Cluster.objects.values_list("id", "name", "team__slug", "paused_at"))
+    labels_of = {pk: {"cluster": name, "team": team} for pk, name, team, _ in clusters}
+    family(
+        "rampart_cluster_paused",
+        "gauge",
+        "1 while a team admin has paused the cluster's scans, else 0: silence scan-age alerts with it.",
+        [(labels_of[pk], 1 if paused_at else 0) for pk, _, _, paused_at in clusters],
+    )
     outcomes = Scan.objects.values("status", "trigger").annotate(n=Count("id")).order_by()
     family(
         "rampart_scans_total",

@@ -53,7 +53,10 @@ def schedule_name(cluster) -> str:
 
 
 def sync_schedule(cluster) -> None:
-    """Make beat's schedule match the cluster: an interval, a cron expression, or nothing."""
+    """Make beat's schedule match the cluster: an interval, a cron expression, or nothing.
+
+    A paused cluster keeps its task, disabled: resuming enables it again as it was.
+    """
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     name = schedule_name(cluster)
@@ -75,6 +78,6 @@ def sync_schedule(cluster) -> None:
             "crontab": crontab,
             "args": json.dumps([cluster.pk]),
             "queue": "scans",
-            "enabled": True,
+            "enabled": cluster.paused_at is None,
         },
     )

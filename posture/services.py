@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import audit
 from findings.ingest import ingest
 from findings.summary import summarize
-from posture import cluster_check_settings, cluster_identity, crypto, in_process, schedules
+from posture import cluster_check_settings, cluster_identity, crypto, in_process, pausing, schedules
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.models.clusters import NAME_TAKEN
 from posture.models.scans import ScanPhase
@@ -299,8 +299,10 @@ def start_scan(
 
 
 def start_requested_scan(cluster: Cluster, *, trigger: str) -> Scan:
-    """A scan someone pressed "Scan now" for, called over the API, or scheduled: refused (NothingToScan)
-    where it could only fail, a snapshot or agent cluster nothing has been uploaded for yet."""
+    """A scan someone pressed "Scan now" for, called over the API, or scheduled: refused while the
+    cluster is paused (pausing.ClusterPaused), and (NothingToScan) where it could only fail, a snapshot
+    or agent cluster nothing has been uploaded for yet."""
+    pausing.ensure_scannable(cluster)
     if cluster.connection_mode in PUSH_MODES and not cluster.snapshots.exists():
         raise NothingToScan(f"no snapshot of {cluster.name} has been uploaded yet: upload one to scan it")
     return start_scan(cluster, trigger=trigger)
@@ -414,6 +416,9 @@ def _scan_snapshot_pushed_meanwhile(scan: Scan) -> None:
     """A snapshot that arrived while this scan ran was refused a scan of its own ("the next scan will
     read it"); for an agent cluster no scan may come until the next push, so that next scan is now."""
     if scan.snapshot_id is None:
+        return
+    scan.cluster.refresh_from_db(fields=["paused_at"])
+    if scan.cluster.paused_at is not None:  # paused since: no scan starts until it is resumed
         return
     newer = scan.cluster.snapshots.filter(pk__gt=scan.snapshot_id).only("pk", "source").first()
     if newer is None:
@@ -605,6 +610,17 @@ AUDITED_FIELDS = tuple(
 )
 
 
+PAUSE_FIELDS = ("paused_at", "paused_by", "pause_reason")
+# Written by scans, pausing and identity checks while a settings form may be open: saving settings
+# from an instance loaded before must not put back what they wrote since.
+KEPT_BY_SETTINGS = (*PAUSE_FIELDS, *IDENTITY_FIELDS, "last_scan")
+SETTINGS_FIELDS = tuple(
+    field.name
+    for field in Cluster._meta.concrete_fields
+    if not field.primary_key and field.name not in KEPT_BY_SETTINGS
+)
+
+
 def cluster_name_taken(team_id: int, name: str, *, other_than: int | None = None) -> bool:
     """Whether another cluster of the team already has ``name``, in any case."""
     return Cluster.objects.filter(team_id=team_id, name__iexact=name).exclude(pk=other_than).exists()
@@ -629,7 +645,9 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None
             cluster.connection_changed_at = timezone.now()
         try:
             with transaction.atomic():
-                cluster.save()
+                # Settings never touch the pause, the identity or the last scan: a form loaded before
+                # a pause must not save the cluster unpaused, nor one loaded before a scan its last scan.
+                cluster.save(update_fields=None if created else SETTINGS_FIELDS)
         except IntegrityError as exc:
             # Forms check the name first; two requests for the same name at once meet here.
             if "cluster_name_unique_in_team" in str(exc):
@@ -637,6 +655,8 @@ def save_cluster(cluster: Cluster, *, credentials: str | None = None, actor=None
                     cluster.pk = None
                 raise ClusterNameTaken() from None
             raise
+        if not created:
+            cluster.refresh_from_db(fields=KEPT_BY_SETTINGS)
         schedules.sync_schedule(cluster)
         # What an update changed, by name only: values may be long (a CA bundle) or private.
         changed = (

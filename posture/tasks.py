@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from posture import services
+from posture import pausing, services
 from posture.models import Cluster, ScanTrigger
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,10 @@ def scheduled_scan_task(cluster_id: int) -> None:
         return
     try:
         services.start_requested_scan(cluster, trigger=ScanTrigger.SCHEDULE)
+    except pausing.ClusterPaused as exc:
+        # Beat's task is disabled while paused; this one was queued before the pause (or beat had not
+        # yet seen it change).
+        logger.info("scheduled scan of cluster %s skipped: %s", cluster_id, exc)
     except services.ScanAlreadyActive:
         logger.info("scheduled scan of cluster %s skipped: one is already active", cluster_id)
     except services.NothingToScan:

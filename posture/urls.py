@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views.login import admin_login
-from posture import health, views
+from posture import health, pause_views, views
 from posture.notifications import views as notification_views
 
 app_name = "posture"
@@ -24,6 +24,8 @@ cluster_patterns = [
     path("<int:pk>/scan/", views.ScanNowView.as_view(), name="cluster-scan"),
     path("<int:pk>/snapshot/", views.SnapshotUploadView.as_view(), name="cluster-snapshot"),
     path("<int:pk>/other-cluster/", views.OtherClusterView.as_view(), name="cluster-other-cluster"),
+    path("<int:pk>/pause/", pause_views.ClusterPauseView.as_view(), name="cluster-pause"),
+    path("<int:pk>/resume/", pause_views.ClusterResumeView.as_view(), name="cluster-resume"),
     path("<int:pk>/agent/", views.ClusterAgentView.as_view(), name="cluster-agent"),
     path(
         "<int:pk>/agent/tokens/<int:token_pk>/revoke/",

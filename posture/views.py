@@ -35,10 +35,10 @@ from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import accepted_risks_by_severity, estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
-from posture import score_history, services
+from posture import pausing, score_history, services
 from posture.agent_silence import silent_for, with_last_push
 from posture.context_processors import first_steps
-from posture.forms import ClusterForm, IngestTokenForm, SnapshotUploadForm
+from posture.forms import ClusterForm, ClusterPauseForm, IngestTokenForm, SnapshotUploadForm
 from posture.models import Cluster, ConnectionMode, Scan, ScanStatus, ScanTrigger, Snapshot
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.registry import Category, Severity
@@ -60,8 +60,8 @@ def cluster_rows(user, *scan_fields: str):
     clusters = (
         Cluster.objects.for_user(user)
         .select_related("team", "last_scan")
-        .only("id", "name", "connection_mode", "team__id", "team__name", "last_scan_id",
-              *(f"last_scan__{name}" for name in (*LIST_SCAN_FIELDS, *scan_fields)))
+        .only("id", "name", "connection_mode", "team__id", "team__name", "last_scan_id", "paused_at",
+              "pause_reason", *(f"last_scan__{name}" for name in (*LIST_SCAN_FIELDS, *scan_fields)))
     )  # fmt: skip
     return with_last_push(clusters.with_latest_attempt())
 
@@ -483,7 +483,7 @@ class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
     partial_name = "scans-update"  # what the scans card polls while a scan runs
 
     def get_queryset(self):
-        return Cluster.objects.for_user(self.request.user).select_related("team", "last_scan")
+        return Cluster.objects.for_user(self.request.user).select_related("team", "last_scan", "paused_by")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -526,6 +526,7 @@ def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dic
         "show_agent": admin and (cluster.connection_mode in services.PUSH_MODES or agent_tokens > 0),
         # Only snapshot and agent clusters scan uploads: a live cluster's scans read its API server.
         "upload_form": SnapshotUploadForm() if cluster.connection_mode in services.PUSH_MODES else None,
+        "pause_form": ClusterPauseForm() if admin and not cluster.paused_at else None,
         "disabled_checks": (cluster.check_settings or {}).get("disabled", []),
     }
 
@@ -636,7 +637,7 @@ class ScanNowView(ClusterActionView):
             scan = services.start_requested_scan(cluster, trigger=ScanTrigger.MANUAL)
             if not _is_partial(request):
                 messages.add_message(request, *scan_started_message(scan))
-        except (services.ScanAlreadyActive, services.NothingToScan) as exc:
+        except (services.ScanAlreadyActive, services.NothingToScan, pausing.ClusterPaused) as exc:
             problem = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
             if not _is_partial(request):
                 messages.warning(request, problem)
@@ -653,6 +654,11 @@ class ScanNowView(ClusterActionView):
 class SnapshotUploadView(ClusterActionView):
     def post(self, request, pk):
         cluster = self.get_cluster(pk)
+        try:  # an upload is a request to scan it ("Upload and scan"), refused as "Scan now" is
+            pausing.ensure_scannable(cluster)
+        except pausing.ClusterPaused as exc:
+            messages.error(request, f"Nothing uploaded: {exc}.")
+            return redirect("posture:cluster-detail", pk=cluster.pk)
         form = SnapshotUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             for error in form.errors.get("file", []):

@@ -26,11 +26,11 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from posture import services
+from posture import pausing, services
 from posture.api.errors import Conflict, error_body
 from posture.api.exceptions import IdempotencyKeyReused, PushInProgress, SnapshotOfAnotherCluster
 from posture.api.parsers import declared_length, read_limited
-from posture.api.serializers import ScanSerializer, SnapshotPushSerializer
+from posture.api.serializers import ScanSerializer, SnapshotPushSerializer, pause_data
 from posture.api.throttling import IngestRateThrottle, ThrottleFirstMixin
 from posture.models import AgentPush, Cluster, IngestToken, ScanTrigger, Snapshot
 
@@ -109,7 +109,9 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
         "answer without a second scan; the same key with a different body is refused (422). 409 when a "
         "scan is already queued or running (the snapshot is kept and the next scan reads it); 409 with the "
         "code `another_cluster` when the snapshot's kube-system namespace is not the cluster's (nothing is "
-        "kept; a team admin accepts the new cluster on the cluster's page or with `accept-other-cluster`).",
+        "kept; a team admin accepts the new cluster on the cluster's page or with `accept-other-cluster`). "
+        "While the cluster is paused the snapshot is stored but not scanned: 202 with `scan` null and "
+        "`paused` set.",
         request=OpenApiRequest(OpenApiTypes.BINARY),
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH),
@@ -205,7 +207,18 @@ class SnapshotPushView(ThrottleFirstMixin, APIView):
             "sha256": snapshot.sha256,
             "scan": None,
             "document_errors": len(snapshot.errors),
+            "paused": None,
         }
+        try:
+            pausing.ensure_scannable(cluster)
+        except pausing.ClusterPaused:
+            # Accepted, not refused: the agent's CronJob keeps running through a maintenance window,
+            # and a refusal would fail its Jobs (exit 3) and page someone for a pause that was meant.
+            # The newest snapshot is kept for the first scan after resuming.
+            logger.info(
+                "agent push to cluster %s: snapshot %s stored, not scanned (paused)", cluster.pk, snapshot.pk
+            )
+            return Response({**body, "paused": pause_data(cluster)}, status=status.HTTP_202_ACCEPTED)
         try:
             scan = services.start_scan(cluster, trigger=ScanTrigger.AGENT, snapshot=snapshot)
         except services.ScanAlreadyActive:

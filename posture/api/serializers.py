@@ -5,10 +5,10 @@ from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Role, Team
 from accounts.permissions import has_role, teams_with_role
-from posture import cluster_check_settings, schedules, services
+from posture import cluster_check_settings, pausing, schedules, services
 from posture.api.schema import CATEGORY_CHOICES, SEVERITY_CHOICES
 from posture.models import Cluster, ConnectionMode, IngestToken, Scan, ScanStatus
-from posture.models.clusters import NAME_TAKEN
+from posture.models.clusters import MAX_PAUSE_REASON_LENGTH, NAME_TAKEN
 from posture.scanning.collectors.connection import InvalidConnection, connection_from
 from posture.scanning.collectors.kubeconfig import MAX_KUBECONFIG_BYTES
 
@@ -141,6 +141,45 @@ class OtherClusterSerializer(serializers.Serializer):
     refused_at = serializers.DateTimeField(help_text="When it was last read, and refused.")
 
 
+class PauseSerializer(serializers.Serializer):
+    """Who paused a cluster's scans, when and why (posture.pausing)."""
+
+    paused_at = serializers.DateTimeField()
+    paused_by = serializers.CharField(
+        allow_null=True, help_text="Username of who paused it; null if that account was deleted since."
+    )
+    pause_reason = serializers.CharField(help_text="Empty when none was given.")
+
+
+def pause_data(cluster: Cluster) -> dict | None:
+    """The cluster's ``paused`` as JSON-ready values (an agent push's answer is stored as JSON), or None."""
+    if cluster.paused_at is None:
+        return None
+    return PauseSerializer(
+        {
+            "paused_at": cluster.paused_at,
+            "paused_by": cluster.paused_by.get_username() if cluster.paused_by_id else None,
+            "pause_reason": cluster.pause_reason,
+        }
+    ).data
+
+
+class ClusterPauseSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=MAX_PAUSE_REASON_LENGTH,
+        help_text="Why, in one line (a maintenance window, a rebuild): shown on the cluster's page.",
+    )
+
+    def validate_reason(self, reason: str) -> str:
+        try:
+            return pausing.clean_reason(reason)
+        except pausing.InvalidPauseReason as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
 class ClusterSerializer(serializers.ModelSerializer):
     """A cluster. ``credentials`` (kubeconfig text or bearer token) is write-only: never returned."""
 
@@ -165,6 +204,10 @@ class ClusterSerializer(serializers.ModelSerializer):
         help_text="Another cluster read in this one's place (a refused snapshot, or a live scan or saved "
         "settings that reached another cluster), until a team admin accepts it (POST accept-other-cluster) "
         "or dismisses it, or this cluster is read again; null when none is waiting."
+    )
+    paused = serializers.SerializerMethodField(
+        help_text="Set while the cluster's scans are paused (POST .../pause/ and .../resume/): no scheduled, "
+        "manual or pushed scan starts; its schedule is kept. null when not paused."
     )
     check_settings = CheckSettingsSerializer(required=False)
     credentials = serializers.CharField(
@@ -208,6 +251,7 @@ class ClusterSerializer(serializers.ModelSerializer):
             "latest_attempt",
             "kube_system_uid",
             "other_cluster",
+            "paused",
             "created_at",
             "updated_at",
         ]
@@ -239,6 +283,10 @@ class ClusterSerializer(serializers.ModelSerializer):
             "kube_system_uid": cluster.other_kube_system_uid,
             "refused_at": cluster.other_cluster_refused_at,
         }
+
+    @extend_schema_field(PauseSerializer(allow_null=True))
+    def get_paused(self, cluster) -> dict | None:
+        return pause_data(cluster)
 
     def validate_team(self, team):
         user = self.context["request"].user
@@ -380,8 +428,15 @@ class SnapshotPushSerializer(serializers.Serializer):
 
     snapshot = serializers.IntegerField(help_text="Id of the stored (redacted) snapshot.")
     sha256 = serializers.CharField()
-    scan = ScanSerializer(allow_null=True)
+    scan = ScanSerializer(
+        allow_null=True, help_text="The scan queued for it; null while the cluster is paused."
+    )
     document_errors = serializers.IntegerField(help_text="Documents of the snapshot that could not be read.")
+    paused = PauseSerializer(
+        allow_null=True,
+        required=False,
+        help_text="Set when the cluster's scans are paused: the snapshot was stored but not scanned.",
+    )
 
 
 class FrameworksSerializer(serializers.Serializer):

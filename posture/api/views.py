@@ -19,13 +19,14 @@ from accounts.permissions import has_role
 from accounts.teams import visible_teams
 from findings.models import Finding
 from findings.querysets import open_counts_by_check
-from posture import services
+from posture import pausing, services
 from posture.api import trends
 from posture.api.errors import Conflict
 from posture.api.pagination import StandardPagination
 from posture.api.schema import CATEGORY_CHOICES, SEVERITY_CHOICES
 from posture.api.serializers import (
     CheckSerializer,
+    ClusterPauseSerializer,
     ClusterSerializer,
     ConnectionReportSerializer,
     IngestTokenSerializer,
@@ -65,7 +66,7 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return (
             Cluster.objects.for_user(self.request.user)
-            .select_related("team", "last_scan")
+            .select_related("team", "last_scan", "paused_by")
             .with_latest_attempt()
         )
 
@@ -82,7 +83,8 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
     @extend_schema(
         request=None,
         responses={202: ScanSerializer},
-        summary="Queue a scan now (engineers); 409 while one is active, or before a first snapshot",
+        summary="Queue a scan now (engineers); 409 while one is active, while the cluster is paused, or "
+        "before a first snapshot",
     )
     @action(detail=True, methods=["post"])
     def scan(self, request, pk=None):
@@ -90,9 +92,38 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         require_role(request.user, cluster.team_id, Role.ENGINEER, "Scanning")
         try:
             scan = services.start_requested_scan(cluster, trigger=ScanTrigger.MANUAL)
-        except (services.ScanAlreadyActive, services.NothingToScan) as exc:
+        except (services.ScanAlreadyActive, services.NothingToScan, pausing.ClusterPaused) as exc:
             raise Conflict(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
         return Response(ScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=ClusterPauseSerializer,
+        responses={200: ClusterSerializer},
+        summary="Pause the cluster's scans (team admins): scheduled, manual and pushed; the schedule is kept",
+        description="A scan already queued or running finishes. Agent pushes are stored but not scanned. "
+        "Pausing a paused cluster changes nothing: who paused it, when and why stay as they were.",
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        cluster = self.get_object()
+        require_role(request.user, cluster.team_id, Role.ADMIN, "Pausing a cluster")
+        body = ClusterPauseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pausing.pause_cluster(cluster, actor=request.user, reason=body.validated_data["reason"])
+        return Response(self.get_serializer(cluster).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ClusterSerializer},
+        summary="Resume a paused cluster's scans on the schedule it had (team admins)",
+        description="Resuming a cluster that is not paused changes nothing.",
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        cluster = self.get_object()
+        require_role(request.user, cluster.team_id, Role.ADMIN, "Resuming a cluster")
+        pausing.resume_cluster(cluster, actor=request.user)
+        return Response(self.get_serializer(cluster).data)
 
     @extend_schema(
         request=None,

@@ -17,6 +17,7 @@ class ConnectionMode(models.TextChoices):
 NAME_TAKEN = "This team already has a cluster of this name."
 MIN_SCAN_INTERVAL_MINUTES = 5
 MAX_SCAN_INTERVAL_MINUTES = 366 * 24 * 60  # a year: longer is not a schedule
+MAX_PAUSE_REASON_LENGTH = 200
 
 
 class ClusterQuerySet(models.QuerySet):
@@ -86,6 +87,19 @@ class Cluster(models.Model):
     # When how Rampart reaches it last changed (mode, address, CA, context, credentials): a scan that
     # failed before then is no advice on the settings now. A rename or a new schedule does not count.
     connection_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Paused: no scheduled, manual or pushed scan starts until resumed (posture.pausing, the only
+    # writer). The schedule fields above stay as they were, so resuming restores them exactly.
+    # Not editable: the settings form and serializer never carry them, and saving settings keeps them.
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    pause_reason = models.CharField(max_length=MAX_PAUSE_REASON_LENGTH, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -109,6 +123,10 @@ class Cluster(models.Model):
     def receives_snapshots(self) -> bool:
         """Read from uploaded or pushed snapshots, not by Rampart over the network."""
         return self.connection_mode in (ConnectionMode.SNAPSHOT, ConnectionMode.AGENT)
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
 
     @property
     def has_credentials(self) -> bool:

@@ -181,7 +181,8 @@ def grade_badge(scan) -> SafeString:
 @register.simple_tag
 def latest_attempt(cluster) -> SafeString:
     """A cluster's newest scan attempt (Cluster.objects.with_latest_attempt): status, when, and why it
-    failed; or "never scanned"."""
+    failed; or "never scanned". A paused cluster says so (with its reason on hover) in place of any
+    warning that its scans or its agent have gone quiet."""
     from django.contrib.humanize.templatetags.humanize import naturaltime
 
     from posture.agent_silence import silent_for
@@ -189,16 +190,19 @@ def latest_attempt(cluster) -> SafeString:
 
     status = getattr(cluster, "latest_status", None)
     if not status:
-        return mark_safe('<span class="muted">never scanned</span>')
-    label = ScanStatus(status).label if status in ScanStatus.values else status
-    html = (
-        f'<span class="status status-{escape(status)}">{escape(label)}</span> '
-        f'<span class="muted small">{escape(naturaltime(cluster.latest_at))}</span>'
-    )
+        html = '<span class="muted">never scanned</span>'
+    else:
+        label = ScanStatus(status).label if status in ScanStatus.values else status
+        html = (
+            f'<span class="status status-{escape(status)}">{escape(label)}</span> '
+            f'<span class="muted small">{escape(naturaltime(cluster.latest_at))}</span>'
+        )
     if status == "failed":
         html += f'<div class="error small">{escape(cluster.latest_error or "")}</div>'
-    silent = silent_for(cluster, getattr(cluster, "last_push_at", None))
-    if silent:
+    if cluster.paused_at:
+        reason = f' title="{escape(cluster.pause_reason)}"' if cluster.pause_reason else ""
+        html += f'<div class="paused small"{reason}>Paused</div>'
+    elif silent := silent_for(cluster, getattr(cluster, "last_push_at", None)):
         html += f'<div class="warn small">No push from its agent for {escape(silent)}</div>'
     return mark_safe(html)  # noqa: S308 - every value above is escaped
 

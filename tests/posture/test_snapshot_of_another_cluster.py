@@ -224,3 +224,17 @@ def test_a_live_scan_that_reaches_another_cluster_fails_and_changes_no_finding(
     rebuilt = scan_now(cluster)
     assert rebuilt.status == "succeeded", rebuilt.error
     assert not Finding.objects.filter(cluster=cluster, status="open", name="web").exists()
+
+
+def test_settings_saved_from_a_page_loaded_before_a_scan_keep_what_the_scan_learnt(scanned_prod):
+    # The settings page was opened before the cluster's latest scan and identity check.
+    stale = type(scanned_prod).objects.get(pk=scanned_prod.pk)
+    with pytest.raises(services.SnapshotOfAnotherCluster):
+        services.store_snapshot(scanned_prod, snapshot_of(STAGING_UID))
+    newer = services.run_scan(services.start_scan(scanned_prod, enqueue=False).pk)
+    stale.description = "described on an old page"
+    services.save_cluster(stale)
+    scanned_prod.refresh_from_db()
+    assert scanned_prod.description == "described on an old page"
+    assert scanned_prod.last_scan_id == newer.pk
+    assert (scanned_prod.kube_system_uid, scanned_prod.other_kube_system_uid) == (PROD_UID, STAGING_UID)

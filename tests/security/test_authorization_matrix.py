@@ -304,6 +304,10 @@ def cluster_field(name, value):
     return lambda w: getattr(Cluster.objects.get(pk=w.cluster.pk), name) == value
 
 
+def paused_now(w):
+    return Cluster.objects.get(pk=w.cluster.pk).paused_at is not None
+
+
 def in_the_future(days=10):
     return (timezone.now() + timedelta(days=days)).isoformat()
 
@@ -375,6 +379,14 @@ PAGES = {
         page_action(ENGINEER, lambda w: Scan.objects.filter(cluster=w.cluster).count() == 2),
         pk="cluster",
     ),
+    "clusters/{pk}/pause/": entry(
+        Case("GET", expected(LOGIN, 200, ADMIN)),
+        page_action(ADMIN, paused_now, data=lambda w: {"reason": f"Maintenance window {MARKER}"}),
+        pk="cluster",
+    ),
+    # The world's cluster is not paused: resuming it changes nothing for anyone, so only who may ask is
+    # checked here (tests/ui/test_pausing_a_cluster.py resumes a paused one).
+    "clusters/{pk}/resume/": entry(page_action(ADMIN, None), pk="cluster"),
     "clusters/{pk}/snapshot/": entry(
         page_action(
             ENGINEER,
@@ -650,6 +662,12 @@ API = {
     "api/v1/clusters/{pk}/test-connection/": entry(api_action("POST", ADMIN, 409, None), pk="cluster"),
     "api/v1/clusters/{pk}/accept-other-cluster/": entry(api_action("POST", ADMIN, 409, None), pk="cluster"),
     "api/v1/clusters/{pk}/dismiss-other-cluster/": entry(api_action("POST", ADMIN, 409, None), pk="cluster"),
+    "api/v1/clusters/{pk}/pause/": entry(
+        api_action("POST", ADMIN, 200, paused_now, data=lambda w: {"reason": f"Maintenance window {MARKER}"}),
+        pk="cluster",
+    ),
+    # As on the page: the world's cluster is not paused, so resuming changes nothing.
+    "api/v1/clusters/{pk}/resume/": entry(api_action("POST", ADMIN, 200, None), pk="cluster"),
     "api/v1/clusters/{pk}/scan/": entry(
         api_action("POST", ENGINEER, 202, lambda w: Scan.objects.filter(cluster=w.cluster).count() == 2),
         pk="cluster",

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from posture import services
+from posture import pausing, services
+from posture.agent_silence import silent_for
 from posture.models import IngestToken, Scan, Snapshot
 from tests.factories import as_json_list, deployment, make_cluster, scan_snapshot
 
@@ -88,3 +89,32 @@ def test_how_long_counts_as_silent_is_a_setting(
     _push(client, agent_cluster, django_capture_on_commit_callbacks, days_ago=3)
     client.force_login(admin_user)
     assert SILENT not in client.get(reverse("home")).text
+
+
+def test_a_paused_agent_cluster_shows_as_paused_not_as_silent(
+    client, agent_cluster, admin_user, django_capture_on_commit_callbacks
+):
+    _push(client, agent_cluster, django_capture_on_commit_callbacks, days_ago=8)
+    pausing.pause_cluster(
+        agent_cluster, actor=admin_user, reason="cluster rebuild"
+    )  # agent stopped meanwhile
+    client.force_login(admin_user)
+    for page in (reverse("home"), reverse("posture:cluster-list")):
+        text = client.get(page).text
+        assert SILENT not in text
+        assert '<div class="paused small" title="cluster rebuild">Paused</div>' in text
+    agent_page = client.get(reverse("posture:cluster-agent", args=[agent_cluster.pk])).text
+    assert "No push from the agent" not in agent_page
+    assert "Scanning of this cluster is paused" in agent_page
+    assert silent_for(agent_cluster, timezone.now() - timedelta(days=8)) == ""
+
+
+def test_the_agent_page_lists_a_push_to_a_paused_cluster_as_not_scanned(
+    client, agent_cluster, admin_user, django_capture_on_commit_callbacks
+):
+    pausing.pause_cluster(agent_cluster, actor=admin_user)
+    _push(client, agent_cluster, django_capture_on_commit_callbacks, days_ago=0)
+    client.force_login(admin_user)
+    page = client.get(reverse("posture:cluster-agent", args=[agent_cluster.pk])).text
+    assert "<td>HTTP 202</td>" in page
+    assert '<span class="muted">not scanned: paused</span>' in page

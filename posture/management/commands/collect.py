@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 from django.core.management.base import BaseCommand, CommandError
 
-from posture.agent_push import EXIT_REFUSED, USER_AGENT, push, refusal
+from posture.agent_push import EXIT_REFUSED, USER_AGENT, push, refusal, stored_unscanned
 from posture.scanning.collectors.errors import CollectionError
 from posture.scanning.collectors.live import collect_with_details, connection_from
 from posture.scanning.collectors.snapshot import list_annotations
@@ -75,7 +75,9 @@ class Command(BaseCommand):
             timeout=options["push_timeout"],
             log=self.stderr.write,
         )
-        if answer.status == 202:
+        if paused := stored_unscanned(answer):
+            self.stdout.write(f"pushed {len(data):,} bytes; {paused}")
+        elif answer.status == 202:
             scan = answer.body.get("scan") or {}
             self.stdout.write(f"pushed {len(data):,} bytes; Rampart queued scan #{scan.get('id')}")
         elif answer.status == 409 and (answer.body.get("error") or {}).get("snapshot"):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('posture', '0011_cluster_kube_system_uid'),
+        ('posture', '0012_cluster_paused'),
     ]
 
     operations = [
