@@ -10,6 +10,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.utils.text import slugify
 
 from accounts import audit
+from accounts.hidden_characters import has_hidden_characters
 from accounts.models import Membership, Role, Team
 
 
@@ -23,12 +24,6 @@ class MembershipRefused(Exception):
 
 class MembershipConflict(MembershipRefused):
     """Refused because of the team as it is now (already a member, its last admin), not the input."""
-
-
-# Bidirectional and other format controls would make a name display as something else.
-_HIDDEN_CONTROLS = {
-    chr(code) for code in (*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
-}
 
 
 def visible_teams(user):
@@ -54,7 +49,7 @@ def create_team(name: str, *, actor) -> Team:
     name = " ".join(name.split())
     if not name:
         raise MembershipRefused("give the team a name", field="name")
-    if any(char in _HIDDEN_CONTROLS or not char.isprintable() for char in name):
+    if has_hidden_characters(name):
         raise MembershipRefused(
             "a team name may not contain invisible or text-direction characters", field="name"
         )

@@ -11,14 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
+from accounts.hidden_characters import has_hidden_characters
 from posture import schedules
 from posture.models import Cluster
 from posture.models.clusters import MAX_PAUSE_REASON_LENGTH
-
-# Bidirectional and other format controls would make a reason display as something else.
-_HIDDEN_CONTROLS = {
-    chr(code) for code in (*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
-}
 
 
 class InvalidPauseReason(ValueError):
@@ -42,7 +38,7 @@ def clean_reason(reason: str | None) -> str:
         raise InvalidPauseReason(
             f"Keep the reason to {MAX_PAUSE_REASON_LENGTH} characters (it has {len(reason)})."
         )
-    if any(char in _HIDDEN_CONTROLS or not char.isprintable() for char in reason):
+    if has_hidden_characters(reason):
         raise InvalidPauseReason("The reason may not contain invisible or text-direction characters.")
     return reason
 
