@@ -39,11 +39,27 @@ def severity_rank(field: str = "severity"):
     )
 
 
-def open_counts_by_check(findings) -> dict[str, int]:
-    """Open (or acknowledged) findings per check id, in one aggregate query."""
+def counts_by_check(findings) -> dict[str, Counter]:
+    """{check id: Counter(open=n, accepted=n)} in one aggregate query: the findings that need work
+    (open or acknowledged) and, apart, the accepted risks. Pages show both, so that a check whose
+    findings were all accepted does not read as "none open", nothing to worry about."""
+    from findings.models import FindingStatus
 
-    rows = findings.open().order_by().values_list("check_id").annotate(count=Count("id"))
-    return dict(rows)
+    kinds = {
+        FindingStatus.OPEN: "open",
+        FindingStatus.ACKNOWLEDGED: "open",
+        FindingStatus.RISK_ACCEPTED: "accepted",
+    }
+    rows = (
+        findings.filter(status__in=list(kinds))
+        .order_by()
+        .values_list("check_id", "status")
+        .annotate(count=Count("id"))
+    )
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for check_id, status, count in rows:
+        counts[check_id][kinds[status]] += count
+    return dict(counts)
 
 
 def estimated_count(
@@ -98,8 +114,8 @@ def estimated_count(
     return (max(estimate, exact_below) if bounded is not None else estimate), False
 
 
-def cached_open_counts_by_check(cluster_ids, *, version: str = "", seconds: int = 60) -> dict[str, int]:
-    """open_counts_by_check over these clusters, kept for a minute.
+def cached_counts_by_check(cluster_ids, *, version: str = "", seconds: int = 60) -> dict[str, Counter]:
+    """counts_by_check over these clusters, kept for a minute.
 
     The aggregate reads every open finding (a quarter of a second at a million);
     the overview and the checks page show it on every visit. ``version`` should
@@ -117,10 +133,10 @@ def cached_open_counts_by_check(cluster_ids, *, version: str = "", seconds: int 
     ids = sorted(cluster_ids)
     triage_version = cache.get(TRIAGE_VERSION_KEY, 0)
     scope = repr((connection.settings_dict["NAME"], ids, version, triage_version))
-    key = "findings:open-by-check:" + hashlib.sha256(scope.encode()).hexdigest()
+    key = "findings:counts-by-check:" + hashlib.sha256(scope.encode()).hexdigest()
     counts = cache.get(key)
     if counts is None:
-        counts = open_counts_by_check(Finding.objects.filter(cluster_id__in=ids))
+        counts = counts_by_check(Finding.objects.filter(cluster_id__in=ids))
         cache.set(key, counts, seconds)
     return counts
 

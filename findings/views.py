@@ -1,6 +1,6 @@
 """Finding, check and exception pages. Thin: triage.py and services.py make every change."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import cached_property
 
 from django.contrib import messages
@@ -31,7 +31,7 @@ from findings.forms import (
     StatusChangeForm,
 )
 from findings.models import ExceptionRule, Finding, FindingStatus
-from findings.querysets import cached_open_counts_by_check, estimated_count, severity_rank, triage_changed
+from findings.querysets import cached_counts_by_check, estimated_count, severity_rank, triage_changed
 from findings.summary import FRAMEWORKS, frameworks_of
 from posture.context_processors import first_steps
 from posture.models import Cluster
@@ -508,19 +508,23 @@ class CheckListView(LoginRequiredMixin, TemplateView):
         if framework in FRAMEWORKS:
             checks = [check for check in checks if framework in frameworks_of(check)]
         clusters = list(Cluster.objects.for_user(self.request.user).values_list("pk", "last_scan_id"))
-        counts = cached_open_counts_by_check(
+        counts = cached_counts_by_check(
             [pk for pk, _scan in clusters], version=str(max((scan or 0 for _pk, scan in clusters), default=0))
         )
+        no_findings = Counter()
+        rows = [
+            (check, counts.get(check.id, no_findings), [FRAMEWORKS[n] for n in frameworks_of(check)])
+            for check in checks
+        ]
         context.update(
-            checks=[
-                (check, counts.get(check.id, 0), [FRAMEWORKS[n] for n in frameworks_of(check)])
-                for check in checks
-            ],
+            checks=rows,
             categories=[category.value for category in Category],
             category=category,
             frameworks=FRAMEWORKS,
             framework=framework,
-            total_open=sum(counts.get(check.id, 0) for check in checks),  # of the checks shown
+            # of the checks shown
+            total_open=sum(check_counts["open"] for _check, check_counts, _names in rows),
+            total_accepted=sum(check_counts["accepted"] for _check, check_counts, _names in rows),
         )
         return context
 

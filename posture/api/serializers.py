@@ -353,7 +353,8 @@ class FrameworksSerializer(serializers.Serializer):
 
 
 class CheckSerializer(serializers.Serializer):
-    """One check of the catalogue, with how many open findings it has in the clusters you can see."""
+    """One check of the catalogue, with how many open findings and accepted risks it has in the clusters
+    you can see."""
 
     id = serializers.CharField()
     title = serializers.CharField()
@@ -365,7 +366,10 @@ class CheckSerializer(serializers.Serializer):
     frameworks = serializers.SerializerMethodField()
     description = serializers.CharField()
     remediation = serializers.CharField()
-    open_count = serializers.IntegerField()
+    open_count = serializers.IntegerField(help_text="Open or acknowledged findings: what still needs work.")
+    accepted_risk_count = serializers.IntegerField(
+        help_text="Findings of this check accepted as a risk (not counted in open_count)."
+    )
 
     @extend_schema_field(FrameworksSerializer)
     def get_frameworks(self, check) -> dict:
