@@ -244,8 +244,10 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
 
 NOT_NARROWING = ("q", "page", "sort", "status")
 # Filters the page has no control for, reached by links from other pages ("All 812 new findings",
-# an exception's held findings, a finding's object): shown above the list, kept when the form changes.
+# an exception's held findings, a finding's object, a team's row on the overview): shown above the
+# list, kept when the form changes.
 PINNED_FILTERS = {
+    "team": "Team {}",
     "exception": "Held by exception #{}",
     "first_seen_scan": "First seen in scan #{}",
     "object": "On {}",
