@@ -114,6 +114,12 @@ class TriageContext:
             {person.pk: person for team in self.teams for person in by_team.get(team, [])}.values(),
             key=lambda person: person.get_username(),
         )
+        # Whose findings one may list: everyone who can hold findings in the visible teams, also for
+        # a viewer, who assigns nobody but follows the overview's "by assignee" links here.
+        self.holders = sorted(
+            {person.pk: person for people in by_team.values() for person in people}.values(),
+            key=lambda person: person.get_username(),
+        )
 
     def as_context(self) -> dict:
         return {
@@ -160,6 +166,19 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             .select_related("last_scan")
             .only("id", "name", "team_id", "last_scan__counts_by_namespace")
         )
+
+    def assignee_filter_choices(self, holders) -> list[tuple[int, str]]:
+        """The people the assignee filter offers, and the one it holds if not among them (someone who
+        left the team still holds findings): a form that dropped it would list everyone's. Named
+        only if they hold a finding the user sees: a typed id must not reveal whose it is."""
+        choices = [(person.pk, person.get_username()) for person in holders]
+        value = (self.filter_data().get("assignee") or "").strip()
+        if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) not in dict(choices):
+            visible = [cluster.pk for cluster in self.clusters]
+            held = Finding.objects.filter(cluster_id__in=visible, assignee_id=int(value)).order_by()
+            username = held.values_list("assignee__username", flat=True)[:1]
+            choices.append((int(value), username[0] if username else f"User #{value}"))
+        return choices
 
     def namespace_choices(self) -> list[str]:
         names = set()
@@ -210,6 +229,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             cluster_choices=[(cluster.pk, cluster.name) for cluster in clusters],
             check_choices=[(check_id, check_id) for check_id in _catalogue()],
             assignee_choices=[(person.pk, person.get_username()) for person in triage_context.assignees],
+            assignee_filter_choices=self.assignee_filter_choices(triage_context.holders),
             checks=_catalogue(),
             categories=[category.value for category in Category],
             frameworks=FRAMEWORKS,
