@@ -115,37 +115,50 @@ def estimated_count(
 
 
 def cached_counts_by_check(cluster_ids, *, version: str = "", seconds: int = 60) -> dict[str, Counter]:
-    """counts_by_check over these clusters, kept for a minute.
+    """counts_by_check over these clusters, kept for a minute (see cached_for_clusters).
 
     The aggregate reads every open finding (a quarter of a second at a million);
-    the overview and the checks page show it on every visit. ``version`` should
-    change whenever the answer may (the clusters' latest scans); triage made in
-    the pages bumps TRIAGE_VERSION_KEY. Keyed by the database too: one cache may
-    serve several (tests, benchmarks).
+    the overview and the checks page show it on every visit.
+    """
+    from findings.models import Finding
+
+    ids = sorted(cluster_ids)
+    return cached_for_clusters(
+        "findings:counts-by-check",
+        ids,
+        lambda: counts_by_check(Finding.objects.filter(cluster_id__in=ids)),
+        version=version,
+        seconds=seconds,
+    )
+
+
+def cached_for_clusters(name: str, cluster_ids, compute, *, version: str = "", seconds: int = 60):
+    """``compute()``, an aggregate over these clusters' findings, kept for ``seconds``.
+
+    ``version`` should change whenever the answer may (the clusters' latest scans); triage bumps
+    TRIAGE_VERSION_KEY when it commits. Keyed by the database too: one cache may serve several
+    (tests, benchmarks).
     """
     import hashlib
 
     from django.core.cache import cache
     from django.db import connection
 
-    from findings.models import Finding
-
-    ids = sorted(cluster_ids)
     triage_version = cache.get(TRIAGE_VERSION_KEY, 0)
-    scope = repr((connection.settings_dict["NAME"], ids, version, triage_version))
-    key = "findings:counts-by-check:" + hashlib.sha256(scope.encode()).hexdigest()
-    counts = cache.get(key)
-    if counts is None:
-        counts = counts_by_check(Finding.objects.filter(cluster_id__in=ids))
-        cache.set(key, counts, seconds)
-    return counts
+    scope = repr((connection.settings_dict["NAME"], sorted(cluster_ids), version, triage_version))
+    key = f"{name}:" + hashlib.sha256(scope.encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, seconds)
+    return found
 
 
 TRIAGE_VERSION_KEY = "findings:triage-version"
 
 
 def triage_changed() -> None:
-    """Forget cached per-check counts after a status change made in the pages."""
+    """Forget the cached aggregates (cached_for_clusters) after a status change or an assignment."""
     from django.core.cache import cache
 
     try:

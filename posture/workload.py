@@ -7,13 +7,15 @@ Every number comes with the findings-list link that lists it.
 - Per team: the sums of the overview's cluster rows (each latest scan's counts less its accepted
   risks, as the clusters table shows them): no aggregate over the findings.
 - Per assignee: one aggregate over the assigned open findings, an index-only scan of the partial
-  index ``finding_open_by_assignee`` (20 ms at a million findings). The unassigned are most open
-  findings and counting them would cost more than the page; like the overdue tile, they are counted
-  exactly up to 1,000 and past that are the planner's estimate, both through the same index.
+  index ``finding_open_by_assignee`` (20 ms at a million findings), kept for a minute. The
+  unassigned are most open findings and counting them would cost more than the page; like the
+  overdue tile, they are counted exactly up to 1,000 and past that are the planner's estimate, both
+  through the same index.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -22,7 +24,7 @@ from django.urls import reverse
 
 from accounts.models import Team
 from findings.models import Finding, FindingStatus
-from findings.querysets import estimated_count
+from findings.querysets import cached_for_clusters, estimated_count
 from posture.scanning.checks.registry import Severity
 
 SEVERITIES = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
@@ -122,7 +124,13 @@ def open_by_assignee(cluster_ids: list[int], now) -> tuple[list[PersonLoad], Per
 
 def overview_context(clusters: list, rows: list[dict], now) -> dict:
     ids = [cluster.pk for cluster in clusters]
-    people, unassigned = open_by_assignee(ids, now) if ids else ([], PersonLoad(None, "", 0, 0))
+    # Kept for a minute, like the checks page's counts: a new scan changes the version, triage and
+    # assignment forget it when they commit (findings.triage).
+    newest = str(max((cluster.last_scan_id or 0 for cluster in clusters), default=0))
+    people, unassigned = ([], PersonLoad(None, "", 0, 0))
+    if ids:
+        compute = partial(open_by_assignee, ids, now)
+        people, unassigned = cached_for_clusters("posture:open-by-assignee", ids, compute, version=newest)
     return {
         "workload_teams": open_by_team(rows),
         "workload_people": people[:PEOPLE_SHOWN],

@@ -99,6 +99,17 @@ def test_accepted_risks_and_false_positives_are_not_anyones_open_findings(
     assert [number for _href, number in row(people, "erin")] == [1, 1]
 
 
+def test_the_figures_follow_an_assignment_made_since_the_last_look(
+    client, shop, engineer, viewer, django_capture_on_commit_callbacks
+):
+    client.force_login(viewer)
+    assert 'th scope="row">erin</th>' not in card(client.get(reverse("home")).text, "people-title")
+    with django_capture_on_commit_callbacks(execute=True):
+        triage.assign(Finding.objects.filter(cluster=shop, name="a"), engineer, actor=engineer)
+    people = card(client.get(reverse("home")).text, "people-title")
+    assert row(people, "erin")[0][1] == Finding.objects.filter(cluster=shop, name="a").count()
+
+
 def test_a_lead_of_two_teams_sees_each_teams_open_findings_by_severity(
     client, shop, search, lead, engineer, team, other_team, django_capture_on_commit_callbacks
 ):
