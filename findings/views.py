@@ -1,6 +1,6 @@
 """Finding, check and exception pages. Thin: triage.py and services.py make every change."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import cached_property
 
 from django.contrib import messages
@@ -31,7 +31,7 @@ from findings.forms import (
     StatusChangeForm,
 )
 from findings.models import ExceptionRule, Finding, FindingStatus
-from findings.querysets import cached_open_counts_by_check, estimated_count, severity_rank, triage_changed
+from findings.querysets import cached_counts_by_check, estimated_count, severity_rank, triage_changed
 from findings.summary import FRAMEWORKS, frameworks_of
 from posture.context_processors import first_steps
 from posture.models import Cluster
@@ -114,6 +114,12 @@ class TriageContext:
             {person.pk: person for team in self.teams for person in by_team.get(team, [])}.values(),
             key=lambda person: person.get_username(),
         )
+        # Whose findings one may list: everyone who can hold findings in the visible teams, also for
+        # a viewer, who assigns nobody but follows the overview's "by assignee" links here.
+        self.holders = sorted(
+            {person.pk: person for people in by_team.values() for person in people}.values(),
+            key=lambda person: person.get_username(),
+        )
 
     def as_context(self) -> dict:
         return {
@@ -160,6 +166,19 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             .select_related("last_scan")
             .only("id", "name", "team_id", "last_scan__counts_by_namespace")
         )
+
+    def assignee_filter_choices(self, holders) -> list[tuple[int, str]]:
+        """The people the assignee filter offers, and the one it holds if not among them (someone who
+        left the team still holds findings): a form that dropped it would list everyone's. Named
+        only if they hold a finding the user sees: a typed id must not reveal whose it is."""
+        choices = [(person.pk, person.get_username()) for person in holders]
+        value = (self.filter_data().get("assignee") or "").strip()
+        if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) not in dict(choices):
+            visible = [cluster.pk for cluster in self.clusters]
+            held = Finding.objects.filter(cluster_id__in=visible, assignee_id=int(value)).order_by()
+            username = held.values_list("assignee__username", flat=True)[:1]
+            choices.append((int(value), username[0] if username else f"User #{value}"))
+        return choices
 
     def namespace_choices(self) -> list[str]:
         names = set()
@@ -210,6 +229,7 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
             cluster_choices=[(cluster.pk, cluster.name) for cluster in clusters],
             check_choices=[(check_id, check_id) for check_id in _catalogue()],
             assignee_choices=[(person.pk, person.get_username()) for person in triage_context.assignees],
+            assignee_filter_choices=self.assignee_filter_choices(triage_context.holders),
             checks=_catalogue(),
             categories=[category.value for category in Category],
             frameworks=FRAMEWORKS,
@@ -244,8 +264,10 @@ class FindingListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
 
 NOT_NARROWING = ("q", "page", "sort", "status")
 # Filters the page has no control for, reached by links from other pages ("All 812 new findings",
-# an exception's held findings, a finding's object): shown above the list, kept when the form changes.
+# an exception's held findings, a finding's object, a team's row on the overview): shown above the
+# list, kept when the form changes.
 PINNED_FILTERS = {
+    "team": "Team {}",
     "exception": "Held by exception #{}",
     "first_seen_scan": "First seen in scan #{}",
     "object": "On {}",
@@ -508,19 +530,23 @@ class CheckListView(LoginRequiredMixin, TemplateView):
         if framework in FRAMEWORKS:
             checks = [check for check in checks if framework in frameworks_of(check)]
         clusters = list(Cluster.objects.for_user(self.request.user).values_list("pk", "last_scan_id"))
-        counts = cached_open_counts_by_check(
+        counts = cached_counts_by_check(
             [pk for pk, _scan in clusters], version=str(max((scan or 0 for _pk, scan in clusters), default=0))
         )
+        no_findings = Counter()
+        rows = [
+            (check, counts.get(check.id, no_findings), [FRAMEWORKS[n] for n in frameworks_of(check)])
+            for check in checks
+        ]
         context.update(
-            checks=[
-                (check, counts.get(check.id, 0), [FRAMEWORKS[n] for n in frameworks_of(check)])
-                for check in checks
-            ],
+            checks=rows,
             categories=[category.value for category in Category],
             category=category,
             frameworks=FRAMEWORKS,
             framework=framework,
-            total_open=sum(counts.get(check.id, 0) for check in checks),  # of the checks shown
+            # of the checks shown
+            total_open=sum(check_counts["open"] for _check, check_counts, _names in rows),
+            total_accepted=sum(check_counts["accepted"] for _check, check_counts, _names in rows),
         )
         return context
 

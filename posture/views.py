@@ -35,7 +35,7 @@ from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import accepted_risks_by_severity, estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
-from posture import pausing, score_history, services
+from posture import pausing, score_history, services, workload
 from posture.agent_silence import silent_for, with_last_push
 from posture.context_processors import first_steps
 from posture.forms import ClusterForm, ClusterPauseForm, IngestTokenForm, SnapshotUploadForm
@@ -110,6 +110,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         context.update(self.trends(clusters, days, now))
         if not _is_partial(self.request):  # the period switch only redraws the trends
             context.update(self.fleet(clusters, context["rows"], now))
+            context.update(workload.overview_context(clusters, context["rows"], now))
             context.update(first_steps(user))
         return context
 

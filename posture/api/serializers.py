@@ -447,7 +447,8 @@ class FrameworksSerializer(serializers.Serializer):
 
 
 class CheckSerializer(serializers.Serializer):
-    """One check of the catalogue, with how many open findings it has in the clusters you can see."""
+    """One check of the catalogue, with how many open findings and accepted risks it has in the clusters
+    you can see."""
 
     id = serializers.CharField()
     title = serializers.CharField()
@@ -459,7 +460,10 @@ class CheckSerializer(serializers.Serializer):
     frameworks = serializers.SerializerMethodField()
     description = serializers.CharField()
     remediation = serializers.CharField()
-    open_count = serializers.IntegerField()
+    open_count = serializers.IntegerField(help_text="Open or acknowledged findings: what still needs work.")
+    accepted_risk_count = serializers.IntegerField(
+        help_text="Findings of this check accepted as a risk (not counted in open_count)."
+    )
 
     @extend_schema_field(FrameworksSerializer)
     def get_frameworks(self, check) -> dict:
@@ -472,8 +476,12 @@ class TrendPointSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Mean of the clusters' scores at the end of the bucket: each one's last scored scan.",
     )
-    open_by_severity = serializers.DictField(child=serializers.IntegerField())
-    open_total = serializers.IntegerField()
+    open_by_severity = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="What the clusters' scans counted by severity: open, acknowledged and accepted risks "
+        "(a scan keeps its accepted risks' number, not their severities).",
+    )
+    open_total = serializers.IntegerField(help_text="The sum of open_by_severity.")
     new = serializers.IntegerField()
     resolved = serializers.IntegerField()
     mean_time_to_resolve_hours = serializers.FloatField(allow_null=True)
@@ -498,8 +506,11 @@ class ClusterSummarySerializer(serializers.Serializer):
     grade = serializers.CharField()
     last_scan_status = serializers.CharField(allow_null=True)
     last_scan_finished_at = serializers.DateTimeField(allow_null=True)
-    open_by_severity = serializers.DictField(child=serializers.IntegerField())
-    accepted_risk = serializers.IntegerField()
+    open_by_severity = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Open or acknowledged findings of the latest scan by severity; accepted risks are apart.",
+    )
+    accepted_risk = serializers.IntegerField(help_text="Findings of the latest scan accepted as a risk.")
 
 
 class SummarySerializer(serializers.Serializer):
@@ -507,9 +518,12 @@ class SummarySerializer(serializers.Serializer):
     scanned_clusters = serializers.IntegerField()
     mean_score = serializers.FloatField(allow_null=True)
     grade = serializers.CharField()
-    open_by_severity = serializers.DictField(child=serializers.IntegerField())
-    open_total = serializers.IntegerField()
-    accepted_risk = serializers.IntegerField()
+    open_by_severity = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Open or acknowledged findings of the latest scans by severity; accepted risks are apart.",
+    )
+    open_total = serializers.IntegerField(help_text="Open or acknowledged findings of the latest scans.")
+    accepted_risk = serializers.IntegerField(help_text="Findings of the latest scans accepted as a risk.")
     overdue = serializers.IntegerField(help_text="Open findings past their due date.")
     overdue_is_estimate = serializers.BooleanField(
         help_text="Above 20,000 the count is the planner's estimate."

@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDay, TruncWeek
 from django.utils import timezone
 
 from findings.models import Finding, FindingStatus
-from findings.querysets import estimated_count
+from findings.querysets import accepted_risks_by_severity, estimated_count
 from findings.summary import grade_for
 from posture import score_history
 from posture.models import Scan, ScanStatus
@@ -137,13 +137,17 @@ def summary(clusters, now: datetime | None = None) -> dict:
         .annotate(latest_status=Subquery(latest_status))
         .order_by("name")
     )
+    # A scan's counts by severity include its accepted risks; the summary's open findings, like the
+    # overview's, are those that still need work: open or acknowledged.
+    accepted_by_cluster = accepted_risks_by_severity(rows)
     per_cluster, totals, accepted, scores = [], Counter(), 0, []
     for cluster in rows:
         scan = cluster.last_scan
         counts = {
-            severity: int(count)
+            severity: int(count) - accepted_by_cluster[cluster.pk][severity]
             for severity, count in ((scan.counts_by_severity if scan else {}) or {}).items()
         }
+        counts = {severity: count for severity, count in counts.items() if count > 0}
         totals.update(counts)
         accepted += scan.accepted_risk_count if scan else 0
         if scan and scan.score is not None:

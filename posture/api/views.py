@@ -18,7 +18,7 @@ from accounts.models import Role
 from accounts.permissions import has_role
 from accounts.teams import visible_teams
 from findings.models import Finding
-from findings.querysets import open_counts_by_check
+from findings.querysets import counts_by_check
 from posture import pausing, services
 from posture.api import trends
 from posture.api.errors import Conflict
@@ -263,7 +263,7 @@ def _check_filters(request) -> dict[str, str]:
 
 
 class CheckViewSet(ThrottleFirstMixin, viewsets.ViewSet):
-    """The check catalogue, with each check's open findings in the clusters you can see."""
+    """The check catalogue, with each check's open findings and accepted risks in the clusters you can see."""
 
     lookup_value_regex = r"[a-z0-9][a-z0-9-]{0,63}"
     pagination_class = StandardPagination
@@ -272,8 +272,8 @@ class CheckViewSet(ThrottleFirstMixin, viewsets.ViewSet):
     def _rows(self, request, only=None):
         clusters = sorted(Cluster.objects.for_user(request.user).values_list("pk", flat=True))
         counts = trends.cached(
-            ("open-by-check", clusters),
-            lambda: open_counts_by_check(Finding.objects.filter(cluster_id__in=clusters)),
+            ("counts-by-check", clusters),
+            lambda: counts_by_check(Finding.objects.filter(cluster_id__in=clusters)),
             seconds=30,
         )
         rows = []
@@ -292,7 +292,8 @@ class CheckViewSet(ThrottleFirstMixin, viewsets.ViewSet):
                     "frameworks": check.frameworks.as_dict(),
                     "description": check.description,
                     "remediation": check.remediation,
-                    "open_count": counts.get(check.id, 0),
+                    "open_count": counts.get(check.id, {}).get("open", 0),
+                    "accepted_risk_count": counts.get(check.id, {}).get("accepted", 0),
                 }
             )
         return rows

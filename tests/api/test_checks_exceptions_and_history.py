@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from findings.models import ExceptionRule, Finding
 from tests.api.helpers import assert_error, make_findings
+from tests.factories import accept_risk
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,17 @@ def test_a_check_filter_value_that_names_nothing_is_refused_as_on_the_finding_li
 def test_open_counts_only_count_your_teams_findings(api, outsider, scanned):
     rows = api(outsider).get("/api/v1/checks/", {"page_size": 500}).json()["results"]
     assert all(row["open_count"] == 0 for row in rows)
+
+
+def test_a_checks_accepted_risks_are_counted_beside_its_open_findings_not_in_them(
+    api, engineer, outsider, scanned, django_capture_on_commit_callbacks
+):
+    privileged = Finding.objects.get(cluster=scanned, check_id="privileged-container")
+    accept_risk(privileged, engineer, django_capture_on_commit_callbacks)
+    check = api(engineer).get("/api/v1/checks/privileged-container/").json()
+    assert (check["open_count"], check["accepted_risk_count"]) == (0, 1)
+    theirs = api(outsider).get("/api/v1/checks/privileged-container/").json()
+    assert (theirs["open_count"], theirs["accepted_risk_count"]) == (0, 0)
 
 
 def _rule(target, **extra):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from findings.models import Finding
 from posture.models import Scan
 from tests.api.helpers import assert_error, make_findings
-from tests.factories import make_cluster, make_team, make_user
+from tests.factories import accept_risk, make_cluster, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +100,21 @@ def test_the_summary_totals_the_latest_scans(api, viewer, scanned, team):
     assert rows["broken"]["last_scan_status"] == "failed"
     scanned.refresh_from_db()
     assert rows["prod-eu"]["score"] == scanned.last_scan.score
+
+
+def test_the_summary_counts_accepted_risks_apart_from_the_open_findings(
+    api, viewer, engineer, scanned, django_capture_on_commit_callbacks
+):
+    privileged = Finding.objects.get(cluster=scanned, check_id="privileged-container")
+    accept_risk(privileged, engineer, django_capture_on_commit_callbacks)
+    needs_work = Finding.objects.filter(cluster=scanned, status__in=["open", "acknowledged"])
+    body = api(viewer).get("/api/v1/summary/").json()
+    assert "critical" not in body["open_by_severity"]  # the one critical is an accepted risk now
+    assert body["open_total"] == needs_work.count()
+    assert body["accepted_risk"] == 1
+    (row,) = body["per_cluster"]
+    assert row["open_by_severity"] == body["open_by_severity"]
+    assert row["accepted_risk"] == 1
 
 
 def test_the_summary_counts_overdue_findings(api, viewer, cluster):
