@@ -511,6 +511,10 @@ class ClusterSummarySerializer(serializers.Serializer):
         help_text="Open or acknowledged findings of the latest scan by severity; accepted risks are apart.",
     )
     accepted_risk = serializers.IntegerField(help_text="Findings of the latest scan accepted as a risk.")
+    paused_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Since when its scanning is paused (an old last scan is then expected); null if not.",
+    )
 
 
 class SummarySerializer(serializers.Serializer):

@@ -163,6 +163,7 @@ def summary(clusters, now: datetime | None = None) -> dict:
                 "last_scan_finished_at": scan.finished_at if scan else None,
                 "open_by_severity": counts,
                 "accepted_risk": scan.accepted_risk_count if scan else 0,
+                "paused_at": cluster.paused_at,
             }
         )
     mean = round(sum(scores) / len(scores), 1) if scores else None

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from findings.models import Finding
+from posture import pausing
 from posture.models import Scan
 from tests.api.helpers import assert_error, make_findings
 from tests.factories import accept_risk, make_cluster, make_team, make_user
@@ -132,3 +133,11 @@ def test_a_team_without_clusters_is_an_empty_trend_for_its_members_and_superuser
         assert response.status_code == 200, who
         assert [point["clusters"] for point in response.json()["points"]] == [0, 0, 0]
     assert_error(api(outsider).get("/api/v1/trends/", {"team": "platform"}), 404)
+
+
+def test_the_summary_says_which_clusters_are_paused(api, viewer, admin_user, scanned):
+    (row,) = api(viewer).get("/api/v1/summary/").json()["per_cluster"]
+    assert row["paused_at"] is None
+    pausing.pause_cluster(scanned, actor=admin_user, reason="node pool rebuild")
+    (row,) = api(viewer).get("/api/v1/summary/").json()["per_cluster"]
+    assert row["paused_at"] is not None
