@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import Role, Team
 from accounts.permissions import teams_with_role
@@ -395,11 +396,24 @@ class ClusterPauseForm(forms.Form):
         label="Reason",
         required=False,
         max_length=MAX_PAUSE_REASON_LENGTH,
-        help_text="Shown on the cluster's page and in the audit log, e.g. “node pool rebuild until Friday”.",
+        help_text="Shown on the cluster's page and in the audit log, e.g. “node pool rebuild”.",
+    )
+    until = forms.DateTimeField(
+        label="Resume by itself at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=f"Optional, in {settings.TIME_ZONE}: the end of a maintenance window. Empty: until resumed "
+        "by hand.",
     )
 
     def clean_reason(self):
         try:
             return pausing.clean_reason(self.cleaned_data["reason"])
+        except pausing.InvalidPauseReason as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_until(self):
+        try:
+            return pausing.check_until(self.cleaned_data["until"], timezone.now())
         except pausing.InvalidPauseReason as exc:
             raise forms.ValidationError(str(exc)) from None

@@ -33,7 +33,8 @@ class ClusterPauseView(ClusterActionView):
         form = ClusterPauseForm(request.POST)
         if not form.is_valid():
             return self._page(request, cluster, form, status=400)
-        if pausing.pause_cluster(cluster, actor=request.user, reason=form.cleaned_data["reason"]):
+        wanted = form.cleaned_data
+        if pausing.pause_cluster(cluster, actor=request.user, reason=wanted["reason"], until=wanted["until"]):
             schedule = schedule_words(cluster)
             kept = f" Its schedule ({schedule}) is kept for then." if schedule else ""
             messages.success(

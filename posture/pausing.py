@@ -7,6 +7,8 @@ without being scanned. A scan already queued or running when the cluster is paus
 Resuming enables beat's task again with the schedule untouched.
 """
 
+from datetime import datetime, timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,9 +18,14 @@ from posture import schedules
 from posture.models import Cluster
 from posture.models.clusters import MAX_PAUSE_REASON_LENGTH
 
+PAUSE_FIELDS = ["paused_at", "paused_by", "pause_reason", "paused_until"]
+
+
+MAX_PAUSE = timedelta(days=366)  # "until" further off than a year is a typo, not a maintenance window
+
 
 class InvalidPauseReason(ValueError):
-    """The reason cannot be stored; the message is for the user."""
+    """The reason or the end of the pause cannot be stored; the message is for the user."""
 
 
 class ClusterPaused(Exception):
@@ -43,23 +50,40 @@ def clean_reason(reason: str | None) -> str:
     return reason
 
 
-def pause_cluster(cluster: Cluster, *, actor, reason: str = "") -> bool:
-    """Pause the cluster's scans. False if it already was: its first pause (who, when, why) stands.
+def check_until(until: datetime | None, now: datetime) -> datetime | None:
+    """When a pause is to end: in the future and within a year, or InvalidPauseReason."""
+    if until is None:
+        return None
+    if until <= now:
+        raise InvalidPauseReason("The pause must end in the future.")
+    if until > now + MAX_PAUSE:
+        raise InvalidPauseReason(
+            "A pause can end at most a year from now; leave the end empty to resume by hand."
+        )
+    return until
+
+
+def pause_cluster(cluster: Cluster, *, actor, reason: str = "", until: datetime | None = None) -> bool:
+    """Pause the cluster's scans, until resumed or until ``until``. False if it already was paused:
+    its first pause (who, when, why, until when) stands.
 
     Audited as cluster.paused. ``cluster`` is updated in place.
     """
     reason = clean_reason(reason)
     now = timezone.now()
+    until = check_until(until, now)
     with transaction.atomic():
         # Conditional: of two admins pausing at once, one pauses and the other is told it already was.
         paused = Cluster.objects.filter(pk=cluster.pk, paused_at__isnull=True).update(
-            paused_at=now, paused_by=actor, pause_reason=reason
+            paused_at=now, paused_by=actor, pause_reason=reason, paused_until=until
         )
-        cluster.refresh_from_db(fields=["paused_at", "paused_by", "pause_reason"])
+        cluster.refresh_from_db(fields=PAUSE_FIELDS)
         if paused != 1:
             return False
         schedules.sync_schedule(cluster)
-        audit.record("cluster.paused", actor=actor, target=cluster, team=cluster.team.slug, reason=reason)
+        ends = {"until": until} if until else {}
+        team = cluster.team.slug
+        audit.record("cluster.paused", actor=actor, target=cluster, team=team, reason=reason, **ends)
     return True
 
 
@@ -76,10 +100,12 @@ def resume_cluster(cluster: Cluster, *, actor) -> bool:
             .first()
         )
         if before is None:
-            cluster.refresh_from_db(fields=["paused_at", "paused_by", "pause_reason"])
+            cluster.refresh_from_db(fields=PAUSE_FIELDS)
             return False
-        Cluster.objects.filter(pk=cluster.pk).update(paused_at=None, paused_by=None, pause_reason="")
-        cluster.refresh_from_db(fields=["paused_at", "paused_by", "pause_reason"])
+        Cluster.objects.filter(pk=cluster.pk).update(
+            paused_at=None, paused_by=None, pause_reason="", paused_until=None
+        )
+        cluster.refresh_from_db(fields=PAUSE_FIELDS)
         schedules.sync_schedule(cluster)
         audit.record(
             "cluster.resumed",
@@ -90,6 +116,16 @@ def resume_cluster(cluster: Cluster, *, actor) -> bool:
             reason=before["pause_reason"],
         )
     return True
+
+
+def resume_due_pauses(now: datetime | None = None) -> int:
+    """Resume every cluster whose pause was set to end by now (beat, every few minutes); how many.
+    Audited as cluster.resumed by the system, with why."""
+    now = now or timezone.now()
+    resumed = 0
+    for cluster in Cluster.objects.filter(paused_until__lte=now).select_related("team"):
+        resumed += resume_cluster(cluster, actor=None)
+    return resumed
 
 
 def ensure_scannable(cluster: Cluster) -> None:
@@ -103,4 +139,8 @@ def pause_description(cluster: Cluster) -> str:
     when = timezone.localtime(cluster.paused_at)
     who = cluster.paused_by.get_username() if cluster.paused_by_id else "an account since deleted"
     reason = f": {cluster.pause_reason}" if cluster.pause_reason else ""
-    return f"since {when:%Y-%m-%d %H:%M} {when.tzname()} by {who}{reason}"
+    until = ""
+    if cluster.paused_until is not None:
+        end = timezone.localtime(cluster.paused_until)
+        until = f", until {end:%Y-%m-%d %H:%M} {end.tzname()}"
+    return f"since {when:%Y-%m-%d %H:%M} {when.tzname()} by {who}{until}{reason}"

@@ -610,10 +610,9 @@ AUDITED_FIELDS = tuple(
 )
 
 
-PAUSE_FIELDS = ("paused_at", "paused_by", "pause_reason")
 # Written by scans, pausing and identity checks while a settings form may be open: saving settings
 # from an instance loaded before must not put back what they wrote since.
-KEPT_BY_SETTINGS = (*PAUSE_FIELDS, *IDENTITY_FIELDS, "last_scan")
+KEPT_BY_SETTINGS = (*pausing.PAUSE_FIELDS, *IDENTITY_FIELDS, "last_scan")
 SETTINGS_FIELDS = tuple(
     field.name
     for field in Cluster._meta.concrete_fields

@@ -346,6 +346,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-scans": {"task": "posture.tasks.reap_stale_scans_task", "schedule": 300.0},
+    "resume-due-pauses": {"task": "posture.tasks.resume_due_pauses_task", "schedule": 60.0},
     "expire-risk-acceptances": {"task": "findings.tasks.expire_risk_acceptances_task", "schedule": 900.0},
     "prune-old-detail": {"task": "posture.tasks.prune_old_detail_task", "schedule": 86400.0},
     "notifications-overdue-digest": {

@@ -40,3 +40,8 @@ def reap_stale_scans_task() -> int:
 @shared_task(name="posture.tasks.prune_old_detail_task")
 def prune_old_detail_task() -> dict:
     return services.prune_old_detail()
+
+
+@shared_task(name="posture.tasks.resume_due_pauses_task")
+def resume_due_pauses_task() -> int:
+    return pausing.resume_due_pauses()

@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -149,6 +150,9 @@ class PauseSerializer(serializers.Serializer):
         allow_null=True, help_text="Username of who paused it; null if that account was deleted since."
     )
     pause_reason = serializers.CharField(help_text="Empty when none was given.")
+    paused_until = serializers.DateTimeField(
+        allow_null=True, help_text="When it resumes by itself (within a minute); null: when resumed by hand."
+    )
 
 
 def pause_data(cluster: Cluster) -> dict | None:
@@ -160,6 +164,7 @@ def pause_data(cluster: Cluster) -> dict | None:
             "paused_at": cluster.paused_at,
             "paused_by": cluster.paused_by.get_username() if cluster.paused_by_id else None,
             "pause_reason": cluster.pause_reason,
+            "paused_until": cluster.paused_until,
         }
     ).data
 
@@ -172,10 +177,22 @@ class ClusterPauseSerializer(serializers.Serializer):
         max_length=MAX_PAUSE_REASON_LENGTH,
         help_text="Why, in one line (a maintenance window, a rebuild): shown on the cluster's page.",
     )
+    until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Resume by itself at this time (in the future, within a year); omit to resume by hand.",
+    )
 
     def validate_reason(self, reason: str) -> str:
         try:
             return pausing.clean_reason(reason)
+        except pausing.InvalidPauseReason as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_until(self, until):
+        try:
+            return pausing.check_until(until, timezone.now())
         except pausing.InvalidPauseReason as exc:
             raise serializers.ValidationError(str(exc)) from None
 

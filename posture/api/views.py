@@ -109,7 +109,12 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         require_role(request.user, cluster.team_id, Role.ADMIN, "Pausing a cluster")
         body = ClusterPauseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        pausing.pause_cluster(cluster, actor=request.user, reason=body.validated_data["reason"])
+        pausing.pause_cluster(
+            cluster,
+            actor=request.user,
+            reason=body.validated_data["reason"],
+            until=body.validated_data["until"],
+        )
         return Response(self.get_serializer(cluster).data)
 
     @extend_schema(

@@ -100,6 +100,8 @@ class Cluster(models.Model):
         related_name="+",
     )
     pause_reason = models.CharField(max_length=MAX_PAUSE_REASON_LENGTH, blank=True, editable=False)
+    # A pause for a maintenance window ends by itself: beat resumes it at this time (or soon after).
+    paused_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

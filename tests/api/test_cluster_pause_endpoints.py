@@ -2,8 +2,11 @@
 the cluster carries ``paused`` (who, when, why; null when not paused); a scan of a paused cluster is a
 409 that says so."""
 
+from datetime import timedelta
+
 import pytest
 import yaml
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import ApiToken
@@ -34,7 +37,8 @@ def test_an_admin_pauses_with_a_reason_and_every_member_reads_who_when_and_why(a
 
     assert response.status_code == 200, response.json()
     paused = response.json()["paused"]
-    assert set(paused) == {"paused_at", "paused_by", "pause_reason"}
+    assert set(paused) == {"paused_at", "paused_by", "pause_reason", "paused_until"}
+    assert paused["paused_until"] is None  # until resumed by hand
     assert (paused["paused_by"], paused["pause_reason"]) == ("ada", "node pool rebuild")
     assert response.json()["scan_interval_minutes"] == 60  # the schedule is kept
     listed = api(viewer).get("/api/v1/clusters/").json()["results"]
@@ -150,4 +154,18 @@ def test_the_schema_documents_both_actions_and_paused_as_nullable(client):
         "paused_at",
         "paused_by",
         "pause_reason",
+        "paused_until",
     }
+
+
+def test_a_pause_may_end_by_itself_and_an_end_in_the_past_is_refused(api, admin_user, cluster):
+    refused = api(admin_user).post(pause_url(cluster), {"until": "2020-01-01T00:00:00Z"})
+    assert assert_error(refused, 400, "invalid")["fields"] == {"until": ["The pause must end in the future."]}
+    end = "2099-01-01T00:00:00Z"
+    far = api(admin_user).post(pause_url(cluster), {"until": end})
+    assert "at most a year from now" in assert_error(far, 400, "invalid")["fields"]["until"][0]
+
+    soon = (timezone.now() + timedelta(hours=4)).replace(microsecond=0)
+    paused = api(admin_user).post(pause_url(cluster), {"until": soon.isoformat()})
+    assert paused.status_code == 200, paused.json()
+    assert paused.json()["paused"]["paused_until"] == soon.isoformat().replace("+00:00", "Z")

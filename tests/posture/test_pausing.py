@@ -3,8 +3,11 @@ is disabled meanwhile and enabled as it was, a scheduled task already queued ski
 both are audited."""
 
 import logging
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import AuditEvent, Role
@@ -189,3 +192,42 @@ def test_the_metrics_say_which_clusters_are_paused(cluster, team, admin_user):
     assert "# TYPE rampart_cluster_paused gauge" in body
     assert 'rampart_cluster_paused{cluster="prod-eu",team="payments"} 1' in body
     assert 'rampart_cluster_paused{cluster="running",team="payments"} 0' in body
+
+
+# --- A pause that ends by itself: the end of a maintenance window ---------------------------------
+
+
+def test_a_pause_with_an_end_is_resumed_by_beat_once_it_is_due_and_not_before(team, admin_user):
+
+    window = make_cluster(team, name="window", scan_interval_minutes=60)
+    open_ended = make_cluster(team, name="open-ended", scan_interval_minutes=60)
+    end = timezone.now() + timedelta(hours=2)
+    pausing.pause_cluster(window, actor=admin_user, reason="upgrade", until=end)
+    pausing.pause_cluster(open_ended, actor=admin_user, reason="decommission")
+    assert "until" in pausing.pause_description(window)
+
+    assert pausing.resume_due_pauses(now=end - timedelta(minutes=1)) == 0
+    assert pausing.resume_due_pauses(now=end) == 1
+
+    window.refresh_from_db()
+    open_ended.refresh_from_db()
+    assert not window.is_paused
+    assert window.paused_until is None
+    assert _task(window).enabled
+    assert open_ended.is_paused
+    resumed = AuditEvent.objects.get(action="cluster.resumed")
+    assert (resumed.actor, resumed.details["reason"]) == (None, "upgrade")
+    beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "posture.tasks.resume_due_pauses_task" in beat
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [(-1, "The pause must end in the future."), (24 * 400, "A pause can end at most a year from now")],
+)
+def test_a_pause_that_would_end_in_the_past_or_years_ahead_is_refused(cluster, admin_user, hours, message):
+
+    with pytest.raises(pausing.InvalidPauseReason, match=message):
+        pausing.pause_cluster(cluster, actor=admin_user, until=timezone.now() + timedelta(hours=hours))
+    cluster.refresh_from_db()
+    assert not cluster.is_paused

@@ -2,9 +2,12 @@
 when, by whom and why; "Scan now" and uploads are refused meanwhile; the cluster list and the overview
 mark it paused."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from posture import pausing
@@ -151,3 +154,22 @@ def test_the_cluster_list_and_the_overview_mark_a_paused_cluster(client, team, c
         page = client.get(url).text
         assert page.count('class="paused small"') == 1, url
         assert '<div class="paused small" title="rebuild &lt;b&gt;now&lt;/b&gt;">Paused</div>' in page
+
+
+def test_a_pause_for_a_maintenance_window_says_when_it_ends(client, team, admin_user):
+
+    cluster = make_cluster(team, name="window")
+    client.force_login(admin_user)
+    end = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    client.post(
+        reverse("posture:cluster-pause", args=[cluster.pk]),
+        {"reason": "upgrade", "until": f"{end:%Y-%m-%dT%H:%M}"},
+    )
+    banner = page_of(client, cluster).split('id="pause-banner"')[1].split("</div>")[0]
+    assert f'by itself at <time datetime="{end.isoformat()}">{end:%Y-%m-%d %H:%M} UTC</time>' in banner
+    past = client.post(
+        reverse("posture:cluster-pause", args=[make_cluster(team, name="other").pk]),
+        {"until": "2020-01-01T00:00"},
+    )
+    assert past.status_code == 400
+    assert "The pause must end in the future." in past.text
