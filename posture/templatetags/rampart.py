@@ -4,6 +4,7 @@ import re
 from html import escape
 
 from django import template
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from posture import charts
@@ -201,7 +202,10 @@ def latest_attempt(cluster) -> SafeString:
         html += f'<div class="error small">{escape(cluster.latest_error or "")}</div>'
     if cluster.paused_at:
         reason = f' title="{escape(cluster.pause_reason)}"' if cluster.pause_reason else ""
-        html += f'<div class="paused small"{reason}>Paused</div>'
+        until = ""
+        if cluster.paused_until:
+            until = f" until {timezone.localtime(cluster.paused_until):%Y-%m-%d %H:%M}"
+        html += f'<div class="paused small"{reason}>Paused{escape(until)}</div>'
     elif silent := silent_for(cluster, getattr(cluster, "last_push_at", None)):
         html += f'<div class="warn small">No push from its agent for {escape(silent)}</div>'
     return mark_safe(html)  # noqa: S308 - every value above is escaped

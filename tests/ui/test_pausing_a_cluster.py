@@ -173,3 +173,5 @@ def test_a_pause_for_a_maintenance_window_says_when_it_ends(client, team, admin_
     )
     assert past.status_code == 400
     assert "The pause must end in the future." in past.text
+    listed = client.get(reverse("posture:cluster-list")).text
+    assert f'title="upgrade">Paused until {end:%Y-%m-%d %H:%M}</div>' in listed
