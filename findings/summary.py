@@ -96,6 +96,7 @@ COUNT_FIELDS = (
     "counts_by_namespace",
     "counts_by_check",
     "accepted_risk_count",
+    "accepted_by_severity",
 )
 
 
@@ -113,6 +114,7 @@ def count_findings(scan) -> None:
         .annotate(count=Count("pk"))
     )
     by_severity, by_category, by_namespace, by_check = Counter(), Counter(), Counter(), Counter()
+    accepted_by_severity = Counter()
     total = accepted = 0
     needs_work = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED)
     for check_id, namespace, severity, category, status, count in counted:
@@ -124,12 +126,14 @@ def count_findings(scan) -> None:
             by_check[check_id] += count
         elif status == FindingStatus.RISK_ACCEPTED:
             accepted += count
+            accepted_by_severity[severity] += count
     scan.findings_count = total
     scan.counts_by_severity = dict(by_severity)
     scan.counts_by_category = dict(by_category)
     scan.counts_by_namespace = dict(by_namespace.most_common(200))
     scan.counts_by_check = dict(by_check)
     scan.accepted_risk_count = accepted
+    scan.accepted_by_severity = dict(accepted_by_severity)
 
 
 def recount_latest_scans_soon(cluster_ids) -> None:

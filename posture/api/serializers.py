@@ -495,8 +495,9 @@ class TrendPointSerializer(serializers.Serializer):
     )
     open_by_severity = serializers.DictField(
         child=serializers.IntegerField(),
-        help_text="What the clusters' scans counted by severity: open, acknowledged and accepted risks "
-        "(a scan keeps its accepted risks' number, not their severities).",
+        help_text="Open or acknowledged findings of the clusters' scans by severity, as the summary's: "
+        "accepted risks are left out (scans stored before 2026-11-27 kept only their number, and count "
+        "them here).",
     )
     open_total = serializers.IntegerField(help_text="The sum of open_by_severity.")
     new = serializers.IntegerField()

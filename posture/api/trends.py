@@ -35,7 +35,7 @@ def _buckets(since: date, until: date, bucket: str) -> list[date]:
     return found
 
 
-STATE_FIELDS = ("score", "counts_by_severity")
+STATE_FIELDS = ("score", "counts_by_severity", "accepted_by_severity")
 
 
 def series(clusters, scope: str, *, bucket: str = "day", days: int = 30, now: datetime | None = None) -> dict:
@@ -51,11 +51,11 @@ def series(clusters, scope: str, *, bucket: str = "day", days: int = 30, now: da
     new: Counter = Counter()
     resolved: Counter = Counter()
     moves = ("new_count", "resolved_count")
-    for cluster_id, day, score, counts, new_count, resolved_count in score_history.scans_since(
+    for cluster_id, day, score, counts, accepted, new_count, resolved_count in score_history.scans_since(
         cluster_ids, since_at, STATE_FIELDS + moves
     ):
         key = _bucket_of(day, bucket)
-        last_in_bucket[key][cluster_id] = (score, counts)
+        last_in_bucket[key][cluster_id] = (score, counts, accepted)
         new[key] += new_count
         resolved[key] += resolved_count
 
@@ -63,10 +63,12 @@ def series(clusters, scope: str, *, bucket: str = "day", days: int = 30, now: da
     points = []
     for key in _buckets(since, until, bucket):
         state.update(last_in_bucket.get(key, {}))
-        scores = [score for score, _ in state.values() if score is not None]
+        scores = [score for score, _, _ in state.values() if score is not None]
         by_severity: Counter = Counter()
-        for _, counts in state.values():
+        for _, counts, accepted in state.values():
             by_severity.update({severity: int(count) for severity, count in (counts or {}).items()})
+            by_severity.subtract({severity: int(count) for severity, count in (accepted or {}).items()})
+        by_severity = +by_severity  # what still needs work: none below zero, none listed at zero
         points.append(
             {
                 "bucket": key,

@@ -87,6 +87,9 @@ class Scan(models.Model):
     resolved_count = models.PositiveIntegerField(default=0)
     reopened_count = models.PositiveIntegerField(default=0)
     accepted_risk_count = models.PositiveIntegerField(default=0)
+    # The accepted risks among counts_by_severity, by severity: trends count what still needs work.
+    # Empty on scans stored before it existed (their accepted risks cannot be told apart by severity).
+    accepted_by_severity = models.JSONField(default=dict, blank=True)
     exempted_count = models.PositiveIntegerField(default=0)
     score = models.FloatField(null=True, blank=True)
     grade = models.CharField(max_length=1, blank=True)

@@ -141,3 +141,16 @@ def test_the_summary_says_which_clusters_are_paused(api, viewer, admin_user, sca
     pausing.pause_cluster(scanned, actor=admin_user, reason="node pool rebuild")
     (row,) = api(viewer).get("/api/v1/summary/").json()["per_cluster"]
     assert row["paused_at"] is not None
+
+
+def test_the_trends_last_point_leaves_accepted_risks_out_as_the_summary_does(
+    api, viewer, engineer, scanned, django_capture_on_commit_callbacks
+):
+    privileged = Finding.objects.get(cluster=scanned, check_id="privileged-container")
+    accept_risk(privileged, engineer, django_capture_on_commit_callbacks)
+    client = api(viewer)
+    last = client.get("/api/v1/trends/", {"days": 7}).json()["points"][-1]
+    summary = client.get("/api/v1/summary/").json()
+    assert "critical" not in last["open_by_severity"]  # the one critical is an accepted risk now
+    assert last["open_by_severity"] == summary["open_by_severity"]
+    assert last["open_total"] == summary["open_total"]
