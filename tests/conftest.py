@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import Role
 from tests.factories import make_cluster, make_team, make_user
+from tests.fakekube import FakeKube
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +14,22 @@ def _own_cache_keys(settings):
     settings.CACHES = {
         name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for name, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture
+def serve():
+    """Start the project's fake API servers (HTTPS by default): ``serve(objects, **options)``; all are
+    stopped after the test."""
+    started = []
+
+    def start(objects=(), **options):
+        kube = FakeKube(objects, **options).start()
+        started.append(kube)
+        return kube
+
+    yield start
+    for kube in started:
+        kube.stop()
 
 
 @pytest.fixture

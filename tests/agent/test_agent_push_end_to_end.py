@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from findings.models import Finding
 from posture.models import AgentPush, Scan, Snapshot
+from tests.agent.helpers import collect_and_push
 from tests.live.cluster import SECRET_VALUE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,17 +20,7 @@ def test_the_agent_pushes_a_live_snapshot_and_the_scan_finds_the_privileged_cont
     kube, kubeconfig = fake_cluster
     _, _, token_file = ingest_token
 
-    call_command(
-        "collect",
-        "--push",
-        live_server.url,
-        "--cluster-id",
-        str(agent_cluster.pk),
-        "--token-file",
-        str(token_file),
-        "--kubeconfig",
-        str(kubeconfig),
-    )
+    collect_and_push(live_server.url, agent_cluster, token_file, kubeconfig)
 
     assert "queued scan #" in capsys.readouterr().out
     scan = Scan.objects.get(cluster=agent_cluster)

@@ -5,22 +5,18 @@ import contextlib
 import gzip
 import hashlib
 import http.server
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from posture.agent_push import EXIT_REFUSED, EXIT_UNREACHABLE, PushFailed, push, refusal
 from posture.models import AgentPush, IngestToken, Scan
+from tests.agent.helpers import run_as_the_cronjob
 from tests.factories import as_json_list, deployment
 from tests.fakekube import FakeKube
 
-ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = gzip.compress(as_json_list(deployment("web", privileged=True)))
 
 
@@ -187,12 +183,7 @@ def test_the_cronjob_sees_exit_code_3_and_rampart_s_reason_for_a_revoked_token(
     _, kubeconfig = fake_cluster
     token, _, token_file = ingest_token
     IngestToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    result = subprocess.run(  # noqa: S603 - as the CronJob runs it
-        [sys.executable, "manage.py", "collect", "--kubeconfig", str(kubeconfig), "--push", live_server.url,
-         "--cluster-id", str(agent_cluster.pk), "--token-file", str(token_file)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    result = run_as_the_cronjob(live_server.url, agent_cluster, token_file, kubeconfig)
     assert result.returncode == EXIT_REFUSED, result.stderr
     assert "Rampart refused the snapshot (HTTP 401): Invalid or revoked ingest token." in result.stderr
     assert token_file.read_text().strip() not in result.stderr + result.stdout

@@ -2,19 +2,15 @@
 for good: a 409 the agent does not retry, exit code 3, and the refusal waiting on the cluster's page."""
 
 import gzip
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from posture.agent_push import EXIT_REFUSED
 from posture.models import AgentPush, Cluster, Scan, Snapshot
+from tests.agent.helpers import run_as_the_cronjob
 from tests.api.helpers import assert_error
 from tests.factories import as_json_list, deployment
 
-ROOT = Path(__file__).resolve().parents[2]
 KNOWN_UID = "6c2b0d7e-1f3a-4e55-9a1d-2f7c8b9e0a11"
 
 
@@ -49,12 +45,7 @@ def test_the_cronjob_sees_exit_code_3_and_why_when_its_cluster_is_another(
     _, kubeconfig = fake_cluster
     Cluster.objects.filter(pk=agent_cluster.pk).update(kube_system_uid=KNOWN_UID)
     _, _, token_file = ingest_token
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    result = subprocess.run(  # noqa: S603 - as the CronJob runs it
-        [sys.executable, "manage.py", "collect", "--kubeconfig", str(kubeconfig), "--push", live_server.url,
-         "--cluster-id", str(agent_cluster.pk), "--token-file", str(token_file)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    result = run_as_the_cronjob(live_server.url, agent_cluster, token_file, kubeconfig)
     assert result.returncode == EXIT_REFUSED, result.stderr
     assert "Rampart refused the snapshot (HTTP 409): Snapshot refused: it was taken of another cluster" in (
         result.stderr

@@ -5,11 +5,11 @@ Job through a maintenance window. Once the cluster is resumed, pushes are scanne
 import gzip
 
 import pytest
-from django.core.management import call_command
 
 from posture import pausing
 from posture.agent_push import Answer, stored_unscanned
 from posture.models import AgentPush, Scan, Snapshot
+from tests.agent.helpers import collect_and_push
 from tests.factories import as_json_list, deployment
 
 SNAPSHOT = gzip.compress(as_json_list(deployment("web", privileged=True)))
@@ -91,17 +91,7 @@ def test_the_cronjob_logs_why_and_exits_0_when_the_cluster_is_paused(
     _, _, token_file = ingest_token
     pausing.pause_cluster(agent_cluster, actor=admin_user, reason="decommission pending")
 
-    call_command(  # returns: exit code 0
-        "collect",
-        "--push",
-        live_server.url,
-        "--cluster-id",
-        str(agent_cluster.pk),
-        "--token-file",
-        str(token_file),
-        "--kubeconfig",
-        str(kubeconfig),
-    )
+    collect_and_push(live_server.url, agent_cluster, token_file, kubeconfig)  # exits 0: no CommandError
 
     out = capsys.readouterr().out
     assert "stored without scanning: the cluster is paused in Rampart (since " in out

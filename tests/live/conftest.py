@@ -4,7 +4,6 @@ None of these tests needs a database.
 """
 
 import socket
-from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -19,21 +18,6 @@ FAST_TIMEOUT = 1.0
 @pytest.fixture
 def objects() -> list[dict]:
     return fixture_objects()
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., FakeKube]]:
-    """Start fake API servers: ``serve(objects, **options)``; all are stopped after the test."""
-    started: list[FakeKube] = []
-
-    def start(objects=(), **options) -> FakeKube:
-        kube = FakeKube(objects, **options).start()
-        started.append(kube)
-        return kube
-
-    yield start
-    for kube in started:
-        kube.stop()
 
 
 @pytest.fixture

@@ -23,20 +23,20 @@ def scan(cluster):
     return services.run_scan(services.start_scan(cluster, enqueue=False).pk)
 
 
-def test_a_live_token_cluster_is_scanned_over_https(team, fake_kube):
-    kube = fake_kube([deployment("web", privileged=True)])
+def test_a_live_token_cluster_is_scanned_over_https(team, serve):
+    kube = serve([deployment("web", privileged=True)])
     result = scan(token_cluster(team, kube))
     assert result.status == ScanStatus.SUCCEEDED, result.error
     assert result.server_version
     assert Finding.objects.filter(check_id="privileged-container", name="web").exists()
 
 
-def test_a_forbidden_resource_type_makes_the_scan_partial_and_resolves_nothing_it_needs(team, fake_kube):
-    kube = fake_kube([deployment("web", privileged=True)])
+def test_a_forbidden_resource_type_makes_the_scan_partial_and_resolves_nothing_it_needs(team, serve):
+    kube = serve([deployment("web", privileged=True)])
     cluster = token_cluster(team, kube)
     assert scan(cluster).status == ScanStatus.SUCCEEDED
     kube.stop()
-    forbidding = fake_kube(
+    forbidding = serve(
         [], forbidden={"apps/deployments"}, tokens={kube.token: "system:serviceaccount:rampart:scanner"}
     )
     cluster.api_url, cluster.ca_bundle = forbidding.url, forbidding.ca_pem
@@ -49,8 +49,8 @@ def test_a_forbidden_resource_type_makes_the_scan_partial_and_resolves_nothing_i
     assert Finding.objects.get(check_id="privileged-container", name="web").status == "open"
 
 
-def test_a_bad_token_fails_the_scan_with_a_reason_and_never_shows_the_token(team, fake_kube, caplog):
-    kube = fake_kube([deployment("web")])
+def test_a_bad_token_fails_the_scan_with_a_reason_and_never_shows_the_token(team, serve, caplog):
+    kube = serve([deployment("web")])
     wrong = "wrong-token-0123456789-abcdefghijklmnop"
     caplog.set_level(logging.DEBUG)
     result = scan(token_cluster(team, kube, token=wrong))
@@ -60,9 +60,9 @@ def test_a_bad_token_fails_the_scan_with_a_reason_and_never_shows_the_token(team
     assert wrong not in caplog.text
 
 
-def test_an_unreachable_cluster_is_retried_then_fails_with_one_line(team, fake_kube, settings):
+def test_an_unreachable_cluster_is_retried_then_fails_with_one_line(team, serve, settings):
     settings.RAMPART_SCAN_RETRY_DELAYS = [0]
-    kube = fake_kube([])
+    kube = serve([])
     cluster = token_cluster(team, kube)
     kube.stop()
     result = scan(cluster)

@@ -196,9 +196,9 @@ def scan_now(cluster):
 
 
 def test_a_live_scan_that_reaches_another_cluster_fails_and_changes_no_finding(
-    client, admin_user, team, fake_kube
+    client, admin_user, team, serve
 ):
-    first = fake_kube([kube_system(PROD_UID), deployment("web", privileged=True)])
+    first = serve([kube_system(PROD_UID), deployment("web", privileged=True)])
     cluster = live_cluster(team, first)
     assert scan_now(cluster).status == "succeeded"
     cluster.refresh_from_db()
@@ -206,7 +206,7 @@ def test_a_live_scan_that_reaches_another_cluster_fails_and_changes_no_finding(
     open_before = set(Finding.objects.filter(cluster=cluster, status="open").values_list("pk", flat=True))
     first.stop()
     # The same address (say, after a DNS change) now leads to another cluster, with nothing privileged.
-    other = fake_kube([kube_system(STAGING_UID), deployment("api", hardened=True)])
+    other = serve([kube_system(STAGING_UID), deployment("api", hardened=True)])
     cluster.api_url, cluster.ca_bundle = other.url, other.ca_pem
     services.save_cluster(cluster)
     failed = scan_now(cluster)

@@ -184,8 +184,8 @@ def test_a_scans_page_past_the_oldest_scan_says_so_and_leads_back(client, demo, 
     assert "No scans yet" not in page
 
 
-def test_a_failed_scan_older_than_the_settings_says_to_scan_again_not_to_fix_them(client, team, admin_user):
-    # The operator fixed the token after the failure: advice to go and fix it would be stale.
+def edge_whose_scan_failed(team):
+    """A token cluster whose only scan failed (its token was refused), and the fake server it asked."""
     with FakeKube() as kube:
         cluster = services.save_cluster(
             Cluster(name="edge", team=team, connection_mode=ConnectionMode.TOKEN, api_url=kube.url,
@@ -193,6 +193,12 @@ def test_a_failed_scan_older_than_the_settings_says_to_scan_again_not_to_fix_the
             credentials="revoked-token",
         )  # fmt: skip
         services.run_scan(services.start_scan(cluster, enqueue=False).pk)
+    return cluster, kube
+
+
+def test_a_failed_scan_older_than_the_settings_says_to_scan_again_not_to_fix_them(client, team, admin_user):
+    # The operator fixed the token after the failure: advice to go and fix it would be stale.
+    cluster, kube = edge_whose_scan_failed(team)
     client.force_login(admin_user)
     detail = reverse("posture:cluster-detail", args=[cluster.pk])
     assert "What to do: open the cluster's settings" in client.get(detail).text
@@ -207,13 +213,7 @@ def test_renaming_a_cluster_after_a_failed_scan_keeps_the_advice_to_fix_its_sett
     client, team, admin_user
 ):
     # Only a change to how Rampart reaches the cluster makes the failure stale, not a new name.
-    with FakeKube() as kube:
-        cluster = services.save_cluster(
-            Cluster(name="edge", team=team, connection_mode=ConnectionMode.TOKEN, api_url=kube.url,
-                    ca_bundle=kube.ca_pem),
-            credentials="revoked-token",
-        )  # fmt: skip
-        services.run_scan(services.start_scan(cluster, enqueue=False).pk)
+    cluster, _ = edge_whose_scan_failed(team)
     cluster.name, cluster.ca_bundle = "edge-eu", cluster.ca_bundle.replace("\n", "\r\n")
     services.save_cluster(cluster)
     client.force_login(admin_user)

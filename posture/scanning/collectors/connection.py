@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import urllib3
 from cryptography import x509
@@ -162,22 +162,12 @@ def check_api_url(value: str, label: str) -> str:
     url = (value or "").strip()
     if not url:
         raise InvalidConnection(f"{label} is missing")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        raise InvalidConnection(f"{label} is not a valid URL: {_shorten(url)}") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidConnection(f"{label} must look like https://host:port (got {_shorten(url)})")
+    parts = _http_url(url, label, "must look like https://host:port", shown=_shorten(url))
     if parts.username or parts.password:
         raise InvalidConnection(f"{label} must not contain a user name or password")
     if parts.query or parts.fragment:
         raise InvalidConnection(f"{label} must not have a query string or fragment")
-    if _metadata_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
-        raise InvalidConnection(
-            f"{label} points to a link-local or cloud metadata address (169.254.x.x, fe80::), where "
-            "metadata services answer, never a Kubernetes API server"
-        )
+    _refuse_metadata_host(parts, label, "a Kubernetes API server")
     return url.rstrip("/")
 
 
@@ -186,19 +176,30 @@ def check_proxy_url(value: str, label: str) -> str:
     either (a proxy there would be sent every request, the token's with it). A proxy URL may carry a
     user name and password, so no message quotes it."""
     url = value.strip()
+    parts = _http_url(url, label, "must be an http:// or https:// URL", shown=None)
+    _refuse_metadata_host(parts, label, "a proxy")
+    return url
+
+
+def _http_url(url: str, label: str, shape: str, *, shown: str | None) -> SplitResult:
+    """``url`` split, if it is an http(s) URL with a host and a valid port; ``shown`` quotes it in the
+    message (None where it may hold a password)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise InvalidConnection(f"{label} is not a valid URL") from None
+        raise InvalidConnection(f"{label} is not a valid URL{f': {shown}' if shown else ''}") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidConnection(f"{label} must be an http:// or https:// URL")
+        raise InvalidConnection(f"{label} {shape}{f' (got {shown})' if shown else ''}")
+    return parts
+
+
+def _refuse_metadata_host(parts: SplitResult, label: str, what: str) -> None:
     if _metadata_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
         raise InvalidConnection(
             f"{label} points to a link-local or cloud metadata address (169.254.x.x, fe80::), where "
-            "metadata services answer, never a proxy"
+            f"metadata services answer, never {what}"
         )
-    return url
 
 
 # Where instance metadata answers outside the link-local ranges: AWS over IPv6 (Nitro) and Alibaba Cloud.
