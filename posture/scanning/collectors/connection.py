@@ -10,7 +10,6 @@ import ipaddress
 import logging
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from kubernetes.client import ApiClient, Configuration
 
 from posture.scanning.collectors.errors import CollectionError
+from posture.scanning.collectors.metadata_guard import guard, resolves_to_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -195,47 +195,11 @@ def _http_url(url: str, label: str, shape: str, *, shown: str | None) -> SplitRe
 
 
 def _refuse_metadata_host(parts: SplitResult, label: str, what: str) -> None:
-    if _metadata_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
+    if resolves_to_metadata(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
         raise InvalidConnection(
             f"{label} points to a link-local or cloud metadata address (169.254.x.x, fe80::), where "
             f"metadata services answer, never {what}"
         )
-
-
-# Where instance metadata answers outside the link-local ranges: AWS over IPv6 (Nitro) and Alibaba Cloud.
-_METADATA_ADDRESSES = frozenset(map(ipaddress.ip_address, ("fd00:ec2::254", "100.100.100.200")))
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
-
-
-def _metadata_host(host: str, port: int) -> bool:
-    """Whether the host is, or resolves to, an address where cloud metadata answers. A name that does
-    not resolve (yet) is left to the connection, which says so; this only keeps Rampart from being
-    pointed at the instance metadata service to read cloud credentials."""
-    try:
-        return _metadata_address(host)
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return False
-    return any(_metadata_address(info[4][0]) for info in infos)
-
-
-def _metadata_address(text: str) -> bool:
-    """ValueError if ``text`` is not an IP address. IPv6 forms of an IPv4 address count as that
-    address: the kernel connects to ``[::ffff:169.254.169.254]`` over IPv4, and NAT64 or 6to4
-    gateways translate theirs to it on the way."""
-    address = ipaddress.ip_address(text.split("%")[0])
-    candidates = [address]
-    if address.version == 6:
-        candidates += [address.ipv4_mapped, address.sixtofour]
-        if address in _NAT64:
-            candidates.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return any(
-        candidate is not None and (candidate.is_link_local or candidate in _METADATA_ADDRESSES)
-        for candidate in candidates
-    )
 
 
 def check_token(value: str, label: str) -> str:
@@ -336,6 +300,7 @@ def open_api_client(connection: Connection, *, pool_size: int = 4) -> Iterator[A
             config.cert_file = _write_private(folder, "client.crt", connection.client_cert_pem)
             config.key_file = _write_private(folder, "client.key", connection.client_key_pem)
         client = ApiClient(config)
+        guard(client.rest_client.pool_manager)
         client.user_agent = USER_AGENT
         try:
             yield client

@@ -21,6 +21,7 @@ from urllib3 import exceptions as urllib3_errors
 
 from posture.scanning.collectors.connection import Connection
 from posture.scanning.collectors.errors import CollectionError
+from posture.scanning.collectors.metadata_guard import MetadataAddressRefused
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +154,12 @@ class Transport:
         if isinstance(exc, ResponseTooLarge):
             return f"{exc} (from {where})", False
         host = urlsplit(self.api_url).hostname or self.api_url
+        for cause in causes:
+            if isinstance(cause, MetadataAddressRefused):
+                return (
+                    f"cannot reach the API server at {where}: the host name {cause.host!r} now resolves "
+                    "to a link-local or cloud metadata address, where Rampart never connects"
+                ), False
         for cause in causes:
             if isinstance(cause, ssl.SSLCertVerificationError):
                 return f"TLS verification of {where} failed: {self._verify_reason(cause, host)}", False
