@@ -2,7 +2,7 @@
 
 Exit codes: 0 no finding at or above --fail-on; 1 there is one; 2 nothing could be read;
 141 the output's reader stopped early (`| head`), as a process ended by SIGPIPE.
-The JSON shape is a stable interface: later versions add checks, not new shapes.
+The JSON shape is a stable interface: later versions add checks and fields, never rename or drop one.
 
 This module needs no Django: manage.py hands `scan_manifests` straight to it, so
 a CI step starts in a fraction of the time a full Django start-up would take.
@@ -11,13 +11,14 @@ a CI step starts in a fraction of the time a full Django start-up would take.
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
 import orjson
 
 from posture.scanning import engine
 from posture.scanning.checks.registry import Severity
-from posture.scanning.collectors.snapshot import SnapshotError, read_paths
+from posture.scanning.collectors.snapshot import Origin, SnapshotError, read_paths
 from posture.scanning.inventory import Inventory, cyclic_gc_paused
 
 SEVERITY_CHOICES = [s.value for s in Severity]
@@ -35,7 +36,7 @@ def build_parser(prog: str = "manage.py scan_manifests") -> argparse.ArgumentPar
 
 def add_arguments(parser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a file, or a directory read recursively")
-    parser.add_argument("--format", choices=["json", "table"], default="table")
+    parser.add_argument("--format", choices=["json", "sarif", "table"], default="table")
     parser.add_argument(
         "--fail-on",
         choices=SEVERITY_CHOICES,
@@ -75,39 +76,55 @@ def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: Tex
             detail = f"{reason.file}: {reason.reason}" if reason else "no Kubernetes objects found"
             stderr.write(f"scan_manifests: nothing could be scanned ({detail})\n")
             return 2
-        results = engine.run(Inventory.from_objects(snapshot.objects, source="manifests"))
+        inventory = Inventory.from_objects(snapshot.objects, source="manifests")
+        results = engine.run(inventory)
         errors = snapshot.errors
+        # Where each object was read, by the key findings name it with (the last of two alike
+        # wins, as in the inventory).
+        origins = dict(zip((resource.key for resource in inventory.resources), snapshot.origins, strict=True))
         # Let go of the objects while the collector is still paused: once it resumes, it would
         # walk every one of them once before they are freed (0.25 s for 10,000 workloads).
-        del snapshot
+        del snapshot, inventory
     findings = sorted(
         results.findings,
         key=lambda r: (-r.severity.rank, r.check_id, r.kind, r.namespace, r.name, r.container),
     )
     if output == "json":
         document = {
-            "findings": [r.as_dict() for r in findings],
+            "findings": [{**r.as_dict(), **_where(origins.get(r.object_key))} for r in findings],
             "evaluated": dict(sorted(results.evaluated.items())),
             "errors": [e.as_dict() for e in errors],
         }
         stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif output == "sarif":
+        from posture.scanning import sarif
+
+        document = sarif.document(results, findings, origins, errors, Path.cwd())
+        stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        _write_table(findings, results, errors, stdout, stderr)
+        _write_table(findings, results, origins, errors, stdout, stderr)
 
     if fail_on and any(r.severity.rank >= Severity(fail_on).rank for r in findings):
         return 1
     return 0
 
 
-def _write_table(findings, results, errors, stdout: TextIO, stderr: TextIO) -> None:
-    rows = [("SEVERITY", "CHECK", "OBJECT", "CONTAINER", "MESSAGE")]
+def _where(origin: Origin | None) -> dict:
+    """A finding's file and line (null for what concerns the whole cluster)."""
+    return {"file": origin.file, "line": origin.line} if origin else {"file": None, "line": None}
+
+
+def _write_table(findings, results, origins, errors, stdout: TextIO, stderr: TextIO) -> None:
+    rows = [("SEVERITY", "CHECK", "OBJECT", "CONTAINER", "WHERE", "MESSAGE")]
     for r in findings:
         obj = "/".join(part for part in (r.kind, r.namespace, r.name) if part)  # the cluster: "Cluster"
-        rows.append((r.severity.upper(), r.check_id, obj, r.container or "-", r.message))
-    widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
+        origin = origins.get(r.object_key)
+        where = f"{origin.file}:{origin.line}" if origin else "-"
+        rows.append((r.severity.upper(), r.check_id, obj, r.container or "-", where, r.message))
+    widths = [min(max(len(row[i]) for row in rows), 60) for i in range(5)]
     for row in rows:
         stdout.write(
-            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] + "\n"
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5] + "\n"
         )
     evaluated = sum(results.evaluated.values())
     stdout.write(

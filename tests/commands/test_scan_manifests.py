@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from findings.fingerprints import fingerprint
 from tests.corpus import CORPUS
 from tests.factories import as_yaml, deployment
 
@@ -20,12 +21,12 @@ FOUNDATION_CHECKS = {
 }
 
 
-def scan(*args, env_extra=None):
+def scan(*args, env_extra=None, cwd=ROOT):
     # A bare environment: the command must work without any Rampart settings.
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **(env_extra or {})}
     return subprocess.run(
-        [sys.executable, "manage.py", "scan_manifests", *map(str, args)],
-        cwd=ROOT,
+        [sys.executable, str(ROOT / "manage.py"), "scan_manifests", *map(str, args)],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -50,6 +51,8 @@ def test_it_prints_the_documented_json_for_kubernetes_goat():
             "container",
             "message",
             "path",
+            "file",
+            "line",
         }
     assert all(document["evaluated"][check] > 0 for check in FOUNDATION_CHECKS)
     assert document["errors"] == []
@@ -106,8 +109,9 @@ def test_the_table_format_lists_findings_by_severity(tmp_path):
     manifest.write_bytes(as_yaml(deployment("web", privileged=True)))
     result = scan(manifest)
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["SEVERITY", "CHECK", "OBJECT"]
+    assert lines[0].split() == ["SEVERITY", "CHECK", "OBJECT", "CONTAINER", "WHERE", "MESSAGE"]
     assert lines[1].startswith("CRITICAL")
+    assert lines[1].split()[4] == f"{manifest}:1"
 
 
 def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
@@ -131,3 +135,153 @@ def test_the_table_names_the_cluster_as_the_object_of_cluster_wide_findings(tmp_
     result = scan(manifest)
     line = next(line for line in result.stdout.splitlines() if "no-external-secrets" in line)
     assert line.split()[2] == "Cluster"
+
+
+def two_manifests(folder: Path) -> tuple[Path, Path]:
+    """k8s/web.yaml: a hardened Deployment, then a privileged one after a comment; k8s/jobs.yaml:
+    a privileged Deployment exempted from privileged-container by annotation, then a broken document."""
+    (folder / "k8s").mkdir()
+    web = folder / "k8s" / "web.yaml"
+    web.write_bytes(
+        as_yaml(deployment("safe", hardened=True))
+        + b"---\n# the risky one\n"
+        + as_yaml(deployment("risky", privileged=True))
+    )
+    exempted = deployment("batch", privileged=True)
+    exempted["metadata"]["annotations"] = {
+        "rampart.dev/ignore": "privileged-container",
+        "rampart.dev/ignore-reason": "needs the GPU driver",
+    }
+    jobs = folder / "k8s" / "jobs.yaml"
+    jobs.write_bytes(as_yaml(exempted) + b"---\nkind: [broken\n")
+    return web, jobs
+
+
+def starts(path: Path) -> list[int]:
+    """The lines on which the file's Deployments start."""
+    lines = path.read_text().split("\n")
+    return [number for number, line in enumerate(lines, start=1) if line == "apiVersion: apps/v1"]
+
+
+def test_json_findings_say_in_which_file_and_on_which_line_their_object_starts(tmp_path):
+    web, _ = two_manifests(tmp_path)
+
+    findings = json.loads(scan(web, "--format", "json").stdout)["findings"]
+
+    risky = next(f for f in findings if f["check_id"] == "privileged-container")
+    assert (risky["name"], risky["file"], risky["line"]) == ("risky", str(web), starts(web)[1])
+    assert starts(web)[1] > 1
+    cluster_wide = next(f for f in findings if f["check_id"] == "no-external-secrets")
+    assert (cluster_wide["file"], cluster_wide["line"]) == (None, None)
+
+
+def sarif_of(folder: Path) -> dict:
+    result = scan("k8s", "--format", "sarif", "--fail-on", "critical", cwd=folder)
+    assert result.returncode == 1, result.stderr  # --fail-on works as with the other formats
+    return json.loads(result.stdout)
+
+
+def test_sarif_places_each_result_on_its_objects_line_relative_to_where_the_command_ran(tmp_path):
+    web, _ = two_manifests(tmp_path)
+
+    log = sarif_of(tmp_path)
+
+    assert log["version"] == "2.1.0"
+    (run,) = log["runs"]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.resolve().as_uri() + "/"}}
+    privileged = [
+        r for r in run["results"] if r["ruleId"] == "privileged-container" and "suppressions" not in r
+    ]
+    assert len(privileged) == 1
+    (location,) = privileged[0]["locations"]
+    assert location["physicalLocation"] == {
+        "artifactLocation": {"uri": "k8s/web.yaml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": starts(web)[1]},
+    }
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == "Deployment/shop/risky container risky"
+    assert privileged[0]["level"] == "error"
+    assert privileged[0]["message"]["text"].startswith("Deployment/shop/risky: ")
+    # Nothing about the hardened Deployment that passes privileged-container.
+    assert not [
+        r for r in run["results"] if "Deployment/shop/safe:" in r["message"]["text"] and r["level"] == "error"
+    ]
+
+
+def test_sarif_describes_every_check_that_ran_as_a_rule_with_its_severity_and_fix(tmp_path):
+    two_manifests(tmp_path)
+
+    run = sarif_of(tmp_path)["runs"][0]
+
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert set(rules) == set(run["properties"]["evaluated"]) | {r["ruleId"] for r in run["results"]}
+    assert set(rules) >= FOUNDATION_CHECKS
+    privileged = rules["privileged-container"]
+    assert privileged["shortDescription"]["text"]
+    assert privileged["properties"]["security-severity"] == "9.5"  # critical in GitHub's ranking
+    assert "securityContext" in privileged["help"]["markdown"]
+    assert "pss-baseline" in privileged["properties"]["tags"]
+    for result in run["results"]:
+        assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_sarif_keeps_exempted_objects_as_suppressed_results_with_the_annotations_reason(tmp_path):
+    two_manifests(tmp_path)
+
+    run = sarif_of(tmp_path)["runs"][0]
+
+    (batch,) = [
+        r
+        for r in run["results"]
+        if r["ruleId"] == "privileged-container" and "Deployment/shop/batch:" in r["message"]["text"]
+    ]
+    assert batch["suppressions"] == [{"kind": "inSource", "justification": "needs the GPU driver"}]
+    assert batch["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "k8s/jobs.yaml"
+
+
+def test_sarif_reports_a_skipped_document_as_a_notification_of_the_run(tmp_path):
+    two_manifests(tmp_path)
+
+    (invocation,) = sarif_of(tmp_path)["runs"][0]["invocations"]
+
+    assert invocation["executionSuccessful"] is True
+    (skipped,) = invocation["toolExecutionNotifications"]
+    assert skipped["message"]["text"].startswith("document 2 was skipped: invalid YAML")
+    assert skipped["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "k8s/jobs.yaml"
+
+
+def test_sarif_fingerprints_are_the_dashboards_and_follow_the_object_not_the_line(tmp_path):
+    web, _ = two_manifests(tmp_path)
+    before = sarif_of(tmp_path)["runs"][0]["results"]
+    web.write_bytes(b"# moved down\n\n\n" + web.read_bytes())
+    after = sarif_of(tmp_path)["runs"][0]["results"]
+
+    def fingerprints(results):
+        return {
+            (r["ruleId"], r["message"]["text"]): r["partialFingerprints"]["rampartFinding/v1"]
+            for r in results
+        }
+
+    assert fingerprints(before) == fingerprints(after)
+    assert len(set(fingerprints(before).values())) == len(before)  # one per finding
+    risky = next(
+        r for r in after if r["message"]["text"] == "Deployment/shop/risky: container risky runs privileged"
+    )
+    assert risky["partialFingerprints"]["rampartFinding/v1"] == fingerprint(
+        "privileged-container", "Deployment", "shop", "risky", "risky"
+    )
+    assert risky["locations"][0]["physicalLocation"]["region"]["startLine"] == starts(web)[1]
+
+
+def test_a_file_outside_the_working_folder_is_named_by_its_absolute_uri(tmp_path):
+    web, _ = two_manifests(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    result = scan(web, "--format", "sarif", cwd=elsewhere)
+
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(result.stdout)["runs"][0]["results"]
+        if "physicalLocation" in r["locations"][0]
+    }
+    assert uris == {web.resolve().as_uri()}

@@ -56,6 +56,7 @@ def describe(snapshot) -> dict:
     return {
         "objects": repr(snapshot.objects),
         "names": [obj["metadata"]["name"] for obj in snapshot.objects],
+        "origins": [list(origin) for origin in snapshot.origins],
         "errors": [[error.file, error.document, error.reason] for error in snapshot.errors],
         "documents": snapshot.documents,
         "skipped": snapshot.skipped,

@@ -49,6 +49,13 @@ def test_a_large_file_read_by_two_processes_reads_as_by_one():
     assert read["coverage_gaps"] == {"Kind400": "forbidden", "Kind1200": "forbidden"}
     assert read["server_version"] == {"gitVersion": "v1.1200.0"}
     assert read["names"].index("s-1200") > read["names"].index("cm-1199")
+    # Every object knows its file, document and first line, those the child read too.
+    origins = dict(zip(read["names"], read["origins"], strict=True))
+    lines = fork_probe.manifest().decode().split("\n")
+    assert origins["cm-1499"] == ["big.yaml", 1500, lines.index("metadata: {name: cm-1499}") - 1]
+    assert origins["cm-10"] == ["big.yaml", 11, lines.index("metadata: {name: cm-10}") - 1]
+    list_starts = [number for number, line in enumerate(lines, start=1) if line == "kind: List"]
+    assert origins["s-1200"] == ["big.yaml", 1201, list_starts[1] - 1]  # the List's first line
     assert "'password': ''" in read["objects"]  # redacted in the child too
     assert "c2VjcmV0" not in read["objects"]
     assert result["warnings"] == []

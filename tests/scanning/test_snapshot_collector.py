@@ -171,3 +171,38 @@ def test_a_secret_value_copied_into_an_annotation_is_not_kept():
         "kubernetes.io/service-account.name": "builder",
         "team": "payments",
     }
+
+
+def test_each_object_knows_the_file_document_and_line_it_starts_on():
+    data = (
+        b"# app.yaml\n"  # 1
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"  # 2-4
+        b"---\n"  # 5
+        b"\n# the second one\n"  # 6-7
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"  # 8-10
+        b"--- # a list\n"  # 11
+        b"apiVersion: v1\nkind: List\nitems:\n"  # 12-14
+        b"- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n"
+        b"- {apiVersion: v1, kind: ConfigMap, metadata: {name: d}}\n"
+    )
+    snapshot = read_bytes(data, "k8s/app.yaml")
+
+    names = [obj["metadata"]["name"] for obj in snapshot.objects]
+    assert dict(zip(names, map(tuple, snapshot.origins), strict=True)) == {
+        "a": ("k8s/app.yaml", 1, 2),
+        "b": ("k8s/app.yaml", 2, 8),
+        "c": ("k8s/app.yaml", 3, 12),  # a List's items: where the List starts
+        "d": ("k8s/app.yaml", 3, 12),
+    }
+
+
+def test_items_of_a_json_list_know_their_own_line():
+    # As kubectl writes it: indented, each item opening on a line of its own.
+    listing = {"apiVersion": "v1", "kind": "List", "items": [deployment("a"), deployment("b")]}
+    data = orjson.dumps(listing, option=orjson.OPT_INDENT_2)
+    snapshot = read_bytes(data, "dump.json")
+
+    item_lines = [number for number, line in enumerate(data.decode().split("\n"), start=1) if line == "    {"]
+    assert len(item_lines) == 2
+    assert [origin.line for origin in snapshot.origins] == item_lines
+    assert {(origin.file, origin.document) for origin in snapshot.origins} == {("dump.json", 1)}

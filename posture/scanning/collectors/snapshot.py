@@ -12,9 +12,10 @@ import itertools
 import json
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from posture.scanning import forking
 from posture.scanning.collectors import yaml_fast
@@ -44,9 +45,19 @@ class DocumentError:
         return {"file": self.file, "document": self.document, "reason": self.reason}
 
 
+class Origin(NamedTuple):  # a tuple: built once per document, 50,000 times for a large file
+    """Where an object was read: the line is the first of its document (YAML) or of its item in a
+    JSON list, as an editor counts them."""
+
+    file: str
+    document: int  # 1-based
+    line: int
+
+
 @dataclass
 class Snapshot:
     objects: list[dict] = field(default_factory=list)
+    origins: list[Origin] = field(default_factory=list)  # one per object, in the same order
     errors: list[DocumentError] = field(default_factory=list)
     files: int = 0
     documents: int = 0
@@ -171,9 +182,9 @@ def _read_json(text: str, name: str, snapshot: Snapshot) -> None:
         return
     if isinstance(document, list):
         for item in document:
-            _add_document(item, snapshot, parser.redacted)
+            _add_document(item, snapshot, Origin(name, 1, parser.line_of(item)), parser.redacted)
     else:
-        _add_document(document, snapshot, parser.redacted)
+        _add_document(document, snapshot, Origin(name, 1, 1), parser.redacted, parser.line_of)
 
 
 class _NotJson(ValueError):
@@ -196,6 +207,11 @@ class _StreamingJson:
         self.at = 0
         self.decoder = json.JSONDecoder()
         self.redacted: set[int] = set()  # ids of the items already redacted: not twice
+        self._item_lines: dict[int, int] = {}  # id of each array item -> the line it starts on
+        self._line, self._counted = 1, 0
+
+    def line_of(self, item) -> int:
+        return self._item_lines.get(id(item), 1)
 
     def document(self):
         self._skip()
@@ -262,10 +278,14 @@ class _StreamingJson:
             return items
         while True:
             self._skip()
+            # Counted from the last item on: one pass over the text in all.
+            self._line += self.text.count("\n", self._counted, self.at)
+            self._counted = self.at
             item, self.at = self.decoder.raw_decode(self.text, self.at)
             if isinstance(item, dict):
                 redact(item)
                 self.redacted.add(id(item))
+                self._item_lines[id(item)] = self._line
             items.append(item)
             self._skip()
             if self._peek() == ",":
@@ -296,7 +316,7 @@ def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
         if child is not None:
             done, share = child.result()
             if done:
-                _merge_share(snapshot, share)
+                _merge_share(snapshot, share, name)
             else:
                 _read_documents(numbered[cut:], reader, name, snapshot)
     finally:
@@ -328,12 +348,18 @@ def _child_share_start(numbered: list[tuple[int, int, bytes]]) -> int:
     return len(numbered)
 
 
+_LEADING_BLANKS = re.compile(rb"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n))*")
+
+
 def _read_documents(numbered, reader: "yaml_fast.FileReader | None", name: str, snapshot: Snapshot) -> None:
     for number, first_line, chunk in numbered:
         snapshot.documents += 1
+        # The marker's line starts the text (errors count from it); the object starts after the
+        # blank and comment lines that follow it, where an editor should point.
+        origin = Origin(name, number, first_line + chunk.count(b"\n", 0, _LEADING_BLANKS.match(chunk).end()))
         document = reader.load(chunk) if reader is not None else yaml_fast.UNSURE
         if document is not yaml_fast.UNSURE:
-            _add_document(document, snapshot)
+            _add_document(document, snapshot, origin)
             continue
         pyyaml = _pyyaml_reading()
         try:
@@ -344,7 +370,7 @@ def _read_documents(numbered, reader: "yaml_fast.FileReader | None", name: str, 
         except (ValueError, RecursionError) as exc:  # e.g. undecodable bytes, absurd nesting
             snapshot.errors.append(DocumentError(name, number, f"unreadable document ({type(exc).__name__})"))
             continue
-        _add_document(document, snapshot)
+        _add_document(document, snapshot, origin)
 
 
 def _read_share(numbered, reader, name: str) -> tuple:
@@ -352,13 +378,23 @@ def _read_share(numbered, reader, name: str) -> tuple:
     share = Snapshot()
     _read_documents(numbered, reader, name, share)
     errors = [(error.file, error.document, error.reason) for error in share.errors]
-    return share.objects, errors, share.documents, share.skipped, share.coverage_gaps, share.server_version
+    origins = [(origin.document, origin.line) for origin in share.origins]  # the file is the parent's
+    return (
+        share.objects,
+        origins,
+        errors,
+        share.documents,
+        share.skipped,
+        share.coverage_gaps,
+        share.server_version,
+    )
 
 
-def _merge_share(snapshot: Snapshot, share: tuple) -> None:
+def _merge_share(snapshot: Snapshot, share: tuple, name: str) -> None:
     # The child's documents come after the parent's: merged as if read in order.
-    objects, errors, documents, skipped, coverage_gaps, server_version = share
+    objects, origins, errors, documents, skipped, coverage_gaps, server_version = share
     snapshot.objects.extend(objects)
+    snapshot.origins.extend(Origin(name, document, line) for document, line in origins)
     snapshot.errors.extend(DocumentError(*error) for error in errors)
     snapshot.documents += documents
     snapshot.skipped += skipped
@@ -401,7 +437,15 @@ def _pyyaml_reading():
     return yaml_documents
 
 
-def _add_document(document, snapshot: Snapshot, redacted: set[int] | frozenset = frozenset()) -> None:
+def _add_document(
+    document,
+    snapshot: Snapshot,
+    origin: Origin,
+    redacted: set[int] | frozenset = frozenset(),
+    line_of: Callable[[dict], int] | None = None,
+) -> None:
+    """``line_of`` gives a list item's own line, where the reading knows it (JSON); otherwise the
+    items of a list have the list's origin."""
     if not isinstance(document, dict) or not _is_kind(document.get("kind")):
         if document is not None:
             snapshot.skipped += 1
@@ -416,18 +460,20 @@ def _add_document(document, snapshot: Snapshot, redacted: set[int] | frozenset =
             if not isinstance(item, dict):
                 snapshot.skipped += 1
                 continue
+            item_origin = Origin(origin.file, origin.document, line_of(item)) if line_of else origin
             if item_kind and "kind" not in item:
                 item = {
                     **item,
                     "kind": item_kind,
                     "apiVersion": item.get("apiVersion", document.get("apiVersion")),
                 }
-            _add_document(item, snapshot, redacted)
+            _add_document(item, snapshot, item_origin, redacted)
         return
     if not isinstance(document.get("apiVersion"), str):
         snapshot.skipped += 1
         return
     snapshot.objects.append(document if id(document) in redacted else redact(document))
+    snapshot.origins.append(origin)
 
 
 def _is_kind(kind) -> bool:
