@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: install run demo test test-postgres test-embedded lint format bench audit lock check-deploy clean fuzz screenshots
+.PHONY: install run demo test test-postgres test-embedded lint format bench audit lock check-deploy clean fuzz screenshots sarif-validator
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,18 @@ test-postgres: install
 EMBEDDED_SUITES := tests/accounts tests/agent tests/api tests/commands tests/findings tests/posture tests/security tests/ui
 test-embedded: install
 	env -u DATABASE_URL REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(BIN)/pytest -q $(EMBEDDED_SUITES)
+
+# Microsoft's SARIF validator (the SARIF schema and GitHub's ingestion rules), for the test that checks
+# `scan_manifests --format sarif`; a self-contained .NET build from npm, for x86_64 Linux. CI installs it.
+SARIF_MULTITOOL_VERSION := 5.7.0
+SARIF_MULTITOOL := .tools/sarif-multitool/Sarif.Multitool
+sarif-validator: $(SARIF_MULTITOOL)
+$(SARIF_MULTITOOL):
+	rm -rf .tools/sarif-multitool && mkdir -p .tools/sarif-multitool
+	cd .tools && npm pack --silent @microsoft/sarif-multitool-linux@$(SARIF_MULTITOOL_VERSION) >/dev/null
+	tar xzf .tools/microsoft-sarif-multitool-linux-$(SARIF_MULTITOOL_VERSION).tgz -C .tools/sarif-multitool --strip-components=1
+	rm .tools/microsoft-sarif-multitool-linux-$(SARIF_MULTITOOL_VERSION).tgz
+	chmod +x $@
 
 # Rewrite docs/screenshots/ (the README's pictures) from the browser tests.
 screenshots: install

@@ -285,3 +285,49 @@ def test_a_file_outside_the_working_folder_is_named_by_its_absolute_uri(tmp_path
         if "physicalLocation" in r["locations"][0]
     }
     assert uris == {web.resolve().as_uri()}
+
+
+SARIF_VALIDATOR = ROOT / ".tools" / "sarif-multitool" / "Sarif.Multitool"
+
+
+def validation_problems(sarif_log: Path) -> list[str]:
+    """What Microsoft's SARIF validator finds wrong: schema errors, and any of GitHub's ingestion
+    rules broken (GitHub refuses, or silently drops, what breaks them). Its advice is left out."""
+    report = sarif_log.with_suffix(".validation.sarif")
+    subprocess.run(
+        [SARIF_VALIDATOR, "validate", sarif_log, "-o", report, "--rule-kind", "Gh;Sarif", "--quiet"],
+        env={**os.environ, "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT": "1"},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    results = json.loads(report.read_text(encoding="utf-8-sig"))["runs"][0].get("results", [])
+    return [
+        f"{r['ruleId']}: {r['message'].get('arguments')}"
+        for r in results
+        if r.get("level") == "error" or r["ruleId"].startswith("GH")
+    ]
+
+
+needs_the_sarif_validator = pytest.mark.skipif(
+    not SARIF_VALIDATOR.exists(), reason="`make sarif-validator` installs Microsoft's SARIF validator"
+)
+
+
+@needs_the_sarif_validator
+def test_the_sarif_log_passes_the_sarif_validator_and_githubs_rules(tmp_path):
+    two_manifests(tmp_path)  # suppressed results, skipped documents and cluster-wide findings
+    sarif_log = tmp_path / "rampart.sarif"
+    sarif_log.write_text(scan("k8s", "--format", "sarif", cwd=tmp_path).stdout)
+
+    assert validation_problems(sarif_log) == []
+
+
+@needs_the_sarif_validator
+@pytest.mark.skipif(not (CORPUS / "apps").is_dir(), reason="the shared corpus is not on this machine")
+def test_the_sarif_log_of_every_real_world_app_passes_the_validator(tmp_path):
+    sarif_log = tmp_path / "apps.sarif"
+    sarif_log.write_text(scan(CORPUS / "apps", "--format", "sarif").stdout)
+
+    assert json.loads(sarif_log.read_text())["runs"][0]["results"]
+    assert validation_problems(sarif_log) == []
