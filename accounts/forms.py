@@ -67,11 +67,9 @@ class PasswordConfirmForm(forms.Form):
     )
 
 
-class TokenCreateForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “CI pipeline”.")
-    scope = forms.ChoiceField(
-        choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ, widget=forms.RadioSelect
-    )
+class TokenExpiryForm(forms.Form):
+    """An optional day a token stops working: personal API tokens and agents' ingest tokens."""
+
     expires_on = forms.DateField(
         required=False,
         label="Expires on",
@@ -91,6 +89,15 @@ class TokenCreateForm(forms.Form):
         if not expires_on:
             return None
         return timezone.make_aware(datetime.combine(expires_on, time.min))
+
+
+class TokenCreateForm(TokenExpiryForm):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “CI pipeline”.")
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ, widget=forms.RadioSelect
+    )
+
+    field_order = ["name", "scope", "expires_on"]
 
 
 class TeamCreateForm(forms.Form):

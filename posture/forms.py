@@ -2,10 +2,12 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.forms import TokenExpiryForm
 from accounts.models import Role, Team
 from accounts.permissions import teams_with_role
 from posture import cluster_check_settings, pausing, schedules, services
 from posture.models import Cluster, ConnectionMode
+from posture.models.agents import EXPIRY_WARNING
 from posture.models.clusters import (
     MAX_PAUSE_REASON_LENGTH,
     MAX_SCAN_INTERVAL_MINUTES,
@@ -383,12 +385,21 @@ class SnapshotUploadForm(forms.Form):
         return upload
 
 
-class IngestTokenForm(forms.Form):
+class IngestTokenForm(TokenExpiryForm):
     name = forms.CharField(
         label="Name",
         max_length=100,
         help_text="Where the token will live, e.g. “cronjob in prod-eu”: it names the token in the list.",
     )
+
+    field_order = ["name", "expires_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires_on"].help_text = (
+            "Optional. The agent's pushes are refused from the start of this day; the cluster's pages warn "
+            f"{EXPIRY_WARNING.days} days ahead, so that a new token can be put in the agent's Secret in time."
+        )
 
 
 class ClusterPauseForm(forms.Form):

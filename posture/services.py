@@ -314,17 +314,25 @@ def start_requested_scan(cluster: Cluster, *, trigger: str) -> Scan:
 PUSH_MODES = (ConnectionMode.AGENT, ConnectionMode.SNAPSHOT)
 
 
-def issue_ingest_token(cluster: Cluster, name: str, *, actor, request=None) -> tuple[IngestToken, str]:
-    """A new token for the cluster's agent, and its plaintext: shown once, stored hashed."""
+def issue_ingest_token(
+    cluster: Cluster, name: str, *, actor, expires_at=None, request=None
+) -> tuple[IngestToken, str]:
+    """A new token for the cluster's agent, and its plaintext: shown once, stored hashed. It works
+    until revoked, or until ``expires_at`` where one is given."""
     if cluster.connection_mode not in PUSH_MODES:
         raise PushesNotAccepted(
             f"Cluster {cluster.name} is read by Rampart directly ({cluster.get_connection_mode_display()}); "
             "set its connection mode to agent or snapshot before issuing agent tokens"
         )
     with transaction.atomic():
-        token, plaintext = IngestToken.issue(cluster, name, created_by=actor)
+        token, plaintext = IngestToken.issue(cluster, name, created_by=actor, expires_at=expires_at)
         audit.record(
-            "ingest_token.created", actor=actor, target=cluster, request=request, token_id=token.token_id
+            "ingest_token.created",
+            actor=actor,
+            target=cluster,
+            request=request,
+            token_id=token.token_id,
+            expires_at=expires_at.isoformat() if expires_at else None,
         )
     return token, plaintext
 

@@ -494,6 +494,8 @@ class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
         if _is_partial(self.request) and context["active_scan"]:
             return context  # still running: the polling partial needs the scans only
         context.update(cluster_summary_context(self.request, cluster, role))
+        if not _is_partial(self.request) and context["can_admin"]:  # the banner is the page's, not the card's
+            context["expiring_token"] = cluster.ingest_tokens.about_to_expire()
         return context
 
 
@@ -752,7 +754,11 @@ class ClusterAgentView(ClusterActionView):
             return redirect("posture:cluster-agent", pk=cluster.pk)
         try:
             token, plaintext = services.issue_ingest_token(
-                cluster, form.cleaned_data["name"], actor=request.user, request=request
+                cluster,
+                form.cleaned_data["name"],
+                actor=request.user,
+                expires_at=form.expires_at,
+                request=request,
             )
         except services.PushesNotAccepted as exc:
             messages.error(request, f"{exc}.")
@@ -771,6 +777,7 @@ class ClusterAgentView(ClusterActionView):
             "form": form,
             "accepts_pushes": cluster.connection_mode in services.PUSH_MODES,
             "tokens": cluster.ingest_tokens.select_related("created_by"),
+            "expiring_token": cluster.ingest_tokens.about_to_expire(),
             "pushes": cluster.agent_pushes.select_related("token", "scan")[:RECENT_PUSHES],
             # The address the agent must push to: the public one where it is configured, not
             # necessarily the one this admin's browser came through.

@@ -53,10 +53,16 @@ class IngestTokenAuthentication(authentication.BaseAuthentication):
         token_id, _, secret = header[1][len(IngestToken.PREFIX) :].partition("_")
         if not token_id or not secret or len(token_id) > 16:
             raise invalid
-        token = IngestToken.objects.active().filter(token_id=token_id).first()
+        token = IngestToken.objects.filter(token_id=token_id, revoked_at__isnull=True).first()
         if token is None or not hmac.compare_digest(token.secret_hash, IngestToken.hash_secret(secret)):
             raise invalid
         now = timezone.now()
+        if token.state(now) == "expired":
+            # Its holder knows the secret: telling it why is what gets the agent fixed.
+            raise exceptions.AuthenticationFailed(
+                f"This ingest token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC: issue a new one on the "
+                "cluster's Agent page in Rampart and put it in the agent's Secret (rampart-agent-token)."
+            )
         if (
             token.last_used_at is None
             or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS

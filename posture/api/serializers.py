@@ -421,16 +421,39 @@ class ClusterSerializer(serializers.ModelSerializer):
         return self.instance
 
 
+def in_the_future(value):
+    """A token's expiry, where one is given, must not have passed already."""
+    if value is not None and value <= timezone.now():
+        raise serializers.ValidationError("Must be in the future.")
+    return value
+
+
 class IngestTokenSerializer(serializers.ModelSerializer):
     prefix = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
 
     class Meta:
         model = IngestToken
-        fields = ["id", "name", "prefix", "cluster", "created_at", "last_used_at", "revoked_at"]
-        read_only_fields = ["id", "prefix", "cluster", "created_at", "last_used_at", "revoked_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "cluster",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "state",
+        ]
+        read_only_fields = ["id", "prefix", "cluster", "created_at", "last_used_at", "revoked_at", "state"]
+        extra_kwargs = {"expires_at": {"validators": [in_the_future]}}
 
     def get_prefix(self, token) -> str:
         return f"{IngestToken.PREFIX}{token.token_id}_"
+
+    @extend_schema_field(serializers.ChoiceField(choices=["active", "expired", "revoked"]))
+    def get_state(self, token) -> str:
+        return token.state()
 
 
 class IssuedIngestTokenSerializer(IngestTokenSerializer):

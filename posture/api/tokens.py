@@ -4,7 +4,6 @@ Issuing needs the browser session (where the second factor was checked): a token
 never mints another token, so a leaked one cannot outlive its own revocation.
 """
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.models import ApiToken
 from posture.api.pagination import StandardPagination
+from posture.api.serializers import in_the_future
 from posture.api.throttling import ThrottleFirstMixin
 from posture.api.views import ID
 
@@ -30,9 +30,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         return f"{ApiToken.PREFIX}{token.token_id}_"
 
     def validate_expires_at(self, value):
-        if value is not None and value <= timezone.now():
-            raise serializers.ValidationError("Must be in the future.")
-        return value
+        return in_the_future(value)
 
 
 class IssuedApiTokenSerializer(ApiTokenSerializer):

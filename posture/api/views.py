@@ -194,7 +194,11 @@ class ClusterViewSet(ThrottleFirstMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         try:
             token, raw = services.issue_ingest_token(
-                cluster, serializer.validated_data["name"], actor=request.user, request=request
+                cluster,
+                serializer.validated_data["name"],
+                actor=request.user,
+                expires_at=serializer.validated_data.get("expires_at"),
+                request=request,
             )
         except services.PushesNotAccepted as exc:
             raise Conflict(f"{exc}.") from None

@@ -8,6 +8,7 @@ import http.server
 import socket
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -187,3 +188,24 @@ def test_the_cronjob_sees_exit_code_3_and_rampart_s_reason_for_a_revoked_token(
     assert result.returncode == EXIT_REFUSED, result.stderr
     assert "Rampart refused the snapshot (HTTP 401): Invalid or revoked ingest token." in result.stderr
     assert token_file.read_text().strip() not in result.stderr + result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cronjob_sees_exit_code_3_and_when_its_token_expired(
+    live_server, fake_cluster, agent_cluster, ingest_token
+):
+    _, kubeconfig = fake_cluster
+    token, _, token_file = ingest_token
+    expired = token.created_at - timedelta(minutes=1)
+    IngestToken.objects.filter(pk=token.pk).update(expires_at=expired)
+
+    result = run_as_the_cronjob(live_server.url, agent_cluster, token_file, kubeconfig)
+
+    assert result.returncode == EXIT_REFUSED, result.stderr
+    assert (
+        "Rampart refused the snapshot (HTTP 401): "
+        f"This ingest token expired on {expired:%Y-%m-%d %H:%M} UTC: "
+        "issue a new one on the cluster's Agent page in Rampart "
+        "and put it in the agent's Secret (rampart-agent-token)."
+    ) in result.stderr
+    assert not Scan.objects.filter(cluster=agent_cluster).exists()
