@@ -353,6 +353,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_overdue_digests",
         "schedule": env_int("RAMPART_DIGEST_INTERVAL_SECONDS", 86400, minimum=60),
     },
+    "notifications-agent-alerts": {
+        "task": "notifications.send_agent_alerts",
+        "schedule": env_int("RAMPART_DIGEST_INTERVAL_SECONDS", 86400, minimum=60),
+    },
 }
 # Webhook deliveries that fail are retried after these delays (seconds; exponential), then given up.
 RAMPART_NOTIFICATION_RETRY_DELAYS = env_int_list(

@@ -17,6 +17,7 @@ class NotificationEvent(models.TextChoices):
     NEW_FINDINGS = "findings.new", "New critical or high findings after a scan"
     SCAN_FAILED = "scan.failed", "Scan failed"
     OVERDUE_DIGEST = "digest.overdue", "Daily digest of overdue findings"
+    AGENT_ATTENTION = "agent.attention", "Daily: agents that stopped pushing or whose token expires soon"
 
 
 ENDPOINT_NAME_TAKEN = "This team already has a notification endpoint of this name."

@@ -2,7 +2,7 @@
 
 Generic webhooks get the JSON document and these headers:
 
-    X-Rampart-Event: findings.new | scan.failed | digest.overdue
+    X-Rampart-Event: findings.new | scan.failed | digest.overdue | agent.attention
     X-Rampart-Delivery: <delivery id>   (the same on every retry: receivers can deduplicate)
     X-Rampart-Timestamp: <unix seconds>
     X-Rampart-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the endpoint's secret>

@@ -69,6 +69,29 @@ def overdue_digest(team, day, by_cluster: list[dict], oldest: list) -> dict:
     }
 
 
+def agent_attention(team, day, clusters: list[dict]) -> dict:
+    """``clusters``: per agent cluster, ``silent_for`` ("3 days", or None) and ``token`` (the ingest
+    token about to expire, or None)."""
+    return {
+        "event": NotificationEvent.AGENT_ATTENTION.value,
+        "team": {"id": team.pk, "name": team.name, "slug": team.slug},
+        "date": day.isoformat(),
+        "clusters": [{**cluster, "url": _link(f"/clusters/{cluster['id']}/agent/")} for cluster in clusters],
+        "url": _link("/clusters/"),
+    }
+
+
+def _agent_line(cluster: dict) -> str:
+    problems = []
+    if cluster["silent_for"]:
+        problems.append(f"no push for {cluster['silent_for']}")
+    if cluster["token"]:
+        problems.append(
+            f"ingest token “{cluster['token']['name']}” expires {cluster['token']['expires_at'][:10]}"
+        )
+    return f"• {cluster['cluster']}: {'; '.join(problems)}"
+
+
 def slack(payload: dict) -> dict:
     """A Slack (or Mattermost, Rocket.Chat...) incoming-webhook body: text plus a simple block."""
     event = payload["event"]
@@ -85,6 +108,9 @@ def slack(payload: dict) -> dict:
     elif event == NotificationEvent.SCAN_FAILED:
         title = f"Scan of {payload['cluster']['name']} failed"
         lines = [payload["scan"]["error"] or "no reason recorded"]
+    elif event == NotificationEvent.AGENT_ATTENTION:
+        title = f"Agents of {payload['team']['name']} that need attention"
+        lines = [_agent_line(cluster) for cluster in payload["clusters"]]
     else:
         title = f"{payload['overdue_total']} overdue findings in {payload['team']['name']}"
         lines = [f"• {row['cluster']}: {row['overdue']} overdue" for row in payload["clusters"]]

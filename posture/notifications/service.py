@@ -12,7 +12,10 @@ from accounts import audit
 from accounts.models import Team
 from findings.models import Finding
 from findings.services import Refused
+from posture.agent_silence import silent_for, with_last_push
 from posture.models import (
+    Cluster,
+    ConnectionMode,
     NotificationDelivery,
     NotificationEndpoint,
     NotificationEvent,
@@ -150,6 +153,47 @@ def send_overdue_digests(now: datetime | None = None) -> int:
         oldest = list(overdue.order_by("due_at", "id")[: messages.MAX_LISTED])
         payload = messages.overdue_digest(team, day, by_cluster, oldest)
         queued += _queue(wanted, NotificationEvent.OVERDUE_DIGEST, f"digest:{day.isoformat()}", payload)
+    return queued
+
+
+def send_agent_alerts(now: datetime | None = None) -> int:
+    """Once a day per endpoint: the team's agent clusters whose agent went silent, or whose ingest
+    tokens all expire within two weeks. Paused clusters are left out: their agents may be stopped on
+    purpose. Rampart cannot reach these clusters, so this is the only way anyone hears of either."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    queued = 0
+    teams = Team.objects.filter(notification_endpoints__enabled=True).distinct()
+    for team in teams:
+        wanted = [
+            endpoint
+            for endpoint in team.notification_endpoints.filter(enabled=True)
+            if endpoint.wants(NotificationEvent.AGENT_ATTENTION)
+        ]
+        if not wanted:
+            continue
+        clusters = with_last_push(
+            Cluster.objects.filter(team=team, connection_mode=ConnectionMode.AGENT, paused_at__isnull=True)
+        ).order_by("name")
+        needing_attention = []
+        for cluster in clusters:
+            silent = silent_for(cluster, cluster.last_push_at, now)
+            token = cluster.ingest_tokens.about_to_expire(now)
+            if silent or token:
+                needing_attention.append(
+                    {
+                        "cluster": cluster.name,
+                        "id": cluster.pk,
+                        "silent_for": silent or None,
+                        "last_push_at": cluster.last_push_at.isoformat() if cluster.last_push_at else None,
+                        "token": {"name": token.name, "expires_at": token.expires_at.isoformat()}
+                        if token
+                        else None,
+                    }
+                )
+        if needing_attention:
+            payload = messages.agent_attention(team, day, needing_attention)
+            queued += _queue(wanted, NotificationEvent.AGENT_ATTENTION, f"agents:{day.isoformat()}", payload)
     return queued
 
 

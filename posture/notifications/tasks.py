@@ -27,6 +27,13 @@ def deliver_task(self, delivery_id: int) -> str:
     raise self.retry(countdown=delay)
 
 
+@shared_task(name="notifications.send_agent_alerts")
+def send_agent_alerts_task() -> int:
+    from posture.notifications.service import send_agent_alerts
+
+    return send_agent_alerts()
+
+
 @shared_task(name="notifications.send_overdue_digests")
 def send_overdue_digests_task() -> int:
     from posture.notifications.service import send_overdue_digests
