@@ -35,7 +35,7 @@ from accounts.permissions import has_role, role_in_team, teams_with_role
 from findings.models import Finding, FindingEvent, FindingStatus
 from findings.querysets import accepted_risks_by_severity, estimated_count, severity_rank
 from findings.summary import FRAMEWORKS
-from posture import pausing, score_history, services, workload
+from posture import pausing, score_history, services, team_scope, workload
 from posture.agent_silence import silent_for, with_last_push
 from posture.context_processors import first_steps
 from posture.forms import ClusterForm, ClusterPauseForm, IngestTokenForm, SnapshotUploadForm
@@ -60,8 +60,9 @@ def cluster_rows(user, *scan_fields: str):
     clusters = (
         Cluster.objects.for_user(user)
         .select_related("team", "last_scan")
-        .only("id", "name", "connection_mode", "team__id", "team__name", "last_scan_id", "paused_at",
-              "pause_reason", *(f"last_scan__{name}" for name in (*LIST_SCAN_FIELDS, *scan_fields)))
+        .only("id", "name", "connection_mode", "team__id", "team__name", "team__slug", "last_scan_id",
+              "paused_at", "pause_reason",
+              *(f"last_scan__{name}" for name in (*LIST_SCAN_FIELDS, *scan_fields)))
     )  # fmt: skip
     return with_last_push(clusters.with_latest_attempt())
 
@@ -97,7 +98,8 @@ class PartialMixin:
 
 @method_decorator(vary_on_headers("HX-Request"), name="dispatch")
 class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
-    """The fleet at a glance: every cluster's score and trend, what is open, overdue and failing."""
+    """The fleet at a glance: every cluster's score and trend, what is open, overdue and failing;
+    with ``?team=<slug>``, the same for one team's clusters (posture.team_scope)."""
 
     template_name = "posture/overview.html"
     partial_name = "trends"
@@ -107,14 +109,21 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
         user, now = self.request.user, timezone.now()
         days = _period(self.request.GET)
         clusters = list(cluster_rows(user, "counts_by_check"))
-        context.update(self.trends(clusters, days, now))
-        if not _is_partial(self.request):  # the period switch only redraws the trends
+        clusters, scope = team_scope.narrow_to_team(clusters, self.request.GET.get("team", ""), days)
+        context.update(scope)
+        team = scope["team"]
+        context.update(self.trends(clusters, days, now, f"Average score of {team.name}" if team else None))
+        if _is_partial(self.request):  # the period switch redraws the trends, and the team switch's links
+            context["switch_oob"] = bool(scope["team_switch"])
+        else:
             context.update(self.fleet(clusters, context["rows"], now))
-            context.update(workload.overview_context(clusters, context["rows"], now))
+            context.update(
+                workload.overview_context(clusters, context["rows"], now, team.slug if team else "")
+            )
             context.update(first_steps(user))
         return context
 
-    def trends(self, clusters: list, days: int, now) -> dict:
+    def trends(self, clusters: list, days: int, now, label: str | None = None) -> dict:
         """Each cluster's score at the end of each day (posture.score_history): sparklines and the
         fleet's line."""
         ids = [cluster.pk for cluster in clusters]
@@ -140,7 +149,7 @@ class OverviewView(LoginRequiredMixin, PartialMixin, TemplateView):
             "days": days,
             "rows": rows,
             "fleet_points": list(zip(calendar, fleet, strict=True)),
-            "fleet_title": _trend_title("Average fleet score", fleet, days),
+            "fleet_title": _trend_title(label or "Average fleet score", fleet, days),
         }
 
     def fleet(self, clusters: list, rows: list, now) -> dict:

@@ -14,7 +14,7 @@ Every number comes with the findings-list link that lists it.
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from urllib.parse import urlencode
 
@@ -68,6 +68,7 @@ class PersonLoad:
     # False: the unassigned past 1,000, the planner's estimate
     open_exact: bool = True
     overdue_exact: bool = True
+    team: str = ""  # the slug of the one team the overview shows: its links list that team's alone
 
     @property
     def assignee(self) -> str:
@@ -75,11 +76,15 @@ class PersonLoad:
 
     @property
     def open_url(self) -> str:
-        return _findings_url(("assignee", self.assignee), *NEEDS_WORK)
+        return _findings_url(*self._team, ("assignee", self.assignee), *NEEDS_WORK)
 
     @property
     def overdue_url(self) -> str:
-        return _findings_url(("assignee", self.assignee), ("overdue", "true"), ("sort", "due"))
+        return _findings_url(*self._team, ("assignee", self.assignee), ("overdue", "true"), ("sort", "due"))
+
+    @property
+    def _team(self) -> tuple[tuple[str, str], ...]:
+        return (("team", self.team),) if self.team else ()
 
 
 def open_by_team(rows: list[dict]) -> list[TeamLoad]:
@@ -122,7 +127,9 @@ def open_by_assignee(cluster_ids: list[int], now) -> tuple[list[PersonLoad], Per
     return people, PersonLoad(None, "", open_count, overdue, open_exact, overdue_exact)
 
 
-def overview_context(clusters: list, rows: list[dict], now) -> dict:
+def overview_context(clusters: list, rows: list[dict], now, team: str = "") -> dict:
+    """``team``: the slug of the one team the overview shows, if it shows one (``clusters`` are
+    then that team's), for the links."""
     ids = [cluster.pk for cluster in clusters]
     # Kept for a minute, like the checks page's counts: a new scan changes the version, triage and
     # assignment forget it when they commit (findings.triage).
@@ -131,6 +138,11 @@ def overview_context(clusters: list, rows: list[dict], now) -> dict:
     if ids:
         compute = partial(open_by_assignee, ids, now)
         people, unassigned = cached_for_clusters("posture:open-by-assignee", ids, compute, version=newest)
+    if team:
+        # Added after the cache: a single team's user gets the same clusters, and the same cached
+        # figures, with or without ?team=, but only the team's page narrows its links.
+        people = [replace(person, team=team) for person in people]
+        unassigned = replace(unassigned, team=team)
     return {
         "workload_teams": open_by_team(rows),
         "workload_people": people[:PEOPLE_SHOWN],
