@@ -322,6 +322,7 @@ def pages(data: dict) -> list[tuple[str, str, str, dict]]:
     return [
         ("overview", "engineer", "/", {}),
         ("overview, 90-day trend (partial)", "engineer", "/?days=90", hx),
+        ("overview of one team", "engineer", "/?team=team-3", {}),
         ("cluster list", "engineer", "/clusters/", {}),
         ("cluster", "engineer", f"/clusters/{cluster}/", {}),
         ("cluster, 1-year trend", "engineer", f"/clusters/{cluster}/?days=365", {}),
