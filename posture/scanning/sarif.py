@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from findings.fingerprints import fingerprint
 from posture.scanning.checks.registry import Check, Severity
-from posture.scanning.collectors.snapshot import DocumentError, Origin
+from posture.scanning.collectors.snapshot import STDIN_NAME, DocumentError, Origin
 from posture.scanning.engine import Result, ScanResults
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -121,7 +121,7 @@ def _result(
             }
         ]
     }
-    if origin is not None:
+    if origin is not None and origin.file != STDIN_NAME:
         location["physicalLocation"] = {
             "artifactLocation": files.location(origin.file),
             "region": {"startLine": origin.line},
@@ -146,11 +146,10 @@ def _result(
 
 def _skipped(error: DocumentError, files: "_Files") -> dict:
     where = f"document {error.document}" if error.document else "the file"
-    return {
-        "level": "warning",
-        "message": {"text": f"{where} was skipped: {error.reason}"},
-        "locations": [{"physicalLocation": {"artifactLocation": files.location(error.file)}}],
-    }
+    notification = {"level": "warning", "message": {"text": f"{where} was skipped: {error.reason}"}}
+    if error.file != STDIN_NAME:
+        notification["locations"] = [{"physicalLocation": {"artifactLocation": files.location(error.file)}}]
+    return notification
 
 
 class _Files:

@@ -21,11 +21,12 @@ FOUNDATION_CHECKS = {
 }
 
 
-def scan(*args, env_extra=None, cwd=ROOT):
+def scan(*args, env_extra=None, cwd=ROOT, stdin: bytes | None = None):
     # A bare environment: the command must work without any Rampart settings.
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **(env_extra or {})}
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "scan_manifests", *map(str, args)],
+        input=stdin.decode() if stdin is not None else None,
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -331,3 +332,40 @@ def test_the_sarif_log_of_every_real_world_app_passes_the_validator(tmp_path):
 
     assert json.loads(sarif_log.read_text())["runs"][0]["results"]
     assert validation_problems(sarif_log) == []
+
+
+def test_manifests_piped_in_are_scanned_with_their_lines_and_no_file(tmp_path):
+    # As `helm template . | scan_manifests -` feeds it.
+    piped = (
+        as_yaml(deployment("safe", hardened=True)) + b"---\n" + as_yaml(deployment("risky", privileged=True))
+    )
+    lines = piped.decode().split("\n")
+    second = [n for n, line in enumerate(lines, start=1) if line == "apiVersion: apps/v1"][1]
+    file_too = tmp_path / "extra.yaml"
+    file_too.write_bytes(as_yaml(deployment("other", privileged=True)))
+
+    result = scan("-", file_too, "--format", "json", "--fail-on", "critical", stdin=piped)
+
+    assert result.returncode == 1, result.stderr
+    privileged = {
+        f["name"]: (f["file"], f["line"])
+        for f in json.loads(result.stdout)["findings"]
+        if f["check_id"] == "privileged-container"
+    }
+    assert privileged == {"risky": ("<stdin>", second), "other": (str(file_too), 1)}
+
+
+def test_sarif_of_piped_manifests_has_no_file_to_point_at(tmp_path):
+    piped = as_yaml(deployment("risky", privileged=True)) + b"---\nkind: [broken\n"
+    sarif_log = tmp_path / "piped.sarif"
+    sarif_log.write_text(scan("-", "--format", "sarif", stdin=piped).stdout)
+
+    run = json.loads(sarif_log.read_text())["runs"][0]
+
+    (privileged,) = [r for r in run["results"] if r["ruleId"] == "privileged-container"]
+    assert "physicalLocation" not in privileged["locations"][0]
+    assert privileged["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith("Deployment/")
+    (skipped,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert "locations" not in skipped
+    if SARIF_VALIDATOR.exists():
+        assert validation_problems(sarif_log) == []

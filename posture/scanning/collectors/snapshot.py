@@ -22,6 +22,7 @@ from posture.scanning.collectors import yaml_fast
 from posture.scanning.collectors.redact import redact
 from posture.scanning.inventory import cyclic_gc_paused
 
+STDIN_NAME = "<stdin>"  # the name of what was piped in: no file, so no file location either
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".json.gz", ".gz")
 _DOCUMENT_SEPARATOR = re.compile(rb"^---[^\S\n]*(?:#[^\n]*)?$|^\.\.\.[^\S\n]*$", re.MULTILINE)
 _GZIP_MAGIC = b"\x1f\x8b"
