@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: install run demo test test-postgres test-embedded lint format bench audit lock check-deploy clean fuzz screenshots sarif-validator
+.PHONY: install run demo test test-postgres test-embedded lint format bench audit lock check-deploy clean fuzz screenshots sarif-validator axe-core
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,17 @@ $(SARIF_MULTITOOL):
 	tar xzf .tools/microsoft-sarif-multitool-linux-$(SARIF_MULTITOOL_VERSION).tgz -C .tools/sarif-multitool --strip-components=1
 	rm .tools/microsoft-sarif-multitool-linux-$(SARIF_MULTITOOL_VERSION).tgz
 	chmod +x $@
+
+# Deque's axe-core (the accessibility rules browsers' audit tools run), for the browser test that
+# checks every page against WCAG 2.1 A and AA; from npm, pinned. CI installs it.
+AXE_CORE_VERSION := 4.14.1
+AXE_CORE := .tools/axe-core/axe.min.js
+axe-core: $(AXE_CORE)
+$(AXE_CORE):
+	rm -rf .tools/axe-core && mkdir -p .tools/axe-core
+	cd .tools && npm pack --silent axe-core@$(AXE_CORE_VERSION) >/dev/null
+	tar xzf .tools/axe-core-$(AXE_CORE_VERSION).tgz -C .tools/axe-core --strip-components=1
+	rm .tools/axe-core-$(AXE_CORE_VERSION).tgz
 
 # Rewrite docs/screenshots/ (the README's pictures) from the browser tests.
 screenshots: install
