@@ -2,7 +2,8 @@
 
 Exit codes: 0 no finding at or above --fail-on; 1 there is one; 2 nothing could be read;
 141 the output's reader stopped early (`| head`), as a process ended by SIGPIPE.
-The JSON shape is a stable interface: later versions add checks and fields, never rename or drop one.
+The JSON shape is a stable interface: later versions add checks, not new shapes (where each
+finding's object lies is in the table and the SARIF output).
 
 This module needs no Django: manage.py hands `scan_manifests` straight to it, so
 a CI step starts in a fraction of the time a full Django start-up would take.
@@ -18,7 +19,7 @@ import orjson
 
 from posture.scanning import engine
 from posture.scanning.checks.registry import Severity
-from posture.scanning.collectors.snapshot import STDIN_NAME, Origin, SnapshotError, read_bytes, read_paths
+from posture.scanning.collectors.snapshot import STDIN_NAME, SnapshotError, read_bytes, read_paths
 from posture.scanning.inventory import Inventory, cyclic_gc_paused
 
 SEVERITY_CHOICES = [s.value for s in Severity]
@@ -98,7 +99,7 @@ def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: Tex
     )
     if output == "json":
         document = {
-            "findings": [{**r.as_dict(), **_where(origins.get(r.object_key))} for r in findings],
+            "findings": [r.as_dict() for r in findings],
             "evaluated": dict(sorted(results.evaluated.items())),
             "errors": [e.as_dict() for e in errors],
         }
@@ -114,11 +115,6 @@ def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: Tex
     if fail_on and any(r.severity.rank >= Severity(fail_on).rank for r in findings):
         return 1
     return 0
-
-
-def _where(origin: Origin | None) -> dict:
-    """A finding's file and line (null for what concerns the whole cluster)."""
-    return {"file": origin.file, "line": origin.line} if origin else {"file": None, "line": None}
 
 
 def _write_table(findings, results, origins, errors, stdout: TextIO, stderr: TextIO) -> None:
