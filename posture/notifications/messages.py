@@ -83,7 +83,9 @@ def agent_attention(team, day, clusters: list[dict]) -> dict:
 
 def _agent_line(cluster: dict) -> str:
     problems = []
-    if cluster["silent_for"]:
+    if cluster["silent_for"] and cluster["last_push_at"] is None:
+        problems.append(f"no push yet, {cluster['silent_for']} after its first token was issued")
+    elif cluster["silent_for"]:
         problems.append(f"no push for {cluster['silent_for']}")
     if cluster["token"]:
         problems.append(

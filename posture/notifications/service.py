@@ -12,7 +12,7 @@ from accounts import audit
 from accounts.models import Team
 from findings.models import Finding
 from findings.services import Refused
-from posture.agent_silence import silent_for, with_last_push
+from posture.agent_silence import never_pushed_for, silent_for, with_last_push
 from posture.models import (
     Cluster,
     ConnectionMode,
@@ -157,9 +157,10 @@ def send_overdue_digests(now: datetime | None = None) -> int:
 
 
 def send_agent_alerts(now: datetime | None = None) -> int:
-    """Once a day per endpoint: the team's agent clusters whose agent went silent, or whose ingest
-    tokens all expire within two weeks. Paused clusters are left out: their agents may be stopped on
-    purpose. Rampart cannot reach these clusters, so this is the only way anyone hears of either."""
+    """Once a day per endpoint: the team's agent clusters whose agent went silent (or never pushed,
+    a day after its token was issued), or whose ingest tokens all expire within two weeks. Paused
+    clusters are left out: their agents may be stopped on purpose. Rampart cannot reach these
+    clusters, so this is the only way anyone hears of either."""
     now = now or timezone.now()
     day = timezone.localdate(now)
     queued = 0
@@ -178,12 +179,17 @@ def send_agent_alerts(now: datetime | None = None) -> int:
         needing_attention = []
         for cluster in clusters:
             silent = silent_for(cluster, cluster.last_push_at, now)
+            if cluster.last_push_at is None:
+                first_token = cluster.ingest_tokens.order_by("created_at").first()
+                silent = never_pushed_for(cluster, first_token.created_at if first_token else None, now)
             token = cluster.ingest_tokens.about_to_expire(now)
             if silent or token:
                 needing_attention.append(
                     {
                         "cluster": cluster.name,
                         "id": cluster.pk,
+                        # How long without a push: since the last one, or since the first token was
+                        # issued for an agent that never pushed (last_push_at null).
                         "silent_for": silent or None,
                         "last_push_at": cluster.last_push_at.isoformat() if cluster.last_push_at else None,
                         "token": {"name": token.name, "expires_at": token.expires_at.isoformat()}

@@ -111,3 +111,16 @@ def test_slack_gets_one_line_per_cluster(receiver, slack, team, django_capture_o
     expires = IngestToken.objects.get().expires_at.date().isoformat()
     assert text.splitlines()[0] == "*Agents of Payments that need attention*"
     assert f"• edge: no push for 2\xa0days; ingest token “cronjob” expires {expires}" in text
+
+
+@override_settings(RAMPART_AGENT_SILENT_HOURS=24)
+def test_an_agent_that_never_pushed_is_named_a_day_after_its_token_was_issued(
+    receiver, slack, team, django_capture_on_commit_callbacks
+):
+    cluster = _agent_cluster(team, "edge-new", last_push_hours_ago=None)
+    issued = IngestToken.objects.get(cluster=cluster).created_at
+
+    assert _send(django_capture_on_commit_callbacks, now=issued + timedelta(hours=23)) == 0
+    assert _send(django_capture_on_commit_callbacks, now=issued + timedelta(days=2, hours=1)) == 1
+
+    assert "• edge-new: no push yet, 2\xa0days after its first token was issued" in receiver.json(0)["text"]
