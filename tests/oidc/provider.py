@@ -200,6 +200,8 @@ def _handler(provider: FakeProvider):
                 self._send(*provider.authorize(query))
             elif path == "/userinfo":
                 self._json(*provider.userinfo(self._headers()))
+            elif path == "/favicon.ico":  # asked by the browser test's Chromium
+                self._send(204, {}, "")
             else:
                 self._json(404, {"error": "not_found"})
 
