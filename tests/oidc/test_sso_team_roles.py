@@ -103,3 +103,15 @@ def test_groups_from_another_claim(client, idp, mapped, settings):
     idp.user = {**idp.user, "roles": ["k8s-payments-admins"], "groups": ["k8s-readers"]}
     sso_login(client)
     assert roles() == {"payments": ("admin", "sso")}
+
+
+def test_groups_only_the_userinfo_carries_count_too(client, idp, mapped):
+    idp.userinfo_extra = {"groups": ["k8s-payments-admins"]}  # as providers that keep ID tokens small do
+    sso_login(client)
+    assert roles() == {"payments": ("admin", "sso")}
+
+
+def test_the_userinfo_cannot_speak_for_another_subject(client, idp, mapped):
+    idp.userinfo_extra = {"sub": "someone-else", "groups": ["k8s-payments-admins"]}
+    sso_login(client)
+    assert roles() == {}
