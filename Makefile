@@ -46,7 +46,7 @@ test-postgres: install
 # `make run` keeps its data in SQLite: the suites of the application itself (pages, API, triage,
 # commands) run on it too, since what works on PostgreSQL can fail there. The worker, browser and
 # end-to-end suites need a database that several processes share, and run on PostgreSQL only.
-EMBEDDED_SUITES := tests/accounts tests/agent tests/api tests/commands tests/findings tests/posture tests/security tests/ui
+EMBEDDED_SUITES := tests/accounts tests/agent tests/api tests/commands tests/findings tests/oidc tests/posture tests/security tests/ui
 test-embedded: install
 	env -u DATABASE_URL REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(BIN)/pytest -q $(EMBEDDED_SUITES)
 

@@ -8,7 +8,7 @@ both their phone and their recovery codes. Both are audit-logged.
 from django.contrib import admin
 
 from accounts import audit, mfa
-from accounts.models import AuditEvent, LoginThrottle, TotpDevice
+from accounts.models import AuditEvent, LoginThrottle, OidcIdentity, TotpDevice
 
 
 class RemoveOnlyAdmin(admin.ModelAdmin):
@@ -56,3 +56,14 @@ class TotpDeviceAdmin(RemoveOnlyAdmin):
     def delete_queryset(self, request, queryset):
         for device in queryset.select_related("user"):
             mfa.disable(device.user, actor=request.user)
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(admin.ModelAdmin):
+    """Link an existing account to its identity at the provider before its first single sign-on
+    (otherwise that login would make a new account: users are never matched by email)."""
+
+    list_display = ["user", "issuer", "subject", "created_at", "last_login_at"]
+    search_fields = ["user__username", "subject"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "last_login_at"]

@@ -6,5 +6,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import audit
+        from accounts.oidc import checks  # noqa: F401 -- registers the single sign-on system checks
 
         audit.connect_signals()

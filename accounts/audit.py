@@ -59,6 +59,7 @@ KNOWN_ACTIONS = [
     "notification_endpoint.created",
     "notification_endpoint.updated",
     "notification_endpoint.deleted",
+    "user.created",
     "user.changed",
     "team.created",
     "membership.added",
@@ -149,8 +150,18 @@ def _clean(details: dict) -> dict:
 def _on_logged_in(sender, request, user, **kwargs):
     # The login views note which second factor passed (None: password only).
     second_factor = getattr(request, "rampart_second_factor", None)
+    # Said only for single sign-on ("oidc"): a password login's row stays as it always was.
+    method = getattr(request, "rampart_login_method", "password")
+    extra = {"method": method} if method != "password" else {}
     # "none": a password alone (no second factor required of this account).
-    record("login.succeeded", actor=user, target=user, request=request, second_factor=second_factor or "none")
+    record(
+        "login.succeeded",
+        actor=user,
+        target=user,
+        request=request,
+        second_factor=second_factor or "none",
+        **extra,
+    )
 
 
 def _on_logged_out(sender, request, user, **kwargs):

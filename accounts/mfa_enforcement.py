@@ -15,6 +15,9 @@ from accounts import mfa
 from posture.api.errors import error_body
 
 MESSAGE = "Your account must use two-factor authentication: set it up to carry on."
+# Set at a single sign-on whose identity provider checked a second factor (accounts.oidc.config
+# .idp_did_mfa): that session has passed one, though Rampart's own is not set up.
+IDP_MFA_SESSION_KEY = "accounts.idp_mfa"
 
 
 class MfaRequiredMiddleware:
@@ -25,7 +28,7 @@ class MfaRequiredMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or request.path in _allowed_paths():
             return self.get_response(request)
-        if not mfa.is_required_for(user) or mfa.is_enrolled(user):
+        if request.session.get(IDP_MFA_SESSION_KEY) or not mfa.is_required_for(user) or mfa.is_enrolled(user):
             return self.get_response(request)
         if request.path.startswith("/api/"):
             return JsonResponse(error_body("mfa_required", MESSAGE), status=403)

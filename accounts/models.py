@@ -31,9 +31,22 @@ class Team(models.Model):
 
 
 class Membership(models.Model):
+    """A user's role in a team.
+
+    ``source`` says who manages it: ``manual`` (a team admin, the API, the admin site) or ``sso``
+    (granted from the identity provider's groups at each single sign-on, and taken away with
+    them). Single sign-on changes only its own; a team admin who changes the role of an ``sso``
+    membership by hand makes it ``manual``.
+    """
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Granted in Rampart"
+        SSO = "sso", "From single sign-on groups"
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "user"], name="membership_unique_team_user")]
@@ -192,3 +205,29 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or 'system'} {self.action}"
+
+
+class OidcIdentity(models.Model):
+    """The identity provider's account (issuer + subject) behind a Rampart user.
+
+    Single sign-on finds users by this pair only, never by email: an email address can change
+    hands or be claimed unverified at another provider. An administrator links an existing
+    account by adding a row here (admin site); otherwise the first login creates the user.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identities"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_identity_unique_issuer_subject")
+        ]
+        verbose_name_plural = "OIDC identities"
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.issuer} ({self.subject})"

@@ -29,6 +29,14 @@ USED_CODE = (
 REAUTH_REFUSED = "That is not your password."
 
 
+def superusers_only_message() -> str:
+    """With RAMPART_OIDC_ONLY: for a wrong password and for a right one of a non-superuser alike."""
+    return (
+        "That username and password did not match an administrator's. "
+        f"Everyone else logs in with {settings.RAMPART_OIDC_PROVIDER_NAME}."
+    )
+
+
 def locked_message() -> str:
     """The lock lasts the configured time from the last failure; saying how long saves guesses."""
     minutes = -(-settings.RAMPART_LOGIN_LOCKOUT_SECONDS // 60)
@@ -43,11 +51,14 @@ class LoginRefused(Exception):
         self.locked = locked
 
 
-def check_password(username: str, password: str, *, ip: str | None, now=None):
+def check_password(username: str, password: str, *, ip: str | None, now=None, superusers_only: bool = False):
     """The first login step: returns the user, or raises LoginRefused.
 
     A locked username or address is refused before the password is checked,
-    so a correct guess during a lockout is no signal.
+    so a correct guess during a lockout is no signal. ``superusers_only``
+    (single sign-on only, RAMPART_OIDC_ONLY): anyone else is refused with the
+    same message as a wrong password, and counted as a failure, so the form
+    does not tell whose password was right.
     """
     now = now or clock.now()
     username = username[:150]
@@ -58,10 +69,14 @@ def check_password(username: str, password: str, *, ip: str | None, now=None):
     # Django's user_login_failed signal writes the audit row and the log line
     # for a failure here (accounts.audit); the password never reaches either.
     user = authenticate(None, username=username, password=password)
+    if user is not None and superusers_only and not user.is_superuser:
+        audit.record("login.failed", ip=ip, at=now, username=username, reason="password_login_off")
+        logger.warning("password login refused (single sign-on only) for username=%r", username)
+        user = None
     if user is None:
         if _count_failure(username, ip, now):
             raise LoginRefused(locked_message(), locked=True)
-        raise LoginRefused(INVALID_CREDENTIALS)
+        raise LoginRefused(superusers_only_message() if superusers_only else INVALID_CREDENTIALS)
     return user
 
 

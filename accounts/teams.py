@@ -102,14 +102,19 @@ def add_member(team: Team, username: str, role: str, *, actor) -> Membership:
 
 
 def change_role(membership: Membership, role: str, *, actor) -> bool:
-    """False if the member already had that role."""
+    """False if the member already had that role.
+
+    A membership granted from single sign-on groups becomes a hand-made one: the team admin's
+    choice is kept at the member's next logins, whatever their groups then say.
+    """
     if membership.role == role:
         return False
     with transaction.atomic():
         _keep_an_admin(membership)
         before = membership.role
         membership.role = Role(role)
-        membership.save(update_fields=["role"])
+        membership.source = Membership.Source.MANUAL
+        membership.save(update_fields=["role", "source"])
         audit.record(
             "membership.role_changed",
             actor=actor,

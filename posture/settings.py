@@ -203,6 +203,27 @@ RAMPART_LOGIN_MAX_FAILURES = env_int("RAMPART_LOGIN_MAX_FAILURES", 5, minimum=1)
 RAMPART_LOGIN_IP_MAX_FAILURES = env_int("RAMPART_LOGIN_IP_MAX_FAILURES", 30, minimum=1)
 RAMPART_LOGIN_FAILURE_WINDOW_SECONDS = env_int("RAMPART_LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 RAMPART_LOGIN_LOCKOUT_SECONDS = env_int("RAMPART_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# Single sign-on with OpenID Connect (accounts/oidc/): off unless an issuer is set. The
+# values' shapes (issuer URL, client, team roles) are checked by the system checks in
+# accounts/oidc/checks.py, which see the teams in the database.
+# Compared character for character with the provider's own (a trailing slash matters).
+RAMPART_OIDC_ISSUER = (env_str("RAMPART_OIDC_ISSUER") or "").strip()
+RAMPART_OIDC_CLIENT_ID = (env_str("RAMPART_OIDC_CLIENT_ID") or "").strip()
+RAMPART_OIDC_CLIENT_SECRET = env_str("RAMPART_OIDC_CLIENT_SECRET") or ""
+RAMPART_OIDC_PROVIDER_NAME = (env_str("RAMPART_OIDC_PROVIDER_NAME") or "").strip() or "single sign-on"
+RAMPART_OIDC_SCOPES = (env_str("RAMPART_OIDC_SCOPES") or "").split() or ["openid", "email", "profile"]
+# Password login is refused for everyone but superusers (nobody is locked out by a provider outage).
+RAMPART_OIDC_ONLY = env_bool("RAMPART_OIDC_ONLY", default=False)
+RAMPART_OIDC_CREATE_USERS = env_bool("RAMPART_OIDC_CREATE_USERS", default=True)
+RAMPART_OIDC_ALLOWED_DOMAINS = [
+    domain.lower().lstrip("@") for domain in env_list("RAMPART_OIDC_ALLOWED_DOMAINS")
+]
+RAMPART_OIDC_GROUPS_CLAIM = (env_str("RAMPART_OIDC_GROUPS_CLAIM") or "").strip() or "groups"
+# {"<group>": {"<team slug>": "viewer" | "engineer" | "admin"}}
+RAMPART_OIDC_TEAM_ROLES = env_json_object("RAMPART_OIDC_TEAM_ROLES")
+# The provider's own second factor counts as Rampart's even when its ID token does not say so (amr).
+RAMPART_OIDC_TRUST_IDP_MFA = env_bool("RAMPART_OIDC_TRUST_IDP_MFA", default=False)
+RAMPART_OIDC_TIMEOUT = env_int("RAMPART_OIDC_TIMEOUT", 10, minimum=1)  # seconds per request to the provider
 # How many proxies append to X-Forwarded-For in front of Rampart; the client
 # address is read that many entries from the right (0: the socket's peer).
 RAMPART_PROXY_HOPS = env_int("RAMPART_PROXY_HOPS", 1 if SECURE_PROXY_SSL_HEADER else 0, minimum=0)

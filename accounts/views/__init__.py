@@ -9,6 +9,7 @@ from accounts.views.security import (
     RecoveryCodesView,
     SecurityView,
 )
+from accounts.views.sso import OidcCallbackView, OidcLoginView
 from accounts.views.teams import (
     TeamDetailView,
     TeamListView,
@@ -27,6 +28,8 @@ __all__ = [
     "LogoutView",
     "MfaDisableView",
     "MfaEnrolView",
+    "OidcCallbackView",
+    "OidcLoginView",
     "PasswordChangeView",
     "RecoveryCodesView",
     "SecurityView",

@@ -1,4 +1,4 @@
-"""The login, in two steps.
+"""The login, in two steps (the first a password or a single sign-on, accounts/views/sso.py).
 
 After the password step the session holds only a "pending login" (who, which
 step, since when); the user is logged in, and user_logged_in fires, only once
@@ -16,19 +16,21 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_protect
 
-from accounts import clock, mfa, services
+from accounts import clock, mfa, mfa_enforcement, services
 from accounts.forms import LoginForm, RecoveryCodeForm, TotpCodeForm
+from accounts.oidc import config as oidc_config
 from accounts.views.common import private, safe_next, sensitive
 from posture.request_id import client_ip
 
 PENDING = "accounts.pending_login"
 PENDING_SECONDS = 600  # time to open the authenticator app, or to set one up
 VERIFY, ENROL = "verify", "enrol"
+IDP_SECOND_FACTOR = "identity_provider"  # the audit log's second_factor when the provider checked one
 
 # --- The pending login ----------------------------------------------------------
 
 
-def _start_pending(request, user, stage: str, next_url: str) -> None:
+def _start_pending(request, user, stage: str, next_url: str, method: str) -> None:
     # A new session key for the half-logged-in state: a fixated session id is
     # worth nothing.
     request.session.cycle_key()
@@ -38,6 +40,7 @@ def _start_pending(request, user, stage: str, next_url: str) -> None:
         "stage": stage,
         "next": next_url,
         "at": int(clock.now().timestamp()),
+        "method": method,
     }
 
 
@@ -53,11 +56,33 @@ def _pending(request, stage: str):
     return user, data
 
 
-def _complete_login(request, user, backend: str, second_factor: str | None) -> None:
+def _complete_login(request, user, backend: str, second_factor: str | None, method: str = "password") -> None:
     request.session.pop(PENDING, None)
-    request.rampart_second_factor = second_factor  # read by the audit log's login handler
-    login(request, user, backend=backend)
+    # Read by the audit log's login handler.
+    request.rampart_second_factor = second_factor
+    request.rampart_login_method = method
+    login(request, user, backend=backend)  # a new session key: a fixated session id is worth nothing
     services.login_succeeded(user)
+    if second_factor == IDP_SECOND_FACTOR:
+        request.session[mfa_enforcement.IDP_MFA_SESSION_KEY] = True
+
+
+def continue_login(request, user, next_url: str, *, method: str = "password", idp_mfa: bool = False):
+    """After the first step (a password, or a single sign-on): the second factor, or the login itself.
+
+    ``idp_mfa``: the identity provider checked a second factor, which then stands for Rampart's.
+    """
+    if idp_mfa:
+        _complete_login(request, user, user.backend, IDP_SECOND_FACTOR, method)
+        return redirect(next_url)
+    if mfa.is_enrolled(user):
+        _start_pending(request, user, VERIFY, next_url, method)
+        return redirect("accounts:login-verify")
+    if mfa.is_required_for(user):
+        _start_pending(request, user, ENROL, next_url, method)
+        return redirect("accounts:login-enrol")
+    _complete_login(request, user, user.backend, None, method)
+    return redirect(next_url)
 
 
 def _expired(request):
@@ -81,24 +106,28 @@ class LoginView(View):
             return self._page(request, form)
         try:
             user = services.check_password(
-                form.cleaned_data["username"], form.cleaned_data["password"], ip=client_ip(request)
+                form.cleaned_data["username"],
+                form.cleaned_data["password"],
+                ip=client_ip(request),
+                superusers_only=not oidc_config.password_login_open(),
             )
         except services.LoginRefused as refused:
             form.add_error(None, refused.message)
             return self._page(request, form)
-        next_url = safe_next(request, request.POST.get("next"))
-        if mfa.is_enrolled(user):
-            _start_pending(request, user, VERIFY, next_url)
-            return redirect("accounts:login-verify")
-        if mfa.is_required_for(user):
-            _start_pending(request, user, ENROL, next_url)
-            return redirect("accounts:login-enrol")
-        _complete_login(request, user, user.backend, None)
-        return redirect(next_url)
+        return continue_login(request, user, safe_next(request, request.POST.get("next")))
 
     def _page(self, request, form):
         next_url = request.POST.get("next") or request.GET.get("next", "")
-        return render(request, self.template_name, {"form": form, "next": next_url})
+        context = {
+            "form": form,
+            "next": next_url,
+            # With RAMPART_OIDC_ONLY the form is shown only at ?password=1, for superusers.
+            "password_form": oidc_config.password_login_open()
+            or request.method == "POST"
+            or request.GET.get("password") == "1",
+            "sso_name": oidc_config.provider_name() if oidc_config.enabled() else "",
+        }
+        return render(request, self.template_name, context)
 
 
 @private
@@ -139,7 +168,7 @@ class LoginVerifyView(View):
                 return redirect("accounts:login")
             form.add_error(None, refused.message)
             return self._page(request, totp_form, recovery_form)
-        _complete_login(request, user, data["backend"], method)
+        _complete_login(request, user, data["backend"], method, data.get("method", "password"))
         if method == "recovery_code":
             left = mfa.unused_recovery_codes(user)
             messages.warning(
@@ -205,7 +234,7 @@ class LoginEnrolView(EnrolPage, View):
             except mfa.InvalidCode:
                 form.add_error("code", "That code did not work. Check the time on your phone and try again.")
             else:
-                _complete_login(request, user, data["backend"], "totp")
+                _complete_login(request, user, data["backend"], "totp", data.get("method", "password"))
                 return render_recovery_codes(request, codes, data["next"])
         try:
             device = mfa.begin_enrolment(user)

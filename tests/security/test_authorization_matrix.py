@@ -503,6 +503,9 @@ PAGES = {
     "accounts/login/verify/": entry(Case("GET", everyone(302))),  # no login under way: back to the start
     "accounts/login/enrol/": entry(Case("GET", everyone(302))),
     "accounts/logout/": entry(Case("POST", everyone(302))),
+    # Single sign-on is off unless configured: no such pages (tests/oidc tests them configured).
+    "accounts/oidc/login/": entry(Case("GET", everyone(404))),
+    "accounts/oidc/callback/": entry(Case("GET", everyone(404))),
     "accounts/security/": entry(page_for_members()),
     "accounts/security/mfa/enrol/": entry(page_for_members()),
     "accounts/security/mfa/disable/": entry(
