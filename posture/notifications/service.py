@@ -123,20 +123,23 @@ def _notify_scan(scan: Scan) -> int:
     return _queue(wanted, event, f"scan:{scan.pk}", payload, scan=scan)
 
 
+def _teams_wanting(event: str):
+    """(team, its enabled endpoints that want ``event``) for each team with at least one: the daily
+    messages go out team by team."""
+    for team in Team.objects.filter(notification_endpoints__enabled=True).distinct():
+        wanted = [
+            endpoint for endpoint in team.notification_endpoints.filter(enabled=True) if endpoint.wants(event)
+        ]
+        if wanted:
+            yield team, wanted
+
+
 def send_overdue_digests(now: datetime | None = None) -> int:
     """One digest per endpoint and day, for teams with overdue findings."""
     now = now or timezone.now()
     day = timezone.localdate(now)
     queued = 0
-    teams = Team.objects.filter(notification_endpoints__enabled=True).distinct()
-    for team in teams:
-        wanted = [
-            endpoint
-            for endpoint in team.notification_endpoints.filter(enabled=True)
-            if endpoint.wants(NotificationEvent.OVERDUE_DIGEST)
-        ]
-        if not wanted:
-            continue
+    for team, wanted in _teams_wanting(NotificationEvent.OVERDUE_DIGEST):
         overdue = Finding.objects.filter(cluster__team=team).overdue(now)
         rows = list(
             overdue.order_by()
@@ -164,15 +167,7 @@ def send_agent_alerts(now: datetime | None = None) -> int:
     now = now or timezone.now()
     day = timezone.localdate(now)
     queued = 0
-    teams = Team.objects.filter(notification_endpoints__enabled=True).distinct()
-    for team in teams:
-        wanted = [
-            endpoint
-            for endpoint in team.notification_endpoints.filter(enabled=True)
-            if endpoint.wants(NotificationEvent.AGENT_ATTENTION)
-        ]
-        if not wanted:
-            continue
+    for team, wanted in _teams_wanting(NotificationEvent.AGENT_ATTENTION):
         clusters = with_last_push(
             Cluster.objects.filter(team=team, connection_mode=ConnectionMode.AGENT, paused_at__isnull=True)
         ).order_by("name")
