@@ -1,6 +1,8 @@
 """Team roles from the provider's groups, brought up to date at each login; memberships granted by
 hand in Rampart are left alone."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -115,3 +117,14 @@ def test_the_userinfo_cannot_speak_for_another_subject(client, idp, mapped):
     idp.userinfo_extra = {"sub": "someone-else", "groups": ["k8s-payments-admins"]}
     sso_login(client)
     assert roles() == {}
+
+
+def test_the_team_page_says_which_memberships_come_from_sso(client, idp, mapped):
+    hand_made = make_user(mapped["payments"], Role.ENGINEER, username="bob")
+    log_in_with_groups(client, idp, ["k8s-payments-admins"])  # alice, admin of Payments by SSO
+
+    page = client.get(f"/accounts/teams/{mapped['payments'].pk}/").text
+
+    rows = dict(re.findall(r"<tr>\s*<td>(\w+)(.*?)</td>", page, re.S))
+    assert "from SSO" in rows["alice"]
+    assert "from SSO" not in rows[hand_made.username]
