@@ -224,6 +224,9 @@ RAMPART_OIDC_TEAM_ROLES = env_json_object("RAMPART_OIDC_TEAM_ROLES")
 # The provider's own second factor counts as Rampart's even when its ID token does not say so (amr).
 RAMPART_OIDC_TRUST_IDP_MFA = env_bool("RAMPART_OIDC_TRUST_IDP_MFA", default=False)
 RAMPART_OIDC_TIMEOUT = env_int("RAMPART_OIDC_TIMEOUT", 10, minimum=1)  # seconds per request to the provider
+# Logging out of Rampart after a single sign-on also ends the session at the provider, where it
+# offers RP-initiated logout (its discovery names an end_session_endpoint).
+RAMPART_OIDC_LOGOUT_AT_PROVIDER = env_bool("RAMPART_OIDC_LOGOUT_AT_PROVIDER", default=True)
 # How many proxies append to X-Forwarded-For in front of Rampart; the client
 # address is read that many entries from the right (0: the socket's peer).
 RAMPART_PROXY_HOPS = env_int("RAMPART_PROXY_HOPS", 1 if SECURE_PROXY_SSL_HEADER else 0, minimum=0)

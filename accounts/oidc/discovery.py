@@ -22,6 +22,7 @@ class Provider:
     token_endpoint: str
     jwks_uri: str
     userinfo_endpoint: str = ""
+    end_session_endpoint: str = ""  # RP-initiated logout, where the provider offers it
 
 
 def provider() -> Provider:
@@ -39,6 +40,7 @@ def provider() -> Provider:
         token_endpoint=document["token_endpoint"],
         jwks_uri=document["jwks_uri"],
         userinfo_endpoint=document.get("userinfo_endpoint") or "",
+        end_session_endpoint=document.get("end_session_endpoint") or "",
     )
 
 
@@ -73,9 +75,10 @@ def _check(document: dict, issuer: str) -> None:
         value = document.get(field)
         if not isinstance(value, str) or not config.is_usable_url(value):
             raise errors.misconfigured(f"the discovery document's {field} is missing or not HTTPS: {value!r}")
-    userinfo = document.get("userinfo_endpoint")
-    if userinfo and (not isinstance(userinfo, str) or not config.is_usable_url(userinfo)):
-        raise errors.misconfigured(f"the discovery document's userinfo_endpoint is not HTTPS: {userinfo!r}")
+    for field in ("userinfo_endpoint", "end_session_endpoint"):
+        value = document.get(field)
+        if value and (not isinstance(value, str) or not config.is_usable_url(value)):
+            raise errors.misconfigured(f"the discovery document's {field} is not HTTPS: {value!r}")
 
 
 def _cache_key(kind: str, url: str) -> str:

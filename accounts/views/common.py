@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import resolve_url
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -23,3 +24,14 @@ def safe_next(request, candidate: str | None) -> str:
     ):
         return candidate
     return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def public_url(request, name: str) -> str:
+    """The absolute URL of the named page as the outside world knows it (what a provider has
+    registered): from RAMPART_BASE_URL when set, since a proxy may rewrite the host Rampart sees."""
+    path = reverse(name)
+    return (
+        f"{settings.RAMPART_BASE_URL}{path}"
+        if settings.RAMPART_BASE_URL
+        else request.build_absolute_uri(path)
+    )

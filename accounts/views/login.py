@@ -19,7 +19,8 @@ from django.views.decorators.csrf import csrf_protect
 from accounts import clock, mfa, mfa_enforcement, services
 from accounts.forms import LoginForm, RecoveryCodeForm, TotpCodeForm
 from accounts.oidc import config as oidc_config
-from accounts.views.common import private, safe_next, sensitive
+from accounts.oidc import logout as oidc_logout
+from accounts.views.common import private, public_url, safe_next, sensitive
 from posture.request_id import client_ip
 
 PENDING = "accounts.pending_login"
@@ -63,6 +64,9 @@ def _complete_login(request, user, backend: str, second_factor: str | None, meth
     request.rampart_login_method = method
     login(request, user, backend=backend)  # a new session key: a fixated session id is worth nothing
     services.login_succeeded(user)
+    if method == "oidc":
+        # Logging out then ends the provider's session too.
+        request.session[oidc_logout.SSO_SESSION_KEY] = True
     if second_factor == IDP_SECOND_FACTOR:
         request.session[mfa_enforcement.IDP_MFA_SESSION_KEY] = True
 
@@ -266,11 +270,15 @@ def admin_login(request):
 
 
 class LogoutView(auth_views.LogoutView):
-    """Django's logout (POST only), saying that it happened on the login page it leads to."""
+    """Django's logout (POST only), saying that it happened on the login page it leads to; after a
+    single sign-on, by way of the provider's own logout (accounts.oidc.logout)."""
 
     def post(self, request, *args, **kwargs):
         was_logged_in = request.user.is_authenticated
+        by_sso = bool(request.session.get(oidc_logout.SSO_SESSION_KEY))
         response = super().post(request, *args, **kwargs)
         if was_logged_in:
             messages.info(request, "You are logged out.")
+        if by_sso and (at_provider := oidc_logout.provider_logout_url(public_url(request, "accounts:login"))):
+            return redirect(at_provider)
         return response

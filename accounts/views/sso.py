@@ -3,31 +3,19 @@
 Thin: the flow's state goes in and out of the session here, everything else is accounts.oidc.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.views import View
 
 from accounts.oidc import config, errors, flow
 from accounts.oidc.sign_in import failed, sign_in
-from accounts.views.common import private, safe_next
+from accounts.views.common import private, public_url, safe_next
 from accounts.views.login import continue_login
 
 PENDING_FLOWS = "accounts.oidc_pending"
 MAX_PENDING_FLOWS = 5  # logins started in several tabs; older ones are forgotten
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"  # SSO users are ordinary Django users
-
-
-def _redirect_uri(request) -> str:
-    # The one registered at the provider: from RAMPART_BASE_URL when set, as a proxy may rewrite hosts.
-    path = reverse("accounts:oidc-callback")
-    return (
-        f"{settings.RAMPART_BASE_URL}{path}"
-        if settings.RAMPART_BASE_URL
-        else request.build_absolute_uri(path)
-    )
 
 
 def _fail(request, failure: errors.SsoFailed):
@@ -44,7 +32,8 @@ class OidcLoginView(View):
             raise Http404("single sign-on is not configured")
         next_url = safe_next(request, request.GET.get("next"))
         try:
-            authorize_url, pending = flow.begin(_redirect_uri(request), next_url)
+            # The redirect URI registered at the provider.
+            authorize_url, pending = flow.begin(public_url(request, "accounts:oidc-callback"), next_url)
         except errors.SsoFailed as failure:
             failed(failure)
             return _fail(request, failure)

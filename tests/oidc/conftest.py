@@ -14,6 +14,7 @@ import pytest
 from tests.oidc.provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
 
 CALLBACK = "http://testserver/accounts/oidc/callback/"
+LOGIN_PAGE = "http://testserver/accounts/login/"  # where the provider's logout sends the browser back
 PROVIDER_NAME = "Keycloak"
 
 
@@ -21,6 +22,7 @@ PROVIDER_NAME = "Keycloak"
 def idp(settings, db):
     """The fake provider, and Rampart configured to use it (no team roles, MFA off)."""
     with FakeProvider(redirect_uris=[CALLBACK]) as provider:
+        provider.post_logout_redirect_uris = [LOGIN_PAGE]
         settings.RAMPART_OIDC_ISSUER = provider.issuer
         settings.RAMPART_OIDC_CLIENT_ID = CLIENT_ID
         settings.RAMPART_OIDC_CLIENT_SECRET = CLIENT_SECRET

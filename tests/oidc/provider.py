@@ -52,6 +52,9 @@ class FakeProvider:
         self.delays: dict[str, float] = {}
         self.failures: dict[str, int] = {}
         self.deny = False
+        self.offers_logout = True  # an end_session_endpoint in discovery (RP-initiated logout)
+        self.post_logout_redirect_uris: list[str] = []  # registered for the client
+        self.logouts: list[dict] = []  # the query of every /logout request
         self.authorizations: list[dict] = []  # the query of every /authorize request
         self.token_requests: list[dict] = []  # the form and headers of every /token request
         self.id_tokens: list[str] = []
@@ -93,7 +96,16 @@ class FakeProvider:
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            **({"end_session_endpoint": f"{self.issuer}/logout"} if self.offers_logout else {}),
         }
+
+    def logout(self, query: dict) -> tuple[int, dict, str]:
+        """RP-initiated logout: ends the session, then back to a registered URI of the client."""
+        self.logouts.append(query)
+        back = query.get("post_logout_redirect_uri", "")
+        if query.get("client_id") != self.client_id or back not in self.post_logout_redirect_uris:
+            return 400, {}, "unknown client or post_logout_redirect_uri"
+        return 302, {"Location": back}, ""
 
     def jwks(self) -> dict:
         return {"keys": [keys.rsa_jwk(keys.rsa_key("main"), self.kid), keys.ec_jwk(keys.ec_key(), "ec-1")]}
@@ -200,6 +212,8 @@ def _handler(provider: FakeProvider):
                 self._send(*provider.authorize(query))
             elif path == "/userinfo":
                 self._json(*provider.userinfo(self._headers()))
+            elif path == "/logout":
+                self._send(*provider.logout(query))
             elif path == "/favicon.ico":  # asked by the browser test's Chromium
                 self._send(204, {}, "")
             else:
