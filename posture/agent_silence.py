@@ -25,21 +25,20 @@ def with_last_push(clusters):
 def silent_for(cluster, last_push_at: datetime | None, now: datetime | None = None) -> str:
     """How long ("3 days") the agent has not pushed, past RAMPART_AGENT_SILENT_HOURS; "" while it pushes,
     and while the cluster is paused (its agent may well be stopped on purpose: it shows as paused)."""
-    if cluster.connection_mode != ConnectionMode.AGENT or last_push_at is None or cluster.paused_at:
-        return ""
-    now = now or timezone.now()
-    if now - last_push_at < timedelta(hours=settings.RAMPART_AGENT_SILENT_HOURS):
-        return ""
-    return timesince(last_push_at, now, depth=1)
+    return _quiet_for(cluster, last_push_at, now)
 
 
 def never_pushed_for(cluster, first_token_at: datetime | None, now: datetime | None = None) -> str:
     """How long ("2 days") since the cluster's first ingest token was issued, for an agent cluster whose
     agent never pushed at all, past RAMPART_AGENT_SILENT_HOURS: an agent that was never set up right
     (no egress to Rampart, a CronJob that cannot start) fails where nobody looks. "" otherwise."""
-    if cluster.connection_mode != ConnectionMode.AGENT or first_token_at is None or cluster.paused_at:
+    return _quiet_for(cluster, first_token_at, now)
+
+
+def _quiet_for(cluster, since: datetime | None, now: datetime | None) -> str:
+    if cluster.connection_mode != ConnectionMode.AGENT or since is None or cluster.paused_at:
         return ""
     now = now or timezone.now()
-    if now - first_token_at < timedelta(hours=settings.RAMPART_AGENT_SILENT_HOURS):
+    if now - since < timedelta(hours=settings.RAMPART_AGENT_SILENT_HOURS):
         return ""
-    return timesince(first_token_at, now, depth=1)
+    return timesince(since, now, depth=1)

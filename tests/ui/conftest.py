@@ -1,5 +1,7 @@
 """Fixtures for the page tests: the demo cluster (seed_demo) and people of its team in every role."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -47,3 +49,14 @@ def stranger(db):
 
 def htmx(**extra) -> dict:
     return {"headers": {"HX-Request": "true", **extra}}
+
+
+def listed_count(client, href: str) -> int:
+    """How many findings the findings list says a link leads to (the link as a page writes it)."""
+    page = client.get(href.replace("&amp;", "&")).text
+    return int(re.search(r'<p class="result-count muted">([\d,]+) finding', page)[1].replace(",", ""))
+
+
+def card(page: str, title_id: str) -> str:
+    """The section of a page whose heading has this id."""
+    return page.split(f'id="{title_id}"')[1].split("</section>")[0]

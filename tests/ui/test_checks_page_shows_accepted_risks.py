@@ -7,15 +7,11 @@ from django.urls import reverse
 
 from findings.models import Finding
 from tests.factories import accept_risk, as_yaml, deployment, make_cluster, privileged_finding, scan_snapshot
+from tests.ui.conftest import listed_count
 
 
 def check_card(page: str, check_id: str) -> str:
     return page.split(f'id="check-{check_id}"')[1].split("</article>")[0]
-
-
-def listed_count(client, href: str) -> int:
-    page = client.get(href.replace("&amp;", "&")).text
-    return int(re.search(r'<p class="result-count muted">([\d,]+) finding', page)[1].replace(",", ""))
 
 
 def test_a_check_whose_findings_are_all_accepted_shows_its_accepted_risks_apart(

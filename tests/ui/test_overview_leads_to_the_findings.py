@@ -7,11 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import accept_risk, as_yaml, deployment, privileged_finding, scan_snapshot
-
-
-def listed_count(client, href: str) -> int:
-    page = client.get(href.replace("&amp;", "&")).text
-    return int(re.search(r'<p class="result-count muted">([\d,]+) finding', page)[1].replace(",", ""))
+from tests.ui.conftest import listed_count
 
 
 def test_the_open_findings_tile_lists_as_many_as_it_shows(client, demo, demo_viewer):

@@ -15,22 +15,13 @@ from accounts.models import Membership, Role
 from findings import triage
 from findings.models import Finding
 from tests.factories import as_yaml, deployment, make_cluster, make_team, make_user, scan_snapshot
-from tests.ui.conftest import htmx
+from tests.ui.conftest import card, htmx, listed_count
 
 NEEDS_WORK = ["open", "acknowledged"]
 
 
-def listed_count(client, href: str) -> int:
-    page = client.get(href.replace("&amp;", "&")).text
-    return int(re.search(r'<p class="result-count muted">([\d,]+) finding', page)[1].replace(",", ""))
-
-
 def tile(page: str, label: str) -> str:
     return page.split(f'<p class="tile-label">{label}</p>')[1].split("</div>")[0]
-
-
-def card(page: str, title_id: str) -> str:
-    return page.split(f'id="{title_id}"')[1].split("</section>")[0]
 
 
 def switch(page: str) -> list[tuple[str, str, bool]]:

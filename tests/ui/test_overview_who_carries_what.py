@@ -13,17 +13,9 @@ from accounts.models import Membership, Role
 from findings import triage
 from findings.models import Finding
 from tests.factories import accept_risk, as_yaml, deployment, make_cluster, make_user, scan_snapshot
+from tests.ui.conftest import card, listed_count
 
 NEEDS_WORK = ["open", "acknowledged"]
-
-
-def listed_count(client, href: str) -> int:
-    page = client.get(href.replace("&amp;", "&")).text
-    return int(re.search(r'<p class="result-count muted">([\d,]+) finding', page)[1].replace(",", ""))
-
-
-def card(page: str, title_id: str) -> str:
-    return page.split(f'id="{title_id}"')[1].split("</section>")[0]
 
 
 def row(section: str, header: str) -> list[tuple[str, int]]:
