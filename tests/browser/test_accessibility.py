@@ -54,6 +54,12 @@ def test_every_page_meets_wcag_2_1_aa(audited, seeded, settings):
     seeded["admin"].user_permissions.add(Permission.objects.get(codename="view_auditevent"))
     audited.goto(reverse("accounts:login"))
     problems = violations(audited)
+    # The login page as it is with single sign-on configured: its button and the "or" between.
+    settings.RAMPART_OIDC_ISSUER = "https://sso.example.com/realms/ops"  # rendered without asking it
+    audited.goto(reverse("accounts:login"))
+    assert audited.get_by_role("link", name="Log in with single sign-on").is_visible()
+    problems += violations(audited)
+    settings.RAMPART_OIDC_ISSUER = ""
     log_in(audited, "abe")
     urls = [
         reverse("home"),
