@@ -105,3 +105,15 @@ def log_in(page, username: str) -> None:
 def screenshot(page, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def lead_of_two_teams(seeded):
+    """lena, a viewer of the demo's team and of Search, whose cluster search-prod has one finding."""
+    from accounts.models import Membership
+    from tests.factories import as_yaml, deployment, make_cluster, make_team, scan_snapshot
+
+    search = make_team("Search")
+    scan_snapshot(make_cluster(search, name="search-prod"), as_yaml(deployment("index", privileged=True)))
+    lead = make_user(seeded["cluster"].team, Role.VIEWER, username="lena")
+    Membership.objects.create(team=search, user=lead, role=Role.VIEWER)
+    return lead

@@ -6,19 +6,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import Membership, Role
-from tests.browser.conftest import log_in
-from tests.factories import as_yaml, deployment, make_cluster, make_team, make_user, scan_snapshot
+from tests.browser.conftest import lead_of_two_teams, log_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_lead_picks_one_team_on_the_overview_and_sees_its_clusters_alone(page, seeded):
     platform = seeded["cluster"].team
-    search = make_team("Search")
-    scan_snapshot(make_cluster(search, name="search-prod"), as_yaml(deployment("index", privileged=True)))
-    lead = make_user(platform, Role.VIEWER, username="lena")
-    Membership.objects.create(team=search, user=lead, role=Role.VIEWER)
+    lead_of_two_teams(seeded)  # lena: the demo's Platform, and Search with its cluster search-prod
 
     log_in(page, "lena")
     page.goto("/")

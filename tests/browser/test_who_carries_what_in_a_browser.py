@@ -8,21 +8,15 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import Membership, Role
 from findings import triage
 from findings.models import Finding
-from tests.browser.conftest import log_in
-from tests.factories import as_yaml, deployment, make_cluster, make_team, make_user, scan_snapshot
+from tests.browser.conftest import lead_of_two_teams, log_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_lead_follows_an_engineers_overdue_findings_from_the_overview(page, seeded):
-    platform = seeded["cluster"].team
-    search = make_team("Search")
-    scan_snapshot(make_cluster(search, name="search-prod"), as_yaml(deployment("index", privileged=True)))
-    lead = make_user(platform, Role.VIEWER, username="lena")
-    Membership.objects.create(team=search, user=lead, role=Role.VIEWER)
+    lead_of_two_teams(seeded)  # lena: the demo's Platform, and Search with its cluster search-prod
     late = Finding.objects.filter(cluster=seeded["cluster"], status="open", severity="critical")[:3]
     eves = Finding.objects.filter(pk__in=[finding.pk for finding in late])
     triage.assign(eves, seeded["engineer"], actor=seeded["engineer"])

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from accounts.models import Role, Team
+from accounts.models import Membership, Role, Team
 from posture.models import Cluster
 from tests.factories import make_user
 from tests.webhooks import receiver, webhook  # noqa: F401 - fixtures
@@ -60,3 +60,11 @@ def listed_count(client, href: str) -> int:
 def card(page: str, title_id: str) -> str:
     """The section of a page whose heading has this id."""
     return page.split(f'id="{title_id}"')[1].split("</section>")[0]
+
+
+@pytest.fixture
+def lead(team, other_team):
+    """A viewer of both teams: someone who reads the overview of more than one team."""
+    person = make_user(team, Role.VIEWER, username="lena")
+    Membership.objects.create(team=other_team, user=person, role=Role.VIEWER)
+    return person

@@ -64,14 +64,6 @@ def search(other_team):
 
 
 @pytest.fixture
-def lead(team, other_team):
-    """A viewer of both teams."""
-    person = make_user(team, Role.VIEWER, username="lena")
-    Membership.objects.create(team=other_team, user=person, role=Role.VIEWER)
-    return person
-
-
-@pytest.fixture
 def both(team, other_team):
     """An engineer of both teams, with findings of each assigned, some overdue."""
     person = make_user(team, Role.ENGINEER, username="bo")

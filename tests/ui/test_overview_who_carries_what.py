@@ -43,14 +43,6 @@ def search(other_team):
     return cluster
 
 
-@pytest.fixture
-def lead(team, other_team):
-    """A viewer of both teams."""
-    person = make_user(team, Role.VIEWER, username="lena")
-    Membership.objects.create(team=other_team, user=person, role=Role.VIEWER)
-    return person
-
-
 def overdue(findings) -> None:
     findings.update(due_at=timezone.now() - timedelta(days=3))
 
