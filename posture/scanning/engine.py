@@ -145,15 +145,27 @@ def run(
             checks = load_catalogue()
         context = Context(inventory=inventory, options=settings.options, now=now or datetime.now(UTC))
         results = ScanResults(coverage_gaps=dict(inventory.coverage_gaps))
+        runs = _runnable(checks, settings, inventory, context, results)
         exemptions = _exemptions(inventory)
-        _run_checks(checks, settings, inventory, context, results, exemptions)
+        # The workload checks see the workloads one at a time, every check in turn while the
+        # workload's objects are still in the processor's cache: about a third faster at 10,000
+        # workloads than walking all of them once per check. Every other check has its own subjects.
+        workload_runs = [each for each in runs if each.check.target == Target.WORKLOAD]
+        _evaluate(workload_runs, inventory.workloads, context, exemptions)
+        for each in runs:
+            if each.check.target != Target.WORKLOAD:
+                _evaluate([each], subjects_for(each.check, inventory), context, exemptions)
+        for each in runs:  # in the catalogue's order, whatever order they ran in
+            each.report(results)
     return results
 
 
-def _run_checks(
-    checks, settings: CheckSettings, inventory, context: Context, results: ScanResults, exemptions: dict
-) -> None:
+def _runnable(
+    checks, settings: CheckSettings, inventory, context: Context, results: ScanResults
+) -> list["_CheckRun"]:
+    """The checks that run this scan; the others are recorded as switched off or not assessed."""
     gaps = inventory.coverage_gaps
+    runs = []
     for check in checks:
         if check.id in settings.disabled or (
             check.only_with_option and not option(context, check.only_with_option)
@@ -165,59 +177,56 @@ def _run_checks(
         if any(kind in gaps for kind in check.requires) or (check.kinds and len(blocked) == len(check.kinds)):
             results.not_assessed[check.id] = "; ".join(f"{kind}: {gaps[kind]}" for kind in blocked)
             continue
-        _run_check(check, settings.severity_of(check), inventory, context, results, exemptions)
+        runs.append(_CheckRun(check, settings.severity_of(check)))
+    return runs
 
 
-def _run_check(
-    check: Check, severity: Severity, inventory, context: Context, results: ScanResults, exemptions: dict
-) -> None:
-    evaluate = check.evaluate
-    applies = check.applies
-    category = str(check.category)
-    evaluated = 0
-    exempted = 0
-    no_exemption = (set(), "")
-    for subject in subjects_for(check, inventory):
-        try:
-            if applies is not None and not applies(subject):
-                continue
-            failures = evaluate(subject, context)
-            if failures.__class__ is not list:
-                failures = list(failures)
-        except NotAssessed as exc:
-            results.not_assessed[check.id] = str(exc)
-            continue
-        except Exception:
-            # A bug in one check must not sink the scan; it is logged with the
-            # object so that it can be reproduced. Nor may it pass as a clean
-            # result: the check is not assessed, so its open findings stay open.
-            logger.exception("check %s failed on %r", check.id, subject)
-            results.errors.append(f"check {check.id} could not evaluate {subject!r}")
-            results.not_assessed.setdefault(
-                check.id, f"could not evaluate {_described(subject)} (an internal error, logged)"
-            )
-            continue
-        evaluated += 1
-        # Few objects carry an exemption: most scans have none to look up.
-        ignored, reason = exemptions.get(id(subject), no_exemption) if exemptions else no_exemption
-        exempt = check.id in ignored
-        if exempt:
-            exempted += 1
-        if not failures:
-            continue
+class _CheckRun:
+    """What one check found in this scan, gathered apart so that it is reported in catalogue order."""
+
+    __slots__ = (
+        "check",
+        "id",
+        "evaluate",
+        "applies",
+        "severity",
+        "category",
+        "findings",
+        "exempted",
+        "evaluated",
+        "exempted_evaluations",
+        "not_assessed",
+        "errors",
+    )
+
+    def __init__(self, check: Check, severity: Severity):
+        self.check = check
+        self.id = check.id
+        self.evaluate = check.evaluate
+        self.applies = check.applies
+        self.severity = severity
+        self.category = str(check.category)
+        self.findings: list[Result] = []
+        self.exempted: list[Result] = []
+        self.evaluated = 0
+        self.exempted_evaluations = 0
+        self.not_assessed: str | None = None
+        self.errors: list[str] = []
+
+    def add(self, subject, failures: list[Failure], exempt_reason: str | None) -> None:
         if len(failures) > 1:
             failures = _one_per_container(failures)
         if isinstance(subject, Resource):
             kind, namespace, name, labels = subject.kind, subject.namespace, subject.name, subject.labels
         else:
             kind, namespace, name, labels = "Cluster", "", "", {}
-        target = results.exempted if exempt else results.findings
+        target = self.findings if exempt_reason is None else self.exempted
         for failure in failures:
             target.append(
                 Result(
-                    check_id=check.id,
-                    severity=severity,
-                    category=category,
+                    check_id=self.id,
+                    severity=self.severity,
+                    category=self.category,
                     kind=kind,
                     namespace=namespace,
                     name=name,
@@ -225,13 +234,59 @@ def _run_check(
                     message=failure.message,
                     path=failure.path,
                     value=failure.value,
-                    exempt_reason=reason if exempt else None,
+                    exempt_reason=exempt_reason,
                     labels=labels,
                 )
             )
-    results.evaluated[check.id] += evaluated
-    if exempted:
-        results.exempted_evaluations[check.id] += exempted
+
+    def failed_on(self, subject) -> None:
+        # Nor may a check's bug pass as a clean result: the check is not assessed,
+        # so its open findings stay open.
+        self.errors.append(f"check {self.id} could not evaluate {subject!r}")
+        if self.not_assessed is None:
+            self.not_assessed = f"could not evaluate {_described(subject)} (an internal error, logged)"
+
+    def report(self, results: ScanResults) -> None:
+        results.findings.extend(self.findings)
+        results.exempted.extend(self.exempted)
+        results.evaluated[self.id] += self.evaluated
+        if self.exempted_evaluations:
+            results.exempted_evaluations[self.id] += self.exempted_evaluations
+        if self.not_assessed is not None:
+            results.not_assessed[self.id] = self.not_assessed
+        results.errors.extend(self.errors)
+
+
+_NO_EXEMPTION = (frozenset(), "")
+
+
+def _evaluate(runs: list[_CheckRun], subjects: Iterable, context: Context, exemptions: dict) -> None:
+    """Each subject through each of ``runs``: the hot loop of a scan (450,000 turns at 10,000 workloads)."""
+    for subject in subjects:
+        # Few objects carry an exemption: most scans have none to look up.
+        ignored, reason = exemptions.get(id(subject), _NO_EXEMPTION) if exemptions else _NO_EXEMPTION
+        for each in runs:
+            try:
+                if each.applies is not None and not each.applies(subject):
+                    continue
+                failures = each.evaluate(subject, context)
+                if failures.__class__ is not list:
+                    failures = list(failures)
+            except NotAssessed as exc:
+                each.not_assessed = str(exc)
+                continue
+            except Exception:
+                # A bug in one check must not sink the scan; it is logged with the object
+                # so that it can be reproduced.
+                logger.exception("check %s failed on %r", each.id, subject)
+                each.failed_on(subject)
+                continue
+            each.evaluated += 1
+            exempt = each.id in ignored
+            if exempt:
+                each.exempted_evaluations += 1
+            if failures:
+                each.add(subject, failures, reason if exempt else None)
 
 
 def _described(subject) -> str:
