@@ -47,6 +47,8 @@ class Context:
     inventory: Inventory
     options: dict
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # What ``option()`` made of ``options``, name by name (the values are immutable).
+    resolved_options: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built 4x slower, and a scan builds 60,000
@@ -147,17 +149,27 @@ def run(
         results = ScanResults(coverage_gaps=dict(inventory.coverage_gaps))
         runs = _runnable(checks, settings, inventory, context, results)
         exemptions = _exemptions(inventory)
-        # The workload checks see the workloads one at a time, every check in turn while the
-        # workload's objects are still in the processor's cache: about a third faster at 10,000
-        # workloads than walking all of them once per check. Every other check has its own subjects.
-        workload_runs = [each for each in runs if each.check.target == Target.WORKLOAD]
-        _evaluate(workload_runs, inventory.workloads, context, exemptions)
-        for each in runs:
-            if each.check.target != Target.WORKLOAD:
-                _evaluate([each], subjects_for(each.check, inventory), context, exemptions)
+        # Checks that share their subjects see them one at a time, every check in turn while the
+        # subject is still in the processor's cache: about a third faster at 10,000 workloads
+        # than walking every subject once per check.
+        for group in _sharing_subjects(runs):
+            _evaluate(group, subjects_for(group[0].check, inventory), context, exemptions)
         for each in runs:  # in the catalogue's order, whatever order they ran in
             each.report(results)
     return results
+
+
+def _subjects_key(check: Check) -> tuple:
+    if check.target == Target.RESOURCES:
+        return (check.target, check.kinds)
+    return (check.target,)
+
+
+def _sharing_subjects(runs: list["_CheckRun"]) -> list[list["_CheckRun"]]:
+    groups: dict[tuple, list[_CheckRun]] = {}
+    for each in runs:
+        groups.setdefault(_subjects_key(each.check), []).append(each)
+    return list(groups.values())
 
 
 def _runnable(

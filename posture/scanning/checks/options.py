@@ -59,8 +59,23 @@ OPTIONS: dict[str, Option] = {
 }
 
 
+_UNRESOLVED = object()
+
+
 def option(ctx, name: str):
     """The configured value of ``name``, or its default when unset or of the wrong type."""
+    # Checks ask per subject, tens of thousands of times a scan: resolved once per scan
+    # where the context keeps what it resolved (the engine's does).
+    resolved = getattr(ctx, "resolved_options", None)
+    if resolved is None:
+        return _resolve(ctx, name)
+    value = resolved.get(name, _UNRESOLVED)
+    if value is _UNRESOLVED:
+        value = resolved[name] = _resolve(ctx, name)
+    return value
+
+
+def _resolve(ctx, name: str):
     spec = OPTIONS[name]
     options = getattr(ctx, "options", None) or {}
     value = options.get(name, spec.default)
