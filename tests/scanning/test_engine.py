@@ -155,3 +155,61 @@ def test_disabled_checks_do_not_run():
     results = engine.run(Inventory.from_objects([deployment("web", privileged=True)]), settings=settings)
     assert "privileged-container" not in results.evaluated
     assert not any(r.check_id == "privileged-container" for r in results.findings)
+
+
+def _two_check_registry(first, second, *, second_target=Target.WORKLOAD):
+    registry = CheckRegistry()
+    for check_id, func, target in (("first", first, Target.WORKLOAD), ("second", second, second_target)):
+        registry.register(
+            id=check_id,
+            title=check_id,
+            category=Category.WORKLOAD,
+            severity=Severity.LOW,
+            target=target,
+            description="d",
+            remediation="r",
+        )(func)
+    return registry
+
+
+def test_findings_come_in_catalogue_order_though_checks_take_turns_on_each_workload():
+    # The engine runs the checks of a workload one after another, workload by workload (for
+    # speed); what it reports is grouped by check, as the catalogue lists them.
+    def first(workload, ctx):
+        return [Failure(f"first on {workload.name}")]
+
+    def second(workload, ctx):
+        return [Failure(f"second on {workload.name}")]
+
+    results = engine.run(
+        Inventory.from_objects([deployment("a"), deployment("b")]), checks=_two_check_registry(first, second)
+    )
+    assert [r.message for r in results.findings] == ["first on a", "first on b", "second on a", "second on b"]
+    assert results.evaluated == {"first": 2, "second": 2}
+
+
+def test_a_check_that_crashes_on_a_workload_leaves_the_next_check_to_judge_it(caplog):
+    def crashes(workload, ctx):
+        raise KeyError("boom")
+
+    results = engine.run(
+        Inventory.from_objects([deployment("web")]),
+        checks=_two_check_registry(crashes, lambda workload, ctx: [Failure("found")]),
+    )
+    assert [(r.check_id, r.name) for r in results.findings] == [("second", "web")]
+    assert "first" in results.not_assessed
+    assert "second" not in results.not_assessed
+
+
+def test_a_cluster_check_registered_between_workload_checks_keeps_its_place_in_the_results():
+    registry = _two_check_registry(
+        lambda workload, ctx: [Failure("workload")],
+        lambda inventory, ctx: [Failure("cluster")],
+        second_target=Target.CLUSTER,
+    )
+    registry.register(
+        id="third", title="t", category=Category.WORKLOAD, severity=Severity.LOW, target=Target.WORKLOAD,
+        description="d", remediation="r",
+    )(lambda workload, ctx: [Failure("third")])  # fmt: skip
+    results = engine.run(Inventory.from_objects([deployment("web")]), checks=registry)
+    assert [r.message for r in results.findings] == ["workload", "cluster", "third"]
