@@ -49,6 +49,14 @@ def manifest() -> bytes:
         documents[-3] = (
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dated}\ndata: {at: !!timestamp 2026-01-01}\n"
         )
+    if os.environ.get("PROBE_MARKERS"):
+        # Document end markers and empty documents everywhere, the middle of the file included:
+        # each process numbers its half's documents and lines as one reading of the file would.
+        separators = ("---\n", "...\n---\n", "---\n---\n", "---  # next\n")
+        text = documents[0]
+        for index, document in enumerate(documents[1:]):
+            text += separators[index % len(separators)] + document
+        return text.encode()
     return "---\n".join(documents).encode()
 
 

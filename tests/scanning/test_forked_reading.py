@@ -61,6 +61,24 @@ def test_a_large_file_read_by_two_processes_reads_as_by_one():
     assert result["warnings"] == []
 
 
+def test_document_numbers_and_lines_carry_across_the_halves_whatever_the_markers(monkeypatch):
+    result = probe("same", PROBE_MARKERS="1")
+    assert result["forks"] == 1
+    read = result["read"]
+    assert read == result["in_process"]
+    monkeypatch.setenv("PROBE_MARKERS", "1")
+    lines = fork_probe.manifest().decode().split("\n")
+    # An object near the end, read by the child: the line of its first key, and its document's
+    # number counting the empty documents between markers in both halves.
+    first_key = lines.index("metadata: {name: cm-1499}")
+    markers = sum(1 for line in lines[:first_key] if line.startswith("---") or line == "...")
+    assert dict(zip(read["names"], read["origins"], strict=True))["cm-1499"] == [
+        "big.yaml",
+        markers + 1,
+        first_key - 1,
+    ]
+
+
 def test_when_the_helper_fails_the_parent_reads_its_share():
     result = probe("child-fails")
     assert result["forks"] == 1

@@ -303,50 +303,73 @@ FORK_MIN_DOCUMENTS = 1000
 
 
 def _read_yaml(data: bytes, name: str, snapshot: Snapshot) -> None:
+    # A large file is read by two processes: the second half (by bytes, from a document marker)
+    # by a forked child, the first here meanwhile; yaml-rs holds the interpreter lock while it
+    # builds objects, so threads would not share the work. Each splits and guards its own half.
+    cut = _halfway_marker(data) if _looks_like_many_documents(data) else None
+    child = forking.start(_read_share, data, cut, name) if cut is not None else None
+    if child is None:
+        _read_part(data, name, snapshot)
+        return
+    try:
+        spans = _read_part(data[:cut], name, snapshot)
+        done, share = child.result()
+        # The child numbered its documents from its half's start, which closes the parent's
+        # last document (an empty first one): the parent's documents come before the rest.
+        if done:
+            _merge_share(snapshot, share, name, spans - 1)
+        else:
+            _read_part(data[cut:], name, snapshot, _lines_before(data, cut), spans - 1)
+    finally:
+        child.stop()  # reading stopped early (an error, a scan's time limit): end the child too
+
+
+def _looks_like_many_documents(data: bytes) -> bool:
+    # A plain count of marker-like line starts (no regular expression): cheap, and close
+    # enough to decide whether a second process is worth starting.
+    return data.count(b"\n---") + data.count(b"\n...") + 1 >= FORK_MIN_DOCUMENTS
+
+
+def _halfway_marker(data: bytes) -> int | None:
+    """Where the first document marker line at or after the middle of ``data`` starts."""
+    for candidate in _SEPARATOR_CANDIDATE.finditer(data, len(data) // 2):
+        if _DOCUMENT_SEPARATOR.match(data, candidate.end()) is not None:
+            return candidate.end()
+    return None
+
+
+def _lines_before(data: bytes, end: int) -> int:
+    return data.count(b"\n", 0, end)
+
+
+def _read_part(
+    data: bytes, name: str, snapshot: Snapshot, lines_before: int = 0, documents_before: int = 0
+) -> int:
+    """Read ``data``, a whole file or a part of one starting at a line, into ``snapshot``; the
+    part's documents are numbered after ``documents_before`` and its lines after ``lines_before``.
+    Returns how many documents the part holds, empty ones included."""
     # Split on document markers ourselves: PyYAML cannot resume after an error,
     # and one bad document must not hide the rest of the file.
-    numbered = _numbered_documents(data)
-    reader = yaml_fast.reader_for(data)
-    # A large file is read by two processes: the last documents by a forked child
-    # (yaml-rs holds the interpreter lock while it builds objects, so threads would not
-    # share the work), the first ones here meanwhile.
-    cut = _child_share_start(numbered) if len(numbered) >= FORK_MIN_DOCUMENTS else len(numbered)
-    child = forking.start(_read_share, numbered[cut:], reader, name) if cut < len(numbered) else None
-    try:
-        _read_documents(numbered[:cut] if child is not None else numbered, reader, name, snapshot)
-        if child is not None:
-            done, share = child.result()
-            if done:
-                _merge_share(snapshot, share, name)
-            else:
-                _read_documents(numbered[cut:], reader, name, snapshot)
-    finally:
-        if child is not None:
-            child.stop()  # reading stopped early (an error, a scan's time limit): end the child too
+    numbered, spans = _numbered_documents(data, lines_before, documents_before)
+    _read_documents(numbered, yaml_fast.reader_for(data), name, snapshot)
+    return spans
 
 
-def _numbered_documents(data: bytes) -> list[tuple[int, int, bytes]]:
-    """The file's documents that hold something: (number in the file, line in the file where the
-    document's text starts, text). The line turns an error's line in the document into the
-    file's, which is the one an editor shows."""
+def _numbered_documents(
+    data: bytes, lines_before: int = 0, documents_before: int = 0
+) -> tuple[list[tuple[int, int, bytes]], int]:
+    """The documents of ``data`` that hold something: (number in the file, line in the file where
+    the document's text starts, text), and how many documents there are, empty ones included.
+    The line turns an error's line in the document into the file's, which is the one an editor
+    shows."""
     numbered = []
-    line, counted = 1, 0
-    for number, (start, chunk) in enumerate(_document_spans(data), start=1):
+    line, counted, number = 1 + lines_before, 0, documents_before
+    for number, (start, chunk) in enumerate(_document_spans(data), start=documents_before + 1):
         if chunk.strip():
             line += data.count(b"\n", counted, start)
             counted = start
             numbered.append((number, line, chunk))
-    return numbered
-
-
-def _child_share_start(numbered: list[tuple[int, int, bytes]]) -> int:
-    """Where the child's documents start: about half of the bytes."""
-    half, total = sum(len(chunk) for _, _, chunk in numbered) / 2, 0
-    for index, (_, _, chunk) in enumerate(numbered):
-        total += len(chunk)
-        if total >= half:
-            return index + 1
-    return len(numbered)
+    return numbered, number - documents_before
 
 
 _LEADING_BLANKS = re.compile(rb"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n))*")
@@ -374,11 +397,12 @@ def _read_documents(numbered, reader: "yaml_fast.FileReader | None", name: str, 
         _add_document(document, snapshot, origin)
 
 
-def _read_share(numbered, reader, name: str) -> tuple:
-    """In the child: its documents read as the parent reads its own, as plain data for marshal."""
+def _read_share(data: bytes, cut: int, name: str) -> tuple:
+    """In the child: the second half of ``data`` read as the parent reads the first, as plain
+    data for marshal (document numbers counted from the half's start)."""
     share = Snapshot()
-    _read_documents(numbered, reader, name, share)
-    errors = [(error.file, error.document, error.reason) for error in share.errors]
+    _read_part(data[cut:], name, share, _lines_before(data, cut))
+    errors = [(error.document, error.reason) for error in share.errors]
     origins = [(origin.document, origin.line) for origin in share.origins]  # the file is the parent's
     return (
         share.objects,
@@ -391,12 +415,14 @@ def _read_share(numbered, reader, name: str) -> tuple:
     )
 
 
-def _merge_share(snapshot: Snapshot, share: tuple, name: str) -> None:
+def _merge_share(snapshot: Snapshot, share: tuple, name: str, documents_before: int) -> None:
     # The child's documents come after the parent's: merged as if read in order.
     objects, origins, errors, documents, skipped, coverage_gaps, server_version = share
     snapshot.objects.extend(objects)
-    snapshot.origins.extend(Origin(name, document, line) for document, line in origins)
-    snapshot.errors.extend(DocumentError(*error) for error in errors)
+    snapshot.origins.extend(Origin(name, documents_before + document, line) for document, line in origins)
+    snapshot.errors.extend(
+        DocumentError(name, documents_before + document, reason) for document, reason in errors
+    )
     snapshot.documents += documents
     snapshot.skipped += skipped
     snapshot.coverage_gaps.update(coverage_gaps)
