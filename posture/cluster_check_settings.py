@@ -9,6 +9,7 @@ refused with a message, never stored to be ignored at scan time.
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.options import OPTIONS
 from posture.scanning.checks.registry import Severity
+from posture.scanning.engine import CheckSettings
 
 LEVELS = [severity.value for severity in sorted(Severity, key=lambda s: -s.rank)]
 MAX_LIST_ITEMS = 200
@@ -63,6 +64,19 @@ def validated(disabled=(), severity=None, options=None) -> dict:
     if problems:
         raise InvalidSettings(problems)
     return settings
+
+
+def for_the_engine(disabled=(), enabled=None, severity=None, options=None) -> CheckSettings:
+    """Settings of the shape above (``enabled``, when given, means "only these") as a scan takes
+    them. Not validated here: pass them through ``validated`` first, or drop what is unknown."""
+    off = set(disabled)
+    if enabled:
+        off |= {check.id for check in load_catalogue()} - set(enabled)
+    return CheckSettings(
+        disabled=frozenset(off),
+        severity_overrides={check_id: Severity(level) for check_id, level in (severity or {}).items()},
+        options=dict(options or {}),
+    )
 
 
 def _option_value(kind: str, value):

@@ -485,18 +485,18 @@ def check_settings_for(cluster: Cluster) -> engine.CheckSettings:
     """
     base, own = settings.RAMPART_CHECK_SETTINGS or {}, cluster.check_settings or {}
     known = {check.id for check in load_catalogue()}
-    disabled = set(base.get("disabled", ())) | set(own.get("disabled", ()))
-    enabled = base.get("enabled")
-    if enabled:
-        disabled |= known - set(enabled)
     severities = {}
     for check_id, level in {**base.get("severity", {}), **own.get("severity", {})}.items():
         if check_id in known and level in Severity.__members__.values():
-            severities[check_id] = Severity(level)
+            severities[check_id] = level
         else:
             logger.warning("cluster %s: ignoring severity %r for check %r", cluster.pk, level, check_id)
-    options = {**base.get("options", {}), **own.get("options", {})}
-    return engine.CheckSettings(disabled=frozenset(disabled), severity_overrides=severities, options=options)
+    return cluster_check_settings.for_the_engine(
+        disabled=[*base.get("disabled", ()), *own.get("disabled", ())],
+        enabled=base.get("enabled"),
+        severity=severities,
+        options={**base.get("options", {}), **own.get("options", {})},
+    )
 
 
 def collect(scan: Scan) -> Inventory:

@@ -1,6 +1,7 @@
 """`scan_manifests`: scan manifest files without a database, for CI pipelines.
 
-Exit codes: 0 no finding at or above --fail-on; 1 there is one; 2 nothing could be read;
+Exit codes: 0 no finding at or above --fail-on; 1 there is one; 2 nothing could be read, or the
+--settings file is not valid;
 141 the output's reader stopped early (`| head`), as a process ended by SIGPIPE.
 The JSON shape is a stable interface: later versions add checks, not new shapes (where each
 finding's object lies is in the table and the SARIF output).
@@ -50,6 +51,13 @@ def add_arguments(parser) -> None:
         metavar="SEVERITY",
         help="exit 1 if a finding of this severity or worse exists (" + ", ".join(SEVERITY_CHOICES) + ")",
     )
+    parser.add_argument(
+        "--settings",
+        metavar="FILE",
+        default=None,
+        help="check settings in YAML or JSON, as RAMPART_CHECK_SETTINGS: disabled or enabled (check ids), "
+        "severity (check id: level), options (docs/checks.md)",
+    )
 
 
 # The exit status of a process ended by SIGPIPE, as a shell reports it.
@@ -59,7 +67,7 @@ EXIT_READER_GONE = 128 + 13
 def main(argv: list[str]) -> int:
     options = build_parser().parse_args(argv)
     try:
-        return run(options.paths, output=options.format, fail_on=options.fail_on)
+        return run(options.paths, output=options.format, fail_on=options.fail_on, settings=options.settings)
     except BrokenPipeError:
         # Whoever read the output stopped early (`| head`): end quietly, as Unix tools do.
         # Python flushes stdout once more at exit: into /dev/null, not the closed pipe.
@@ -67,8 +75,18 @@ def main(argv: list[str]) -> int:
         return EXIT_READER_GONE
 
 
-def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: TextIO = sys.stdout,
-        stderr: TextIO = sys.stderr, stdin: BinaryIO | None = None) -> int:  # fmt: skip
+def run(paths, *, output: str = "table", fail_on: str | None = None, settings: str | None = None,
+        stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+        stdin: BinaryIO | None = None) -> int:  # fmt: skip
+    check_settings = None
+    if settings is not None:  # read first: a mistake in it is found before any scanning
+        from posture.scanning import settings_file
+
+        try:
+            check_settings = settings_file.load(settings)
+        except settings_file.SettingsFileError as exc:
+            stderr.write(f"scan_manifests: {settings}: {exc}\n")
+            return 2
     # One pause of the cyclic collector for the whole scan: between steps it would otherwise
     # walk every object read so far (0.3-0.6 s for 10,000 workloads).
     with cyclic_gc_paused():
@@ -85,7 +103,7 @@ def run(paths, *, output: str = "table", fail_on: str | None = None, stdout: Tex
             stderr.write(f"scan_manifests: nothing could be scanned ({detail})\n")
             return 2
         inventory = Inventory.from_objects(snapshot.objects, source="manifests")
-        results = engine.run(inventory)
+        results = engine.run(inventory, settings=check_settings)
         errors = snapshot.errors
         # Where each object was read, by the key findings name it with (the last of two alike
         # wins, as in the inventory).

@@ -95,6 +95,7 @@ class ScanResults:
     coverage_gaps: dict[str, str] = field(default_factory=dict)  # kind -> why it could not be read
     errors: list[str] = field(default_factory=list)
     checks: dict[str, Check] = field(default_factory=dict)  # the checks that ran, by id
+    severities: dict[str, Severity] = field(default_factory=dict)  # theirs this scan, overrides applied
     switched_off: set[str] = field(default_factory=set)  # disabled, or missing the option they need
 
 
@@ -185,11 +186,12 @@ def _runnable(
             results.switched_off.add(check.id)
             continue
         results.checks[check.id] = check
+        results.severities[check.id] = settings.severity_of(check)
         blocked = [kind for kind in dict.fromkeys((*check.requires, *check.kinds)) if kind in gaps]
         if any(kind in gaps for kind in check.requires) or (check.kinds and len(blocked) == len(check.kinds)):
             results.not_assessed[check.id] = "; ".join(f"{kind}: {gaps[kind]}" for kind in blocked)
             continue
-        runs.append(_CheckRun(check, settings.severity_of(check)))
+        runs.append(_CheckRun(check, results.severities[check.id]))
     return runs
 
 

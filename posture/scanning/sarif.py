@@ -60,7 +60,7 @@ def document(
                     "driver": {
                         "name": "Rampart",
                         "version": _version(),
-                        "rules": [_rule(check) for check in checks],
+                        "rules": [_rule(check, results.severities[check.id]) for check in checks],
                     }
                 },
                 "originalUriBaseIds": {SOURCE_ROOT: {"uri": cwd.as_uri() + "/"}},
@@ -82,22 +82,23 @@ def document(
     }
 
 
-def _rule(check: Check) -> dict:
+def _rule(check: Check, severity: Severity) -> dict:
+    """``severity``: the check's in this run (a --settings file may override the catalogue's)."""
     frameworks = check.frameworks
     tags = ["security", "kubernetes", str(check.category)]
     tags += [f"pss-{frameworks.pss}"] if frameworks.pss else []
     tags += [f"cis-{section}" for section in frameworks.cis]
     tags += [f"mitre-{technique}" for technique in frameworks.mitre]
     properties = {"tags": tags, "precision": "high"}
-    if check.severity in _SECURITY_SEVERITY:
-        properties["security-severity"] = _SECURITY_SEVERITY[check.severity]
+    if severity in _SECURITY_SEVERITY:
+        properties["security-severity"] = _SECURITY_SEVERITY[severity]
     return {
         "id": check.id,
         "name": "".join(word.capitalize() for word in check.id.split("-")),
         "shortDescription": {"text": check.title},
         "fullDescription": {"text": _unwrapped(check.description)},
         "help": {"text": check.remediation.strip(), "markdown": check.remediation.strip()},
-        "defaultConfiguration": {"level": _LEVELS[check.severity]},
+        "defaultConfiguration": {"level": _LEVELS[severity]},
         "properties": properties,
     }
 

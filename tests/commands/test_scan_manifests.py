@@ -369,3 +369,105 @@ def test_sarif_of_piped_manifests_has_no_file_to_point_at(tmp_path):
     assert "locations" not in skipped
     if SARIF_VALIDATOR.exists():
         assert validation_problems(sarif_log) == []
+
+
+def _json_scan(manifest, *args):
+    result = scan(manifest, "--format", "json", *args)
+    assert result.returncode in (0, 1), result.stderr
+    return result, json.loads(result.stdout)
+
+
+def test_a_settings_file_switches_checks_off_overrides_severities_and_sets_options(tmp_path):
+    manifest = tmp_path / "app.yaml"
+    manifest.write_bytes(as_yaml(deployment("web", privileged=True)))
+    settings = tmp_path / "rampart.yaml"
+    settings.write_text(
+        "disabled: [run-as-root]\n"
+        "severity: {privileged-container: medium}\n"
+        "options: {trusted_registries: [ghcr.io/acme]}\n"
+    )
+    gate_before, before = _json_scan(manifest, "--fail-on", "critical")
+    gate_after, after = _json_scan(manifest, "--settings", settings, "--fail-on", "critical")
+
+    def severities(document):
+        return {f["check_id"]: f["severity"] for f in document["findings"]}
+
+    assert severities(before)["privileged-container"] == "critical"
+    assert severities(after)["privileged-container"] == "medium"
+    assert "run-as-root" in severities(before)
+    assert "run-as-root" not in severities(after)
+    assert "run-as-root" not in after["evaluated"]
+    # The image comes from registry.example.com: untrusted once trusted registries are given.
+    assert "untrusted-registry" not in severities(before)
+    assert severities(after)["untrusted-registry"]
+    # Nothing is critical any more: the gate that stopped the build lets it pass.
+    assert gate_before.returncode == 1
+    assert gate_after.returncode == 0
+    assert set(after) == {"findings", "evaluated", "errors"}
+
+
+def test_a_json_settings_file_can_name_the_only_checks_that_run(tmp_path):
+    manifest = tmp_path / "app.yaml"
+    manifest.write_bytes(as_yaml(deployment("web", privileged=True)))
+    settings = tmp_path / "rampart.json"
+    settings.write_text(json.dumps({"enabled": ["privileged-container", "latest-tag"]}))
+    _, document = _json_scan(manifest, "--settings", settings)
+    assert set(document["evaluated"]) == {"privileged-container", "latest-tag"}
+    assert {f["check_id"] for f in document["findings"]} == {"privileged-container"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("disabled: [no-such-check]\n", "No check is called no-such-check."),
+        ("severity: {latest-tag: urgent}\n", "latest-tag: 'urgent' is not a severity"),
+        ("options: {secret_max_age_days: -3}\n", "Give a whole number of days"),
+        ("options: {no_such_option: 1}\n", "No option is called no_such_option."),
+        ("disable: [latest-tag]\n", "unknown key disable"),
+        ("disabled: [latest-tag]\nenabled: [run-as-root]\n", "not both"),
+        ("disabled: latest-tag\n", "disabled: expected a list of check ids"),
+        ("- latest-tag\n", "expected a mapping"),
+        ("disabled: [latest-tag\n", "invalid YAML"),
+    ],
+)
+def test_a_settings_file_with_a_mistake_stops_the_scan_with_one_line_naming_it(tmp_path, content, message):
+    # A typo in a CI gate must not pass a build it was meant to stop.
+    manifest = tmp_path / "app.yaml"
+    manifest.write_bytes(as_yaml(deployment("web", privileged=True)))
+    settings = tmp_path / "rampart.yaml"
+    settings.write_text(content)
+    result = scan(manifest, "--settings", settings, "--format", "json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert message in result.stderr
+    assert str(settings) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_or_huge_settings_file_stops_the_scan(tmp_path):
+    manifest = tmp_path / "app.yaml"
+    manifest.write_bytes(as_yaml(deployment("web")))
+    missing = scan(manifest, "--settings", tmp_path / "nope.yaml")
+    assert missing.returncode == 2
+    assert "No such file or directory" in missing.stderr
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("disabled: []\n" + "# padding\n" * 120_000)
+    too_large = scan(manifest, "--settings", huge)
+    assert too_large.returncode == 2
+    assert "larger than 1024 KiB" in too_large.stderr
+
+
+def test_sarif_ranks_a_check_by_the_severity_the_settings_file_gives_it(tmp_path):
+    manifest = tmp_path / "app.yaml"
+    manifest.write_bytes(as_yaml(deployment("web", privileged=True)))
+    settings = tmp_path / "rampart.yaml"
+    settings.write_text("severity: {privileged-container: low}\n")
+    result = scan(manifest, "--format", "sarif", "--settings", settings, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    run = json.loads(result.stdout)["runs"][0]
+    rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "privileged-container")
+    # GitHub ranks alerts by the rule's security-severity: low, as the team decided, not critical.
+    assert float(rule["properties"]["security-severity"]) < 4.0
+    assert rule["defaultConfiguration"]["level"] == "note"
+    assert {r["level"] for r in run["results"] if r["ruleId"] == "privileged-container"} == {"note"}

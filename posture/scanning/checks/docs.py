@@ -224,8 +224,8 @@ def _options() -> str:
         "",
         "Set for every cluster in `RAMPART_CHECK_SETTINGS` (`options`), and per cluster under "
         "“Check settings” on its settings page or as `check_settings.options` in the API, with "
-        "severity overrides and checks switched off; defaults in "
-        "`posture/scanning/checks/options.py`.",
+        "severity overrides and checks switched off; for `scan_manifests`, in the file given with "
+        "`--settings` (README). Defaults in `posture/scanning/checks/options.py`.",
         "",
         "| option | default | meaning |",
         "|---|---|---|",
