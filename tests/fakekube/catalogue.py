@@ -71,8 +71,8 @@ BUILTIN: tuple[ApiResource, ...] = (
     ),
 )
 
-# Custom resources of the secret managers a cluster may run. They are served
-# only when a test (or the demo) installs their group.
+# Custom resources of the add-ons a cluster may run (secret managers, network policy engines, the
+# Gateway API). They are served only when a test (or the demo) installs their group.
 CRDS: tuple[ApiResource, ...] = (
     _R("external-secrets.io", "v1", "externalsecrets", "ExternalSecret", True, ("v1", "v1beta1")),
     _R("external-secrets.io", "v1", "secretstores", "SecretStore", True, ("v1", "v1beta1")),
@@ -97,6 +97,8 @@ CRDS: tuple[ApiResource, ...] = (
     _R("traefik.containo.us", "v1alpha1", "middlewares", "Middleware", True),
     _R("configuration.konghq.com", "v1", "kongplugins", "KongPlugin", True),
     _R("cloud.google.com", "v1", "backendconfigs", "BackendConfig", True),
+    _R("gateway.networking.k8s.io", "v1", "gateways", "Gateway", True, ("v1", "v1beta1")),
+    _R("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", True, ("v1", "v1beta1")),
 )
 CRD_GROUPS = frozenset(resource.group for resource in CRDS)
 

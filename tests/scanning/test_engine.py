@@ -80,19 +80,25 @@ def test_an_ignore_annotation_exempts_the_object_but_the_exemption_is_counted():
     assert results.evaluated["privileged-container"] == 2
 
 
-def _registry_with(check_func, requires=()):
+def _registry(*checks, requires=()):
+    """A catalogue of ``(id, function)`` or ``(id, function, target)`` checks, in that order."""
     registry = CheckRegistry()
-    registry.register(
-        id="test-check",
-        title="Test",
-        category=Category.NETWORK,
-        severity=Severity.LOW,
-        target=Target.WORKLOAD,
-        requires=requires,
-        description="d",
-        remediation="r",
-    )(check_func)
+    for check_id, func, *target in checks:
+        registry.register(
+            id=check_id,
+            title=check_id,
+            category=Category.NETWORK,
+            severity=Severity.LOW,
+            target=target[0] if target else Target.WORKLOAD,
+            requires=requires,
+            description="d",
+            remediation="r",
+        )(func)
     return registry
+
+
+def _registry_with(check_func, requires=()):
+    return _registry(("test-check", check_func), requires=requires)
 
 
 def test_a_check_whose_required_kind_could_not_be_read_is_not_assessed():
@@ -157,21 +163,6 @@ def test_disabled_checks_do_not_run():
     assert not any(r.check_id == "privileged-container" for r in results.findings)
 
 
-def _two_check_registry(first, second, *, second_target=Target.WORKLOAD):
-    registry = CheckRegistry()
-    for check_id, func, target in (("first", first, Target.WORKLOAD), ("second", second, second_target)):
-        registry.register(
-            id=check_id,
-            title=check_id,
-            category=Category.WORKLOAD,
-            severity=Severity.LOW,
-            target=target,
-            description="d",
-            remediation="r",
-        )(func)
-    return registry
-
-
 def test_findings_come_in_catalogue_order_though_checks_take_turns_on_each_workload():
     # The engine runs the checks of a workload one after another, workload by workload (for
     # speed); what it reports is grouped by check, as the catalogue lists them.
@@ -182,7 +173,8 @@ def test_findings_come_in_catalogue_order_though_checks_take_turns_on_each_workl
         return [Failure(f"second on {workload.name}")]
 
     results = engine.run(
-        Inventory.from_objects([deployment("a"), deployment("b")]), checks=_two_check_registry(first, second)
+        Inventory.from_objects([deployment("a"), deployment("b")]),
+        checks=_registry(("first", first), ("second", second)),
     )
     assert [r.message for r in results.findings] == ["first on a", "first on b", "second on a", "second on b"]
     assert results.evaluated == {"first": 2, "second": 2}
@@ -194,7 +186,7 @@ def test_a_check_that_crashes_on_a_workload_leaves_the_next_check_to_judge_it(ca
 
     results = engine.run(
         Inventory.from_objects([deployment("web")]),
-        checks=_two_check_registry(crashes, lambda workload, ctx: [Failure("found")]),
+        checks=_registry(("first", crashes), ("second", lambda workload, ctx: [Failure("found")])),
     )
     assert [(r.check_id, r.name) for r in results.findings] == [("second", "web")]
     assert "first" in results.not_assessed
@@ -202,14 +194,10 @@ def test_a_check_that_crashes_on_a_workload_leaves_the_next_check_to_judge_it(ca
 
 
 def test_a_cluster_check_registered_between_workload_checks_keeps_its_place_in_the_results():
-    registry = _two_check_registry(
-        lambda workload, ctx: [Failure("workload")],
-        lambda inventory, ctx: [Failure("cluster")],
-        second_target=Target.CLUSTER,
+    registry = _registry(
+        ("first", lambda workload, ctx: [Failure("workload")]),
+        ("second", lambda inventory, ctx: [Failure("cluster")], Target.CLUSTER),
+        ("third", lambda workload, ctx: [Failure("third")]),
     )
-    registry.register(
-        id="third", title="t", category=Category.WORKLOAD, severity=Severity.LOW, target=Target.WORKLOAD,
-        description="d", remediation="r",
-    )(lambda workload, ctx: [Failure("third")])  # fmt: skip
     results = engine.run(Inventory.from_objects([deployment("web")]), checks=registry)
     assert [r.message for r in results.findings] == ["workload", "cluster", "third"]

@@ -162,9 +162,10 @@ different things, Rampart chose on security grounds; every remaining disagreemen
   binding that grants it; an input fails a concept the same way in every case.
 - **service-exposed-externally** (not asserted): the corpus concept means "a workload reachable
   from outside by any route" (Ingress, Gateway API, Istio, NodePort, LoadBalancer). Rampart's check
-  of that name is narrower by design: a LoadBalancer open to any source. Ingresses are the intended
-  way in and are judged by `ingress-no-tls`, `ingress-no-rate-limit` and `ingress-no-waf`;
-  NodePorts by `service-nodeport`; datastores by `database-exposed`.
+  of that name is narrower by design: a LoadBalancer open to any source. Ingresses and Gateways
+  are the intended way in: `ingress-no-tls` judges both (a Gateway's HTTP listeners and the routes
+  they carry), `ingress-no-rate-limit` and `ingress-no-waf` the Ingresses; NodePorts are
+  `service-nodeport`'s, datastores `database-exposed`'s.
 """
 
 

@@ -66,6 +66,9 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _T("traefik.containo.us", "v1alpha1", "middlewares", "Middleware", True),  # Traefik before 2.10
     _T("configuration.konghq.com", "v1", "kongplugins", "KongPlugin", True),
     _T("cloud.google.com", "v1", "backendconfigs", "BackendConfig", True),
+    # The Gateway API, Ingress's successor: its entry points and the HTTP routes attached to them.
+    _T("gateway.networking.k8s.io", "v1", "gateways", "Gateway", True),
+    _T("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", True),
 )
 METADATA_ONLY = frozenset({("", "secrets")})
 SECRET_MANAGER_GROUPS: dict[str, str] = {
@@ -77,7 +80,7 @@ SECRET_MANAGER_GROUPS: dict[str, str] = {
 # Groups of add-ons a cluster may simply not have: absent means "not installed", not a coverage gap.
 OPTIONAL_GROUPS: frozenset[str] = frozenset(
     {*SECRET_MANAGER_GROUPS, "cilium.io", "traefik.io", "traefik.containo.us", "configuration.konghq.com",
-     "cloud.google.com"}
+     "cloud.google.com", "gateway.networking.k8s.io"}
 )  # fmt: skip
 
 

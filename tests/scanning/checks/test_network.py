@@ -386,3 +386,90 @@ def test_modsecurity_in_its_default_detection_only_mode_is_not_a_waf():
     )
     [result] = findings("ingress-no-waf", controller, _ingress())
     assert "logs attacks and blocks none" in result.message
+
+
+# --- the Gateway API -------------------------------------------------------------------
+
+
+def _gateway(*listeners, name="public", namespace="edge"):
+    return obj(
+        "Gateway",
+        name,
+        namespace=namespace,
+        api_version="gateway.networking.k8s.io/v1",
+        spec={"gatewayClassName": "eg", "listeners": list(listeners)},
+    )
+
+
+def _listener(name="http", protocol="HTTP", port=80, **fields):
+    return {"name": name, "protocol": protocol, "port": port, **fields}
+
+
+def _route(name="shop", namespace="edge", *, parent="public", parent_namespace=None, redirect=False, **spec):
+    parent_ref = {"name": parent, **({"namespace": parent_namespace} if parent_namespace else {})}
+    parent_ref.update(spec.pop("parent_fields", {}))
+    rule = {"backendRefs": [{"name": "web", "port": 80}]}
+    if redirect:
+        to_https = {"scheme": "https", "statusCode": 301}
+        rule = {"filters": [{"type": "RequestRedirect", "requestRedirect": to_https}]}
+    return obj(
+        "HTTPRoute",
+        name,
+        namespace=namespace,
+        api_version="gateway.networking.k8s.io/v1",
+        spec={"parentRefs": [parent_ref], "rules": [rule], **spec},
+    )
+
+
+def test_a_gateway_http_listener_that_serves_a_route_is_plain_http():
+    [result] = findings("ingress-no-tls", _gateway(_listener()), _route())
+    assert (result.kind, result.namespace, result.name) == ("Gateway", "edge", "public")
+    assert result.path == "spec.listeners[0].protocol"
+    assert result.value == {"listener": "http", "port": 80, "routes": ["edge/shop"]}
+    assert "serves HTTPRoute edge/shop over plain HTTP" in result.message
+
+
+def test_an_http_listener_that_only_redirects_to_https_or_carries_nothing_passes():
+    https = _listener("https", "HTTPS", 443, tls={"certificateRefs": [{"name": "shop-tls"}]})
+    gateway = _gateway(_listener(), https)
+    redirect = _route("to-https", redirect=True, parent_fields={"sectionName": "http"})
+    served_over_tls = _route("shop", parent_fields={"sectionName": "https"})
+    results = scan(gateway, redirect, served_over_tls, checks=["ingress-no-tls"])
+    assert results.findings == []
+    assert results.evaluated["ingress-no-tls"] == 1
+    assert findings("ingress-no-tls", _gateway(_listener())) == []
+
+
+def test_a_route_attaches_only_where_the_gateway_api_lets_it():
+    selected = {"from": "Selector", "selector": {"matchLabels": {"gateway-access": "yes"}}}
+    gateway = _gateway(
+        _listener(hostname="*.example.com"),
+        _listener("same-only", port=8080),
+        _listener("team", port=8081, allowedRoutes={"namespaces": selected}),
+    )
+    elsewhere = _route("other-gateway", parent="internal")
+    other_host = _route("other-host", hostnames=["shop.example.org"], parent_fields={"sectionName": "http"})
+    other_port = _route("wrong-port", parent_fields={"port": 443})
+    from_shop = _route("from-shop", namespace="shop", parent_namespace="edge", parent_fields={"port": 8080})
+    assert findings("ingress-no-tls", gateway, elsewhere, other_host, other_port, from_shop) == []
+
+    allowed_ns = obj("Namespace", "shop", namespace=None, metadata={"labels": {"gateway-access": "yes"}})
+    team_route = _route(
+        "team-route", namespace="shop", parent_namespace="edge", parent_fields={"sectionName": "team"}
+    )
+    [result] = findings("ingress-no-tls", gateway, allowed_ns, from_shop, team_route)
+    assert result.value == {"listener": "team", "port": 8081, "routes": ["shop/team-route"]}
+
+    in_host = _route("in-host", hostnames=["shop.example.com"], parent_fields={"sectionName": "http"})
+    [result] = findings("ingress-no-tls", gateway, in_host)
+    assert result.value["routes"] == ["edge/in-host"]
+
+
+def test_a_listener_that_allows_other_route_kinds_only_carries_no_http_route():
+    listener = _listener(allowedRoutes={"kinds": [{"kind": "GRPCRoute"}]})
+    assert findings("ingress-no-tls", _gateway(listener), _route()) == []
+
+
+def test_gateways_are_not_assessed_when_http_routes_could_not_be_read():
+    results = scan(_gateway(_listener()), checks=["ingress-no-tls"], gaps={"HTTPRoute": "forbidden"})
+    assert results.not_assessed == {"ingress-no-tls": "HTTPRoute: forbidden"}

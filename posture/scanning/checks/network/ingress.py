@@ -1,4 +1,5 @@
-"""Ingress hardening: TLS, rate limiting and a WAF in front of public endpoints.
+"""Ingress hardening: TLS, rate limiting and a WAF in front of public endpoints; TLS on the
+Gateway API's listeners too (gateways.py reads which routes they carry).
 
 Rate limiting and WAFs are configured per controller, mostly through
 annotations; the tables below are what Rampart recognises, and docs/checks.md
@@ -12,7 +13,16 @@ import re
 from collections.abc import Iterator
 
 from posture.scanning.checks.common import as_dict, as_list
-from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, register
+from posture.scanning.checks.network import gateways
+from posture.scanning.checks.registry import (
+    Category,
+    Failure,
+    Frameworks,
+    NotAssessed,
+    Severity,
+    Target,
+    register,
+)
 from posture.scanning.inventory import Resource
 
 # TLS terminated by the cloud load balancer, configured by annotation instead of spec.tls.
@@ -93,29 +103,59 @@ def _backend_services(ingress: Resource) -> set[str]:
 
 @register(
     id="ingress-no-tls",
-    title="Ingress without TLS",
+    title="Ingress or Gateway without TLS",
     category=Category.NETWORK,
     severity=Severity.MEDIUM,
-    target="Ingress",
+    target=Target.RESOURCES,
+    kinds=("Ingress", "Gateway"),
     frameworks=Frameworks(nsa=("Network separation and hardening",), mitre=("T1557",)),
     description="""
-An Ingress without TLS serves its hosts over plain HTTP: credentials, session cookies and
-data cross the network readable and modifiable. Passes when `spec.tls` covers every host its
-rules name (exactly, or by a `*.` wildcard for one label; a `tls` entry without hosts covers
-them all), or with TLS terminated by the cloud load balancer through its certificate
-annotation (AWS ALB `certificate-arn`, GKE `pre-shared-cert` / `managed-certificates`, Azure
-Application Gateway `appgw-ssl-certificate`). A host missing from `spec.tls` is reported.
+An entry point without TLS serves its hosts over plain HTTP: credentials, session cookies and
+data cross the network readable and modifiable.
+
+An Ingress passes when `spec.tls` covers every host its rules name (exactly, or by a `*.`
+wildcard for one label; a `tls` entry without hosts covers them all), or with TLS terminated
+by the cloud load balancer through its certificate annotation (AWS ALB `certificate-arn`, GKE
+`pre-shared-cert` / `managed-certificates`, Azure Application Gateway `appgw-ssl-certificate`).
+A host missing from `spec.tls` is reported.
+
+A Gateway (the Gateway API) is reported for each `HTTP` listener that carries an HTTPRoute
+which does more than redirect to HTTPS: the usual plain listener whose routes answer with a
+`RequestRedirect` to `scheme: https` passes, and so does a listener no route is attached to.
+Attachment is read as the Gateway API defines it: the route's `parentRefs` (with
+`sectionName` or `port`), the listener's `allowedRoutes` (namespaces and kinds) and the
+hostnames of both. Not assessed when HTTPRoutes could not be read.
 """,
     remediation="""
 ```yaml
+# Ingress
 spec:
   tls:
     - hosts: ["shop.example.com"]
       secretName: shop-example-com-tls  # e.g. issued by cert-manager
+---
+# Gateway: serve HTTPS, and let the HTTP listener only redirect
+spec:
+  listeners:
+    - name: https
+      protocol: HTTPS
+      port: 443
+      tls: {certificateRefs: [{name: shop-example-com-tls}]}
+---
+kind: HTTPRoute  # attached to the HTTP listener (sectionName: http)
+spec:
+  rules:
+    - filters:
+        - type: RequestRedirect
+          requestRedirect: {scheme: https, statusCode: 301}
 ```
 """,
 )
-def ingress_no_tls(ingress: Resource, _ctx) -> Iterator[Failure]:
+def ingress_no_tls(entry_point: Resource, ctx) -> Iterator[Failure]:
+    if entry_point.kind == "Gateway":
+        yield from _plain_gateway_listeners(entry_point, ctx)
+        return
+    ingress = entry_point
     if any(_annotation_on(ingress.annotations, key) for key in TLS_ANNOTATIONS):
         return
     tls = [entry for entry in as_list(ingress.spec.get("tls")) if isinstance(entry, dict)]
@@ -132,6 +172,28 @@ def ingress_no_tls(ingress: Resource, _ctx) -> Iterator[Failure]:
             path="spec.tls",
             value=plain,
         )
+
+
+def _plain_gateway_listeners(gateway: Resource, ctx) -> Iterator[Failure]:
+    gaps = ctx.inventory.coverage_gaps
+    if "HTTPRoute" in gaps:
+        raise NotAssessed(f"HTTPRoute: {gaps['HTTPRoute']}")
+    for index, listener in gateways.listeners(gateway):
+        if str(listener.get("protocol", "")).upper() != "HTTP":
+            continue  # HTTPS and TLS carry TLS; TCP and UDP are not web traffic
+        serving = [
+            route
+            for route in gateways.routes_on(gateway, listener, ctx.inventory)
+            if not gateways.redirects_to_https(route)
+        ]
+        if serving:
+            names = [f"{route.namespace}/{route.name}" for route in serving]
+            name, port = listener.get("name", f"#{index}"), listener.get("port")
+            yield Failure(
+                message=f"listener {name} (port {port}) serves HTTPRoute {', '.join(names)} over plain HTTP",
+                path=f"spec.listeners[{index}].protocol",
+                value={"listener": name, "port": port, "routes": names},
+            )
 
 
 def _rule_hosts(ingress: Resource) -> list[str]:

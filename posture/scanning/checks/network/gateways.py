@@ -1,0 +1,111 @@
+"""The Gateway API: which HTTP routes a Gateway's listeners carry.
+
+A route is attached to a listener, as the Gateway API specification has it, when one of the
+route's ``parentRefs`` names the Gateway (and the listener, by ``sectionName`` or ``port``,
+where given), the listener allows routes from the route's namespace and of its kind
+(``allowedRoutes``), and their hostnames intersect. That is read from the objects alone: the
+status an implementation writes on routes is often missing from a snapshot, and it says what
+was accepted, not what was asked for.
+"""
+
+from collections import defaultdict
+
+from posture.scanning.checks.common import as_dict, as_list
+from posture.scanning.inventory import Resource, Selector
+
+GROUP = "gateway.networking.k8s.io"
+# Set by Kubernetes on every namespace: a selector may name a namespace by it.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def listeners(gateway: Resource) -> list[tuple[int, dict]]:
+    items = enumerate(as_list(gateway.spec.get("listeners")))
+    return [(index, item) for index, item in items if isinstance(item, dict)]
+
+
+def routes_on(gateway: Resource, listener: dict, inventory) -> list[Resource]:
+    """The HTTPRoutes attached to ``listener`` of ``gateway``, in the inventory's order."""
+    by_parent = inventory.memo("httproutes-by-parent", lambda: _routes_by_parent(inventory))
+    return [
+        route
+        for route, parent in by_parent.get((gateway.namespace, gateway.name), ())
+        if _names_listener(parent, listener)
+        and _allowed(listener, route, gateway, inventory)
+        and _hostnames_intersect(listener, route)
+    ]
+
+
+def redirects_to_https(route: Resource) -> bool:
+    """Whether every rule of ``route`` only sends the client to HTTPS (the usual HTTP listener)."""
+    rules = [rule for rule in as_list(route.spec.get("rules")) if isinstance(rule, dict)]
+    return all(_redirect_rule(rule) for rule in rules)
+
+
+def _redirect_rule(rule: dict) -> bool:
+    for item in as_list(rule.get("filters")):
+        item = as_dict(item)
+        if item.get("type") == "RequestRedirect":
+            scheme = as_dict(item.get("requestRedirect")).get("scheme")
+            return isinstance(scheme, str) and scheme.lower() == "https"
+    return False
+
+
+def _routes_by_parent(inventory) -> dict[tuple[str, str], list[tuple[Resource, dict]]]:
+    found: dict[tuple[str, str], list[tuple[Resource, dict]]] = defaultdict(list)
+    for route in inventory.of_kind("HTTPRoute"):
+        for parent in as_list(route.spec.get("parentRefs")):
+            parent = as_dict(parent)
+            name = parent.get("name")
+            if (
+                isinstance(name, str)
+                and parent.get("group", GROUP) == GROUP
+                and parent.get("kind", "Gateway") == "Gateway"
+            ):
+                namespace = parent.get("namespace") or route.namespace
+                found[(str(namespace), name)].append((route, parent))
+    return dict(found)
+
+
+def _names_listener(parent: dict, listener: dict) -> bool:
+    section = parent.get("sectionName")
+    if section is not None and section != listener.get("name"):
+        return False
+    port = parent.get("port")
+    return port is None or port == listener.get("port")
+
+
+def _allowed(listener: dict, route: Resource, gateway: Resource, inventory) -> bool:
+    allowed = as_dict(listener.get("allowedRoutes"))
+    kinds = [as_dict(kind) for kind in as_list(allowed.get("kinds"))]
+    if kinds and not any(k.get("kind") == "HTTPRoute" and k.get("group", GROUP) == GROUP for k in kinds):
+        return False
+    namespaces = as_dict(allowed.get("namespaces"))
+    origin = namespaces.get("from", "Same")
+    if origin == "All":
+        return True
+    if origin == "Selector":
+        raw = namespaces.get("selector")
+        selector = Selector.parse(raw) if isinstance(raw, dict) else None  # none given: none selected
+        namespace = inventory.namespaces.get(route.namespace)
+        labels = namespace.labels if namespace is not None else {}
+        labels = {**labels, NAMESPACE_NAME_LABEL: route.namespace}
+        return selector is not None and selector.matches(labels)
+    return route.namespace == gateway.namespace  # "Same", and anything unknown
+
+
+def _hostnames_intersect(listener: dict, route: Resource) -> bool:
+    listener_host = listener.get("hostname")
+    route_hosts = [host for host in as_list(route.spec.get("hostnames")) if isinstance(host, str)]
+    if not isinstance(listener_host, str) or not listener_host or not route_hosts:
+        return True
+    return any(_intersect(listener_host.lower(), host.lower()) for host in route_hosts)
+
+
+def _intersect(first: str, second: str) -> bool:
+    if first == second:
+        return True
+    for wildcard, other in ((first, second), (second, first)):
+        # "*.example.com" covers every name with at least one more label before ".example.com".
+        if wildcard.startswith("*.") and other.endswith(wildcard[1:]) and len(other) > len(wildcard) - 1:
+            return True
+    return False
