@@ -2,9 +2,9 @@
 
 The file has the shape of ``RAMPART_CHECK_SETTINGS``, in YAML or JSON::
 
-    disabled: [latest-tag]             # these checks do not run
-    enabled: [privileged-container]    # or: only these run
-    severity: {no-cpu-limit: medium}   # severity overrides
+    enabled: [privileged-container, latest-tag]  # only these run (every check when not given)
+    disabled: [latest-tag]                       # and not these
+    severity: {privileged-container: high}       # severity overrides
     options: {trusted_registries: [registry.example.com]}
 
 and is validated as a cluster's settings are (posture.cluster_check_settings): a check, level or
@@ -35,19 +35,16 @@ def load(path: str | Path) -> CheckSettings:
     unknown = sorted(str(key) for key in document if key not in KEYS)
     if unknown:
         raise SettingsFileError(f"unknown key {', '.join(unknown)} (the keys are {', '.join(KEYS)})")
-    disabled, enabled = _ids(document, "disabled"), _ids(document, "enabled")
     severity, options = _mapping(document, "severity"), _mapping(document, "options")
-    if disabled and enabled:
-        raise SettingsFileError("give disabled or enabled, not both")
     try:
+        valid = cluster_check_settings.validated(_ids(document, "disabled"), severity, options)
         # "enabled" names checks as "disabled" does: validated the same way.
-        valid = cluster_check_settings.validated(disabled or enabled, severity, options)
+        enabled = cluster_check_settings.validated(_ids(document, "enabled")).get("disabled")
     except cluster_check_settings.InvalidSettings as exc:
         raise SettingsFileError(str(exc)) from None
-    chosen = valid.get("disabled", [])
     return cluster_check_settings.for_the_engine(
-        disabled=chosen if disabled else (),
-        enabled=chosen if enabled else None,
+        disabled=valid.get("disabled", ()),
+        enabled=enabled,
         severity=valid.get("severity"),
         options=valid.get("options"),
     )

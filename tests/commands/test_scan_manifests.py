@@ -410,10 +410,15 @@ def test_a_json_settings_file_can_name_the_only_checks_that_run(tmp_path):
     manifest = tmp_path / "app.yaml"
     manifest.write_bytes(as_yaml(deployment("web", privileged=True)))
     settings = tmp_path / "rampart.json"
-    settings.write_text(json.dumps({"enabled": ["privileged-container", "latest-tag"]}))
+    settings.write_text(json.dumps({"enabled": ["privileged-container", "latest-tag", "run-as-root"]}))
     _, document = _json_scan(manifest, "--settings", settings)
-    assert set(document["evaluated"]) == {"privileged-container", "latest-tag"}
-    assert {f["check_id"] for f in document["findings"]} == {"privileged-container"}
+    assert set(document["evaluated"]) == {"privileged-container", "latest-tag", "run-as-root"}
+    assert {f["check_id"] for f in document["findings"]} == {"privileged-container", "run-as-root"}
+    # Both, as in RAMPART_CHECK_SETTINGS: only the enabled ones, less the disabled ones.
+    both = {"enabled": ["privileged-container", "run-as-root"], "disabled": ["run-as-root"]}
+    settings.write_text(json.dumps(both))
+    _, document = _json_scan(manifest, "--settings", settings)
+    assert set(document["evaluated"]) == {"privileged-container"}
 
 
 @pytest.mark.parametrize(
@@ -424,7 +429,7 @@ def test_a_json_settings_file_can_name_the_only_checks_that_run(tmp_path):
         ("options: {secret_max_age_days: -3}\n", "Give a whole number of days"),
         ("options: {no_such_option: 1}\n", "No option is called no_such_option."),
         ("disable: [latest-tag]\n", "unknown key disable"),
-        ("disabled: [latest-tag]\nenabled: [run-as-root]\n", "not both"),
+        ("enabled: [run-as-root, no-such-check]\n", "No check is called no-such-check."),
         ("disabled: latest-tag\n", "disabled: expected a list of check ids"),
         ("- latest-tag\n", "expected a mapping"),
         ("disabled: [latest-tag\n", "invalid YAML"),

@@ -1,5 +1,5 @@
 from posture.scanning import engine
-from posture.scanning.checks.registry import Category, CheckRegistry, Failure, Severity, Target
+from posture.scanning.checks.registry import Category, CheckRegistry, Failure, NotAssessed, Severity, Target
 from posture.scanning.inventory import Inventory
 from tests.factories import deployment
 
@@ -201,3 +201,18 @@ def test_a_cluster_check_registered_between_workload_checks_keeps_its_place_in_t
     )
     results = engine.run(Inventory.from_objects([deployment("web")]), checks=registry)
     assert [r.message for r in results.findings] == ["workload", "cluster", "third"]
+
+
+def test_checks_not_assessed_are_listed_in_catalogue_order_whatever_kept_them_from_running():
+    # The first lacks a fact while it runs; the second never runs, its kind could not be read.
+    def lacks_facts(inventory, ctx):
+        raise NotAssessed("no version")
+
+    registry = _registry(
+        ("first", lacks_facts, Target.CLUSTER),
+        ("second", lambda policy, ctx: [], "NetworkPolicy"),
+    )
+    inventory = Inventory.from_objects([deployment("web")], coverage_gaps={"NetworkPolicy": "forbidden"})
+    results = engine.run(inventory, checks=registry)
+    assert results.not_assessed == {"first": "no version", "second": "NetworkPolicy: forbidden"}
+    assert list(results.not_assessed) == ["first", "second"]
