@@ -505,7 +505,18 @@ class ClusterDetailView(LoginRequiredMixin, PartialMixin, DetailView):
         context.update(cluster_summary_context(self.request, cluster, role))
         if not _is_partial(self.request) and context["can_admin"]:  # the banner is the page's, not the card's
             context["expiring_token"] = cluster.ingest_tokens.about_to_expire()
+        if not _is_partial(self.request):
+            context["same_cluster_as"] = _registered_again(cluster, user)
         return context
+
+
+def _registered_again(cluster: Cluster, user) -> list[Cluster]:
+    """Other registrations this user can see of the same Kubernetes cluster (cluster_identity):
+    each scans it, and the overview counts its findings once per registration."""
+    if not cluster.kube_system_uid:
+        return []
+    others = Cluster.objects.for_user(user).filter(kube_system_uid=cluster.kube_system_uid)
+    return list(others.exclude(pk=cluster.pk).select_related("team").order_by("name")[:5])
 
 
 def cluster_summary_context(request, cluster: Cluster, role: Role | None) -> dict:

@@ -238,3 +238,23 @@ def test_settings_saved_from_a_page_loaded_before_a_scan_keep_what_the_scan_lear
     assert scanned_prod.description == "described on an old page"
     assert scanned_prod.last_scan_id == newer.pk
     assert (scanned_prod.kube_system_uid, scanned_prod.other_kube_system_uid) == (PROD_UID, STAGING_UID)
+
+
+def test_a_cluster_registered_twice_says_so_on_both_pages(client, engineer, scanned_prod, team, other_team):
+    again = make_cluster(team, name="prod-again")
+    scan_snapshot(again, snapshot_of(PROD_UID))
+    elsewhere = make_cluster(other_team, name="prod-of-another-team")  # not this user's to see
+    scan_snapshot(elsewhere, snapshot_of(PROD_UID))
+    unrelated = make_cluster(team, name="staging")
+    scan_snapshot(unrelated, snapshot_of(STAGING_UID))
+    client.force_login(engineer)
+
+    page = client.get(reverse("posture:cluster-detail", args=[scanned_prod.pk])).content.decode()
+    assert "The same Kubernetes cluster is registered again" in page
+    assert reverse("posture:cluster-detail", args=[again.pk]) in page
+    assert "prod-of-another-team" not in page
+    assert PROD_UID in page
+    back = client.get(reverse("posture:cluster-detail", args=[again.pk])).content.decode()
+    assert reverse("posture:cluster-detail", args=[scanned_prod.pk]) in back
+    alone = client.get(reverse("posture:cluster-detail", args=[unrelated.pk])).content.decode()
+    assert "registered again" not in alone
