@@ -49,6 +49,11 @@ def manifest() -> bytes:
         documents[-3] = (
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dated}\ndata: {at: !!timestamp 2026-01-01}\n"
         )
+    if os.environ.get("PROBE_GIANT_LAST"):
+        # A last document larger than all the others: the middle byte lies inside it, and no
+        # marker follows, so there is no second half to give a child.
+        filler = "".join(f"  k{index}: {'v' * 60}\n" for index in range(6000))
+        documents.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: giant}}\ndata:\n{filler}")
     if os.environ.get("PROBE_MARKERS"):
         # Document end markers and empty documents everywhere, the middle of the file included:
         # each process numbers its half's documents and lines as one reading of the file would.

@@ -79,6 +79,13 @@ def test_document_numbers_and_lines_carry_across_the_halves_whatever_the_markers
     ]
 
 
+def test_a_file_whose_second_half_is_one_document_is_read_in_one_process():
+    result = probe("same", PROBE_GIANT_LAST="1")
+    assert result["forks"] == 0
+    assert result["read"] == result["in_process"]
+    assert result["read"]["names"][-1] == "giant"
+
+
 def test_when_the_helper_fails_the_parent_reads_its_share():
     result = probe("child-fails")
     assert result["forks"] == 1
