@@ -28,7 +28,7 @@ def test_a_gateway_serving_plain_http_is_found_over_the_api(serve, objects):
     assert result.inventory.coverage_gaps == {}
     findings = engine.run(result.inventory).findings
     found = [r for r in findings if r.check_id == "ingress-no-tls" and r.kind == "Gateway"]
-    assert [(r.name, r.value["routes"]) for r in found] == [("public", ["shop/storefront"])]
+    assert [(r.name, r.value["routes"]) for r in found] == [("public", ["HTTPRoute shop/storefront"])]
 
 
 def test_a_cluster_without_the_gateway_api_lacks_nothing_rampart_needs(serve, objects):
@@ -37,5 +37,5 @@ def test_a_cluster_without_the_gateway_api_lacks_nothing_rampart_needs(serve, ob
     report = test_connection(token_connection(kube))
 
     access = {item.plural: item.status for item in report.resources}
-    assert access["gateways"] == access["httproutes"] == "not_installed"
+    assert access["gateways"] == access["httproutes"] == access["grpcroutes"] == "not_installed"
     assert report.ok

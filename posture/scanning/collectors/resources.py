@@ -69,6 +69,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     # The Gateway API, Ingress's successor: its entry points and the HTTP routes attached to them.
     _T("gateway.networking.k8s.io", "v1", "gateways", "Gateway", True),
     _T("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", True),
+    _T("gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", True),
 )
 METADATA_ONLY = frozenset({("", "secrets")})
 SECRET_MANAGER_GROUPS: dict[str, str] = {

@@ -425,7 +425,7 @@ def test_a_gateway_http_listener_that_serves_a_route_is_plain_http():
     [result] = findings("ingress-no-tls", _gateway(_listener()), _route())
     assert (result.kind, result.namespace, result.name) == ("Gateway", "edge", "public")
     assert result.path == "spec.listeners[0].protocol"
-    assert result.value == {"listener": "http", "port": 80, "routes": ["edge/shop"]}
+    assert result.value == {"listener": "http", "port": 80, "routes": ["HTTPRoute edge/shop"]}
     assert "serves HTTPRoute edge/shop over plain HTTP" in result.message
 
 
@@ -458,11 +458,11 @@ def test_a_route_attaches_only_where_the_gateway_api_lets_it():
         "team-route", namespace="shop", parent_namespace="edge", parent_fields={"sectionName": "team"}
     )
     [result] = findings("ingress-no-tls", gateway, allowed_ns, from_shop, team_route)
-    assert result.value == {"listener": "team", "port": 8081, "routes": ["shop/team-route"]}
+    assert result.value == {"listener": "team", "port": 8081, "routes": ["HTTPRoute shop/team-route"]}
 
     in_host = _route("in-host", hostnames=["shop.example.com"], parent_fields={"sectionName": "http"})
     [result] = findings("ingress-no-tls", gateway, in_host)
-    assert result.value["routes"] == ["edge/in-host"]
+    assert result.value["routes"] == ["HTTPRoute edge/in-host"]
 
 
 def test_a_listener_that_allows_other_route_kinds_only_carries_no_http_route():
@@ -470,6 +470,17 @@ def test_a_listener_that_allows_other_route_kinds_only_carries_no_http_route():
     assert findings("ingress-no-tls", _gateway(listener), _route()) == []
 
 
-def test_gateways_are_not_assessed_when_http_routes_could_not_be_read():
+def test_a_grpc_route_on_an_http_listener_is_plain_text_grpc():
+    grpc = _route("orders-api", redirect=True)  # a redirect filter means nothing to gRPC
+    grpc["kind"], grpc["spec"]["rules"] = "GRPCRoute", [{"backendRefs": [{"name": "orders", "port": 50051}]}]
+    [result] = findings("ingress-no-tls", _gateway(_listener()), grpc, _route("to-https", redirect=True))
+    assert result.value["routes"] == ["GRPCRoute edge/orders-api"]
+    only_http = _listener(allowedRoutes={"kinds": [{"kind": "HTTPRoute"}]})
+    assert findings("ingress-no-tls", _gateway(only_http), grpc) == []
+
+
+def test_gateways_are_not_assessed_when_their_routes_could_not_be_read():
     results = scan(_gateway(_listener()), checks=["ingress-no-tls"], gaps={"HTTPRoute": "forbidden"})
     assert results.not_assessed == {"ingress-no-tls": "HTTPRoute: forbidden"}
+    results = scan(_gateway(_listener()), checks=["ingress-no-tls"], gaps={"GRPCRoute": "timed out"})
+    assert results.not_assessed == {"ingress-no-tls": "GRPCRoute: timed out"}

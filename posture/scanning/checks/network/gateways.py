@@ -1,4 +1,4 @@
-"""The Gateway API: which HTTP routes a Gateway's listeners carry.
+"""The Gateway API: which HTTP and gRPC routes a Gateway's listeners carry.
 
 A route is attached to a listener, as the Gateway API specification has it, when one of the
 route's ``parentRefs`` names the Gateway (and the listener, by ``sectionName`` or ``port``,
@@ -14,6 +14,8 @@ from posture.scanning.checks.common import as_dict, as_list
 from posture.scanning.inventory import Resource, Selector
 
 GROUP = "gateway.networking.k8s.io"
+# The routes an HTTP or HTTPS listener carries (TLSRoute, TCPRoute and UDPRoute attach elsewhere).
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")
 # Set by Kubernetes on every namespace: a selector may name a namespace by it.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -24,8 +26,8 @@ def listeners(gateway: Resource) -> list[tuple[int, dict]]:
 
 
 def routes_on(gateway: Resource, listener: dict, inventory) -> list[Resource]:
-    """The HTTPRoutes attached to ``listener`` of ``gateway``, in the inventory's order."""
-    by_parent = inventory.memo("httproutes-by-parent", lambda: _routes_by_parent(inventory))
+    """The HTTPRoutes and GRPCRoutes attached to ``listener`` of ``gateway``, in the inventory's order."""
+    by_parent = inventory.memo("gateway-routes-by-parent", lambda: _routes_by_parent(inventory))
     return [
         route
         for route, parent in by_parent.get((gateway.namespace, gateway.name), ())
@@ -36,7 +38,8 @@ def routes_on(gateway: Resource, listener: dict, inventory) -> list[Resource]:
 
 
 def redirects_to_https(route: Resource) -> bool:
-    """Whether every rule of ``route`` only sends the client to HTTPS (the usual HTTP listener)."""
+    """Whether every rule of ``route`` only sends the client to HTTPS (the usual HTTP listener's
+    HTTPRoute). A GRPCRoute has no redirect: its rules serve."""
     rules = [rule for rule in as_list(route.spec.get("rules")) if isinstance(rule, dict)]
     return all(_redirect_rule(rule) for rule in rules)
 
@@ -52,7 +55,7 @@ def _redirect_rule(rule: dict) -> bool:
 
 def _routes_by_parent(inventory) -> dict[tuple[str, str], list[tuple[Resource, dict]]]:
     found: dict[tuple[str, str], list[tuple[Resource, dict]]] = defaultdict(list)
-    for route in inventory.of_kind("HTTPRoute"):
+    for route in inventory.objects_of(ROUTE_KINDS):
         for parent in as_list(route.spec.get("parentRefs")):
             parent = as_dict(parent)
             name = parent.get("name")
@@ -77,7 +80,7 @@ def _names_listener(parent: dict, listener: dict) -> bool:
 def _allowed(listener: dict, route: Resource, gateway: Resource, inventory) -> bool:
     allowed = as_dict(listener.get("allowedRoutes"))
     kinds = [as_dict(kind) for kind in as_list(allowed.get("kinds"))]
-    if kinds and not any(k.get("kind") == "HTTPRoute" and k.get("group", GROUP) == GROUP for k in kinds):
+    if kinds and not any(k.get("kind") == route.kind and k.get("group", GROUP) == GROUP for k in kinds):
         return False
     namespaces = as_dict(allowed.get("namespaces"))
     origin = namespaces.get("from", "Same")

@@ -119,12 +119,12 @@ by the cloud load balancer through its certificate annotation (AWS ALB `certific
 `pre-shared-cert` / `managed-certificates`, Azure Application Gateway `appgw-ssl-certificate`).
 A host missing from `spec.tls` is reported.
 
-A Gateway (the Gateway API) is reported for each `HTTP` listener that carries an HTTPRoute
-which does more than redirect to HTTPS: the usual plain listener whose routes answer with a
-`RequestRedirect` to `scheme: https` passes, and so does a listener no route is attached to.
-Attachment is read as the Gateway API defines it: the route's `parentRefs` (with
+A Gateway (the Gateway API) is reported for each `HTTP` listener that carries a GRPCRoute, or
+an HTTPRoute which does more than redirect to HTTPS: the usual plain listener whose routes
+answer with a `RequestRedirect` to `scheme: https` passes, and so does a listener no route is
+attached to. Attachment is read as the Gateway API defines it: the route's `parentRefs` (with
 `sectionName` or `port`), the listener's `allowedRoutes` (namespaces and kinds) and the
-hostnames of both. Not assessed when HTTPRoutes could not be read.
+hostnames of both. Not assessed when the routes could not be read.
 """,
     remediation="""
 ```yaml
@@ -176,8 +176,9 @@ def ingress_no_tls(entry_point: Resource, ctx) -> Iterator[Failure]:
 
 def _plain_gateway_listeners(gateway: Resource, ctx) -> Iterator[Failure]:
     gaps = ctx.inventory.coverage_gaps
-    if "HTTPRoute" in gaps:
-        raise NotAssessed(f"HTTPRoute: {gaps['HTTPRoute']}")
+    unread = [kind for kind in gateways.ROUTE_KINDS if kind in gaps]
+    if unread:
+        raise NotAssessed("; ".join(f"{kind}: {gaps[kind]}" for kind in unread))
     for index, listener in gateways.listeners(gateway):
         if str(listener.get("protocol", "")).upper() != "HTTP":
             continue  # HTTPS and TLS carry TLS; TCP and UDP are not web traffic
@@ -187,10 +188,10 @@ def _plain_gateway_listeners(gateway: Resource, ctx) -> Iterator[Failure]:
             if not gateways.redirects_to_https(route)
         ]
         if serving:
-            names = [f"{route.namespace}/{route.name}" for route in serving]
+            names = [f"{route.kind} {route.namespace}/{route.name}" for route in serving]
             name, port = listener.get("name", f"#{index}"), listener.get("port")
             yield Failure(
-                message=f"listener {name} (port {port}) serves HTTPRoute {', '.join(names)} over plain HTTP",
+                message=f"listener {name} (port {port}) serves {', '.join(names)} over plain HTTP",
                 path=f"spec.listeners[{index}].protocol",
                 value={"listener": name, "port": port, "routes": names},
             )
