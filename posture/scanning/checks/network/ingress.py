@@ -268,7 +268,10 @@ KongPlugin was not collected, its name decides. Ingresses marked internal (AWS A
 `scheme: internal`, the `gce-internal` class) are not evaluated. An AWS ALB Ingress without a
 `scheme` annotation is evaluated as internet-facing, although the controller's own default is
 internal: an `IngressClassParams` Rampart does not read may make every Ingress of its class
-internet-facing, and a missed exposure costs more than a finding to exempt.
+internet-facing, and a missed exposure costs more than a finding to exempt. Gateways (the
+Gateway API) are not evaluated: each implementation sets rate limits in its own policy objects
+(Envoy Gateway's BackendTrafficPolicy, Istio's EnvoyFilter...), which Rampart does not read, and
+a finding on every Gateway would say nothing.
 """,
     remediation="""
 For ingress-nginx:
@@ -367,7 +370,9 @@ logging attacks and blocking none, which is reported as such; NGINX App Protect
 `appprotect.f5.com/app-protect-enable`; AWS ALB `wafv2-acl-arn`, `waf-acl-id` or `web-acl-id`;
 Azure Application Gateway `waf-policy-for-path`; a Traefik Middleware plugin named after
 ModSecurity, Coraza or a WAF; on GKE, a backend Service whose BackendConfig sets a Cloud
-Armor `securityPolicy`. Ingresses marked internal are not evaluated.
+Armor `securityPolicy`. Ingresses marked internal are not evaluated; nor are Gateways (the
+Gateway API), whose WAF, where there is one, is bound by the implementation's own policy
+objects, which Rampart does not read.
 """,
     remediation="""
 For ingress-nginx, turn ModSecurity on in blocking mode in the controller's ConfigMap
