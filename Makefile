@@ -78,11 +78,14 @@ screenshots: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		RAMPART_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -q
 
-# A longer schema-driven fuzz run of the API than the one `make test` includes (8 examples per operation).
+# Longer fuzz runs than the ones `make test` includes: the API from its schema (8 examples per
+# operation there) and the checks on damaged objects (300 there).
 FUZZ_EXAMPLES ?= 100
+HOSTILE_EXAMPLES ?= 20000
 fuzz: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		RAMPART_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/api/test_schema_fuzz.py -q
+		RAMPART_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HOSTILE_EXAMPLES=$(HOSTILE_EXAMPLES) \
+		$(BIN)/pytest tests/api/test_schema_fuzz.py tests/scanning/test_hostile_objects.py -q
 
 lint: install
 	$(BIN)/ruff check .

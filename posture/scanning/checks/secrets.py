@@ -129,7 +129,7 @@ def _rotation_is_ours(secret: Resource) -> bool:
     if isinstance(kind, str) and kind in _UNROTATED_TYPES:
         return False
     owners = [o for o in as_list(secret.metadata.get("ownerReferences")) if isinstance(o, dict)]
-    if any(o.get("kind") in _MANAGING_OWNERS for o in owners):
+    if any(str(o.get("kind")) in _MANAGING_OWNERS for o in owners):
         return False
     if any(str(k).startswith(_MANAGING_ANNOTATION_PREFIXES) for k in secret.annotations):
         return False

@@ -484,3 +484,15 @@ def test_gateways_are_not_assessed_when_their_routes_could_not_be_read():
     assert results.not_assessed == {"ingress-no-tls": "HTTPRoute: forbidden"}
     results = scan(_gateway(_listener()), checks=["ingress-no-tls"], gaps={"GRPCRoute": "timed out"})
     assert results.not_assessed == {"ingress-no-tls": "GRPCRoute: timed out"}
+
+
+def test_an_ip_block_of_the_wrong_shape_is_judged_not_crashed_on():
+    policy = obj(
+        "NetworkPolicy",
+        "odd",
+        api_version="networking.k8s.io/v1",
+        spec={"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": ["0.0.0.0/0"]}}]}]},
+    )
+    results = scan(policy, checks=["network-policy-allow-all"])
+    assert results.errors == []
+    assert results.evaluated["network-policy-allow-all"] == 1

@@ -156,3 +156,18 @@ def test_it_recognises_a_secret_manager_by_its_objects_crds_api_groups_or_pods()
     assert findings("no-external-secrets", crd) == []
     assert findings("no-external-secrets", vault_pod) == []
     assert findings("no-external-secrets", deployment(), api_groups={"secrets-store.csi.x-k8s.io"}) == []
+
+
+def test_an_owner_reference_of_the_wrong_shape_is_judged_not_crashed_on():
+    secret = obj(
+        "Secret",
+        "odd",
+        type="Opaque",
+        metadata={
+            "creationTimestamp": "2020-01-01T00:00:00Z",
+            "ownerReferences": [{"kind": ["SealedSecret"], "name": "odd"}],
+        },
+    )
+    results = scan(secret, checks=["secret-not-rotated"])
+    assert results.errors == []
+    assert [r.name for r in results.findings] == ["odd"]

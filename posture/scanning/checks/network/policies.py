@@ -214,7 +214,7 @@ def _allows_any_peer(peers) -> bool:
         return True  # no peer list: every source (or destination)
     for peer in peers:
         block = as_dict(as_dict(peer).get("ipBlock"))
-        if block.get("cidr") in _ANYWHERE and not block.get("except"):
+        if str(block.get("cidr")) in _ANYWHERE and not block.get("except"):
             return True
     return False
 
