@@ -55,7 +55,7 @@ def add_arguments(parser) -> None:
         "--settings",
         metavar="FILE",
         default=None,
-        help="check settings in YAML or JSON, as RAMPART_CHECK_SETTINGS: disabled or enabled (check ids), "
+        help="check settings in YAML or JSON, as RAMPART_CHECK_SETTINGS: disabled and enabled (check ids), "
         "severity (check id: level), options (docs/checks.md)",
     )
 
