@@ -70,6 +70,52 @@ def _workload(kind, api_version="apps/v1", **spec):
 
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
+ADD_ON_ANNOTATIONS = {
+    "traefik.ingress.kubernetes.io/router.middlewares": "shop-limits@kubernetescrd",
+    "konghq.com/plugins": "limits",
+    "nginx.ingress.kubernetes.io/enable-modsecurity": "true",
+    "nginx.ingress.kubernetes.io/modsecurity-snippet": "SecRuleEngine On",
+}
+ADD_ONS = (
+    _object(
+        "Ingress",
+        name="edge",
+        api_version="networking.k8s.io/v1",
+        metadata={"annotations": ADD_ON_ANNOTATIONS},
+        spec={"rules": [{"http": {"paths": [{"backend": {"service": {"name": "web"}}}]}}]},
+    ),
+    _object(
+        "Service",
+        name="gke",
+        metadata={"annotations": {"cloud.google.com/backend-config": '{"default": "armor"}'}},
+        spec={"selector": LABELS, "ports": [{"port": 80}]},
+    ),
+    _object(
+        "Middleware",
+        name="limits",
+        api_version="traefik.io/v1alpha1",
+        spec={"rateLimit": {"average": 10}, "plugin": {"coraza": {}}},
+    ),
+    _object("KongPlugin", name="limits", api_version="configuration.konghq.com/v1", plugin="rate-limiting"),
+    _object(
+        "BackendConfig",
+        name="armor",
+        api_version="cloud.google.com/v1",
+        spec={"securityPolicy": {"name": "waf"}},
+    ),
+    _object(
+        "CiliumNetworkPolicy",
+        api_version="cilium.io/v2",
+        spec={"endpointSelector": {"matchLabels": LABELS}, "ingress": [{"fromEntities": ["world"]}]},
+    ),
+    _object(
+        "ConfigMap",
+        name="ingress-nginx-controller",
+        namespace="ingress-nginx",
+        data={"enable-modsecurity": "true", "modsecurity-snippet": "SecRuleEngine On"},
+    ),
+    _object("ExternalSecret", api_version="external-secrets.io/v1", spec={"target": {"name": "web"}}),
+)
 SEEDS = (
     _workload("Deployment", replicas=2),
     _workload("DaemonSet"),
@@ -227,7 +273,7 @@ def damaged(draw, obj):
 )
 @given(st.data())
 def test_no_check_crashes_on_an_object_damaged_anywhere(data):
-    objects = list(SEEDS)
+    objects = list(SEEDS + ADD_ONS)
     for _ in range(data.draw(st.integers(1, 3))):
         index = data.draw(st.integers(0, len(objects) - 1))
         objects[index] = data.draw(damaged(objects[index]))
