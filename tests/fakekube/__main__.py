@@ -55,7 +55,50 @@ def demo_objects(workloads: int) -> list[dict]:
                 },
             }
         )
+    objects.extend(_gateway_api(namespaces[0]))
     return objects
+
+
+def _gateway_api(namespace: str) -> list[dict]:
+    """A public Gateway as it should be (HTTPS, the HTTP listener only redirects) and a legacy one
+    that still serves plain HTTP: one ingress-no-tls finding to see."""
+    group = "gateway.networking.k8s.io/v1"
+
+    def gateway(name: str, listeners: list[dict]) -> dict:
+        spec = {"gatewayClassName": "eg", "listeners": listeners}
+        return {
+            "apiVersion": group,
+            "kind": "Gateway",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+
+    def route(name: str, parent_ref: dict, rule: dict) -> dict:
+        spec = {"parentRefs": [parent_ref], "hostnames": [f"{name}.example.com"], "rules": [rule]}
+        return {
+            "apiVersion": group,
+            "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+
+    http = {"name": "http", "protocol": "HTTP", "port": 80}
+    https = {
+        "name": "https",
+        "protocol": "HTTPS",
+        "port": 443,
+        "tls": {"certificateRefs": [{"name": "shop-tls"}]},
+    }
+    to_https = {
+        "filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]
+    }
+    serve = {"backendRefs": [{"name": "web", "port": 80}]}
+    return [
+        gateway("public", [http, https]),
+        route("shop", {"name": "public", "sectionName": "http"}, to_https),
+        gateway("legacy", [http]),
+        route("old-shop", {"name": "legacy"}, serve),
+    ]
 
 
 def file_objects(paths: list[str]) -> list[dict]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from posture.scanning import engine
 from posture.scanning.collectors.live import collect_with_details, connection_from
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,6 +67,11 @@ def test_the_demo_writes_a_kubeconfig_that_the_live_collector_can_scan(demo):
     )
     assert result.secret_managers == {"external-secrets.io": "External Secrets Operator"}
     assert inventory.coverage_gaps == {}
+    # The Gateway API too: the legacy Gateway serves plain HTTP, the public one only redirects.
+    plain = [
+        r for r in engine.run(inventory).findings if r.check_id == "ingress-no-tls" and r.kind == "Gateway"
+    ]
+    assert [r.name for r in plain] == ["legacy"]
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
     process.terminate()
     output = process.communicate(timeout=10)[0]
