@@ -217,7 +217,11 @@ class FakeApi:
 
     def _group(self, group: str) -> dict:
         resources = self._served_groups()[group]
-        versions = resources[0].served_versions
+        # As an API server lists them: every version any of the group's types is served at, the
+        # first type's preferred first (the Gateway API serves TCPRoute only at v1alpha2).
+        versions = list(
+            dict.fromkeys(version for resource in resources for version in resource.served_versions)
+        )
         entries = [{"groupVersion": f"{group}/{version}", "version": version} for version in versions]
         return {
             "kind": "APIGroup",

@@ -100,6 +100,7 @@ CRDS: tuple[ApiResource, ...] = (
     _R("gateway.networking.k8s.io", "v1", "gateways", "Gateway", True, ("v1", "v1beta1")),
     _R("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", True, ("v1", "v1beta1")),
     _R("gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", True),
+    _R("gateway.networking.k8s.io", "v1alpha2", "tcproutes", "TCPRoute", True),
 )
 CRD_GROUPS = frozenset(resource.group for resource in CRDS)
 

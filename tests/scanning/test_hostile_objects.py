@@ -104,6 +104,18 @@ ADD_ONS = (
         spec={"securityPolicy": {"name": "waf"}},
     ),
     _object(
+        "Gateway",
+        name="tcp",
+        api_version=GATEWAY_API,
+        spec={"listeners": [{"name": "pg", "protocol": "TCP", "port": 5432}]},
+    ),
+    _object(
+        "TCPRoute",
+        name="pg",
+        api_version="gateway.networking.k8s.io/v1alpha2",
+        spec={"parentRefs": [{"name": "tcp"}], "rules": [{"backendRefs": [{"name": "web", "port": 5432}]}]},
+    ),
+    _object(
         "CiliumNetworkPolicy",
         api_version="cilium.io/v2",
         spec={"endpointSelector": {"matchLabels": LABELS}, "ingress": [{"fromEntities": ["world"]}]},

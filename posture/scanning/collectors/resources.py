@@ -70,6 +70,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _T("gateway.networking.k8s.io", "v1", "gateways", "Gateway", True),
     _T("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", True),
     _T("gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", True),
+    _T("gateway.networking.k8s.io", "v1alpha2", "tcproutes", "TCPRoute", True),  # the experimental channel
 )
 METADATA_ONLY = frozenset({("", "secrets")})
 SECRET_MANAGER_GROUPS: dict[str, str] = {

@@ -496,3 +496,49 @@ def test_an_ip_block_of_the_wrong_shape_is_judged_not_crashed_on():
     results = scan(policy, checks=["network-policy-allow-all"])
     assert results.errors == []
     assert results.evaluated["network-policy-allow-all"] == 1
+
+
+def _tcp_route(name="pg", backend=None, parent="public"):
+    backend = backend or {"name": "db", "port": 5432}
+    return obj(
+        "TCPRoute",
+        name,
+        namespace="edge",
+        api_version="gateway.networking.k8s.io/v1alpha2",
+        spec={"parentRefs": [{"name": parent}], "rules": [{"backendRefs": [backend]}]},
+    )
+
+
+def test_a_gateway_tcp_listener_routing_to_a_database_exposes_it():
+    database = obj(
+        "Service", "db", namespace="edge", spec={"selector": {"app": "pg"}, "ports": [{"port": 5432}]}
+    )
+    gateway = _gateway(_listener("pg", "TCP", 5432))
+    [result] = findings("database-exposed", gateway, _tcp_route(), database)
+    assert (result.kind, result.name, result.path) == ("Gateway", "public", "spec.listeners[0]")
+    assert result.value["datastore"] == "PostgreSQL"
+    assert result.value["route"] == "edge/pg"
+    assert "Service edge/db: port 5432" in result.value["matched"]
+
+
+def test_a_gateway_tcp_route_to_a_service_that_is_no_database_passes():
+    web = obj(
+        "Service", "web", namespace="edge", spec={"selector": {"app": "web"}, "ports": [{"port": 8443}]}
+    )
+    route = _tcp_route("tls", backend={"name": "web", "port": 8443})
+    assert findings("database-exposed", _gateway(_listener("tls", "TCP", 443)), route, web) == []
+    # An HTTP listener does not carry TCPRoutes.
+    assert findings("database-exposed", _gateway(_listener()), _tcp_route()) == []
+
+
+def test_a_database_port_tells_when_the_backend_service_was_not_collected():
+    route = _tcp_route("cache", backend={"name": "cache", "port": 6379})
+    [result] = findings("database-exposed", _gateway(_listener("redis", "TCP", 6379)), route)
+    assert result.value["matched"] == "backend port 6379"
+
+
+def test_gateways_are_not_assessed_for_databases_when_tcp_routes_could_not_be_read():
+    results = scan(
+        _gateway(_listener("pg", "TCP", 5432)), checks=["database-exposed"], gaps={"TCPRoute": "forbidden"}
+    )
+    assert results.not_assessed == {"database-exposed": "TCPRoute: forbidden"}

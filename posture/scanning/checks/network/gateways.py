@@ -14,8 +14,10 @@ from posture.scanning.checks.common import as_dict, as_list
 from posture.scanning.inventory import Resource, Selector
 
 GROUP = "gateway.networking.k8s.io"
-# The routes an HTTP or HTTPS listener carries (TLSRoute, TCPRoute and UDPRoute attach elsewhere).
+# The routes an HTTP or HTTPS listener carries, and those a TCP listener does (TLSRoute and
+# UDPRoute, which Rampart does not read, attach to TLS and UDP listeners).
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")
+TCP_ROUTE_KINDS = ("TCPRoute",)
 # Set by Kubernetes on every namespace: a selector may name a namespace by it.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -25,13 +27,16 @@ def listeners(gateway: Resource) -> list[tuple[int, dict]]:
     return [(index, item) for index, item in items if isinstance(item, dict)]
 
 
-def routes_on(gateway: Resource, listener: dict, inventory) -> list[Resource]:
-    """The HTTPRoutes and GRPCRoutes attached to ``listener`` of ``gateway``, in the inventory's order."""
+def routes_on(
+    gateway: Resource, listener: dict, inventory, kinds: tuple[str, ...] = ROUTE_KINDS
+) -> list[Resource]:
+    """The routes of these ``kinds`` attached to ``listener`` of ``gateway``, in the inventory's order."""
     by_parent = inventory.memo("gateway-routes-by-parent", lambda: _routes_by_parent(inventory))
     return [
         route
         for route, parent in by_parent.get((gateway.namespace, gateway.name), ())
-        if _names_listener(parent, listener)
+        if route.kind in kinds
+        and _names_listener(parent, listener)
         and _allowed(listener, route, gateway, inventory)
         and _hostnames_intersect(listener, route)
     ]
@@ -42,6 +47,29 @@ def redirects_to_https(route: Resource) -> bool:
     HTTPRoute). A GRPCRoute has no redirect: its rules serve."""
     rules = [rule for rule in as_list(route.spec.get("rules")) if isinstance(rule, dict)]
     return all(_redirect_rule(rule) for rule in rules)
+
+
+def backend_services(route: Resource) -> list[tuple[str, str, object]]:
+    """(namespace, name, port) of each Service a route sends traffic to."""
+    found = []
+    for rule in as_list(route.spec.get("rules")):
+        for backend in as_list(as_dict(rule).get("backendRefs")):
+            backend = as_dict(backend)
+            name = backend.get("name")
+            if (
+                isinstance(name, str)
+                and backend.get("kind", "Service") == "Service"
+                and not backend.get("group")
+            ):
+                found.append((str(backend.get("namespace") or route.namespace), name, backend.get("port")))
+    return found
+
+
+def unreadable_routes(inventory, kinds: tuple[str, ...]) -> str | None:
+    """Why some of these route kinds could not be read (their coverage gaps), or None."""
+    gaps = inventory.coverage_gaps
+    unread = [kind for kind in kinds if kind in gaps]
+    return "; ".join(f"{kind}: {gaps[kind]}" for kind in unread) if unread else None
 
 
 def _redirect_rule(rule: dict) -> bool:
@@ -55,7 +83,7 @@ def _redirect_rule(rule: dict) -> bool:
 
 def _routes_by_parent(inventory) -> dict[tuple[str, str], list[tuple[Resource, dict]]]:
     found: dict[tuple[str, str], list[tuple[Resource, dict]]] = defaultdict(list)
-    for route in inventory.objects_of(ROUTE_KINDS):
+    for route in inventory.objects_of(ROUTE_KINDS + TCP_ROUTE_KINDS):
         for parent in as_list(route.spec.get("parentRefs")):
             parent = as_dict(parent)
             name = parent.get("name")

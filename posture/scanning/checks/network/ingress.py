@@ -175,10 +175,9 @@ def ingress_no_tls(entry_point: Resource, ctx) -> Iterator[Failure]:
 
 
 def _plain_gateway_listeners(gateway: Resource, ctx) -> Iterator[Failure]:
-    gaps = ctx.inventory.coverage_gaps
-    unread = [kind for kind in gateways.ROUTE_KINDS if kind in gaps]
+    unread = gateways.unreadable_routes(ctx.inventory, gateways.ROUTE_KINDS)
     if unread:
-        raise NotAssessed("; ".join(f"{kind}: {gaps[kind]}" for kind in unread))
+        raise NotAssessed(unread)
     for index, listener in gateways.listeners(gateway):
         if str(listener.get("protocol", "")).upper() != "HTTP":
             continue  # HTTPS and TLS carry TLS; TCP and UDP are not web traffic

@@ -3,8 +3,17 @@
 from collections.abc import Iterator
 
 from posture.scanning.checks.common import as_list
+from posture.scanning.checks.network import gateways
 from posture.scanning.checks.options import option
-from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, register
+from posture.scanning.checks.registry import (
+    Category,
+    Failure,
+    Frameworks,
+    NotAssessed,
+    Severity,
+    Target,
+    register,
+)
 from posture.scanning.checks.workloads.images import ImageRef
 from posture.scanning.inventory import Resource
 
@@ -257,7 +266,8 @@ def _database_behind(service: Resource, ctx) -> tuple[str, str] | None:
     title="Datastore reachable from outside the cluster",
     category=Category.NETWORK,
     severity=Severity.CRITICAL,
-    target="Service",
+    target=Target.RESOURCES,
+    kinds=("Service", "Gateway"),
     frameworks=Frameworks(nsa=("Network separation and hardening",), mitre=("T1190", "T1133")),
     description="""
 A database behind a LoadBalancer, NodePort or externalIPs Service can be reached from outside
@@ -269,6 +279,9 @@ a port name, or the image of a workload the Service's selector picks (postgres, 
 mongo, redis, valkey, elasticsearch, opensearch, cassandra, scylla, couchdb, mssql, oracle,
 memcached, clickhouse...; exporters, operators and admin UIs are not datastores). An internal
 LoadBalancer (cloud annotations) still counts: it is reachable from outside the cluster network.
+So does a Gateway (the Gateway API) whose `TCP` listener carries a TCPRoute to such a Service,
+recognised the same way, or to a well-known datastore port. Not assessed when TCPRoutes (the
+Gateway API's experimental channel) could not be read.
 """,
     remediation="""
 Keep datastores on a ClusterIP Service and reach them from inside the cluster (or through a
@@ -283,6 +296,9 @@ spec:
 """,
 )
 def database_exposed(service: Resource, ctx) -> Iterator[Failure]:
+    if service.kind == "Gateway":
+        yield from _databases_behind_gateway(service, ctx)
+        return
     exposure = external_exposure(service)
     if exposure is None:
         return
@@ -296,6 +312,47 @@ def database_exposed(service: Resource, ctx) -> Iterator[Failure]:
         path=path,
         value={"type": _type(service), "datastore": database, "matched": evidence},
     )
+
+
+def _databases_behind_gateway(gateway: Resource, ctx) -> Iterator[Failure]:
+    unread = gateways.unreadable_routes(ctx.inventory, gateways.TCP_ROUTE_KINDS)
+    if unread:
+        raise NotAssessed(unread)
+    for index, listener in gateways.listeners(gateway):
+        if str(listener.get("protocol", "")).upper() != "TCP":
+            continue
+        for route in gateways.routes_on(gateway, listener, ctx.inventory, gateways.TCP_ROUTE_KINDS):
+            for namespace, name, port in gateways.backend_services(route):
+                found = _database_behind_backend(ctx, namespace, name, port)
+                if found is None:
+                    continue
+                database, evidence = found
+                listener_name, listener_port = listener.get("name", f"#{index}"), listener.get("port")
+                yield Failure(
+                    message=f"{database} is reachable from outside the cluster through listener "
+                    f"{listener_name} (TCP port {listener_port}) and {route.kind} "
+                    f"{route.namespace}/{route.name} ({evidence})",
+                    path=f"spec.listeners[{index}]",
+                    value={
+                        "listener": listener_name,
+                        "port": listener_port,
+                        "datastore": database,
+                        "matched": evidence,
+                        "route": f"{route.namespace}/{route.name}",
+                    },
+                )
+
+
+def _database_behind_backend(ctx, namespace: str, name: str, port) -> tuple[str, str] | None:
+    service = ctx.inventory.get("Service", namespace, name)
+    if service is not None:
+        found = _database_behind(service, ctx)
+        if found is not None:
+            return found[0], f"Service {namespace}/{name}: {found[1]}"
+    number = _as_port(port)
+    if number in DATABASE_PORTS:  # the Service itself was not collected: its port still tells
+        return DATABASE_PORTS[number], f"backend port {number}"
+    return None
 
 
 @register(
