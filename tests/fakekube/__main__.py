@@ -56,7 +56,46 @@ def demo_objects(workloads: int) -> list[dict]:
             }
         )
     objects.extend(_gateway_api(namespaces[0]))
+    objects.extend(_forgotten_dashboard())
     return objects
+
+
+def _forgotten_dashboard() -> list[dict]:
+    """The Kubernetes Dashboard someone opened on a NodePort to try it: one
+    sensitive-interface-exposed finding to see."""
+    namespace, labels = "kubernetes-dashboard", {"k8s-app": "kubernetes-dashboard"}
+    container = {
+        "name": "kubernetes-dashboard",
+        "image": "kubernetesui/dashboard:v2.7.0",
+        "args": ["--auto-generate-certificates", f"--namespace={namespace}"],
+        "ports": [{"containerPort": 8443, "protocol": "TCP"}],
+    }
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "kubernetes-dashboard", "namespace": namespace, "labels": labels},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"serviceAccountName": "kubernetes-dashboard", "containers": [container]},
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kubernetes-dashboard", "namespace": namespace, "labels": labels},
+            "spec": {
+                "type": "NodePort",
+                "selector": labels,
+                "ports": [{"port": 443, "targetPort": 8443, "nodePort": 30443}],
+            },
+        },
+    ]
 
 
 def _gateway_api(namespace: str) -> list[dict]:

@@ -68,10 +68,12 @@ def test_the_demo_writes_a_kubeconfig_that_the_live_collector_can_scan(demo):
     assert result.secret_managers == {"external-secrets.io": "External Secrets Operator"}
     assert inventory.coverage_gaps == {}
     # The Gateway API too: the legacy Gateway serves plain HTTP, the public one only redirects.
-    plain = [
-        r for r in engine.run(inventory).findings if r.check_id == "ingress-no-tls" and r.kind == "Gateway"
-    ]
+    findings = engine.run(inventory).findings
+    plain = [r for r in findings if r.check_id == "ingress-no-tls" and r.kind == "Gateway"]
     assert [r.name for r in plain] == ["legacy"]
+    # And a Kubernetes Dashboard left on a NodePort.
+    exposed = [r for r in findings if r.check_id == "sensitive-interface-exposed"]
+    assert [(r.namespace, r.name) for r in exposed] == [("kubernetes-dashboard", "kubernetes-dashboard")]
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
     process.terminate()
     output = process.communicate(timeout=10)[0]

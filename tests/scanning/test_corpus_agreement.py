@@ -43,6 +43,7 @@ CONCEPT_CHECKS: dict[str, tuple[str, ...]] = {
         "no-memory-request",
     ),
     "no-resource-limits": ("no-cpu-limit", "no-memory-limit"),
+    "sensitive-service-exposed": ("sensitive-interface-exposed",),
 }
 # One tool's check that covers what Rampart splits into several checks.
 TOOL_CHECKS: dict[tuple[str, str], tuple[str, ...]] = {

@@ -165,7 +165,13 @@ different things, Rampart chose on security grounds; every remaining disagreemen
   of that name is narrower by design: a LoadBalancer open to any source. Ingresses and Gateways
   are the intended way in: `ingress-no-tls` judges both (a Gateway's HTTP listeners and the routes
   they carry), `ingress-no-rate-limit` and `ingress-no-waf` the Ingresses; NodePorts are
-  `service-nodeport`'s, datastores `database-exposed`'s.
+  `service-nodeport`'s, datastores `database-exposed`'s, dashboards, notebooks and model
+  servers `sensitive-interface-exposed`'s.
+- **sensitive-interface-exposed**: recognised by the image that runs, not by the workload's name.
+  kubescape's `exposed-sensitive-interfaces` matches names from a list, and so would report a web
+  server merely called `kubernetes-dashboard`; it also waits for a LoadBalancer to be given an
+  address, where Rampart reports the Service as declared (a LoadBalancer still pending usually
+  has a node port open on every node already). Both agree on every labelled input of the corpus.
 """
 
 

@@ -49,6 +49,12 @@ OPTIONS: dict[str, Option] = {
             kind="ports",
         ),
         Option(
+            "extra_sensitive_interface_images",
+            (),
+            "sensitive-interface-exposed: further image name substrings that identify an interface "
+            "that must not be reachable from outside the cluster (an internal admin tool).",
+        ),
+        Option(
             "trusted_registries",
             (),
             "untrusted-registry: where images may come from: a registry host (`registry.example.com`, "

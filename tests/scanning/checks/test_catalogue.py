@@ -47,7 +47,11 @@ FAMILY_TESTS = {
 }
 # Beyond the list: the rest of the Pod Security Standards baseline.
 # And the check the "trusted registries" setting asks for (it runs only when the option is set).
-ADDED = {"workload": "apparmor-unconfined selinux-custom-options probe-host-set untrusted-registry"}
+# And sensitive-interface-exposed, the Microsoft threat matrix's "exposed sensitive interfaces".
+ADDED = {
+    "workload": "apparmor-unconfined selinux-custom-options probe-host-set untrusted-registry",
+    "network": "sensitive-interface-exposed",
+}
 ALL_REQUIRED = sorted(check_id for ids in (*REQUIRED.values(), *ADDED.values()) for check_id in ids.split())
 
 

@@ -219,6 +219,62 @@ def test_a_port_named_after_a_datastore_counts_but_a_tool_beside_it_does_not():
         assert findings("database-exposed", node_port(name)) == [], name
 
 
+def test_a_dashboard_behind_a_load_balancer_is_a_sensitive_interface_exposed():
+    dashboard = deployment(container(image="docker.io/kubernetesui/dashboard:v2.7.0"), name="dashboard")
+    [result] = findings(
+        "sensitive-interface-exposed", dashboard, _service("dashboard", "LoadBalancer", (443,))
+    )
+    assert result.value["interface"] == "Kubernetes Dashboard"
+    assert "a public LoadBalancer" in result.message
+    assert "service account's permissions" in result.message
+    assert result.path == "spec.type"
+
+
+def test_interfaces_are_recognised_through_mirrors_and_every_kind_of_exposure():
+    cases = (
+        ("registry.example.com/hub/jenkins/jenkins:lts", "Jenkins", {"type_": "NodePort"}),
+        ("quay.io/jupyter/scipy-notebook:2024-10-07", "Jupyter", {"externalIPs": ["203.0.113.7"]}),
+        ("tensorflow/tensorflow:2.15.0-gpu-jupyter", "Jupyter", {"type_": "LoadBalancer"}),
+        ("rayproject/ray:2.9.0", "Ray", {"type_": "LoadBalancer"}),
+        ("vllm/vllm-openai:v0.6.3", "vLLM", {"type_": "LoadBalancer"}),
+    )
+    for image, product, exposure in cases:
+        workload = deployment(container(image=image), name="ui")
+        [result] = findings(
+            "sensitive-interface-exposed", workload, _service("ui", ports=(8080,), **exposure)
+        )
+        assert result.value["interface"] == product, image
+
+
+def test_a_sensitive_interface_on_a_cluster_ip_service_passes():
+    dashboard = deployment(container(image="kubernetesui/dashboard:v2.7.0"), name="dashboard")
+    assert findings("sensitive-interface-exposed", dashboard, _service("dashboard", ports=(443,))) == []
+
+
+def test_a_name_alone_does_not_make_a_sensitive_interface():
+    # What runs decides: a web server named like a dashboard, and the agents and sidecars of
+    # sensitive software, are not the interface itself.
+    for name, image in (
+        ("kubernetes-dashboard", "nginx:alpine"),
+        ("ci", "jenkins/inbound-agent:3261"),
+        ("scraper", "kubernetesui/metrics-scraper:v1.0.8"),
+        ("reloader", "quay.io/prometheus-operator/prometheus-config-reloader:v0.77"),
+        ("training", "tensorflow/tensorflow:2.15.0-gpu"),
+    ):
+        workload = deployment(container(image=image), name=name)
+        service = _service(name, type_="LoadBalancer", ports=(80,))
+        assert findings("sensitive-interface-exposed", workload, service) == [], image
+
+
+def test_further_sensitive_images_come_from_the_check_settings():
+    tool = deployment(container(image="registry.example.com/ops/acme-admin:3"), name="admin")
+    service = _service("admin", type_="NodePort", ports=(80,))
+    assert findings("sensitive-interface-exposed", tool, service) == []
+    options = {"extra_sensitive_interface_images": ["acme-admin"]}
+    [result] = findings("sensitive-interface-exposed", tool, service, options=options)
+    assert result.value["interface"] == "acme-admin"
+
+
 def test_an_aws_load_balancer_controller_nlb_is_internal_unless_it_says_internet_facing():
     lbc = {"service.beta.kubernetes.io/aws-load-balancer-type": "external"}
     assert (

@@ -3,4 +3,9 @@
 Importing the package registers its checks, in the order the catalogue lists them.
 """
 
-from posture.scanning.checks.network import ingress, policies, services  # noqa: F401 - registers on import
+from posture.scanning.checks.network import (  # noqa: F401 - registers on import
+    ingress,
+    interfaces,
+    policies,
+    services,
+)

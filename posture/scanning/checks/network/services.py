@@ -1,6 +1,7 @@
 """Services reachable from outside the cluster: datastores, SSH, open load balancers, node ports."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from posture.scanning.checks.common import as_list
 from posture.scanning.checks.network import gateways
@@ -16,6 +17,8 @@ from posture.scanning.checks.registry import (
 )
 from posture.scanning.checks.workloads.images import ImageRef
 from posture.scanning.inventory import Resource
+
+T = TypeVar("T")
 
 # Well-known datastore ports. Ports shared with common web software (7000, 9000, 8080...) are
 # left out: a datastore on them is still recognised by its image.
@@ -139,7 +142,7 @@ _ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
 SSH_PORTS = frozenset({22, 2222})
 
 
-def _type(service: Resource) -> str:
+def service_type(service: Resource) -> str:
     return str(service.spec.get("type") or "ClusterIP")
 
 
@@ -173,7 +176,7 @@ def source_ranges(service: Resource) -> list[str]:
 
 def external_exposure(service: Resource) -> str | None:
     """How the Service is reachable from outside the cluster, or None."""
-    kind = _type(service)
+    kind = service_type(service)
     if kind == "LoadBalancer" and not is_internal_load_balancer(service):
         ranges = source_ranges(service)
         if not ranges or _ANYWHERE & set(ranges):
@@ -252,12 +255,17 @@ def _database_behind(service: Resource, ctx) -> tuple[str, str] | None:
         if database:
             return database, f"port name {name}"
     extra_images = tuple(str(v) for v in option(ctx, "extra_database_images"))
-    selector = service.spec.get("selector")
-    for workload in ctx.inventory.workloads_selected_by(service.namespace, selector):
+    return recognised_behind(service, ctx, lambda image: _database_image(image, extra_images))
+
+
+def recognised_behind(service: Resource, ctx, recognise: Callable[[str], T | None]) -> tuple[T, str] | None:
+    """(what ``recognise`` made of an image, which workload runs it) for the first image it
+    recognises among the workloads the Service's selector picks, else None."""
+    for workload in ctx.inventory.workloads_selected_by(service.namespace, service.spec.get("selector")):
         for container in workload.containers:
-            database = _database_image(container.image, extra_images) if container.image else None
-            if database:
-                return database, f"{workload.kind} {workload.name} runs {container.image}"
+            found = recognise(container.image) if container.image else None
+            if found:
+                return found, f"{workload.kind} {workload.name} runs {container.image}"
     return None
 
 
@@ -310,7 +318,7 @@ def database_exposed(service: Resource, ctx) -> Iterator[Failure]:
     yield Failure(
         message=f"{database} is reachable from outside the cluster through {exposure} ({evidence})",
         path=path,
-        value={"type": _type(service), "datastore": database, "matched": evidence},
+        value={"type": service_type(service), "datastore": database, "matched": evidence},
     )
 
 
@@ -383,7 +391,7 @@ spec:
 """,
 )
 def service_exposed_externally(service: Resource, _ctx) -> Iterator[Failure]:
-    if _type(service) != "LoadBalancer" or is_internal_load_balancer(service):
+    if service_type(service) != "LoadBalancer" or is_internal_load_balancer(service):
         return
     ranges = source_ranges(service)
     if not ranges or _ANYWHERE & set(ranges):
@@ -415,7 +423,7 @@ spec:
 """,
 )
 def service_nodeport(service: Resource, _ctx) -> Iterator[Failure]:
-    if _type(service) == "NodePort":
+    if service_type(service) == "NodePort":
         ports = [p.get("nodePort") or p.get("port") for _i, p in _ports(service)]
         yield Failure(
             message="Service is of type NodePort",
