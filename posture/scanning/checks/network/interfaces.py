@@ -104,15 +104,33 @@ SENSITIVE_INTERFACES: tuple[Interface, ...] = (
 )
 
 
+_WILDCARD = frozenset("*?[")
+# Most patterns are plain names, looked up; a scan may ask about thousands of exposed images.
+_BY_NAME: dict[str, Interface] = {
+    pattern: interface
+    for interface in SENSITIVE_INTERFACES
+    for pattern in interface.images
+    if not _WILDCARD & set(pattern)
+}
+_BY_PATTERN: tuple[tuple[str, Interface], ...] = tuple(
+    (pattern, interface)
+    for interface in SENSITIVE_INTERFACES
+    for pattern in interface.images
+    if _WILDCARD & set(pattern)
+)
+
+
 def _sensitive_interface(image: str, extra: tuple[str, ...]) -> Interface | None:
     ref = ImageRef.parse(image.lower())
     segments = ref.name.rsplit("/", 2)
     last, last_two = segments[-1], "/".join(segments[-2:])
-    for interface in SENSITIVE_INTERFACES:
-        for pattern in interface.images:
-            repository = last_two if "/" in pattern else last
-            if fnmatchcase(f"{repository}:{ref.tag}" if ":" in pattern else repository, pattern):
-                return interface
+    found = _BY_NAME.get(last_two) or _BY_NAME.get(last)
+    if found:
+        return found
+    for pattern, interface in _BY_PATTERN:
+        repository = last_two if "/" in pattern else last
+        if fnmatchcase(f"{repository}:{ref.tag}" if ":" in pattern else repository, pattern):
+            return interface
     for fragment in extra:
         if fragment and str(fragment).lower() in last:
             return Interface(str(fragment), "the check settings list it as sensitive", ())
