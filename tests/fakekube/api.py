@@ -71,6 +71,20 @@ def status_body(code: int, reason: str, message: str, details: dict | None = Non
     return body
 
 
+# What the API server answers when API Priority and Fairness rejects a request; the
+# server sends retryAfterSeconds as a Retry-After header as well.
+RETRY_AFTER_SECONDS = 1
+
+
+def too_many_requests() -> dict:
+    return status_body(
+        429,
+        "TooManyRequests",
+        "Too many requests, please try again later.",
+        {"retryAfterSeconds": RETRY_AFTER_SECONDS},
+    )
+
+
 class FakeApi:
     """Objects and the rules for serving them.
 
@@ -79,6 +93,8 @@ class FakeApi:
     ``crd_groups``: secret-manager groups to serve (also inferred from the objects).
     ``expire_continue``: resource key -> how many requests carrying a continue token answer 410 Gone.
     ``errors``: resource key -> HTTP status (500, 429, 503) its list answers with.
+    ``throttled``: resource key -> how many of its list requests answer 429 Too Many Requests (with
+    Retry-After, as API Priority and Fairness does) before it serves them.
     ``partial_metadata``: "supported", "not_acceptable" (406) or "ignored" (full objects, as a
     broken proxy might send).
     """
@@ -92,6 +108,7 @@ class FakeApi:
         crd_groups: Iterable[str] = (),
         expire_continue: Mapping[str, int] | None = None,
         errors: Mapping[str, int] | None = None,
+        throttled: Mapping[str, int] | None = None,
         partial_metadata: str = "supported",
         version: dict | None = None,
     ):
@@ -99,6 +116,7 @@ class FakeApi:
         self.missing_groups = set(missing_groups)
         self.expire_continue = dict(expire_continue or {})
         self.errors = dict(errors or {})
+        self.throttled = dict(throttled or {})
         if partial_metadata not in ("supported", "not_acceptable", "ignored"):
             raise ValueError(f"partial_metadata: unknown behaviour {partial_metadata!r}")
         self.partial_metadata = partial_metadata
@@ -279,6 +297,10 @@ class FakeApi:
         verb = "get" if name else "list"
         if resource.key in self.forbidden:
             return 403, self._forbidden(resource, verb, namespace, user), "application/json"
+        if self.throttled.get(resource.key):
+            with self._lock:
+                self.throttled[resource.key] -= 1
+            return 429, too_many_requests(), "application/json"
         if resource.key in self.errors:
             code = self.errors[resource.key]
             reason = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable"}.get(

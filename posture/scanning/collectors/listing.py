@@ -115,6 +115,10 @@ def _status_unreadable(rtype: ResourceType, response: Response, metadata_only: b
         # "pods is forbidden: User "x" cannot list ..." -> "forbidden: User "x" cannot list ..."
         _, _, who = message.partition(" is forbidden: ")
         return Unreadable("forbidden", f"forbidden: {who or message or detail}")
+    if status == 429:
+        return Unreadable(
+            "error", f"the API server kept throttling Rampart, who waited and asked again: {detail}"
+        )
     if status == 404:
         return Unreadable(
             "not_served", f"not served by this cluster ({rtype.group_version} {rtype.plural}: 404 Not Found)"

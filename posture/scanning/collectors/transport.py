@@ -42,6 +42,14 @@ class Response:
     status: int
     body: bytes
     content_type: str = ""
+    retry_after: int | None = None  # seconds, from a Retry-After header
+
+
+# A server that asks Rampart to slow down (429 from API Priority and Fairness, or a 5xx with
+# Retry-After from one that is restarting) is asked again after the wait it names, as client-go
+# does; a few times, and never waiting longer in all than the request timeout.
+MAX_THROTTLED_RETRIES = 5
+DEFAULT_RETRY_WAIT = 1.0  # for a 429 that names no wait
 
 
 class TransportError(Exception):
@@ -90,6 +98,20 @@ class Transport:
     def get(
         self, path: str, query: list[tuple[str, object]] | None = None, *, accept: str = "application/json"
     ) -> Response:
+        response = self._get_once(path, query, accept)
+        retries, waited = 0, 0.0
+        while (wait := _retry_wait(response)) is not None and retries < MAX_THROTTLED_RETRIES:
+            if waited + wait > self.timeout:
+                break
+            logger.info(
+                "GET %s%s answered %s; asking again in %g s", self.api_url, path, response.status, wait
+            )
+            time.sleep(wait)
+            retries, waited = retries + 1, waited + wait
+            response = self._get_once(path, query, accept)
+        return response
+
+    def _get_once(self, path: str, query: list[tuple[str, object]] | None, accept: str) -> Response:
         method, url, headers, body, post_params = self.api_client.param_serialize(
             method="GET",
             resource_path=path,
@@ -132,7 +154,10 @@ class Transport:
             time.monotonic() - started,
         )
         content_type = response.headers.get("Content-Type", "") if response.headers else ""
-        return Response(status=response.status, body=data, content_type=content_type)
+        retry_after = response.headers.get("Retry-After") if response.headers else None
+        return Response(
+            status=response.status, body=data, content_type=content_type, retry_after=_seconds(retry_after)
+        )
 
     def raise_if_unauthorized(self, response: Response) -> None:
         if response.status != 401:
@@ -206,6 +231,21 @@ class Transport:
         if reason:
             return reason
         return _clip(getattr(error, "verify_message", None) or _ssl_reason(error))
+
+
+def _seconds(retry_after: str | None) -> int | None:
+    # Kubernetes sends whole seconds; an HTTP date or anything else is ignored, as client-go does.
+    text = (retry_after or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _retry_wait(response: Response) -> float | None:
+    """How long to wait before asking again, or None when the answer is final."""
+    if response.status == 429:
+        return DEFAULT_RETRY_WAIT if response.retry_after is None else float(response.retry_after)
+    if response.status >= 500 and response.retry_after is not None:
+        return float(response.retry_after)
+    return None
 
 
 def _is_transient(exc: BaseException) -> bool:
