@@ -76,6 +76,49 @@ def test_a_malformed_document_is_reported_at_its_line_in_the_file_not_in_the_doc
     ]
 
 
+HELM_TEMPLATE = b"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "shop.fullname" . }}
+  labels:
+    {{- include "shop.labels" . | nindent 4 }}
+"""
+QUOTED_TEMPLATE = b"""apiVersion: v1
+kind: Service
+metadata:
+  name: "{{ .Release.Name }}-web"
+spec:
+  type: LoadBalancer
+"""
+ALERT_RULES = b"""apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: node-alerts
+spec:
+  groups:
+    - name: nodes
+      rules:
+        - alert: NodeDown
+          annotations:
+            summary: "{{ $labels.instance }} is down"
+"""
+
+
+def test_an_unrendered_helm_template_is_said_to_be_one_and_the_rest_is_read():
+    data = as_yaml(deployment("a")) + b"---\n" + HELM_TEMPLATE + b"---\n" + QUOTED_TEMPLATE
+    data += b"---\n" + ALERT_RULES
+    snapshot = read_bytes(data, "chart.yaml")
+
+    assert [obj["metadata"]["name"] for obj in snapshot.objects] == ["a", "node-alerts"]
+    template_line = data.split(b"\n").index(b'  name: {{ include "shop.fullname" . }}') + 1
+    render = "render it first, e.g. with `helm template`"
+    assert [(error.document, error.reason) for error in snapshot.errors] == [
+        (2, f"an unrendered Helm or Go template ('{{{{' on line {template_line} of the file): {render}"),
+        (3, f"an unrendered Helm or Go template (its name is '{{{{ .Release.Name }}}}-web'): {render}"),
+    ]
+    assert [origin.document for origin in snapshot.origins] == [1, 4]
+
+
 def test_it_skips_documents_that_are_not_kubernetes_objects():
     snapshot = read_bytes(b"just: config\n---\n- a\n- list\n---\n" + as_yaml(deployment("a")), "x.yaml")
     assert len(snapshot.objects) == 1

@@ -132,7 +132,10 @@ def read_bytes(
             del data  # from here on the text is all that is needed: do not hold both
             _read_json(text, name, snapshot)
         else:
+            objects_from, errors_from = len(snapshot.objects), len(snapshot.errors)
             _read_yaml(data, name, snapshot)
+            if _TEMPLATE_MARK in data:
+                _set_aside_unrendered_templates(snapshot, name, objects_from, errors_from)
     return snapshot
 
 
@@ -389,12 +392,49 @@ def _read_documents(numbered, reader: "yaml_fast.FileReader | None", name: str, 
         try:
             document = pyyaml.load_document(chunk)
         except pyyaml.YAMLError as exc:
-            snapshot.errors.append(DocumentError(name, number, pyyaml.describe(exc, first_line)))
+            reason = _template_reason(chunk, first_line) or pyyaml.describe(exc, first_line)
+            snapshot.errors.append(DocumentError(name, number, reason))
             continue
         except (ValueError, RecursionError) as exc:  # e.g. undecodable bytes, absurd nesting
             snapshot.errors.append(DocumentError(name, number, f"unreadable document ({type(exc).__name__})"))
             continue
         _add_document(document, snapshot, origin)
+
+
+# Helm and Go templates that nobody rendered: said as such, rather than as broken YAML or as
+# objects whose placeholders ("{{ .Values.image }}") would be scanned as values.
+_TEMPLATE_MARK = b"{{"
+_RENDER_FIRST = "render it first, e.g. with `helm template`"
+
+
+def _template_reason(chunk: bytes, first_line: int) -> str | None:
+    index = chunk.find(_TEMPLATE_MARK)
+    if index < 0:
+        return None
+    line = first_line + chunk.count(b"\n", 0, index)
+    return f"an unrendered Helm or Go template ('{{{{' on line {line} of the file): {_RENDER_FIRST}"
+
+
+def _set_aside_unrendered_templates(
+    snapshot: Snapshot, name: str, objects_from: int, errors_from: int
+) -> None:
+    """Objects of one file that are named with a placeholder become errors: no Kubernetes name
+    may hold a brace, while other values may (alert rules, Argo workflows), so only names decide."""
+    kept: list[tuple[dict, Origin]] = []
+    errors = snapshot.errors[errors_from:]
+    for obj, origin in zip(snapshot.objects[objects_from:], snapshot.origins[objects_from:], strict=True):
+        metadata = obj.get("metadata")
+        object_name = metadata.get("name") if isinstance(metadata, dict) else None
+        if isinstance(object_name, str) and "{{" in object_name:
+            reason = f"an unrendered Helm or Go template (its name is {object_name[:80]!r}): {_RENDER_FIRST}"
+            errors.append(DocumentError(name, origin.document, reason))
+        else:
+            kept.append((obj, origin))
+    if len(kept) == len(snapshot.objects) - objects_from:
+        return
+    snapshot.objects[objects_from:] = [obj for obj, _ in kept]
+    snapshot.origins[objects_from:] = [origin for _, origin in kept]
+    snapshot.errors[errors_from:] = sorted(errors, key=lambda error: error.document)
 
 
 def _read_share(data: bytes, cut: int, name: str) -> tuple:
