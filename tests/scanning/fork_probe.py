@@ -19,6 +19,7 @@ from posture.scanning.collectors.snapshot import (
 )
 
 DOCUMENTS = 1500
+TEMPLATE_DOCUMENTS = (300, 1100, 1300)  # named with a placeholder; the last one not even YAML
 
 
 def manifest() -> bytes:
@@ -49,6 +50,10 @@ def manifest() -> bytes:
         documents[-3] = (
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dated}\ndata: {at: !!timestamp 2026-01-01}\n"
         )
+    if os.environ.get("PROBE_TEMPLATES"):  # unrendered templates in both halves
+        for index in TEMPLATE_DOCUMENTS:
+            name = "{{ .Release.Name }}" if index == 1300 else f'"{{{{ .Release.Name }}}}-{index}"'
+            documents[index] = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
     if os.environ.get("PROBE_GIANT_LAST"):
         # A last document larger than all the others: the middle byte lies inside it, and no
         # marker follows, so there is no second half to give a child.

@@ -79,6 +79,15 @@ def test_document_numbers_and_lines_carry_across_the_halves_whatever_the_markers
     ]
 
 
+def test_unrendered_templates_are_set_aside_in_either_half_as_by_one_process():
+    result = probe("same", PROBE_TEMPLATES="1")
+    assert result["forks"] == 1
+    assert result["read"] == result["in_process"]
+    templates = [error for error in result["read"]["errors"] if "unrendered" in error[2]]
+    assert [error[1] for error in templates] == [index + 1 for index in fork_probe.TEMPLATE_DOCUMENTS]
+    assert not any("{{" in name for name in result["read"]["names"])
+
+
 def test_a_file_whose_second_half_is_one_document_is_read_in_one_process():
     result = probe("same", PROBE_GIANT_LAST="1")
     assert result["forks"] == 0

@@ -132,10 +132,7 @@ def read_bytes(
             del data  # from here on the text is all that is needed: do not hold both
             _read_json(text, name, snapshot)
         else:
-            objects_from, errors_from = len(snapshot.objects), len(snapshot.errors)
             _read_yaml(data, name, snapshot)
-            if _TEMPLATE_MARK in data:
-                _set_aside_unrendered_templates(snapshot, name, objects_from, errors_from)
     return snapshot
 
 
@@ -354,7 +351,10 @@ def _read_part(
     # Split on document markers ourselves: PyYAML cannot resume after an error,
     # and one bad document must not hide the rest of the file.
     numbered, spans = _numbered_documents(data, lines_before, documents_before)
+    objects_from, errors_from = len(snapshot.objects), len(snapshot.errors)
     _read_documents(numbered, yaml_fast.reader_for(data), name, snapshot)
+    if yaml_fast.has_template_mark(data):
+        _set_aside_unrendered_templates(snapshot, name, objects_from, errors_from)
     return spans
 
 
@@ -403,12 +403,11 @@ def _read_documents(numbered, reader: "yaml_fast.FileReader | None", name: str, 
 
 # Helm and Go templates that nobody rendered: said as such, rather than as broken YAML or as
 # objects whose placeholders ("{{ .Values.image }}") would be scanned as values.
-_TEMPLATE_MARK = b"{{"
 _RENDER_FIRST = "render it first, e.g. with `helm template`"
 
 
 def _template_reason(chunk: bytes, first_line: int) -> str | None:
-    index = chunk.find(_TEMPLATE_MARK)
+    index = chunk.find(b"{{")
     if index < 0:
         return None
     line = first_line + chunk.count(b"\n", 0, index)
