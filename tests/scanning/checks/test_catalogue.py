@@ -47,9 +47,11 @@ FAMILY_TESTS = {
 }
 # Beyond the issue's list: the rest of the Pod Security Standards baseline.
 # And the check the "trusted registries" setting asks for (it runs only when the option is set).
-# And sensitive-interface-exposed, the Microsoft threat matrix's "exposed sensitive interfaces".
+# And sensitive-interface-exposed, the Microsoft threat matrix's "exposed sensitive interfaces",
+# and end-of-life-software, for projects that stopped (ingress-nginx, the Kubernetes Dashboard).
 ADDED = {
-    "workload": "apparmor-unconfined selinux-custom-options probe-host-set untrusted-registry",
+    "workload": """apparmor-unconfined selinux-custom-options probe-host-set untrusted-registry
+        end-of-life-software""",
     "network": "sensitive-interface-exposed",
 }
 ALL_REQUIRED = sorted(check_id for ids in (*REQUIRED.values(), *ADDED.values()) for check_id in ids.split())

@@ -1,7 +1,11 @@
 """Workload checks: each fails on the risky pod template and passes on the hardened one."""
 
 import json
+from datetime import UTC, datetime
 
+from posture.scanning import engine
+from posture.scanning.checks import load_catalogue
+from posture.scanning.inventory import Inventory
 from tests.scanning.checks.builders import (
     container,
     deployment,
@@ -343,6 +347,44 @@ def test_it_flags_latest_and_missing_tags():
 def test_it_passes_a_fixed_tag_or_a_digest():
     for image in ("nginx:1.27.1", "nginx@sha256:" + "b" * 64, "registry.example.com:5000/app:2.0"):
         assert findings("latest-tag", deployment(container(image=image))) == [], image
+
+
+def test_retired_software_is_reported_whatever_registry_serves_it():
+    controller = container(
+        "controller", image="registry.example.com/mirror/ingress-nginx/controller:v1.15.1@sha256:" + "c" * 64
+    )
+    [result] = findings("end-of-life-software", deployment(controller, name="ingress-nginx-controller"))
+    assert result.container == "controller"
+    assert result.path == "spec.template.spec.containers[0].image"
+    assert "ingress-nginx" in result.message
+    assert "was retired in March 2026" in result.message
+    assert "Gateway API" in result.message
+    for image in (
+        "kubernetesui/dashboard:v2.7.0",
+        "docker.io/bitnamilegacy/redis:7.2",
+        "gcr.io/kubernetes-helm/tiller",
+    ):
+        assert len(findings("end-of-life-software", deployment(container(image=image)))) == 1, image
+
+
+def test_maintained_namesakes_and_other_parts_of_a_retired_project_pass():
+    for image in (
+        "nginx/nginx-ingress:3.7.0",  # F5's NGINX Ingress Controller, which goes on
+        "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.4.4",  # a one-off Job, not the way in
+        "headlamp-k8s/headlamp:v0.40.1",
+        "bitnami/redis:7.2",
+    ):
+        assert findings("end-of-life-software", deployment(container(image=image))) == [], image
+
+
+def test_an_end_of_life_counts_from_its_date_on_the_scans_clock():
+    dashboard = deployment(container(image="kubernetesui/dashboard:v2.7.0"))
+    inventory = Inventory.from_objects([dashboard])
+    check = [load_catalogue().get("end-of-life-software")]
+    before = engine.run(inventory, check, now=datetime(2025, 12, 1, tzinfo=UTC))
+    after = engine.run(inventory, check, now=datetime(2026, 2, 1, tzinfo=UTC))
+    assert (before.findings, before.evaluated["end-of-life-software"]) == ([], 1)
+    assert len(after.findings) == 1
 
 
 def test_it_flags_an_image_without_a_well_formed_digest():

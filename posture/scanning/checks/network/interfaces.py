@@ -2,12 +2,11 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from posture.scanning.checks.network.services import external_exposure, recognised_behind, service_type
 from posture.scanning.checks.options import option
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, register
-from posture.scanning.checks.workloads.images import ImageRef
+from posture.scanning.checks.workloads.images import ImageNames, ImageRef
 from posture.scanning.inventory import Resource
 
 
@@ -15,10 +14,7 @@ from posture.scanning.inventory import Resource
 class Interface:
     product: str
     risk: str  # what anyone who reaches it can do, as the end of a sentence
-    # Patterns over the image's repository: one segment ("jenkins") matches its last segment,
-    # two ("jupyter/*-notebook") its last two, so that mirrors (registry.example.com/hub/...) match;
-    # a pattern with a tag ("tensorflow/tensorflow:*jupyter*") matches the tag as well.
-    images: tuple[str, ...]
+    images: tuple[str, ...]  # patterns, as ImageNames reads them
 
 
 # Software that runs code, holds cluster credentials or serves without a login by default.
@@ -104,33 +100,17 @@ SENSITIVE_INTERFACES: tuple[Interface, ...] = (
 )
 
 
-_WILDCARD = frozenset("*?[")
-# Most patterns are plain names, looked up; a scan may ask about thousands of exposed images.
-_BY_NAME: dict[str, Interface] = {
-    pattern: interface
-    for interface in SENSITIVE_INTERFACES
-    for pattern in interface.images
-    if not _WILDCARD & set(pattern)
-}
-_BY_PATTERN: tuple[tuple[str, Interface], ...] = tuple(
-    (pattern, interface)
-    for interface in SENSITIVE_INTERFACES
-    for pattern in interface.images
-    if _WILDCARD & set(pattern)
+_KNOWN = ImageNames(
+    (pattern, interface) for interface in SENSITIVE_INTERFACES for pattern in interface.images
 )
 
 
 def _sensitive_interface(image: str, extra: tuple[str, ...]) -> Interface | None:
-    ref = ImageRef.parse(image.lower())
-    segments = ref.name.rsplit("/", 2)
-    last, last_two = segments[-1], "/".join(segments[-2:])
-    found = _BY_NAME.get(last_two) or _BY_NAME.get(last)
-    if found:
+    ref = ImageRef.parse(image)
+    found = _KNOWN.find(ref)
+    if found is not None:
         return found
-    for pattern, interface in _BY_PATTERN:
-        repository = last_two if "/" in pattern else last
-        if fnmatchcase(f"{repository}:{ref.tag}" if ":" in pattern else repository, pattern):
-            return interface
+    last = ref.name.lower().rsplit("/", 1)[-1]
     for fragment in extra:
         if fragment and str(fragment).lower() in last:
             return Interface(str(fragment), "the check settings list it as sensitive", ())

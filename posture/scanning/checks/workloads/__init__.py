@@ -4,6 +4,7 @@ Importing the package registers its checks, in the order the catalogue lists the
 """
 
 from posture.scanning.checks.workloads import (  # noqa: F401 - registers on import
+    end_of_life,
     environment,
     host,
     identity,

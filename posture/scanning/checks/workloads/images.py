@@ -1,8 +1,10 @@
 """Image references: what exactly runs, and whether the node re-checks it."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Generic, TypeVar
 
 from posture.scanning.checks.options import option
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
@@ -47,7 +49,42 @@ def _well_formed_digest(digest: str) -> bool:
     return registered is None or bool(registered.match(encoded))
 
 
-def _images(workload: Workload, ctx):
+T = TypeVar("T")
+_WILDCARDS = frozenset("*?[")
+
+
+class ImageNames(Generic[T]):
+    """Known software, recognised by its image's repository whatever registry or mirror serves it.
+
+    A pattern of one segment ("jenkins") matches the repository's last segment, of two
+    ("jupyter/*-notebook") its last two, and one with a tag ("tensorflow/tensorflow:*jupyter*")
+    the tag as well. Plain names are looked up; only wildcard patterns are tried one by one.
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, T]]):
+        self._by_name: dict[str, T] = {}
+        self._by_pattern: list[tuple[str, T]] = []
+        for pattern, value in entries:
+            if _WILDCARDS & set(pattern):
+                self._by_pattern.append((pattern, value))
+            else:
+                self._by_name.setdefault(pattern, value)
+
+    def find(self, ref: "ImageRef") -> T | None:
+        segments = ref.name.lower().rsplit("/", 2)
+        last, last_two = segments[-1], "/".join(segments[-2:])
+        found = self._by_name.get(last_two) or self._by_name.get(last)
+        if found is not None:
+            return found
+        for pattern, value in self._by_pattern:
+            repository = last_two if "/" in pattern else last
+            if fnmatchcase(f"{repository}:{ref.tag.lower()}" if ":" in pattern else repository, pattern):
+                return value
+        return None
+
+
+def parsed_images(workload: Workload, ctx) -> Iterator[tuple]:
+    """(container, image, ImageRef) for each container that names an image."""
     # Three checks read every image: parse each distinct reference once per scan.
     parsed: dict[str, ImageRef] = ctx.inventory.memo("image-refs", dict)
     for container in workload.containers:
@@ -80,7 +117,7 @@ image: registry.example.com/shop/api:1.14.2@sha256:3b5d...
 """,
 )
 def latest_tag(workload: Workload, ctx) -> Iterator[Failure]:
-    for container, image, ref in _images(workload, ctx):
+    for container, image, ref in parsed_images(workload, ctx):
         if ref.floating:
             yield Failure(
                 message=f"container {container.name} runs {image}, which has no fixed tag",
@@ -110,7 +147,7 @@ image: registry.example.com/shop/api:1.14.2@sha256:3b5d...
 """,
 )
 def image_not_pinned_to_digest(workload: Workload, ctx) -> Iterator[Failure]:
-    for container, image, ref in _images(workload, ctx):
+    for container, image, ref in parsed_images(workload, ctx):
         if not ref.pinned:
             yield Failure(
                 message=f"container {container.name} image {image} is not pinned to a digest"
@@ -142,7 +179,7 @@ imagePullPolicy: Always
 """,
 )
 def image_pull_policy_not_always(workload: Workload, ctx) -> Iterator[Failure]:
-    for container, image, ref in _images(workload, ctx):
+    for container, image, ref in parsed_images(workload, ctx):
         policy = container.spec.get("imagePullPolicy")
         if policy == "Always":
             continue
@@ -238,7 +275,7 @@ image: registry.example.com/mirror/nginx:1.27.3@sha256:3b5d...
 )
 def untrusted_registry(workload: Workload, ctx) -> Iterator[Failure]:
     trusted = _trusted(ctx)
-    for container, image, ref in _images(workload, ctx):
+    for container, image, ref in parsed_images(workload, ctx):
         repo = repository(ref.name)
         if not trusted.admit(repo):
             yield Failure(
