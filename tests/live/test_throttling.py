@@ -29,7 +29,7 @@ def test_a_server_that_keeps_throttling_leaves_a_coverage_gap_within_the_timeout
     elapsed = time.monotonic() - started
 
     assert inventory.coverage_gaps == {
-        "Pod": "the API server kept throttling Rampart, who waited and asked again: "
+        "Pod": "the API server kept throttling Rampart, even after waiting and asking again: "
         "429 Too Many Requests: Too many requests, please try again later."
     }
     # Asked again after 1 s and 2 s; a third wait would pass the 2.5 s it may spend on a request.

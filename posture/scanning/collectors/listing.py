@@ -117,7 +117,7 @@ def _status_unreadable(rtype: ResourceType, response: Response, metadata_only: b
         return Unreadable("forbidden", f"forbidden: {who or message or detail}")
     if status == 429:
         return Unreadable(
-            "error", f"the API server kept throttling Rampart, who waited and asked again: {detail}"
+            "error", f"the API server kept throttling Rampart, even after waiting and asking again: {detail}"
         )
     if status == 404:
         return Unreadable(

@@ -57,15 +57,20 @@ class ImageNames(Generic[T]):
     """Known software, recognised by its image's repository whatever registry or mirror serves it.
 
     A pattern of one segment ("jenkins") matches the repository's last segment, of two
-    ("jupyter/*-notebook") its last two, and one with a tag ("tensorflow/tensorflow:*jupyter*")
-    the tag as well. Plain names are looked up; only wildcard patterns are tried one by one.
+    ("jupyter/*-notebook") its last two, "bitnamilegacy/*" every repository of that owner, and
+    one with a tag ("tensorflow/tensorflow:*jupyter*") the tag as well. Names and owners are
+    looked up (every workload's every image is asked); only other wildcards are tried one by one.
     """
 
     def __init__(self, entries: Iterable[tuple[str, T]]):
         self._by_name: dict[str, T] = {}
+        self._by_owner: dict[str, T] = {}
         self._by_pattern: list[tuple[str, T]] = []
         for pattern, value in entries:
-            if _WILDCARDS & set(pattern):
+            owner, _, rest = pattern.partition("/")
+            if rest == "*" and not _WILDCARDS & set(owner):
+                self._by_owner.setdefault(owner, value)
+            elif _WILDCARDS & set(pattern):
                 self._by_pattern.append((pattern, value))
             else:
                 self._by_name.setdefault(pattern, value)
@@ -74,6 +79,8 @@ class ImageNames(Generic[T]):
         segments = ref.name.lower().rsplit("/", 2)
         last, last_two = segments[-1], "/".join(segments[-2:])
         found = self._by_name.get(last_two) or self._by_name.get(last)
+        if found is None and len(segments) > 1:
+            found = self._by_owner.get(segments[-2])
         if found is not None:
             return found
         for pattern, value in self._by_pattern:
