@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 
 from posture.scanning.checks import load_catalogue
 from posture.scanning.checks.options import option
-from posture.scanning.checks.registry import Check, CheckRegistry, Failure, NotAssessed, Severity, Target
+from posture.scanning.checks.registry import (
+    Check,
+    CheckRegistry,
+    Failure,
+    NotApplicable,
+    NotAssessed,
+    Severity,
+    Target,
+)
 from posture.scanning.inventory import Inventory, Resource, cyclic_gc_paused
 
 logger = logging.getLogger(__name__)
@@ -291,6 +299,8 @@ def _evaluate(runs: list[_CheckRun], subjects: Iterable, context: Context, exemp
                 failures = each.evaluate(subject, context)
                 if failures.__class__ is not list:
                     failures = list(failures)
+            except NotApplicable:
+                continue
             except NotAssessed as exc:
                 each.not_assessed = str(exc)
                 continue

@@ -34,7 +34,8 @@ _CLUSTER_SCOPED = """Namespace Node PersistentVolume StorageClass ClusterRole Cl
     CustomResourceDefinition PriorityClass RuntimeClass IngressClass APIService ValidatingWebhookConfiguration
     MutatingWebhookConfiguration ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding PodSecurityPolicy
     CSIDriver CSINode VolumeAttachment CertificateSigningRequest CiliumClusterwideNetworkPolicy
-    ClusterSecretStore ClusterExternalSecret FlowSchema PriorityLevelConfiguration"""
+    ClusterSecretStore ClusterExternalSecret FlowSchema PriorityLevelConfiguration GatewayClass
+    KongClusterPlugin"""
 CLUSTER_SCOPED_KINDS = frozenset(_CLUSTER_SCOPED.split())
 
 

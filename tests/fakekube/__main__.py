@@ -99,8 +99,9 @@ def _forgotten_dashboard() -> list[dict]:
 
 
 def _gateway_api(namespace: str) -> list[dict]:
-    """A public Gateway as it should be (HTTPS, the HTTP listener only redirects) and a legacy one
-    that still serves plain HTTP: one ingress-no-tls finding to see."""
+    """Envoy Gateway with a public Gateway as it should be (HTTPS, the HTTP listener only
+    redirects, a rate limit) and a legacy one that still serves plain HTTP without a limit: one
+    ingress-no-tls and one ingress-no-rate-limit finding to see."""
     group = "gateway.networking.k8s.io/v1"
 
     def gateway(name: str, listeners: list[dict]) -> dict:
@@ -132,9 +133,29 @@ def _gateway_api(namespace: str) -> list[dict]:
         "filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]
     }
     serve = {"backendRefs": [{"name": "web", "port": 80}]}
+    envoy_gateway = {
+        "apiVersion": group,
+        "kind": "GatewayClass",
+        "metadata": {"name": "eg"},
+        "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+    }
+    rate_limit = {
+        "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+        "kind": "BackendTrafficPolicy",
+        "metadata": {"name": "public-rate-limit", "namespace": namespace},
+        "spec": {
+            "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}],
+            "rateLimit": {
+                "type": "Local",
+                "local": {"rules": [{"limit": {"requests": 50, "unit": "Second"}}]},
+            },
+        },
+    }
     return [
+        envoy_gateway,
         gateway("public", [http, https]),
         route("shop", {"name": "public", "sectionName": "http"}, to_https),
+        rate_limit,
         gateway("legacy", [http]),
         route("old-shop", {"name": "legacy"}, serve),
     ]

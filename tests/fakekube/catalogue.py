@@ -97,10 +97,12 @@ CRDS: tuple[ApiResource, ...] = (
     _R("traefik.containo.us", "v1alpha1", "middlewares", "Middleware", True),
     _R("configuration.konghq.com", "v1", "kongplugins", "KongPlugin", True),
     _R("cloud.google.com", "v1", "backendconfigs", "BackendConfig", True),
+    _R("gateway.networking.k8s.io", "v1", "gatewayclasses", "GatewayClass", False, ("v1", "v1beta1")),
     _R("gateway.networking.k8s.io", "v1", "gateways", "Gateway", True, ("v1", "v1beta1")),
     _R("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", True, ("v1", "v1beta1")),
     _R("gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", True),
     _R("gateway.networking.k8s.io", "v1alpha2", "tcproutes", "TCPRoute", True),
+    _R("gateway.envoyproxy.io", "v1alpha1", "backendtrafficpolicies", "BackendTrafficPolicy", True),
 )
 CRD_GROUPS = frozenset(resource.group for resource in CRDS)
 

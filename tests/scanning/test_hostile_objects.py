@@ -110,6 +110,33 @@ ADD_ONS = (
         spec={"listeners": [{"name": "pg", "protocol": "TCP", "port": 5432}]},
     ),
     _object(
+        "GatewayClass",
+        name="eg",
+        namespace=None,
+        api_version=GATEWAY_API,
+        spec={"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+    ),
+    _object(
+        "BackendTrafficPolicy",
+        name="limits",
+        api_version="gateway.envoyproxy.io/v1alpha1",
+        spec={
+            "targetRefs": [
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "Gateway",
+                    "name": "web",
+                    "sectionName": "http",
+                }
+            ],
+            "targetSelectors": [{"kind": "HTTPRoute", "matchLabels": LABELS}],
+            "rateLimit": {
+                "type": "Local",
+                "local": {"rules": [{"limit": {"requests": 5, "unit": "Second"}}]},
+            },
+        },
+    ),
+    _object(
         "TCPRoute",
         name="pg",
         api_version="gateway.networking.k8s.io/v1alpha2",
@@ -165,6 +192,7 @@ SEEDS = (
         "Gateway",
         api_version=GATEWAY_API,
         spec={
+            "gatewayClassName": "eg",
             "listeners": [
                 {
                     "name": "http",
@@ -176,7 +204,7 @@ SEEDS = (
                         "kinds": [{"kind": "HTTPRoute"}],
                     },
                 }
-            ]
+            ],
         },
     ),
     _object(

@@ -164,9 +164,10 @@ different things, Rampart chose on security grounds; every remaining disagreemen
   from outside by any route" (Ingress, Gateway API, Istio, NodePort, LoadBalancer). Rampart's check
   of that name is narrower by design: a LoadBalancer open to any source. Ingresses and Gateways
   are the intended way in: `ingress-no-tls` judges both (a Gateway's HTTP listeners and the routes
-  they carry), `ingress-no-rate-limit` and `ingress-no-waf` the Ingresses; NodePorts are
-  `service-nodeport`'s, datastores `database-exposed`'s, dashboards, notebooks and model
-  servers `sensitive-interface-exposed`'s.
+  they carry), `ingress-no-rate-limit` the Ingresses and the Gateways of the implementations whose
+  rate limits it reads, `ingress-no-waf` the Ingresses; NodePorts are `service-nodeport`'s,
+  datastores `database-exposed`'s, dashboards, notebooks and model servers
+  `sensitive-interface-exposed`'s.
 - **sensitive-interface-exposed**: recognised by the image that runs, not by the workload's name.
   kubescape's `exposed-sensitive-interfaces` matches names from a list, and so would report a web
   server merely called `kubernetes-dashboard`; it also waits for a LoadBalancer to be given an

@@ -77,6 +77,12 @@ class NotAssessed(Exception):
     """
 
 
+class NotApplicable(Exception):
+    """Raised by a check for a subject it does not judge, where only the rest of the inventory
+    can tell (a Gateway whose implementation is unknown): the subject is not counted, as when
+    the check's ``applies`` says no."""
+
+
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built 4x slower, and checks yield 60,000
 class Failure:
     """One problem a check found on a subject. Treated as immutable."""

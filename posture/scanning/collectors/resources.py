@@ -66,11 +66,16 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _T("traefik.containo.us", "v1alpha1", "middlewares", "Middleware", True),  # Traefik before 2.10
     _T("configuration.konghq.com", "v1", "kongplugins", "KongPlugin", True),
     _T("cloud.google.com", "v1", "backendconfigs", "BackendConfig", True),
-    # The Gateway API, Ingress's successor: its entry points and the HTTP routes attached to them.
+    # The Gateway API, Ingress's successor: its entry points, the routes attached to them, and
+    # the classes that say which implementation serves each Gateway.
+    _T("gateway.networking.k8s.io", "v1", "gatewayclasses", "GatewayClass", False),
     _T("gateway.networking.k8s.io", "v1", "gateways", "Gateway", True),
     _T("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", True),
     _T("gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", True),
     _T("gateway.networking.k8s.io", "v1alpha2", "tcproutes", "TCPRoute", True),  # the experimental channel
+    _T(
+        "gateway.envoyproxy.io", "v1alpha1", "backendtrafficpolicies", "BackendTrafficPolicy", True
+    ),  # rate limits
 )
 METADATA_ONLY = frozenset({("", "secrets")})
 SECRET_MANAGER_GROUPS: dict[str, str] = {
@@ -82,7 +87,7 @@ SECRET_MANAGER_GROUPS: dict[str, str] = {
 # Groups of add-ons a cluster may simply not have: absent means "not installed", not a coverage gap.
 OPTIONAL_GROUPS: frozenset[str] = frozenset(
     {*SECRET_MANAGER_GROUPS, "cilium.io", "traefik.io", "traefik.containo.us", "configuration.konghq.com",
-     "cloud.google.com", "gateway.networking.k8s.io"}
+     "cloud.google.com", "gateway.networking.k8s.io", "gateway.envoyproxy.io"}
 )  # fmt: skip
 
 

@@ -598,3 +598,107 @@ def test_gateways_are_not_assessed_for_databases_when_tcp_routes_could_not_be_re
         _gateway(_listener("pg", "TCP", 5432)), checks=["database-exposed"], gaps={"TCPRoute": "forbidden"}
     )
     assert results.not_assessed == {"database-exposed": "TCPRoute: forbidden"}
+
+
+# --- Gateways: rate limits, where the implementation's own objects say -------------------------
+
+ENVOY = "gateway.envoyproxy.io/gatewayclass-controller"
+
+
+def _gateway_class(controller=ENVOY, name="eg"):
+    return obj(
+        "GatewayClass",
+        name,
+        namespace=None,
+        api_version="gateway.networking.k8s.io/v1",
+        spec={"controllerName": controller},
+    )
+
+
+def _traffic_policy(*target_refs, rate_limit=True, **spec):
+    limit = {"type": "Local", "local": {"rules": [{"limit": {"requests": 20, "unit": "Second"}}]}}
+    return obj(
+        "BackendTrafficPolicy",
+        "limits",
+        namespace="edge",
+        api_version="gateway.envoyproxy.io/v1alpha1",
+        spec={**({"targetRefs": list(target_refs)} if target_refs else {}), **spec}
+        | ({"rateLimit": limit} if rate_limit else {}),
+    )
+
+
+def _marked(resource, **metadata):
+    resource["metadata"].update(metadata)
+    return resource
+
+
+def _ref(kind="Gateway", name="public", **fields):
+    return {"group": "gateway.networking.k8s.io", "kind": kind, "name": name, **fields}
+
+
+def test_an_envoy_gateway_serving_a_route_without_a_rate_limit_is_reported():
+    gateway = _gateway(_listener("https", "HTTPS", 443))
+    [result] = findings("ingress-no-rate-limit", _gateway_class(), gateway, _route())
+    assert (result.kind, result.name) == ("Gateway", "public")
+    assert result.value == {"controller": ENVOY, "routes": ["HTTPRoute edge/shop"]}
+    assert "serves HTTPRoute edge/shop without a rate limit" in result.message
+
+
+def test_a_backend_traffic_policy_on_the_gateway_its_listener_or_the_route_limits_it():
+    gateway = _gateway(_listener("https", "HTTPS", 443))
+    labelled = _marked(_route(), labels={"tier": "public"})
+    for policy, route in (
+        (_traffic_policy(_ref()), _route()),
+        (_traffic_policy(_ref(sectionName="https")), _route()),
+        (_traffic_policy(_ref("HTTPRoute", "shop")), _route()),
+        (
+            _traffic_policy(targetSelectors=[{"kind": "HTTPRoute", "matchLabels": {"tier": "public"}}]),
+            labelled,
+        ),
+    ):
+        assert findings("ingress-no-rate-limit", _gateway_class(), gateway, route, policy) == [], policy
+    # A policy for another listener, or one that sets no rate limit, does not.
+    for policy in (_traffic_policy(_ref(sectionName="admin")), _traffic_policy(_ref(), rate_limit=False)):
+        assert len(findings("ingress-no-rate-limit", _gateway_class(), gateway, _route(), policy)) == 1
+
+
+def test_kong_and_traefik_gateways_read_their_own_rate_limits():
+    kong = _gateway_class("konghq.com/kic-gateway-controller", name="kong")
+    plugin = obj("KongPlugin", "rl", namespace="edge", metadata={}, plugin="rate-limiting")
+    annotated = _marked(_route(), annotations={"konghq.com/plugins": "rl"})
+    gateway = _gateway(_listener("https", "HTTPS", 443))
+    gateway["spec"]["gatewayClassName"] = "kong"
+    assert findings("ingress-no-rate-limit", kong, gateway, annotated, plugin) == []
+    assert len(findings("ingress-no-rate-limit", kong, gateway, _route(), plugin)) == 1
+
+    traefik = _gateway_class("traefik.io/gateway-controller", name="eg")
+    middleware = obj("Middleware", "throttle", namespace="edge", spec={"rateLimit": {"average": 50}})
+    through = {
+        "type": "ExtensionRef",
+        "extensionRef": {"group": "traefik.io", "kind": "Middleware", "name": "throttle"},
+    }
+    limited = _route(rules=[{"filters": [through], "backendRefs": [{"name": "web", "port": 80}]}])
+    https = _gateway(_listener("https", "HTTPS", 443))
+    assert findings("ingress-no-rate-limit", traefik, https, limited, middleware) == []
+    assert len(findings("ingress-no-rate-limit", traefik, https, _route(), middleware)) == 1
+
+
+def test_gateways_of_other_implementations_are_not_evaluated_for_rate_limits():
+    istio = _gateway_class("istio.io/gateway-controller")
+    for objects in ((istio, _gateway(_listener()), _route()), (_gateway(_listener()), _route())):
+        results = scan(*objects, checks=["ingress-no-rate-limit"])
+        assert (results.findings, results.evaluated["ingress-no-rate-limit"]) == ([], 0)
+        assert results.not_assessed == {}
+
+
+def test_gateway_rate_limits_are_not_assessed_when_their_policies_could_not_be_read():
+    gateway = _gateway(_listener("https", "HTTPS", 443))
+    results = scan(
+        _gateway_class(),
+        gateway,
+        _route(),
+        checks=["ingress-no-rate-limit"],
+        gaps={"BackendTrafficPolicy": "forbidden"},
+    )
+    assert results.not_assessed == {"ingress-no-rate-limit": "BackendTrafficPolicy: forbidden"}
+    assert results.findings == []

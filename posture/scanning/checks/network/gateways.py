@@ -22,6 +22,50 @@ TCP_ROUTE_KINDS = ("TCPRoute",)
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
+# Implementations whose rate limits Rampart reads, by the controllerName of a Gateway's class.
+ENVOY_GATEWAY = "gateway.envoyproxy.io/gatewayclass-controller"
+KONG = frozenset({"konghq.com/kic-gateway-controller", "konghq.com/gateway-operator"})
+TRAEFIK = "traefik.io/gateway-controller"
+
+
+def controller_of(gateway: Resource, inventory) -> str | None:
+    """The controllerName of the Gateway's GatewayClass (which implementation serves it), or None
+    when the class was not collected."""
+    class_name = gateway.spec.get("gatewayClassName")
+    gateway_class = inventory.get("GatewayClass", "", class_name) if isinstance(class_name, str) else None
+    controller = gateway_class.spec.get("controllerName") if gateway_class is not None else None
+    return controller if isinstance(controller, str) and controller else None
+
+
+def attaches_to(policy: Resource, target: Resource, section: str = "") -> bool:
+    """Whether a policy (Envoy Gateway's, and the Gateway API's policy attachment in general)
+    applies to ``target``, a Gateway or a route in the policy's namespace: named by one of its
+    ``targetRefs`` (or the older single ``targetRef``), whose ``sectionName``, where given, must
+    be ``section``; or picked by the labels of one of its ``targetSelectors``."""
+    if policy.namespace != target.namespace:
+        return False
+    spec = policy.spec
+    for ref in as_list(spec.get("targetRefs")) or [spec.get("targetRef")]:
+        ref = as_dict(ref)
+        if (
+            ref.get("group", GROUP) == GROUP
+            and ref.get("kind") == target.kind
+            and ref.get("name") == target.name
+            and str(ref.get("sectionName") or section) == section
+        ):
+            return True
+    for chooser in as_list(spec.get("targetSelectors")):
+        chooser = as_dict(chooser)
+        if chooser.get("group", GROUP) != GROUP or chooser.get("kind") != target.kind:
+            continue
+        selector = Selector.parse(
+            {key: chooser[key] for key in ("matchLabels", "matchExpressions") if key in chooser}
+        )
+        if selector is not None and not selector.is_empty and selector.matches(target.labels):
+            return True
+    return False
+
+
 def listeners(gateway: Resource) -> list[tuple[int, dict]]:
     items = enumerate(as_list(gateway.spec.get("listeners")))
     return [(index, item) for index, item in items if isinstance(item, dict)]
@@ -65,8 +109,8 @@ def backend_services(route: Resource) -> list[tuple[str, str, object]]:
     return found
 
 
-def unreadable_routes(inventory, kinds: tuple[str, ...]) -> str | None:
-    """Why some of these route kinds could not be read (their coverage gaps), or None."""
+def unreadable(inventory, kinds: tuple[str, ...]) -> str | None:
+    """Why some of these kinds (routes, policies) could not be read (their coverage gaps), or None."""
     gaps = inventory.coverage_gaps
     unread = [kind for kind in kinds if kind in gaps]
     return "; ".join(f"{kind}: {gaps[kind]}" for kind in unread) if unread else None

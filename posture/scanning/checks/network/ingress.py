@@ -18,6 +18,7 @@ from posture.scanning.checks.registry import (
     Category,
     Failure,
     Frameworks,
+    NotApplicable,
     NotAssessed,
     Severity,
     Target,
@@ -83,8 +84,9 @@ def is_internal(ingress: Resource) -> bool:
     ).lower() == "internal" or ingress_class.lower() in ("gce-internal", "nginx-internal", "internal")
 
 
-def _public(ingress: Resource) -> bool:
-    return not is_internal(ingress)
+def _public(entry_point: Resource) -> bool:
+    # The Gateway API has no standard mark for an internal Gateway.
+    return entry_point.kind == "Gateway" or not is_internal(entry_point)
 
 
 def _backend_services(ingress: Resource) -> set[str]:
@@ -175,7 +177,7 @@ def ingress_no_tls(entry_point: Resource, ctx) -> Iterator[Failure]:
 
 
 def _plain_gateway_listeners(gateway: Resource, ctx) -> Iterator[Failure]:
-    unread = gateways.unreadable_routes(ctx.inventory, gateways.ROUTE_KINDS)
+    unread = gateways.unreadable(ctx.inventory, gateways.ROUTE_KINDS)
     if unread:
         raise NotAssessed(unread)
     for index, listener in gateways.listeners(gateway):
@@ -227,11 +229,19 @@ def _traefik_limits(ingress: Resource, ctx) -> bool:
         for middleware in middlewares:
             # Traefik names a CRD middleware "<namespace>-<name>".
             named = reference in (f"{middleware.namespace}-{middleware.name}", middleware.name)
-            if named and ("rateLimit" in middleware.spec or "inFlightReq" in middleware.spec):
+            if named and _limiting_middleware(middleware):
                 return True
         if "ratelimit" in reference.replace("-", "").lower():
             return True  # the middleware itself was not collected; trust its name
     return False
+
+
+def _limiting_middleware(middleware: Resource) -> bool:
+    return "rateLimit" in middleware.spec or "inFlightReq" in middleware.spec
+
+
+def _limits_requests(plugins: list[str]) -> bool:
+    return any(p in KONG_RATE_LIMIT_PLUGINS or "rate-limit" in p for p in plugins)
 
 
 def _kong_plugins(ingress: Resource, ctx) -> list[str]:
@@ -249,10 +259,11 @@ def _kong_plugins(ingress: Resource, ctx) -> list[str]:
 
 @register(
     id="ingress-no-rate-limit",
-    title="Public Ingress without rate limiting",
+    title="Public Ingress or Gateway without rate limiting",
     category=Category.NETWORK,
     severity=Severity.LOW,
-    target="Ingress",
+    target=Target.RESOURCES,
+    kinds=("Ingress", "Gateway"),
     applies=_public,
     frameworks=Frameworks(nsa=("Network separation and hardening",), mitre=("T1110", "T1499")),
     description="""
@@ -267,10 +278,18 @@ KongPlugin was not collected, its name decides. Ingresses marked internal (AWS A
 `scheme: internal`, the `gce-internal` class) are not evaluated. An AWS ALB Ingress without a
 `scheme` annotation is evaluated as internet-facing, although the controller's own default is
 internal: an `IngressClassParams` Rampart does not read may make every Ingress of its class
-internet-facing, and a missed exposure costs more than a finding to exempt. Gateways (the
-Gateway API) are not evaluated: each implementation sets rate limits in its own policy objects
-(Envoy Gateway's BackendTrafficPolicy, Istio's EnvoyFilter...), which Rampart does not read, and
-a finding on every Gateway would say nothing.
+internet-facing, and a missed exposure costs more than a finding to exempt.
+
+A Gateway (the Gateway API) is evaluated where Rampart reads how its implementation, named by
+its GatewayClass's `controllerName`, limits rates: Envoy Gateway (a BackendTrafficPolicy with a
+`rateLimit` attached to the Gateway, the listener or the route, by `targetRefs` or
+`targetSelectors`), Kong (a `konghq.com/plugins` annotation on the route naming a rate-limiting
+plugin) and Traefik (an `ExtensionRef` filter on every rule of the route to a Middleware with
+`rateLimit` or `inFlightReq`). It is reported with each HTTPRoute or GRPCRoute on its HTTP and
+HTTPS listeners that serves without one (routes that only redirect to HTTPS aside). Gateways
+of other implementations (Istio, Cilium, GKE...), or whose class was not collected, are not
+evaluated; not assessed when the routes, GatewayClasses or the implementation's policies could
+not be read.
 """,
     remediation="""
 For ingress-nginx:
@@ -284,14 +303,83 @@ metadata:
 """,
 )
 def ingress_no_rate_limit(ingress: Resource, ctx) -> Iterator[Failure]:
+    if ingress.kind == "Gateway":
+        yield from _unlimited_gateway_routes(ingress, ctx)
+        return
     annotations = ingress.annotations
     if any(_annotation_on(annotations, key) for key in RATE_LIMIT_ANNOTATIONS):
         return
     if _traefik_limits(ingress, ctx):
         return
-    if any(p in KONG_RATE_LIMIT_PLUGINS or "rate-limit" in p for p in _kong_plugins(ingress, ctx)):
+    if _limits_requests(_kong_plugins(ingress, ctx)):
         return
     yield Failure(message="public Ingress has no rate limit", path="metadata.annotations", value=None)
+
+
+# --- Gateways: each implementation limits rates in its own objects -----------------------------
+
+
+def _envoy_limits(gateway: Resource, listener: dict, route: Resource, ctx) -> bool:
+    # A BackendTrafficPolicy with a rateLimit, on the Gateway (or this listener) or on the route.
+    section = str(listener.get("name") or "")
+    for policy in ctx.inventory.of_kind("BackendTrafficPolicy"):
+        if as_dict(policy.spec.get("rateLimit")) and (
+            gateways.attaches_to(policy, gateway, section) or gateways.attaches_to(policy, route)
+        ):
+            return True
+    return False
+
+
+def _kong_limits(_gateway: Resource, _listener: dict, route: Resource, ctx) -> bool:
+    return _limits_requests(_kong_plugins(route, ctx))  # konghq.com/plugins on the route
+
+
+def _traefik_route_limits(_gateway: Resource, _listener: dict, route: Resource, ctx) -> bool:
+    # Every rule that serves must pass through a rate-limiting Middleware (an ExtensionRef filter).
+    for rule in as_list(route.spec.get("rules")):
+        limited = False
+        for item in as_list(as_dict(rule).get("filters")):
+            reference = as_dict(as_dict(item).get("extensionRef"))
+            if as_dict(item).get("type") == "ExtensionRef" and reference.get("kind") == "Middleware":
+                middleware = ctx.inventory.get("Middleware", route.namespace, str(reference.get("name")))
+                limited = limited or (middleware is not None and _limiting_middleware(middleware))
+        if not limited:
+            return False
+    return True
+
+
+# controllerName -> (how it limits a route, the kinds that must have been read to know).
+GATEWAY_RATE_LIMITS: dict[str, tuple] = {
+    gateways.ENVOY_GATEWAY: (_envoy_limits, ("BackendTrafficPolicy",)),
+    **dict.fromkeys(gateways.KONG, (_kong_limits, ())),
+    gateways.TRAEFIK: (_traefik_route_limits, ("Middleware",)),
+}
+
+
+def _unlimited_gateway_routes(gateway: Resource, ctx) -> Iterator[Failure]:
+    inventory = ctx.inventory
+    if "GatewayClass" in inventory.coverage_gaps:
+        raise NotAssessed(gateways.unreadable(inventory, ("GatewayClass",)))
+    controller = gateways.controller_of(gateway, inventory)
+    if controller not in GATEWAY_RATE_LIMITS:
+        raise NotApplicable  # an implementation whose rate limits Rampart does not read
+    limits, policy_kinds = GATEWAY_RATE_LIMITS[controller]
+    unread = gateways.unreadable(inventory, (*gateways.ROUTE_KINDS, *policy_kinds))
+    if unread:
+        raise NotAssessed(unread)
+    unlimited: dict[str, None] = {}
+    for _index, listener in gateways.listeners(gateway):
+        if str(listener.get("protocol", "")).upper() not in ("HTTP", "HTTPS"):
+            continue
+        for route in gateways.routes_on(gateway, listener, inventory):
+            if not gateways.redirects_to_https(route) and not limits(gateway, listener, route, ctx):
+                unlimited[f"{route.kind} {route.namespace}/{route.name}"] = None
+    if unlimited:
+        yield Failure(
+            message=f"Gateway serves {', '.join(unlimited)} without a rate limit",
+            path="spec.listeners",
+            value={"controller": controller, "routes": list(unlimited)},
+        )
 
 
 def _cloud_armor(ingress: Resource, ctx) -> bool:

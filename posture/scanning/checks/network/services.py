@@ -323,7 +323,7 @@ def database_exposed(service: Resource, ctx) -> Iterator[Failure]:
 
 
 def _databases_behind_gateway(gateway: Resource, ctx) -> Iterator[Failure]:
-    unread = gateways.unreadable_routes(ctx.inventory, gateways.TCP_ROUTE_KINDS)
+    unread = gateways.unreadable(ctx.inventory, gateways.TCP_ROUTE_KINDS)
     if unread:
         raise NotAssessed(unread)
     for index, listener in gateways.listeners(gateway):
