@@ -13,6 +13,7 @@ from posture.scanning.checks.registry import (
     CheckRegistry,
     DuplicateCheckError,
     Failure,
+    NotApplicable,
     NotAssessed,
     Severity,
     Target,
@@ -159,6 +160,20 @@ def test_subjects_a_check_does_not_apply_to_are_not_counted():
     registry = _registry_with(lambda s, c: (), applies=lambda workload: workload.name == "web")
     results = engine.run(Inventory.from_objects([deployment(), deployment(name="api")]), registry)
     assert results.evaluated["probe"] == 1
+
+
+def test_a_subject_a_check_rules_out_from_the_inventory_is_not_counted():
+    def only_web(workload, ctx):
+        if workload.name != "web":
+            raise NotApplicable
+        yield Failure("found", path="spec")
+
+    results = engine.run(
+        Inventory.from_objects([deployment(), deployment(name="api")]), _registry_with(only_web)
+    )
+    assert results.evaluated["probe"] == 1
+    assert [r.name for r in results.findings] == ["web"]
+    assert results.not_assessed == {}
 
 
 def test_checks_see_the_scan_clock():
