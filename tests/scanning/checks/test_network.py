@@ -680,6 +680,9 @@ def test_kong_and_traefik_gateways_read_their_own_rate_limits():
     limited = _route(rules=[{"filters": [through], "backendRefs": [{"name": "web", "port": 80}]}])
     https = _gateway(_listener("https", "HTTPS", 443))
     assert findings("ingress-no-rate-limit", traefik, https, limited, middleware) == []
+    redirect = {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https"}}]}
+    limited["spec"]["rules"].append(redirect)  # a rule that only redirects serves nothing to limit
+    assert findings("ingress-no-rate-limit", traefik, https, limited, middleware) == []
     assert len(findings("ingress-no-rate-limit", traefik, https, _route(), middleware)) == 1
 
 

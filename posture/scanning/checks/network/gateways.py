@@ -90,7 +90,7 @@ def redirects_to_https(route: Resource) -> bool:
     """Whether every rule of ``route`` only sends the client to HTTPS (the usual HTTP listener's
     HTTPRoute). A GRPCRoute has no redirect: its rules serve."""
     rules = [rule for rule in as_list(route.spec.get("rules")) if isinstance(rule, dict)]
-    return all(_redirect_rule(rule) for rule in rules)
+    return all(redirects_rule_to_https(rule) for rule in rules)
 
 
 def backend_services(route: Resource) -> list[tuple[str, str, object]]:
@@ -116,7 +116,8 @@ def unreadable(inventory, kinds: tuple[str, ...]) -> str | None:
     return "; ".join(f"{kind}: {gaps[kind]}" for kind in unread) if unread else None
 
 
-def _redirect_rule(rule: dict) -> bool:
+def redirects_rule_to_https(rule: dict) -> bool:
+    """Whether a route rule only sends the client to HTTPS."""
     for item in as_list(rule.get("filters")):
         item = as_dict(item)
         if item.get("type") == "RequestRedirect":

@@ -337,6 +337,8 @@ def _kong_limits(_gateway: Resource, _listener: dict, route: Resource, ctx) -> b
 def _traefik_route_limits(_gateway: Resource, _listener: dict, route: Resource, ctx) -> bool:
     # Every rule that serves must pass through a rate-limiting Middleware (an ExtensionRef filter).
     for rule in as_list(route.spec.get("rules")):
+        if gateways.redirects_rule_to_https(as_dict(rule)):
+            continue
         limited = False
         for item in as_list(as_dict(rule).get("filters")):
             reference = as_dict(as_dict(item).get("extensionRef"))
