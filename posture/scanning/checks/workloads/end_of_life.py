@@ -48,7 +48,10 @@ _ENDED: tuple[tuple[tuple[str, ...], EndOfLife], ...] = (
             "kubernetes-dashboard-amd64",
         ),
         EndOfLife(
-            "Kubernetes Dashboard", date(2026, 1, 31), "was archived in January 2026", "use Headlamp instead"
+            "the Kubernetes Dashboard",
+            date(2026, 1, 31),
+            "was archived in January 2026",
+            "use Headlamp instead",
         ),
     ),
     (
@@ -63,12 +66,21 @@ _ENDED: tuple[tuple[tuple[str, ...], EndOfLife], ...] = (
     ),
     (
         # Weaveworks closed in February 2024; its open-source projects went unmaintained.
-        ("weaveworks/scope", "weaveworks/weave-kube", "weaveworks/weave-npc"),
+        ("weaveworks/weave-kube", "weaveworks/weave-npc"),
         EndOfLife(
-            "Weaveworks' Weave Scope and Weave Net",
+            "Weave Net",
             date(2024, 2, 29),
-            "have been unmaintained since Weaveworks closed in February 2024",
-            "move to a maintained CNI (and drop Scope)",
+            "has been unmaintained since Weaveworks closed in February 2024",
+            "move to a maintained CNI",
+        ),
+    ),
+    (
+        ("weaveworks/scope",),
+        EndOfLife(
+            "Weave Scope",
+            date(2024, 2, 29),
+            "has been unmaintained since Weaveworks closed in February 2024",
+            "remove it",
         ),
     ),
     (

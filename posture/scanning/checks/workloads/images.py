@@ -92,7 +92,7 @@ class ImageNames(Generic[T]):
 
 def parsed_images(workload: Workload, ctx) -> Iterator[tuple]:
     """(container, image, ImageRef) for each container that names an image."""
-    # Three checks read every image: parse each distinct reference once per scan.
+    # Several checks read every image: parse each distinct reference once per scan.
     parsed: dict[str, ImageRef] = ctx.inventory.memo("image-refs", dict)
     for container in workload.containers:
         image = container.image.strip()
