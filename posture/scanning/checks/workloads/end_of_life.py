@@ -115,7 +115,10 @@ scan's date, so an older scan does not report what had not ended yet. The table 
 `_ENDED` in `posture/scanning/checks/workloads/end_of_life.py`.
 """,
     remediation="""
-Replace the component with its successor; for ingress-nginx, the Gateway API:
+Replace the component with a maintained successor (each finding names one): ingress-nginx with
+the Gateway API or another controller, the Kubernetes Dashboard with Headlamp, Weave Net with
+another CNI, a `bitnamilegacy` image with the project's own, Tiller with Helm 3 (`helm 2to3`).
+For ingress-nginx, a Gateway in its place:
 
 ```yaml
 apiVersion: gateway.networking.k8s.io/v1
