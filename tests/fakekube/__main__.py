@@ -57,7 +57,46 @@ def demo_objects(workloads: int) -> list[dict]:
         )
     objects.extend(_gateway_api(namespaces[0]))
     objects.extend(_forgotten_dashboard())
+    objects.extend(_control_plane())
     return objects
+
+
+def _control_plane() -> list[dict]:
+    """The mirror pods of a kubeadm control plane with kubeadm's defaults: no encryption at rest,
+    no audit log, profiling on (what the control-plane checks read)."""
+
+    def static_pod(component: str, *flags: str) -> dict:
+        labels = {"component": component, "tier": "control-plane"}
+        container = {
+            "name": component,
+            "image": f"registry.k8s.io/{component}:v1.31.2",
+            "command": [component, *flags],
+        }
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": f"{component}-cp-1",
+                "namespace": "kube-system",
+                "labels": labels,
+                "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": "cp-1", "controller": True}],
+            },
+            "spec": {"nodeName": "cp-1", "hostNetwork": True, "containers": [container]},
+        }
+
+    return [
+        static_pod(
+            "kube-apiserver",
+            "--authorization-mode=Node,RBAC",
+            "--enable-admission-plugins=NodeRestriction",
+            "--client-ca-file=/etc/kubernetes/pki/ca.crt",
+        ),
+        static_pod("etcd", "--client-cert-auth=true", "--peer-client-cert-auth=true"),
+        static_pod(
+            "kube-controller-manager", "--bind-address=127.0.0.1", "--use-service-account-credentials=true"
+        ),
+        static_pod("kube-scheduler", "--bind-address=127.0.0.1"),
+    ]
 
 
 def _forgotten_dashboard() -> list[dict]:

@@ -75,6 +75,10 @@ def test_the_demo_writes_a_kubeconfig_that_the_live_collector_can_scan(demo):
     # And a Kubernetes Dashboard left on a NodePort.
     exposed = [r for r in findings if r.check_id == "sensitive-interface-exposed"]
     assert [(r.namespace, r.name) for r in exposed] == [("kubernetes-dashboard", "kubernetes-dashboard")]
+    # And a kubeadm control plane with kubeadm's defaults, read from its mirror pods.
+    unencrypted = [r.name for r in findings if r.check_id == "secrets-not-encrypted-at-rest"]
+    assert unencrypted == ["kube-apiserver-cp-1"]
+    assert not [r for r in findings if r.check_id == "control-plane-open-access"]
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
     process.terminate()
     output = process.communicate(timeout=10)[0]

@@ -78,6 +78,22 @@ ADD_ON_ANNOTATIONS = {
 }
 ADD_ONS = (
     _object(
+        "Pod",
+        name="kube-apiserver-cp-1",
+        namespace="kube-system",
+        spec={
+            "containers": [
+                {
+                    "name": "kube-apiserver",
+                    "image": "registry.k8s.io/kube-apiserver:v1.31.2",
+                    "command": ["kube-apiserver", "--authorization-mode=Node,RBAC", "--profiling", "x"],
+                    "args": ["--enable-admission-plugins", "NodeRestriction,AlwaysAdmit"],
+                },
+                {"name": "etcd", "image": "registry.k8s.io/etcd:3.5", "command": ["etcd", "--auto-tls=true"]},
+            ]
+        },
+    ),
+    _object(
         "Ingress",
         name="edge",
         api_version="networking.k8s.io/v1",

@@ -45,15 +45,19 @@ FAMILY_TESTS = {
     "rbac": "test_rbac.py",
     "secrets": "test_secrets.py",
     "namespaces": "test_namespaces.py",
+    "control-plane": "test_control_plane.py",
 }
 # Beyond the issue's list: the rest of the Pod Security Standards baseline.
 # And the check the "trusted registries" setting asks for (it runs only when the option is set).
 # And sensitive-interface-exposed, the Microsoft threat matrix's "exposed sensitive interfaces",
-# and end-of-life-software, for projects that stopped (ingress-nginx, the Kubernetes Dashboard).
+# and end-of-life-software, for projects that stopped (ingress-nginx, the Kubernetes Dashboard),
+# and the CIS Benchmark's control-plane sections, read from the flags of static pods.
 ADDED = {
     "workload": """apparmor-unconfined selinux-custom-options probe-host-set untrusted-registry
         end-of-life-software""",
     "network": "sensitive-interface-exposed",
+    "control-plane": """control-plane-open-access secrets-not-encrypted-at-rest api-server-no-audit-log
+        control-plane-not-hardened""",
 }
 ALL_REQUIRED = sorted(check_id for ids in (*REQUIRED.values(), *ADDED.values()) for check_id in ids.split())
 
@@ -76,7 +80,8 @@ def test_every_check_carries_complete_metadata(check_id):
     assert "```yaml" in check.remediation
     refs = check.frameworks
     assert refs.pss in ("", "baseline", "restricted")
-    assert all(re.fullmatch(r"5\.\d+\.\d+", section) for section in refs.cis)
+    # Section 5 (policies) for what objects say; 1 and 2 (control plane, etcd) from static pods' flags.
+    assert all(re.fullmatch(r"[125]\.\d+(\.\d+)?", section) for section in refs.cis)
     assert all(re.fullmatch(r"T\d{4}(\.\d{3})?", technique) for technique in refs.mitre)
     assert refs.cis or refs.nsa or refs.pss or check.severity == Severity.LOW
 
