@@ -5,13 +5,14 @@ installers), the API server, etcd, controller manager and scheduler are static p
 whose mirror Pods in kube-system carry their command lines: the CIS Kubernetes
 Benchmark's sections 1 and 2 can be judged from them without touching a node. On a
 managed control plane (EKS, GKE, AKS...) those pods do not exist and these checks
-evaluate nothing.
+evaluate nothing. An etcd or scheduler given a configuration file is not judged either: the
+file, which Rampart cannot read, may say what the flags do not.
 """
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, register
+from posture.scanning.checks.registry import Category, Failure, Frameworks, NotApplicable, Severity, register
 from posture.scanning.inventory import Container, Workload
 
 CONTROL_PLANE_NAMESPACE = "kube-system"
@@ -45,15 +46,17 @@ def components(pod: Workload, wanted: frozenset[str] = COMPONENTS) -> list[Compo
 
 
 def parse_flags(tokens: list[str]) -> dict[str, str]:
-    """``--name=value``, ``--name value`` and bare booleans; the last of a repeated flag wins."""
+    """``--name=value``, ``--name value`` and bare booleans (one dash too, as etcd's Go flag
+    package allows); the last of a repeated flag wins."""
     flags: dict[str, str] = {}
     index = 0
     while index < len(tokens):
         token = tokens[index]
         index += 1
-        if not token.startswith("--") or len(token) == 2:
+        name = token.lstrip("-")
+        if not token.startswith("-") or not name:
             continue
-        name, equals, value = token[2:].partition("=")
+        name, equals, value = name.partition("=")
         if not equals:
             if name not in BOOLEAN_FLAGS and index < len(tokens) and not tokens[index].startswith("-"):
                 value, index = tokens[index], index + 1
@@ -125,8 +128,15 @@ OPEN_ACCESS_RULES: tuple[Rule, ...] = (
 )
 
 
+# Components that read a configuration file when given one: their flags then tell only part of
+# the story (the file may turn profiling off, or client certificates on), so they are not judged.
+CONFIG_FILE_FLAGS = {ETCD: "config-file", SCHEDULER: "config"}
+
+
 def _failures(pod: Workload, rules: tuple[Rule, ...]) -> Iterator[Failure]:
     for component in components(pod, frozenset(rule[0] for rule in rules)):
+        if CONFIG_FILE_FLAGS.get(component.name) in component.flags:
+            raise NotApplicable
         for name, problem, section in rules:
             if name != component.name:
                 continue
@@ -169,8 +179,9 @@ flag is missing) or without RBAC, that admits every request (`AlwaysAdmit`), or 
 static tokens from a file (`--token-auth-file`: they never expire and cannot be revoked without a
 restart); an etcd that serves clients without checking their certificates (`--client-cert-auth`
 not true) or with certificates it made itself (`--auto-tls`): whoever reaches etcd reads every
-Secret. An API server given a structured `--authorization-config` is not judged on its mode.
-Managed control planes (EKS, GKE, AKS...) run no such pods: nothing is evaluated there.
+Secret. An API server given a structured `--authorization-config` is not judged on its mode, nor an
+etcd given a `--config-file`. Managed control planes (EKS, GKE, AKS...) run no such pods:
+nothing is evaluated there.
 """,
     remediation="""
 In the static pod manifests on the control-plane nodes (/etc/kubernetes/manifests):
@@ -331,7 +342,8 @@ kubelet can change only its own node and pods), kubelets' certificates verified
 (`--kubelet-certificate-authority`), each controller running with its own service account
 (`--use-service-account-credentials=true`), and the controller manager and scheduler listening
 on the loopback address only. One finding per component, with every flag it is missing.
-Managed control planes run no such pods: nothing is evaluated there.
+Managed control planes run no such pods: nothing is evaluated there; nor is a scheduler given a
+`--config` file, which may set what its flags do not.
 """,
     remediation="""
 ```yaml

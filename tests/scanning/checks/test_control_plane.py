@@ -50,7 +50,16 @@ def _static_pod(command: list[str], *, node="cp-1", namespace="kube-system", arg
 def test_flags_are_read_as_the_components_read_them():
     flags = parse_flags(["--a=1", "--b", "2", "--profiling", "false", "--a=3", "positional", "-v=2"])
     # A boolean flag takes no separate value: "--profiling false" leaves profiling on.
-    assert flags == {"a": "3", "b": "2", "profiling": "true"}
+    assert flags == {"a": "3", "b": "2", "profiling": "true", "v": "2"}
+
+
+def test_one_dash_flags_and_configuration_files_are_understood():
+    assert findings("control-plane-open-access", _static_pod(["etcd", "-client-cert-auth=true"])) == []
+    # With a configuration file the flags do not tell everything: not judged.
+    assert findings("control-plane-open-access", _static_pod(["etcd", "--config-file=/etc/etcd.yaml"])) == []
+    configured = _static_pod(["kube-scheduler", "--config=/etc/kubernetes/scheduler.yaml"])
+    results = scan(configured, checks=["control-plane-not-hardened"])
+    assert (results.findings, results.evaluated["control-plane-not-hardened"]) == ([], 0)
 
 
 def test_an_api_server_that_authorizes_everything_is_open_access():
