@@ -79,12 +79,34 @@ def parse_time(value) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# Secret types and the metadata Kubernetes gives them (names, not credentials).
+SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"  # noqa: S105
+BOOTSTRAP_TOKEN = "bootstrap.kubernetes.io/token"  # noqa: S105
+HELM_RELEASE = "helm.sh/release.v1"
+SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+# Set by Kubernetes (1.29+) on a legacy token it has stopped accepting.
+TOKEN_INVALID_SINCE_LABEL = "kubernetes.io/legacy-token-invalid-since"  # noqa: S105
+
+
+def secret_type(secret: Resource) -> str:
+    """The Secret's type. A live scan lists Secrets as metadata only, without their type: the
+    types the checks tell apart are then recognised by what their metadata always carries."""
+    declared = secret.raw.get("type")
+    if isinstance(declared, str) and declared:
+        return declared
+    if SERVICE_ACCOUNT_NAME_ANNOTATION in secret.annotations:
+        return SERVICE_ACCOUNT_TOKEN
+    if secret.labels.get("owner") == "helm" and secret.name.startswith("sh.helm.release.v1."):
+        return HELM_RELEASE
+    if secret.namespace == "kube-system" and secret.name.startswith("bootstrap-token-"):
+        return BOOTSTRAP_TOKEN
+    return ""
+
+
 # Secrets whose rotation belongs to something else: Kubernetes (legacy token Secrets,
 # bootstrap tokens with their own expiry), Helm release records (not credentials),
 # or a controller that re-issues them (cert-manager, External Secrets, Sealed Secrets).
-_UNROTATED_TYPES = frozenset(
-    {"kubernetes.io/service-account-token", "bootstrap.kubernetes.io/token", "helm.sh/release.v1"}
-)
+_UNROTATED_TYPES = frozenset({SERVICE_ACCOUNT_TOKEN, BOOTSTRAP_TOKEN, HELM_RELEASE})
 _MANAGING_OWNERS = frozenset(
     {
         "ExternalSecret",
@@ -125,8 +147,7 @@ def last_written(secret: Resource) -> datetime | None:
 
 
 def _rotation_is_ours(secret: Resource) -> bool:
-    kind = secret.raw.get("type")
-    if isinstance(kind, str) and kind in _UNROTATED_TYPES:
+    if secret_type(secret) in _UNROTATED_TYPES:
         return False
     owners = [o for o in as_list(secret.metadata.get("ownerReferences")) if isinstance(o, dict)]
     if any(str(o.get("kind")) in _MANAGING_OWNERS for o in owners):
@@ -175,6 +196,51 @@ def secret_not_rotated(secret: Resource, ctx) -> Iterator[Failure]:
             path="metadata.creationTimestamp",
             value=written.isoformat(),
         )
+
+
+def _is_token_secret(secret: Resource) -> bool:
+    return secret_type(secret) == SERVICE_ACCOUNT_TOKEN
+
+
+@register(
+    id="service-account-token-secret",
+    title="Long-lived ServiceAccount token in a Secret",
+    category=Category.SECRETS,
+    severity=Severity.MEDIUM,
+    target="Secret",
+    applies=_is_token_secret,
+    frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1528",)),
+    description="""
+A Secret of type `kubernetes.io/service-account-token` holds a token that never expires: anyone
+who reads it once (a backup, a CI log, a `get secrets` grant) keeps the ServiceAccount's rights
+until the Secret is deleted. Pods have received short-lived, automatically rotated tokens since
+Kubernetes 1.22, and tools can ask for one with the TokenRequest API (`kubectl create token`).
+Recognised by the type, or, where Secrets were listed as metadata only, by the
+`kubernetes.io/service-account.name` annotation such Secrets carry. A token Kubernetes has
+already stopped accepting (labelled `kubernetes.io/legacy-token-invalid-since`) passes.
+""",
+    remediation="""
+Delete the Secret and have whoever used it request a short-lived token instead:
+
+```yaml
+# kubectl create token ci-deployer --duration=1h
+apiVersion: authentication.k8s.io/v1
+kind: TokenRequest
+spec:
+  expirationSeconds: 3600
+```
+""",
+)
+def service_account_token_secret(secret: Resource, _ctx) -> Iterator[Failure]:
+    if TOKEN_INVALID_SINCE_LABEL in secret.labels:
+        return
+    account = secret.annotations.get(SERVICE_ACCOUNT_NAME_ANNOTATION)
+    yield Failure(
+        message="Secret holds a non-expiring token"
+        + (f" of ServiceAccount {account}" if isinstance(account, str) and account else ""),
+        path="type",
+        value={"serviceAccount": account if isinstance(account, str) else None},
+    )
 
 
 # How the usual secret managers show up in a cluster.

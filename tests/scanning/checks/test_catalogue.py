@@ -56,6 +56,7 @@ ADDED = {
     "workload": """apparmor-unconfined selinux-custom-options probe-host-set untrusted-registry
         end-of-life-software""",
     "network": "sensitive-interface-exposed",
+    "secrets": "service-account-token-secret",
     "control-plane": """control-plane-open-access secrets-not-encrypted-at-rest api-server-no-audit-log
         control-plane-not-hardened""",
 }

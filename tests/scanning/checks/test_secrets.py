@@ -136,6 +136,47 @@ def test_it_does_not_evaluate_secrets_whose_rotation_belongs_to_a_controller():
     assert scan(*managed, checks=["secret-not-rotated"]).evaluated["secret-not-rotated"] == 0
 
 
+def _metadata_only(name, namespace="shop", **metadata) -> dict:
+    """A Secret as a live scan lists it: metadata only, no type, no data."""
+    return obj(
+        "Secret",
+        name,
+        namespace=namespace,
+        metadata={"creationTimestamp": "2020-01-01T00:00:00Z", **metadata},
+    )
+
+
+def test_secrets_listed_as_metadata_only_are_told_apart_by_their_metadata():
+    # A live scan sees no type: legacy tokens, Helm releases and bootstrap tokens are still
+    # recognised, and their rotation is not the user's to do.
+    token = _metadata_only("ci-token", annotations={"kubernetes.io/service-account.name": "ci"})
+    release = _metadata_only("sh.helm.release.v1.shop.v3", labels={"owner": "helm", "name": "shop"})
+    bootstrap = _metadata_only("bootstrap-token-abcdef", namespace="kube-system")
+    results = scan(token, release, bootstrap, _metadata_only("db"), checks=["secret-not-rotated"])
+    assert [result.name for result in results.findings] == ["db"]
+    assert results.evaluated["secret-not-rotated"] == 1
+
+
+def test_a_legacy_service_account_token_secret_is_long_lived():
+    declared = obj("Secret", "deployer-token", type="kubernetes.io/service-account-token")
+    listed = _metadata_only("ci-token", annotations={"kubernetes.io/service-account.name": "ci"})
+    [first, second] = findings("service-account-token-secret", declared, listed)
+    assert first.message == "Secret holds a non-expiring token"
+    assert second.message == "Secret holds a non-expiring token of ServiceAccount ci"
+    assert second.value == {"serviceAccount": "ci"}
+
+
+def test_other_secrets_and_tokens_kubernetes_stopped_accepting_pass():
+    invalidated = _metadata_only(
+        "old-token",
+        annotations={"kubernetes.io/service-account.name": "ci"},
+        labels={"kubernetes.io/legacy-token-invalid-since": "2026-01-05"},
+    )
+    results = scan(invalidated, _secret(), checks=["service-account-token-secret"])
+    assert results.findings == []
+    assert results.evaluated["service-account-token-secret"] == 1  # the invalidated token, judged
+
+
 def test_it_notes_when_no_secret_manager_is_in_use():
     [result] = findings("no-external-secrets", deployment())
     assert (result.kind, result.severity) == ("Cluster", "info")
