@@ -2,6 +2,7 @@
 
 import orjson
 
+from posture.scanning import engine
 from posture.scanning.collectors.live import PARTIAL_METADATA, collect
 from tests.live.cluster import ENCODED_SECRET_VALUE, SECRET_VALUE
 from tests.live.conftest import token_connection
@@ -87,3 +88,26 @@ def test_a_server_that_ignores_the_metadata_request_has_its_answer_thrown_away(s
     assert inventory.of_kind("Secret") == []
     assert "cannot list secrets as metadata only" in inventory.coverage_gaps["Secret"]
     assert ENCODED_SECRET_VALUE.encode() not in orjson.dumps([r.raw for r in inventory.resources])
+
+
+def test_a_legacy_token_secret_is_recognised_from_its_metadata_alone(serve):
+    token = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/service-account-token",
+        "metadata": {
+            "name": "ci-token",
+            "namespace": "shop",
+            "creationTimestamp": "2021-03-01T00:00:00Z",
+            "annotations": {"kubernetes.io/service-account.name": "ci"},
+        },
+        "data": {"token": ENCODED_SECRET_VALUE},
+    }
+    inventory = collect(token_connection(serve([token])))
+
+    [listed] = inventory.of_kind("Secret")
+    assert "type" not in listed.raw  # metadata only: the type stays on the server
+    results = engine.run(inventory)
+    assert [(r.check_id, r.name) for r in results.findings if r.kind == "Secret"] == [
+        ("service-account-token-secret", "ci-token")
+    ]  # and not secret-not-rotated: rotating it is not the user's job, removing it is
