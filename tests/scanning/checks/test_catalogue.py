@@ -57,6 +57,7 @@ ADDED = {
         end-of-life-software""",
     "network": "sensitive-interface-exposed",
     "secrets": "service-account-token-secret",
+    "rbac": "rbac-token-request rbac-admission-control rbac-csr-approval rbac-persistent-volumes",
     "control-plane": """control-plane-open-access secrets-not-encrypted-at-rest api-server-no-audit-log
         control-plane-not-hardened""",
 }

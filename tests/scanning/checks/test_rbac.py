@@ -385,3 +385,64 @@ def test_rbac_checks_are_not_assessed_without_bindings():
         cluster_role("ops", ALL), checks=["rbac-wildcard"], gaps={"ClusterRoleBinding": "forbidden"}
     )
     assert "rbac-wildcard" in results.not_assessed
+
+
+# --- the other escalation paths ------------------------------------------------------------------
+
+
+def test_minting_service_account_tokens_is_reported_unless_restricted_to_named_accounts():
+    minter = role("minter", rule(["serviceaccounts/token"], ["create"]))
+    [result] = findings("rbac-token-request", minter)
+    assert "grants tokens for any ServiceAccount" in result.message
+    named = role("runner", rule(["serviceaccounts/token"], ["create"], resourceNames=["report-runner"]))
+    reader = role("reader", rule(["serviceaccounts"], ["get", "list"]))
+    assert findings("rbac-token-request", named, reader) == []
+    # The default edit role mints them in its namespace: reported on the binding that grants it.
+    grant = binding("devs-edit", "edit", group("devs"), kind="ClusterRole")
+    assert names(findings("rbac-token-request", grant)) == [("RoleBinding", "devs-edit")]
+
+
+def test_writing_admission_webhooks_or_policies_is_reported():
+    for resource in ("mutatingwebhookconfigurations", "validatingadmissionpolicies"):
+        writer = cluster_role("hooks", rule([resource], ["patch"], groups=["admissionregistration.k8s.io"]))
+        assert len(findings("rbac-admission-control", writer)) == 1, resource
+    viewer = cluster_role(
+        "hooks-view",
+        rule(["validatingwebhookconfigurations"], ["get", "list"], groups=["admissionregistration.k8s.io"]),
+    )
+    assert findings("rbac-admission-control", viewer) == []
+
+
+def test_approving_certificates_of_kubernetes_signers_is_reported():
+    approver = cluster_role("approver", rule(["signers"], ["approve"], groups=["certificates.k8s.io"]))
+    client = cluster_role(
+        "client-approver",
+        rule(
+            ["signers"],
+            ["approve"],
+            groups=["certificates.k8s.io"],
+            resourceNames=["kubernetes.io/kube-apiserver-client"],
+        ),
+    )
+    own = cluster_role(
+        "own-signer",
+        rule(["signers"], ["approve"], groups=["certificates.k8s.io"], resourceNames=["example.com/mesh"]),
+    )
+    assert names(findings("rbac-csr-approval", approver, client, own)) == [
+        ("ClusterRole", "approver"),
+        ("ClusterRole", "client-approver"),
+    ]
+    assert findings("rbac-csr-approval", own) == []  # a signer of its own issues only what it is built to
+
+
+def test_creating_persistent_volumes_is_reported_but_claims_are_not():
+    assert (
+        len(
+            findings(
+                "rbac-persistent-volumes", cluster_role("storage", rule(["persistentvolumes"], ["create"]))
+            )
+        )
+        == 1
+    )
+    claims = role("claims", rule(["persistentvolumeclaims"], ["create", "delete"]))
+    assert findings("rbac-persistent-volumes", claims) == []

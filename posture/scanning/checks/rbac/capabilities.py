@@ -386,3 +386,166 @@ def rbac_nodes_proxy(subject: Resource, ctx) -> Iterator[Failure]:
         lambda r: r.grants(("get", "create", "update", "patch", "delete"), CORE, ("nodes/proxy",)),
         "grants access to the kubelet API through nodes/proxy",
     )
+
+
+# --- The other escalation paths of Kubernetes' RBAC good practices ------------------------------
+
+
+@register(
+    id="rbac-token-request",
+    title="Role can mint ServiceAccount tokens",
+    category=Category.RBAC,
+    severity=Severity.HIGH,
+    target=Target.RESOURCES,
+    kinds=GRANT_KINDS,
+    requires=GRANT_KINDS,
+    frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1528",)),
+    description="""
+`create` on `serviceaccounts/token` (the TokenRequest API) issues a token for any ServiceAccount
+in scope, and with it that account's rights: a subject can take on the most privileged
+ServiceAccount of a namespace, or of the cluster. The default `edit` and `admin` roles grant it
+within their namespace.
+""",
+    remediation="""
+Let each workload receive its own projected token instead; grant token creation only for named
+accounts where a tool needs it:
+
+```yaml
+rules:
+  - apiGroups: [""]
+    resources: ["serviceaccounts/token"]
+    resourceNames: ["report-runner"]
+    verbs: ["create"]
+```
+"""
+    + _ROLE_REMEDIATION_TAIL,
+)
+def rbac_token_request(subject: Resource, ctx) -> Iterator[Failure]:
+    yield from grant_failures(
+        subject,
+        ctx,
+        lambda r: r.grants(("create",), CORE, ("serviceaccounts/token",)) and not r.names,
+        "grants tokens for any ServiceAccount in its scope",
+    )
+
+
+ADMISSION_GROUP = ("admissionregistration.k8s.io",)
+ADMISSION_RESOURCES = (
+    "mutatingwebhookconfigurations",
+    "validatingwebhookconfigurations",
+    "validatingadmissionpolicies",
+    "validatingadmissionpolicybindings",
+    "mutatingadmissionpolicies",
+    "mutatingadmissionpolicybindings",
+)
+
+
+@register(
+    id="rbac-admission-control",
+    title="Role can change admission control",
+    category=Category.RBAC,
+    severity=Severity.HIGH,
+    target=Target.RESOURCES,
+    kinds=GRANT_KINDS,
+    requires=GRANT_KINDS,
+    frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1562.001",)),
+    description="""
+Writing webhook configurations or admission policies changes what the API server lets in: a
+mutating webhook sees, and may rewrite, every object created in the cluster (a pod gains a
+privileged sidecar, a Secret is copied out), and deleting a validating one switches off the
+policy engine (Kyverno, Gatekeeper) that guards the rest.
+""",
+    remediation="""
+Leave admission configuration to the platform's own deployment pipeline; give people read access:
+
+```yaml
+rules:
+  - apiGroups: ["admissionregistration.k8s.io"]
+    resources: ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"]
+    verbs: ["get", "list", "watch"]
+```
+""",
+)
+def rbac_admission_control(subject: Resource, ctx) -> Iterator[Failure]:
+    yield from grant_failures(
+        subject,
+        ctx,
+        lambda r: r.grants(("create", "update", "patch", "delete"), ADMISSION_GROUP, ADMISSION_RESOURCES),
+        "grants changes to admission webhooks or policies",
+    )
+
+
+@register(
+    id="rbac-csr-approval",
+    title="Role can approve certificate requests",
+    category=Category.RBAC,
+    severity=Severity.HIGH,
+    target=Target.RESOURCES,
+    kinds=GRANT_KINDS,
+    requires=GRANT_KINDS,
+    frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1649",)),
+    description="""
+`approve` on a certificate `signers` lets a subject approve its own CertificateSigningRequests:
+with the `kubernetes.io/kube-apiserver-client` signer that is a client certificate for any user
+or group it names, `system:masters` included, valid until it expires and impossible to revoke.
+""",
+    remediation="""
+Leave approval to the controllers that need it, restricted to their signer:
+
+```yaml
+rules:
+  - apiGroups: ["certificates.k8s.io"]
+    resources: ["signers"]
+    resourceNames: ["example.com/my-signer"]
+    verbs: ["approve"]
+```
+"""
+    + _ROLE_REMEDIATION_TAIL,
+)
+def rbac_csr_approval(subject: Resource, ctx) -> Iterator[Failure]:
+    yield from grant_failures(
+        subject, ctx, _approves_client_certificates, "grants approving certificate requests"
+    )
+
+
+def _approves_client_certificates(rule: Rule) -> bool:
+    if not rule.grants(("approve",), ("certificates.k8s.io",), ("signers",)):
+        return False
+    # A signer of one's own issues only what it is built to; Kubernetes' own signers are the risk.
+    return not rule.names or any(name.startswith("kubernetes.io/") for name in rule.names)
+
+
+@register(
+    id="rbac-persistent-volumes",
+    title="Role can create PersistentVolumes",
+    category=Category.RBAC,
+    severity=Severity.MEDIUM,
+    target=Target.RESOURCES,
+    kinds=GRANT_KINDS,
+    requires=GRANT_KINDS,
+    frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1611",)),
+    description="""
+A PersistentVolume may point at a `hostPath`: whoever can create one, and a claim and a pod to
+mount it, reads and writes the node's filesystem, whatever Pod Security admission allows the
+pod itself. Claims (`persistentvolumeclaims`) are what applications need; volumes are for the
+storage platform.
+""",
+    remediation="""
+Grant claims, and let a StorageClass provision the volumes:
+
+```yaml
+rules:
+  - apiGroups: [""]
+    resources: ["persistentvolumeclaims"]
+    verbs: ["create", "get", "list", "delete"]
+```
+"""
+    + _ROLE_REMEDIATION_TAIL,
+)
+def rbac_persistent_volumes(subject: Resource, ctx) -> Iterator[Failure]:
+    yield from grant_failures(
+        subject,
+        ctx,
+        lambda r: r.grants(("create",), CORE, ("persistentvolumes",)),
+        "grants creating PersistentVolumes",
+    )
