@@ -62,8 +62,9 @@ def demo_objects(workloads: int) -> list[dict]:
 
 
 def _control_plane() -> list[dict]:
-    """The mirror pods of a kubeadm control plane with kubeadm's defaults: no encryption at rest,
-    no audit log, profiling on (what the control-plane checks read)."""
+    """A kubeadm cluster's nodes (at the server's own 1.31, past its end of life) and the mirror
+    pods of its control plane with kubeadm's defaults: no encryption at rest, no audit log,
+    profiling on (what the control-plane checks read)."""
 
     def static_pod(component: str, *flags: str) -> dict:
         labels = {"component": component, "tier": "control-plane"}
@@ -84,7 +85,20 @@ def _control_plane() -> list[dict]:
             "spec": {"nodeName": "cp-1", "hostNetwork": True, "containers": [container]},
         }
 
+    def node(name: str, role: str) -> dict:
+        labels = {"kubernetes.io/hostname": name, f"node-role.kubernetes.io/{role}": ""}
+        node_info = {"kubeletVersion": "v1.31.4", "containerRuntimeVersion": "containerd://1.7.22"}
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": name, "labels": labels},
+            "status": {"nodeInfo": node_info},
+        }
+
     return [
+        node("cp-1", "control-plane"),
+        node("worker-1", "worker"),
+        node("worker-2", "worker"),
         static_pod(
             "kube-apiserver",
             "--authorization-mode=Node,RBAC",

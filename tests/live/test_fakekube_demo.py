@@ -79,6 +79,8 @@ def test_the_demo_writes_a_kubeconfig_that_the_live_collector_can_scan(demo):
     unencrypted = [r.name for r in findings if r.check_id == "secrets-not-encrypted-at-rest"]
     assert unencrypted == ["kube-apiserver-cp-1"]
     assert not [r for r in findings if r.check_id == "control-plane-open-access"]
+    outdated = sorted(r.name for r in findings if r.check_id == "node-version-unsupported")
+    assert outdated == ["cp-1", "worker-1", "worker-2"]
     assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
     process.terminate()
     output = process.communicate(timeout=10)[0]

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from posture.scanning.checks.common import as_dict
 from posture.scanning.checks.options import option
 from posture.scanning.checks.registry import (
     Category,
@@ -117,6 +118,15 @@ def server_minor(version: dict | None) -> tuple[int, int] | None:
     return None
 
 
+def end_of_life(minor: int) -> date | None:
+    """When Kubernetes 1.<minor> stopped (or stops) getting fixes; None for a release newer than
+    the table, which is supported; the first row's date for one older than the table."""
+    end = KUBERNETES_END_OF_LIFE.get(minor)
+    if end is None and minor < min(KUBERNETES_END_OF_LIFE):
+        end = KUBERNETES_END_OF_LIFE[min(KUBERNETES_END_OF_LIFE)]
+    return end
+
+
 @register(
     id="cluster-version-unsupported",
     title="Kubernetes version past its end of life",
@@ -148,15 +158,64 @@ def cluster_version_unsupported(inventory: Inventory, ctx) -> Iterator[Failure]:
     major, minor = version
     if major != 1:
         raise NotAssessed(f"unknown Kubernetes major version {major}")
-    today = ctx.now.date()
-    end = KUBERNETES_END_OF_LIFE.get(minor)
-    if end is None and minor < min(KUBERNETES_END_OF_LIFE):
-        end = KUBERNETES_END_OF_LIFE[min(KUBERNETES_END_OF_LIFE)]
-    if end is not None and today > end:
+    end = end_of_life(minor)
+    if end is not None and ctx.now.date() > end:
         yield Failure(
             message=f"Kubernetes 1.{minor} reached its end of life on {end.isoformat()}",
             path="version",
             value=str(inventory.server_version.get("gitVersion") or f"1.{minor}"),
+        )
+
+
+# How many minor releases a kubelet may trail the API server (Kubernetes' version skew policy).
+KUBELET_SKEW = 3
+
+
+@register(
+    id="node-version-unsupported",
+    title="Node runs a kubelet past its end of life",
+    category=Category.CLUSTER,
+    severity=Severity.HIGH,
+    target="Node",
+    frameworks=Frameworks(nsa=("Upgrading and application security practices",), mitre=("T1068",)),
+    description="""
+Upgrading the control plane leaves the nodes behind until their pools are upgraded too, and the
+kubelet, container runtime and kernel of a node are where container escapes land. Reported: a
+node whose kubelet's minor release is past its upstream end of life on the scan's date (the
+same table as `cluster-version-unsupported`), or more than three minor releases behind the API
+server, past Kubernetes' version skew policy. Not assessed for a node whose kubelet version was
+not collected (manifests).
+""",
+    remediation="""
+Upgrade the node pool (or drain and replace the nodes) to the control plane's release:
+
+```yaml
+# e.g. with kubeadm, on each node after draining it
+# kubeadm upgrade node && apt-get install kubelet=1.35.* && systemctl restart kubelet
+```
+""",
+)
+def node_version_unsupported(node: Resource, ctx) -> Iterator[Failure]:
+    kubelet = as_dict(as_dict(node.raw.get("status")).get("nodeInfo")).get("kubeletVersion")
+    version = server_minor({"gitVersion": kubelet}) if isinstance(kubelet, str) else None
+    if version is None or version[0] != 1:
+        raise NotAssessed("the nodes' kubelet versions were not collected")
+    minor = version[1]
+    end = end_of_life(minor)
+    if end is not None and ctx.now.date() > end:
+        yield Failure(
+            message=f"kubelet {kubelet} (Kubernetes 1.{minor}) reached its end of life on {end.isoformat()}",
+            path="status.nodeInfo.kubeletVersion",
+            value=kubelet,
+        )
+        return
+    server = server_minor(ctx.inventory.server_version)
+    if server is not None and server[0] == 1 and server[1] - minor > KUBELET_SKEW:
+        yield Failure(
+            message=f"kubelet {kubelet} is {server[1] - minor} minor releases behind the API server "
+            f"(1.{server[1]}); Kubernetes supports {KUBELET_SKEW}",
+            path="status.nodeInfo.kubeletVersion",
+            value=kubelet,
         )
 
 

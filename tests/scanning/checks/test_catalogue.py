@@ -58,6 +58,7 @@ ADDED = {
     "network": "sensitive-interface-exposed",
     "secrets": "service-account-token-secret",
     "rbac": "rbac-token-request rbac-admission-control rbac-csr-approval rbac-persistent-volumes",
+    "namespaces": "node-version-unsupported",
     "control-plane": """control-plane-open-access secrets-not-encrypted-at-rest api-server-no-audit-log
         control-plane-not-hardened""",
 }

@@ -65,6 +65,39 @@ def test_it_is_not_assessed_without_a_server_version():
     assert "cluster-version-unsupported" in results.not_assessed
 
 
+def _node(name, kubelet=None):
+    status = {"nodeInfo": {"kubeletVersion": kubelet, "containerRuntimeVersion": "containerd://1.7.22"}}
+    return obj("Node", name, namespace=None, status=status if kubelet else {})
+
+
+def test_a_node_whose_kubelet_is_past_its_end_of_life_is_reported():
+    [result] = findings(
+        "node-version-unsupported",
+        _node("pool-a-1", "v1.29.10-eks-94953ac"),
+        _node("pool-b-1", "v1.35.2"),
+        server_version={"gitVersion": "v1.35.2"},
+    )
+    assert (result.kind, result.name) == ("Node", "pool-a-1")
+    assert result.path == "status.nodeInfo.kubeletVersion"
+    assert "reached its end of life on 2025-02-28" in result.message
+
+
+def test_a_kubelet_too_far_behind_the_api_server_is_reported_within_the_skew_policy_it_passes():
+    # Releases past the end-of-life table: only the skew decides.
+    nodes = (_node("behind", "v1.36.1"), _node("within", "v1.37.0"))
+    [result] = findings("node-version-unsupported", *nodes, server_version={"gitVersion": "v1.40.1"})
+    assert result.name == "behind"
+    assert "4 minor releases behind the API server (1.40)" in result.message
+
+
+def test_nodes_without_a_kubelet_version_are_not_assessed():
+    results = scan(_node("from-a-manifest"), checks=["node-version-unsupported"])
+    assert results.findings == []
+    assert results.not_assessed == {
+        "node-version-unsupported": "the nodes' kubelet versions were not collected"
+    }
+
+
 def test_it_flags_removed_api_versions():
     objects = (
         obj("Ingress", "old", api_version="extensions/v1beta1"),
