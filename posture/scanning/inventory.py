@@ -65,6 +65,22 @@ def _dig(obj: dict, keys: Iterable[str]):
     return obj
 
 
+# Kinds that other projects' objects share, and the API groups whose objects the checks mean.
+# Calico's and Antrea's NetworkPolicy, Istio's Gateway and Knative's Service have other fields and
+# other meanings: an object of such a kind from another group is given its group in its kind
+# ("NetworkPolicy.projectcalico.org"), so that no check reads it as the one it knows.
+SHARED_KIND_GROUPS: dict[str, frozenset[str]] = {
+    "NetworkPolicy": frozenset({"networking.k8s.io", "extensions"}),
+    "Gateway": frozenset({"gateway.networking.k8s.io"}),
+    "Service": frozenset({""}),
+}
+
+
+def _qualified(kind: str, api_version: str) -> str:
+    group = api_version.rpartition("/")[0]
+    return f"{kind}.{group}" if group and group not in SHARED_KIND_GROUPS[kind] else kind
+
+
 class Resource:
     """One Kubernetes object and its identity."""
 
@@ -72,8 +88,9 @@ class Resource:
 
     def __init__(self, raw: dict):
         self.raw = raw
-        self.kind: str = raw.get("kind") or ""
         self.api_version: str = raw.get("apiVersion") or ""
+        kind = raw.get("kind") or ""
+        self.kind: str = _qualified(kind, self.api_version) if kind in SHARED_KIND_GROUPS else kind
         metadata = raw.get("metadata")
         self.metadata: dict = metadata if isinstance(metadata, dict) else {}
         namespace = self.metadata.get("namespace") or ""

@@ -272,3 +272,35 @@ def test_aggregation_cycles_terminate():
     for name in ("a", "b"):
         rules = inventory.rbac.effective_rules(inventory.get("ClusterRole", "", name))
         assert [(source.name, i) for source, i, _rule in rules] == [("c", 0)]
+
+
+def test_other_projects_objects_of_a_shared_kind_are_not_mistaken_for_kubernetes_ones():
+    calico = {
+        **_obj(
+            "NetworkPolicy", "allow-db", spec={"selector": "role == 'db'", "ingress": [{"action": "Allow"}]}
+        ),
+        "apiVersion": "projectcalico.org/v3",
+    }
+    antrea = {
+        **_obj("NetworkPolicy", "tiered", spec={"tier": "securityops"}),
+        "apiVersion": "crd.antrea.io/v1beta1",
+    }
+    istio = {**_obj("Gateway", "ingress", spec={"servers": []}), "apiVersion": "networking.istio.io/v1"}
+    knative = {**_obj("Service", "hello", spec={"template": {}}), "apiVersion": "serving.knative.dev/v1"}
+    kubernetes = {
+        **_obj("NetworkPolicy", "default-deny", spec={"podSelector": {}}),
+        "apiVersion": "networking.k8s.io/v1",
+    }
+    inventory = Inventory.from_objects([calico, antrea, istio, knative, kubernetes, _obj("Service", "web")])
+
+    assert [p.name for p in inventory.of_kind("NetworkPolicy")] == ["default-deny"]
+    assert inventory.of_kind("Gateway") == []
+    assert [s.name for s in inventory.of_kind("Service")] == ["web"]
+    assert inventory.counts_by_kind() == {
+        "Gateway.networking.istio.io": 1,
+        "NetworkPolicy": 1,
+        "NetworkPolicy.crd.antrea.io": 1,
+        "NetworkPolicy.projectcalico.org": 1,
+        "Service": 1,
+        "Service.serving.knative.dev": 1,
+    }

@@ -705,3 +705,17 @@ def test_gateway_rate_limits_are_not_assessed_when_their_policies_could_not_be_r
     )
     assert results.not_assessed == {"ingress-no-rate-limit": "BackendTrafficPolicy: forbidden"}
     assert results.findings == []
+
+
+def test_a_calico_policy_is_neither_a_kubernetes_selection_nor_an_open_one():
+    # Its "selector" is Calico's expression language; read as a NetworkPolicy it would select
+    # every pod (no podSelector) and allow everything (no "from").
+    calico = obj(
+        "NetworkPolicy",
+        "allow-frontend",
+        api_version="projectcalico.org/v3",
+        spec={"selector": "role == 'db'", "types": ["Ingress"], "ingress": [{"action": "Allow"}]},
+    )
+    results = scan(deployment(name="db"), calico, checks=["no-network-policy", "network-policy-allow-all"])
+    assert [(r.check_id, r.name) for r in results.findings] == [("no-network-policy", "db")]
+    assert results.evaluated["network-policy-allow-all"] == 0

@@ -49,7 +49,9 @@ Pods that no NetworkPolicy selects accept traffic from every pod in the cluster 
 connect anywhere: one compromised pod can reach them all. Passes when a NetworkPolicy (or a
 Cilium policy) in the workload's namespace selects its pod labels, for ingress, egress or
 both; a namespace-wide `podSelector: {}` counts. How much the policy allows is judged by
-`namespace-no-default-deny` and `network-policy-allow-all`, not here.
+`namespace-no-default-deny` and `network-policy-allow-all`, not here. Calico's and Antrea's own
+policy kinds (also named NetworkPolicy, in their own API groups) are not read: a workload only
+they isolate is reported, and can be exempted with the annotation.
 """,
     remediation="""
 Start with a default-deny policy for the namespace, then allow what each workload needs:
