@@ -662,6 +662,24 @@ def test_a_backend_traffic_policy_on_the_gateway_its_listener_or_the_route_limit
         assert len(findings("ingress-no-rate-limit", _gateway_class(), gateway, _route(), policy)) == 1
 
 
+def test_a_grpc_route_and_the_older_single_target_ref_count_too():
+    grpc = obj(
+        "GRPCRoute",
+        "orders",
+        namespace="edge",
+        api_version="gateway.networking.k8s.io/v1",
+        spec={
+            "parentRefs": [{"name": "public"}],
+            "rules": [{"backendRefs": [{"name": "orders", "port": 50051}]}],
+        },
+    )
+    gateway = _gateway(_listener("https", "HTTPS", 443))
+    [result] = findings("ingress-no-rate-limit", _gateway_class(), gateway, grpc)
+    assert result.value["routes"] == ["GRPCRoute edge/orders"]
+    legacy = _traffic_policy(targetRef=_ref("GRPCRoute", "orders"))
+    assert findings("ingress-no-rate-limit", _gateway_class(), gateway, grpc, legacy) == []
+
+
 def test_kong_and_traefik_gateways_read_their_own_rate_limits():
     kong = _gateway_class("konghq.com/kic-gateway-controller", name="kong")
     plugin = obj("KongPlugin", "rl", namespace="edge", metadata={}, plugin="rate-limiting")
