@@ -35,7 +35,7 @@ _CLUSTER_SCOPED = """Namespace Node PersistentVolume StorageClass ClusterRole Cl
     MutatingWebhookConfiguration ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding PodSecurityPolicy
     CSIDriver CSINode VolumeAttachment CertificateSigningRequest CiliumClusterwideNetworkPolicy
     ClusterSecretStore ClusterExternalSecret FlowSchema PriorityLevelConfiguration GatewayClass
-    KongClusterPlugin"""
+    KongClusterPlugin GlobalNetworkPolicy"""
 CLUSTER_SCOPED_KINDS = frozenset(_CLUSTER_SCOPED.split())
 
 
@@ -76,9 +76,10 @@ SHARED_KIND_GROUPS: dict[str, frozenset[str]] = {
 }
 
 
-def _qualified(kind: str, api_version: str) -> str:
-    group = api_version.rpartition("/")[0]
-    return f"{kind}.{group}" if group and group not in SHARED_KIND_GROUPS[kind] else kind
+def qualified_kind(kind: str, group: str) -> str:
+    """The kind the inventory files an object of this kind and API group under."""
+    groups = SHARED_KIND_GROUPS.get(kind)
+    return f"{kind}.{group}" if groups is not None and group and group not in groups else kind
 
 
 class Resource:
@@ -90,7 +91,9 @@ class Resource:
         self.raw = raw
         self.api_version: str = raw.get("apiVersion") or ""
         kind = raw.get("kind") or ""
-        self.kind: str = _qualified(kind, self.api_version) if kind in SHARED_KIND_GROUPS else kind
+        if kind in SHARED_KIND_GROUPS:
+            kind = qualified_kind(kind, self.api_version.rpartition("/")[0])
+        self.kind: str = kind
         metadata = raw.get("metadata")
         self.metadata: dict = metadata if isinstance(metadata, dict) else {}
         namespace = self.metadata.get("namespace") or ""

@@ -103,6 +103,8 @@ CRDS: tuple[ApiResource, ...] = (
     _R("gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", True),
     _R("gateway.networking.k8s.io", "v1alpha2", "tcproutes", "TCPRoute", True),
     _R("gateway.envoyproxy.io", "v1alpha1", "backendtrafficpolicies", "BackendTrafficPolicy", True),
+    _R("crd.projectcalico.org", "v1", "networkpolicies", "NetworkPolicy", True),
+    _R("crd.projectcalico.org", "v1", "globalnetworkpolicies", "GlobalNetworkPolicy", False),
 )
 CRD_GROUPS = frozenset(resource.group for resource in CRDS)
 

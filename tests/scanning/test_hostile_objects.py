@@ -78,6 +78,24 @@ ADD_ON_ANNOTATIONS = {
 }
 ADD_ONS = (
     _object(
+        "GlobalNetworkPolicy",
+        name="default-deny",
+        namespace=None,
+        api_version="crd.projectcalico.org/v1",
+        spec={
+            "selector": "projectcalico.org/namespace not in {'kube-system'} && (has(app) || all())",
+            "namespaceSelector": "team == 'a'",
+            "types": ["Ingress", "Egress"],
+            "egress": [{"action": "Deny"}],
+        },
+    ),
+    _object(
+        "NetworkPolicy",
+        name="calico",
+        api_version="projectcalico.org/v3",
+        spec={"selector": "app == 'web'", "ingress": [{"action": "Allow"}]},
+    ),
+    _object(
         "Pod",
         name="kube-apiserver-cp-1",
         namespace="kube-system",

@@ -235,7 +235,7 @@ def collect_with_details(
                         objects_by_type[rtype] = future.result()
                     except Unreadable as exc:
                         logger.warning("%s: %s not collected: %s", connection.api_url, rtype.kind, exc.reason)
-                        gaps[rtype.kind] = exc.reason
+                        gaps[rtype.inventory_kind] = exc.reason
             except CollectionError:
                 for future in futures.values():
                     future.cancel()
@@ -306,8 +306,8 @@ def test_connection(
             plan, gaps = _plan(resource_types, discovery)
             planned = dict(plan)
             for rtype in resource_types:
-                if rtype.kind in gaps:  # discovery says its group or version is not served
-                    report.resources.append(_access(rtype, "not_served", gaps[rtype.kind]))
+                if rtype.inventory_kind in gaps:  # discovery says its group or version is not served
+                    report.resources.append(_access(rtype, "not_served", gaps[rtype.inventory_kind]))
                 elif rtype not in planned:
                     report.resources.append(_access(rtype, "not_installed", "its API group is not installed"))
                 elif clock() - started > deadline:
@@ -444,7 +444,7 @@ def _plan(resource_types: tuple[ResourceType, ...], discovery: _Discovery):
             if rtype.version in discovery.core_versions:
                 plan.append((rtype, rtype.version))
             else:
-                gaps[rtype.kind] = f"API version {rtype.version} is not served by this cluster"
+                gaps[rtype.inventory_kind] = f"API version {rtype.version} is not served by this cluster"
             continue
         served = discovery.groups.get(rtype.group)
         if rtype.group in OPTIONAL_GROUPS:
@@ -458,9 +458,11 @@ def _plan(resource_types: tuple[ResourceType, ...], discovery: _Discovery):
             plan.append((rtype, version))
             continue
         if served is None:
-            gaps[rtype.kind] = f"API group not served: {rtype.group} is not available on this cluster"
+            gaps[rtype.inventory_kind] = (
+                f"API group not served: {rtype.group} is not available on this cluster"
+            )
         elif rtype.version not in served[0]:
-            gaps[rtype.kind] = (
+            gaps[rtype.inventory_kind] = (
                 f"API version not served: {rtype.group_version} is not available "
                 f"(the cluster serves {', '.join(served[0]) or 'no versions'})"
             )

@@ -6,6 +6,8 @@ Each entry is (group, version, plural, kind, namespaced). Rampart only ever
 
 from typing import NamedTuple
 
+from posture.scanning.inventory import qualified_kind
+
 
 class ResourceType(NamedTuple):
     group: str  # "" for the core group
@@ -13,6 +15,12 @@ class ResourceType(NamedTuple):
     plural: str
     kind: str
     namespaced: bool
+
+    @property
+    def inventory_kind(self) -> str:
+        """The kind its objects and coverage gaps are filed under: Calico's NetworkPolicy is not
+        Kubernetes' (posture/scanning/inventory.py)."""
+        return qualified_kind(self.kind, self.group)
 
     @property
     def group_version(self) -> str:
@@ -73,9 +81,11 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     _T("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", True),
     _T("gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", True),
     _T("gateway.networking.k8s.io", "v1alpha2", "tcproutes", "TCPRoute", True),  # the experimental channel
-    _T(
-        "gateway.envoyproxy.io", "v1alpha1", "backendtrafficpolicies", "BackendTrafficPolicy", True
-    ),  # rate limits
+    # Envoy Gateway's rate limits.
+    _T("gateway.envoyproxy.io", "v1alpha1", "backendtrafficpolicies", "BackendTrafficPolicy", True),
+    # Calico's own policies, as its CRDs store them (the projectcalico.org API is an extra server).
+    _T("crd.projectcalico.org", "v1", "networkpolicies", "NetworkPolicy", True),
+    _T("crd.projectcalico.org", "v1", "globalnetworkpolicies", "GlobalNetworkPolicy", False),
 )
 METADATA_ONLY = frozenset({("", "secrets")})
 SECRET_MANAGER_GROUPS: dict[str, str] = {
@@ -87,7 +97,7 @@ SECRET_MANAGER_GROUPS: dict[str, str] = {
 # Groups of add-ons a cluster may simply not have: absent means "not installed", not a coverage gap.
 OPTIONAL_GROUPS: frozenset[str] = frozenset(
     {*SECRET_MANAGER_GROUPS, "cilium.io", "traefik.io", "traefik.containo.us", "configuration.konghq.com",
-     "cloud.google.com", "gateway.networking.k8s.io", "gateway.envoyproxy.io"}
+     "cloud.google.com", "gateway.networking.k8s.io", "gateway.envoyproxy.io", "crd.projectcalico.org"}
 )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 import json
 
+from posture.scanning.checks.network.calico import parse_selector
 from tests.scanning.checks.builders import container, deployment, findings, names, obj, scan
 
 
@@ -737,3 +738,72 @@ def test_a_calico_policy_is_neither_a_kubernetes_selection_nor_an_open_one():
     results = scan(deployment(name="db"), calico, checks=["no-network-policy", "network-policy-allow-all"])
     assert [(r.check_id, r.name) for r in results.findings] == [("no-network-policy", "db")]
     assert results.evaluated["network-policy-allow-all"] == 0
+
+
+# --- Calico's own policies -----------------------------------------------------------------------
+
+
+def _calico(kind="NetworkPolicy", name="calico", namespace="shop", **spec):
+    return obj(kind, name, namespace=namespace, api_version="projectcalico.org/v3", spec=spec)
+
+
+def test_a_calico_policy_isolates_the_pods_its_selector_expression_picks():
+    web = deployment(name="web", labels={"app": "web", "tier": "front"})
+    for selector, isolated in (
+        ("app == 'web'", True),
+        ("tier in {'front', 'back'} && !has(legacy)", True),
+        ("", True),  # no selector: every endpoint, as all() says
+        ("app == 'db'", False),
+        ("app == ", False),  # unreadable: selects nothing
+    ):
+        policy = _calico(selector=selector, types=["Ingress"])
+        assert (findings("no-network-policy", web, policy) == []) is isolated, selector
+    global_policy = _calico(
+        "GlobalNetworkPolicy", namespace=None, selector="app == 'web'", namespaceSelector="team == 'a'"
+    )
+    assert len(findings("no-network-policy", web, _namespace("shop"), global_policy)) == 1
+    assert findings("no-network-policy", web, _namespace("shop", {"team": "a"}), global_policy) == []
+
+
+def test_a_calico_global_default_deny_closes_every_namespace_it_selects_whole():
+    deny_all = _calico(
+        "GlobalNetworkPolicy",
+        "default-deny",
+        namespace=None,
+        selector="projectcalico.org/namespace not in {'kube-system', 'calico-system'}",
+        types=["Ingress", "Egress"],
+    )
+    shop = _namespace("shop")
+    results = scan(
+        shop, deployment(), deny_all, checks=["namespace-no-default-deny", "namespace-no-network-policy"]
+    )
+    assert results.findings == []
+    # Allowing DNS out leaves egress open; a selector about the pods' own labels covers only some.
+    dns = {"action": "Allow", "protocol": "UDP", "destination": {"ports": [53]}}
+    with_dns = _calico(
+        "GlobalNetworkPolicy",
+        "deny",
+        namespace=None,
+        selector="all()",
+        types=["Ingress", "Egress"],
+        egress=[dns],
+    )
+    [result] = findings("namespace-no-default-deny", shop, deployment(), with_dns)
+    assert result.value == ["Egress"]
+    partial = _calico(selector="has(app)", types=["Ingress", "Egress"])
+    assert len(findings("namespace-no-default-deny", shop, deployment(), partial)) == 1
+    explicit = _calico(
+        selector="all()",
+        types=["Ingress", "Egress"],
+        ingress=[{"action": "Deny"}],
+        egress=[{"action": "Deny"}],
+    )
+    assert findings("namespace-no-default-deny", shop, deployment(), explicit) == []
+
+
+def test_hostile_calico_selectors_are_unreadable_rather_than_fatal():
+    long_chain = parse_selector("app == 'web' && " * 5000 + "all()")
+    assert long_chain({"app": "web"}) is True  # a flat chain: no stack to exhaust
+    assert parse_selector("(" * 20000 + "all()" + ")" * 20000) is None
+    assert parse_selector("!" * 20000 + "all()") is None
+    assert parse_selector(["app == 'web'"]) is None

@@ -1,13 +1,14 @@
 """NetworkPolicy isolation: every workload selected, every namespace default-deny, no allow-all holes.
 
-Kubernetes NetworkPolicies and Cilium's CiliumNetworkPolicy /
-CiliumClusterwideNetworkPolicy both isolate pods; both count. Selection goes
+Kubernetes NetworkPolicies, Cilium's CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy and
+Calico's NetworkPolicy / GlobalNetworkPolicy (calico.py) all isolate pods; all count. Selection goes
 through the inventory's selector index (namespace + label), never every pair.
 """
 
 from collections.abc import Iterator
 
 from posture.scanning.checks.common import as_dict, as_list
+from posture.scanning.checks.network import calico
 from posture.scanning.checks.registry import Category, Failure, Frameworks, Severity, Target, register
 from posture.scanning.inventory import (
     CILIUM_NAMESPACE_LABEL,
@@ -49,9 +50,10 @@ Pods that no NetworkPolicy selects accept traffic from every pod in the cluster 
 connect anywhere: one compromised pod can reach them all. Passes when a NetworkPolicy (or a
 Cilium policy) in the workload's namespace selects its pod labels, for ingress, egress or
 both; a namespace-wide `podSelector: {}` counts. How much the policy allows is judged by
-`namespace-no-default-deny` and `network-policy-allow-all`, not here. Calico's and Antrea's own
-policy kinds (also named NetworkPolicy, in their own API groups) are not read: a workload only
-they isolate is reported, and can be exempted with the annotation.
+`namespace-no-default-deny` and `network-policy-allow-all`, not here. Calico's own
+NetworkPolicy and GlobalNetworkPolicy count too, their selector expressions read as Calico
+documents them (`role == 'db' && has(tier)`, `all()`, `namespaceSelector`); Antrea's policies
+are not read: a workload only they isolate is reported, and can be exempted with the annotation.
 """,
     remediation="""
 Start with a default-deny policy for the namespace, then allow what each workload needs:
@@ -68,7 +70,7 @@ spec:
 """,
 )
 def no_network_policy(workload: Workload, ctx) -> Iterator[Failure]:
-    if not ctx.inventory.policies_selecting(workload):
+    if not ctx.inventory.policies_selecting(workload) and not calico.selects(workload, ctx.inventory):
         labels_path = (
             "metadata.labels"
             if workload.kind == "Pod"
@@ -108,8 +110,9 @@ def _cluster_policies_cover(inventory, namespace: str) -> bool:
     frameworks=Frameworks(cis=("5.3.2",), nsa=("Network separation and hardening",)),
     description="""
 A namespace without a single NetworkPolicy leaves everything in it open to the whole cluster.
-Passes with at least one NetworkPolicy or CiliumNetworkPolicy in the namespace, or a
-CiliumClusterwideNetworkPolicy that applies to every pod there. `kube-public` and
+Passes with at least one NetworkPolicy, CiliumNetworkPolicy or Calico NetworkPolicy in the
+namespace, or a CiliumClusterwideNetworkPolicy or Calico GlobalNetworkPolicy that applies to
+every pod there. `kube-public` and
 `kube-node-lease` hold no workloads and are not evaluated.
 """,
     remediation="""
@@ -133,6 +136,10 @@ def namespace_no_network_policy(namespace: Resource, ctx) -> Iterator[Failure]:
         return
     if _cluster_policies_cover(inventory, namespace.name):
         return
+    for policy in calico.policies_for(inventory, namespace.name):
+        # A namespace's own Calico policy, or a global one that holds for every pod in it.
+        if policy.kind != calico.GLOBAL_KIND or calico.selects_every_pod(policy, namespace.name):
+            return
     yield Failure(
         message=f"namespace {namespace.name} has no NetworkPolicy", path="metadata.name", value=namespace.name
     )
@@ -166,6 +173,9 @@ def _denied_directions(inventory, namespace: str) -> set[str]:
                 rules = spec.get(rules_key)
                 if isinstance(rules, list) and all(rule == {} for rule in rules):
                     denied.add(direction)
+    for policy in calico.policies_for(inventory, namespace):
+        if calico.selects_every_pod(policy, namespace):
+            denied |= calico.denied_directions(policy)
     return denied
 
 
@@ -184,7 +194,9 @@ Per-workload policies only protect the workloads someone remembered. A default-d
 namespace, including what is deployed next month. Both directions are required: ingress
 stops lateral movement in, egress stops exfiltration and callbacks out. The two may come from
 separate policies. Cilium policies count in their simple deny-all form (empty endpoint
-selector, empty rule list).
+selector, empty rule list); Calico policies (a namespace's own, or global ones) when their
+selector holds for every pod of the namespace (`all()`, or only its
+`projectcalico.org/namespace`) and a direction they cover has no rule but Deny or Log.
 """,
     remediation="""
 ```yaml
