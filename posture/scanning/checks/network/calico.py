@@ -65,28 +65,25 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-# A chain of && or || is one flat list of operands, not nested calls: a selector a thousand
-# terms long must not exhaust the stack when it is evaluated.
 def _or(tokens: list[str]) -> tuple[Matcher, list[str]]:
-    first, tokens = _and(tokens)
-    operands = [first]
-    while tokens and tokens[0] == "||":
-        operand, tokens = _and(tokens[1:])
-        operands.append(operand)
-    if len(operands) == 1:
-        return first, tokens
-    return (lambda labels: any(operand(labels) for operand in operands)), tokens
+    return _chain(tokens, "||", _and, any)
 
 
 def _and(tokens: list[str]) -> tuple[Matcher, list[str]]:
-    first, tokens = _unary(tokens)
+    return _chain(tokens, "&&", _unary, all)
+
+
+def _chain(tokens: list[str], operator: str, operand_of, combine) -> tuple[Matcher, list[str]]:
+    # A chain of && or || is one flat list of operands, not nested calls: a selector a thousand
+    # terms long must not exhaust the stack when it is evaluated.
+    first, tokens = operand_of(tokens)
     operands = [first]
-    while tokens and tokens[0] == "&&":
-        operand, tokens = _unary(tokens[1:])
+    while tokens and tokens[0] == operator:
+        operand, tokens = operand_of(tokens[1:])
         operands.append(operand)
     if len(operands) == 1:
         return first, tokens
-    return (lambda labels: all(operand(labels) for operand in operands)), tokens
+    return (lambda labels: combine(operand(labels) for operand in operands)), tokens
 
 
 def _unary(tokens: list[str]) -> tuple[Matcher, list[str]]:
