@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from accounts.models import ApiToken
@@ -65,8 +66,13 @@ def test_assigning_a_finding_inline_updates_its_row_without_a_reload(page, seede
     page.keyboard.press("Enter")  # from the keyboard: where does focus go once the row is replaced?
     expect(page.locator(f"#finding-{finding_id}")).to_contain_text("Finding acknowledged.")
     expect(page.locator(f"#finding-{finding_id} .state")).to_have_text("Acknowledged")
+    # Focus moves once htmx has settled the swap, on a timer that a loaded machine may run a
+    # moment after the new row shows: wait for it (a few seconds at most) rather than sample once.
     focused_in_row = f"document.querySelector('#finding-{finding_id}').contains(document.activeElement)"
-    assert page.evaluate(focused_in_row), page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+    try:
+        page.wait_for_function(focused_in_row, timeout=5000)
+    except PlaywrightTimeout:
+        raise AssertionError(page.evaluate("document.activeElement.outerHTML.slice(0, 120)")) from None
     assert page.evaluate("window.rampartMarker") == 42
     assert page.problems == []
 
