@@ -73,20 +73,24 @@ def _failure(message: str, grant: Grant) -> Failure:
     return Failure(message=message, path=grant.path, value=grant.rule.raw)
 
 
+def grant_check(**metadata):
+    """Register a check of what roles grant: it evaluates roles and bindings, and is not assessed
+    when any of the four kinds could not be read (a grant may come through any of them)."""
+    return register(
+        category=Category.RBAC, target=Target.RESOURCES, kinds=GRANT_KINDS, requires=GRANT_KINDS, **metadata
+    )
+
+
 _ROLE_REMEDIATION_TAIL = """
 If the permission comes from a Kubernetes default role (`edit`, `admin`, `cluster-admin`), bind a
 narrower custom role instead of the default one.
 """
 
 
-@register(
+@grant_check(
     id="rbac-wildcard",
     title="Role grants every resource through a wildcard",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(cis=("5.1.3",), nsa=("Authentication and authorization",), mitre=("T1078",)),
     description="""
 `resources: ["*"]` grants every resource type of the listed API groups, Secrets included, and
@@ -116,14 +120,10 @@ def rbac_wildcard(subject: Resource, ctx) -> Iterator[Failure]:
     )
 
 
-@register(
+@grant_check(
     id="rbac-secrets-access",
     title="Role can read Secrets",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(cis=("5.1.2",), nsa=("Authentication and authorization",), mitre=("T1552.007",)),
     description="""
 `get`, `list` or `watch` on Secrets reads every credential in scope, including ServiceAccount
@@ -153,14 +153,10 @@ def rbac_secrets_access(subject: Resource, ctx) -> Iterator[Failure]:
     )
 
 
-@register(
+@grant_check(
     id="rbac-pod-exec",
     title="Role can exec or attach into pods",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1609",)),
     description="""
 `pods/exec` and `pods/attach` run commands inside any container in scope: its files, its
@@ -201,14 +197,10 @@ def _creates_pods(rule: Rule) -> bool:
     return any(rule.grants(verbs, (group,), resources) for group, resources, verbs in _WORKLOAD_RESOURCES)
 
 
-@register(
+@grant_check(
     id="rbac-create-pods",
     title="Role can create pods",
-    category=Category.RBAC,
     severity=Severity.MEDIUM,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(cis=("5.1.4",), nsa=("Authentication and authorization",), mitre=("T1610",)),
     description="""
 Whoever can create a pod in a namespace can run it as any ServiceAccount there, mount any
@@ -247,14 +239,10 @@ def _binds_or_escalates(rule: Rule) -> bool:
     return not rule.names or any(n in _POWERFUL_ROLES or n.startswith("system:") for n in rule.names)
 
 
-@register(
+@grant_check(
     id="rbac-bind-escalate",
     title="Role can bind or escalate roles",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(cis=("5.1.8",), nsa=("Authentication and authorization",), mitre=("T1098.006",)),
     description="""
 The `bind` and `escalate` verbs on roles switch off RBAC's own escalation check: whoever holds
@@ -288,14 +276,10 @@ def _impersonates(rule: Rule) -> bool:
     return not rule.names or any(name.startswith("system:") for name in rule.names)
 
 
-@register(
+@grant_check(
     id="rbac-impersonate",
     title="Role can impersonate users, groups or service accounts",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(cis=("5.1.8",), nsa=("Authentication and authorization",), mitre=("T1078",)),
     description="""
 `impersonate` lets a subject act as another user, group or ServiceAccount, with all of that
@@ -320,14 +304,10 @@ def rbac_impersonate(subject: Resource, ctx) -> Iterator[Failure]:
     yield from grant_failures(subject, ctx, _impersonates, "grants impersonation")
 
 
-@register(
+@grant_check(
     id="rbac-portforward",
     title="Role can port-forward into pods",
-    category=Category.RBAC,
     severity=Severity.MEDIUM,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1090",)),
     description="""
 `pods/portforward` opens a tunnel from the caller's machine to any port of any pod in scope,
@@ -354,14 +334,10 @@ def rbac_portforward(subject: Resource, ctx) -> Iterator[Failure]:
     )
 
 
-@register(
+@grant_check(
     id="rbac-nodes-proxy",
     title="Role can reach the kubelet through nodes/proxy",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(cis=("5.1.10",), nsa=("Authentication and authorization",), mitre=("T1609",)),
     description="""
 `nodes/proxy` forwards requests to the kubelet API of any node: running commands in any pod on
@@ -391,14 +367,10 @@ def rbac_nodes_proxy(subject: Resource, ctx) -> Iterator[Failure]:
 # --- The other escalation paths of Kubernetes' RBAC good practices ------------------------------
 
 
-@register(
+@grant_check(
     id="rbac-token-request",
     title="Role can mint ServiceAccount tokens",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1528",)),
     description="""
 `create` on `serviceaccounts/token` (the TokenRequest API) issues a token for any ServiceAccount
@@ -440,14 +412,10 @@ ADMISSION_RESOURCES = (
 )
 
 
-@register(
+@grant_check(
     id="rbac-admission-control",
     title="Role can change admission control",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1562.001",)),
     description="""
 Writing webhook configurations or admission policies changes what the API server lets in: a
@@ -475,14 +443,10 @@ def rbac_admission_control(subject: Resource, ctx) -> Iterator[Failure]:
     )
 
 
-@register(
+@grant_check(
     id="rbac-csr-approval",
     title="Role can approve certificate requests",
-    category=Category.RBAC,
     severity=Severity.HIGH,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1649",)),
     description="""
 `approve` on a certificate `signers` lets a subject approve its own CertificateSigningRequests:
@@ -515,14 +479,10 @@ def _approves_client_certificates(rule: Rule) -> bool:
     return not rule.names or any(name.startswith("kubernetes.io/") for name in rule.names)
 
 
-@register(
+@grant_check(
     id="rbac-persistent-volumes",
     title="Role can create PersistentVolumes",
-    category=Category.RBAC,
     severity=Severity.MEDIUM,
-    target=Target.RESOURCES,
-    kinds=GRANT_KINDS,
-    requires=GRANT_KINDS,
     frameworks=Frameworks(nsa=("Authentication and authorization",), mitre=("T1611",)),
     description="""
 A PersistentVolume may point at a `hostPath`: whoever can create one, and a claim and a pod to
